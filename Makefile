@@ -1,0 +1,102 @@
+# stotp: C core (stotp.core), the virtual probe (vprobe), and the Lua layer.
+#   make          build everything into build/
+#   make test     install missing Debian packages, build, run the busted suite
+#   make run      provision a virtual board from an example recipe
+#   make check    the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench    speed and round-trip targets
+#   make test-hw  read-only specs against a real probe (#hardware)
+
+LUA        ?= lua5.4
+BUSTED     ?= $(LUA) /usr/bin/busted
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+BUILD      ?= build
+CFLAGS     ?= -O2 -g
+
+LUA_CFLAGS := $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
+USB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libusb-1.0 2>/dev/null)
+USB_LIBS   := $(shell $(PKG_CONFIG) --libs libusb-1.0 2>/dev/null)
+LMOD_DIR   ?= $(PREFIX)/share/lua/5.4
+CMOD_DIR   ?= $(PREFIX)/lib/lua/5.4
+
+# The caller's CFLAGS first, then ours: warnings are errors.
+ALL_CFLAGS = $(CFLAGS) -std=c11 -Wall -Wextra -Werror -Wformat=2 -fPIC \
+             -fvisibility=hidden -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+             $(LUA_CFLAGS) $(USB_CFLAGS) -Isrc -Isrc/vprobe
+SHARED     = -shared $(LDFLAGS)
+
+VPROBE_SRC := $(filter-out src/vprobe/libusb_shim.c,$(wildcard src/vprobe/*.c))
+CORE_SRC   := $(wildcard src/*.c)
+VPROBE_OBJ := $(VPROBE_SRC:src/%.c=$(BUILD)/obj/%.o)
+CORE_OBJ   := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
+SHIM_OBJ   := $(BUILD)/obj/vprobe/libusb_shim.o
+HARNESS_SRC:= $(wildcard tests/support/*.c)
+
+SHIM       := $(BUILD)/vprobe/libusb-1.0.so.0
+CORE       := $(BUILD)/stotp/core.so
+HARNESSES  := $(HARNESS_SRC:tests/support/%.c=$(BUILD)/test/%.so)
+
+.PHONY: all deps test check bench run test-hw install clean
+all: $(SHIM) $(CORE) $(HARNESSES)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h src/vprobe/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/support/%.c $(wildcard src/vprobe/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The drop-in libusb: same soname as the real one, so LD_LIBRARY_PATH picks it.
+$(SHIM): $(SHIM_OBJ) $(VPROBE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SHARED) -Wl,-soname,libusb-1.0.so.0 -o $@ $^
+	ln -sf libusb-1.0.so.0 $(BUILD)/vprobe/libusb-1.0.so
+
+# stotp.core carries the model too, for the in-process link (sim:).
+$(CORE): $(CORE_OBJ) $(VPROBE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SHARED) -o $@ $^ $(USB_LIBS)
+
+# Test-only Lua bindings (tests/support/*.c): the model without host code,
+# and setenv for specs. Never installed.
+$(BUILD)/test/%.so: $(BUILD)/obj/tests/%.o $(VPROBE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SHARED) -o $@ $^
+
+deps:
+	@bash .ci/deps
+
+# The suite runs with the drop-in libusb: stotp.core's real USB code path
+# then talks to virtual probes (no machine here has a real one).
+test: deps
+	@$(MAKE) --no-print-directory all
+	LD_LIBRARY_PATH=$(BUILD)/vprobe $(BUSTED)
+
+test-hw: deps
+	@$(MAKE) --no-print-directory all
+	$(BUSTED) --run=hardware
+
+check: deps
+	$(MAKE) --no-print-directory BUILD=build-san \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" all
+	STOTP_BUILD=build-san ASAN_OPTIONS=detect_leaks=1 \
+	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	  $(BUSTED) --cpath="build-san/?.so;build-san/test/?.so"
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	$(LUA) tests/bench/run.lua
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(LUA) provision.lua examples/sensor-mac.cfg --sim build/demo-board.img --yes
+
+install: all
+	install -d $(DESTDIR)$(CMOD_DIR)/stotp $(DESTDIR)$(LMOD_DIR)/stotp
+	install -m 755 $(CORE) $(DESTDIR)$(CMOD_DIR)/stotp/core.so
+	install -m 644 lua/stotp/*.lua $(DESTDIR)$(LMOD_DIR)/stotp/
+
+clean:
+	rm -rf $(BUILD) build-san

@@ -1,0 +1,59 @@
+/*
+ * The STM32 target as the ST-Link's SWD engine sees it: an AHB bus reached
+ * through the AHB-AP, plus the core's debug state. The ST-Link firmware model
+ * (stlink_fw.c) calls only this; the memory map, the flash controller and the
+ * OTP live behind it (mcu.c, flashctl.c).
+ */
+#ifndef STOTP_VPROBE_MCU_H
+#define STOTP_VPROBE_MCU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "image.h"
+#include "parts.h"
+
+typedef struct vp_mcu vp_mcu;
+
+/* Outcome of one AHB access. */
+typedef enum vp_bus {
+	VP_BUS_OK = 0,
+	VP_BUS_FAULT,   /* no slave / bus error: the AP reports a FAULT ack */
+	VP_BUS_STALL,   /* the slave holds HREADY low (flash BSY, RM0090 §3.6):
+	                   the access did not happen; retry after time passes */
+	VP_BUS_NOPOWER, /* target unpowered: the DP does not answer */
+} vp_bus;
+
+/* The image is owned by the caller and must outlive the mcu; the mcu reads
+ * and changes it (OTP, locks) and sets img->dirty when it does. */
+vp_mcu *vp_mcu_new(vp_image *img, const vp_part *part, vp_clock *clock, double voltage);
+void vp_mcu_free(vp_mcu *m);
+
+/* One bus access of `size` bytes (1, 2 or 4) at `addr`. A size that does
+ * not match the address alignment is never issued by the SWD engine. For
+ * writes, the value is in the low `size` bytes. */
+vp_bus vp_mcu_read(vp_mcu *m, uint32_t addr, unsigned size, uint32_t *value);
+vp_bus vp_mcu_write(vp_mcu *m, uint32_t addr, unsigned size, uint32_t value);
+
+/* System reset (NRST, SYSRESETREQ, or injected): peripherals and the flash
+ * controller return to their reset values (CR.LOCK = 1, key sequence state
+ * cleared); the core halts afterwards if DEMCR.VC_CORERESET was set. */
+void vp_mcu_reset(vp_mcu *m);
+
+/* Cut power in the middle of the next flash program operation: the unit being
+ * programmed ends with only some of its bits cleared; the target then stays
+ * unpowered (every access gives VP_BUS_NOPOWER). */
+void vp_mcu_arm_powerloss(vp_mcu *m, unsigned nth_program_op);
+
+bool vp_mcu_powered(const vp_mcu *m);
+double vp_mcu_voltage(const vp_mcu *m);   /* 0 once power is lost */
+
+/* Core registers for the ST-Link's READREG/WRITEREG/READALLREGS: index as in
+ * DCRSR.REGSEL (0..15 r0-pc, 16 xPSR, 17 MSP, 18 PSP, 20 CONTROL/PRIMASK...).
+ * Only valid while halted; returns false otherwise. */
+bool vp_mcu_core_reg(vp_mcu *m, unsigned regsel, uint32_t *value);
+bool vp_mcu_set_core_reg(vp_mcu *m, unsigned regsel, uint32_t value);
+bool vp_mcu_halted(const vp_mcu *m);
+
+#endif

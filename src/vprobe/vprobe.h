@@ -1,0 +1,100 @@
+/*
+ * vprobe: the virtual probe, i.e. what sits on the far side of the USB cable:
+ * an ST-Link (V2, V2-1 or V3 firmware) wired over SWD to an STM32F2/F4/F7.
+ *
+ * This header is the whole public face of the model. Two clients use it:
+ *   - libusb_shim.c, the drop-in libusb-1.0.so.0 that OpenOCD, st-info and
+ *     stotp load through LD_LIBRARY_PATH=build/vprobe;
+ *   - stotp's in-process link (src/link_sim.c), for `stotp.open{sim=...}`.
+ * Both speak to a board only in USB terms (bulk OUT / bulk IN on endpoints),
+ * so the model cannot agree with a host by sharing code with it.
+ *
+ * No global state: every board is an object; several may exist at once.
+ */
+#ifndef STOTP_VPROBE_H
+#define STOTP_VPROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Transfer outcomes, numerically equal to libusb's LIBUSB_ERROR_* so the shim
+ * can pass them straight through. */
+enum vp_usb_status {
+	VP_USB_OK = 0,
+	VP_USB_IO = -1,
+	VP_USB_NO_DEVICE = -4,  /* unplugged: every later transfer fails so */
+	VP_USB_TIMEOUT = -7,    /* IN with no reply pending */
+	VP_USB_OVERFLOW = -8,   /* reply longer than the host's buffer */
+	VP_USB_PIPE = -9,       /* endpoint stalled / not present */
+};
+
+typedef struct vp_board vp_board;
+
+/* What a USB host sees in the descriptors of one probe. */
+typedef struct vp_usb_identity {
+	uint16_t vid, pid;
+	uint16_t bcd_usb;          /* 0x0200 */
+	uint16_t bcd_device;
+	uint8_t ep_out;            /* command + write data */
+	uint8_t ep_in;             /* replies + read data */
+	uint8_t ep_trace;          /* SWO trace IN endpoint, 0 if none */
+	uint16_t max_packet;       /* 64 (full speed) or 512 (high speed) */
+	uint8_t num_interfaces;
+	uint8_t bus, address, port;
+	const char *manufacturer;  /* "STMicroelectronics" */
+	const char *product;       /* e.g. "STM32 STLink" */
+	/* The raw iSerial string descriptor, bLength and bDescriptorType
+	 * included. Old V2 firmware gives 12 raw bytes (bLength 26), others 24
+	 * hex characters in UTF-16 (bLength 50): facts §1.1. */
+	uint8_t serial_desc[64];
+	size_t serial_desc_len;
+	char serial[25];           /* the 24-hex-digit serial people see */
+} vp_usb_identity;
+
+typedef struct vp_stats {
+	uint64_t transactions;     /* USB round trips: command packets received */
+	uint64_t bytes_out, bytes_in;
+	uint64_t sim_us;           /* simulated clock */
+} vp_stats;
+
+/* One board's settings. Strings are borrowed for the duration of
+ * vp_board_open only. NULL / negative fields mean "default". */
+typedef struct vp_options {
+	const char *state_path;   /* board image; created on first use (required) */
+	const char *target;       /* part for a new image, default "stm32f429zi" */
+	const char *probe;        /* "v2", "v2-1:J40M27", "v3:J7M3"; default "v2-1" */
+	double voltage;           /* target supply in volts; <= 0: 3.3 */
+	long latency_us;          /* cost of one USB round trip; < 0: by probe kind */
+	const char *fault;        /* VPROBE_FAULT syntax, or NULL */
+	const char *stats_path;   /* where vp_board_close writes JSON stats, or NULL */
+	unsigned index;           /* position among the boards of one process:
+	                             gives each a distinct bus address */
+} vp_options;
+
+/* Fill `opt` for board number `index` from the VPROBE_* environment.
+ * `path` is that board's entry of VPROBE_STATE (the caller splits on ':'). */
+void vp_options_from_env(vp_options *opt, const char *path, unsigned index);
+
+/* Open (or create) the board. Returns 0, or -1 with a message in err. */
+int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errlen);
+
+/* Save the image (atomically), write stats if asked, free. NULL is fine. */
+void vp_board_close(vp_board *b);
+
+const vp_usb_identity *vp_board_usb(const vp_board *b);
+
+/* A bulk OUT transfer of `len` bytes to endpoint `ep`. Returns the number of
+ * bytes accepted (>= 0) or a vp_usb_status. */
+int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len);
+
+/* A bulk IN transfer from endpoint `ep` into a buffer of `cap` bytes. Returns
+ * the reply length (>= 0) or a vp_usb_status. */
+int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap);
+
+/* libusb_reset_device: the probe firmware restarts (mode back to its power-on
+ * mode, pending replies dropped); the target is not reset. */
+int vp_board_usb_reset(vp_board *b);
+
+vp_stats vp_board_stats(const vp_board *b);
+
+#endif
