@@ -56,4 +56,28 @@ bool vp_mcu_core_reg(vp_mcu *m, unsigned regsel, uint32_t *value);
 bool vp_mcu_set_core_reg(vp_mcu *m, unsigned regsel, uint32_t value);
 bool vp_mcu_halted(const vp_mcu *m);
 
+/* --- Added by the target side --- */
+
+/* Model switches for behaviour the sources leave UNCONFIRMED (facts §5.2,
+ * §5.4, §5.5), so a host can be tried against either reading. */
+typedef struct vp_mcu_params {
+	uint32_t tprog_us;        /* BSY time per program unit x8/x16/x32 (16 typ, UNCONFIRMED) */
+	uint32_t terase_us;       /* BSY time per sector erase (UNCONFIRMED) */
+	uint32_t topt_us;         /* BSY time of an option-byte write (UNCONFIRMED) */
+	bool wrong_key_bus_error; /* bad KEYR/OPTKEYR write answers a bus error (RM0444 rule) */
+	bool eop_needs_eopie;     /* EOP set only when CR.EOPIE = 1 */
+	bool operr_needs_errie;   /* OPERR set only when CR.ERRIE = 1 */
+	bool stale_errors_block;  /* PGSERR/PGPERR/PGAERR left set refuse the next program */
+} vp_mcu_params;
+
+/* The defaults, each explained in flashctl.c. */
+void vp_mcu_params_default(vp_mcu_params *p);
+
+/* Change the switches of a live mcu (takes effect at the next access). */
+void vp_mcu_set_params(vp_mcu *m, const vp_mcu_params *p);
+
+/* Number of flash program units started since creation (what
+ * vp_mcu_arm_powerloss counts). */
+unsigned vp_mcu_program_count(const vp_mcu *m);
+
 #endif

@@ -35,6 +35,11 @@ typedef struct vp_part {
 	uint32_t sysmem_base, sysmem_size; /* system memory (bootloader), readable */
 	enum vp_sr_flavour sr;
 	int dual_bank;           /* OPTCR1 present (F42x/43x/469/479, F7) */
+	/* Added by the target side (mcu.c reads them): */
+	uint32_t package_reg;    /* u16 package register, 0 if the line has none */
+	uint16_t package_val;    /* what it reads */
+	uint8_t fpu;             /* 0 none (M3), 1 single precision, 2 double (F76x/F77x) */
+	uint32_t vmin_prog_mv;   /* lowest supply at which x8 programming works */
 } vp_part;
 
 #define VP_OTP_BLOCKS 16
@@ -44,5 +49,8 @@ const vp_part *vp_part_find(const char *name);
 
 /* For error messages: the known names, comma separated. */
 const char *vp_part_names(void);
+
+/* Iteration over the table (for tests and listings): NULL past the end. */
+const vp_part *vp_part_at(unsigned i);
 
 #endif

@@ -1,0 +1,218 @@
+-- The target model's memory map, identity registers and core debug
+-- (src/vprobe/mcu.c, parts.c, core_debug.c, ppb.c, periph.c).
+local vm = require "vprobe_model"
+
+local DHCSR, DCRSR, DCRDR, DEMCR, AIRCR = 0xE000EDF0, 0xE000EDF4, 0xE000EDF8, 0xE000EDFC, 0xE000ED0C
+local KEY = 0xA05F0000
+local C_DEBUGEN, C_HALT = 0x1, 0x2
+local S_REGRDY, S_HALT, S_RETIRE_ST, S_RESET_ST = 1 << 16, 1 << 17, 1 << 24, 1 << 25
+
+local paths = {}
+local function open(part, voltage)
+  local p = os.tmpname()
+  os.remove(p)
+  paths[#paths + 1] = p
+  return assert(vm.open{ image = p, part = part or "stm32f407vg", voltage = voltage })
+end
+
+teardown(function()
+  for _, p in ipairs(paths) do os.remove(p) end
+end)
+
+-- facts §5.1: DEV_ID/REV_ID, CPUID, flash size, SRAM (task brief sizes).
+local ids = {
+  { "stm32f205rg", 0x20000411, 0x412FC230, 1024, 128, 0x1FFF7A22 },
+  { "stm32f207zg", 0x20030411, 0x412FC230, 1024, 128, 0x1FFF7A22 },
+  { "stm32f405rg", 0x10070413, 0x410FC241, 1024, 128, 0x1FFF7A22 },
+  { "stm32f407vg", 0x10070413, 0x410FC241, 1024, 128, 0x1FFF7A22 },
+  { "stm32f411re", 0x10000431, 0x410FC241, 512, 128, 0x1FFF7A22 },
+  { "stm32f429zi", 0x20010419, 0x410FC241, 2048, 192, 0x1FFF7A22 },
+  { "stm32f439zi", 0x10030419, 0x410FC241, 2048, 192, 0x1FFF7A22 },
+  { "stm32f446re", 0x10000421, 0x410FC241, 512, 128, 0x1FFF7A22 },
+  { "stm32f722ze", 0x10000452, 0x411FC270, 512, 256, 0x1FF07A22 },
+  { "stm32f746zg", 0x10010449, 0x410FC271, 1024, 320, 0x1FF0F442 },
+  { "stm32f767zi", 0x10010451, 0x411FC270, 2048, 512, 0x1FF0F442 },
+}
+
+describe("vprobe.mcu", function()
+  for _, row in ipairs(ids) do
+    local name, idcode, cpuid, flash, sram, fsreg = table.unpack(row)
+    it(string.format("identifies %s: IDCODE %08X, CPUID %08X, %d KiB flash, %d KiB SRAM",
+                     name, idcode, cpuid, flash, sram), function()
+      local m = open(name)
+      assert.equal(idcode, m:read(0xE0042000, 4))
+      assert.equal(cpuid, m:read(0xE000ED00, 4))
+      assert.equal(flash, m:read(fsreg, 2))
+      -- STL reads the aligned word and takes the upper half (facts §5.1)
+      assert.equal(flash, m:read(fsreg - 2, 4) >> 16)
+      local top = 0x20000000 + sram * 1024
+      assert(m:write(top - 4, 4, 0x5A5AA5A5))
+      assert.equal(0x5A5AA5A5, m:read(top - 4, 4))
+      assert.same({ nil, "fault" }, { m:read(top, 4) })
+    end)
+  end
+
+  it("lists exactly the parts of its table in vp_part_names", function()
+    local names, i = {}, 1
+    while vm.part_at(i) do
+      names[#names + 1] = vm.part_at(i)
+      assert.equal(vm.part_at(i), vm.part(vm.part_at(i)).name)
+      i = i + 1
+    end
+    assert.equal(table.concat(names, ", "), vm.part_names())
+    assert.is_nil(vm.part("stm32f999zz"))
+  end)
+
+  it("reads and writes SRAM at every width, little-endian", function()
+    local m = open()
+    assert(m:write(0x20000100, 4, 0x11223344))
+    assert.equal(0x44, m:read(0x20000100, 1))
+    assert.equal(0x1122, m:read(0x20000102, 2))
+    assert(m:write(0x20000101, 1, 0xAB))
+    assert(m:write(0x20000102, 2, 0xCDEF))
+    assert.equal(0xCDEFAB44, m:read(0x20000100, 4))
+  end)
+
+  for _, row in ipairs{ { 0x30000000, 4, "unmapped" }, { 0x20000002, 4, "unaligned word" },
+                        { 0x20000001, 2, "unaligned half-word" }, { 0x1FFF7801, 4, "unaligned OTP read" },
+                        { 0x40000000, 4, "absent peripheral" }, { 0xE0100000, 4, "past the ROM table" } } do
+    it(string.format("faults a %s access at 0x%08X", row[3], row[1]), function()
+      local m = open()
+      assert.same({ nil, "fault" }, { m:read(row[1], row[2]) })
+      if row[1] ~= 0x1FFF7801 then -- flash writes are judged by the flash interface
+        assert.same({ nil, "fault" }, { m:write(row[1], row[2], 0) })
+      end
+    end)
+  end
+
+  it("reads main flash erased as 0xFF, also through the boot alias at 0", function()
+    local m = open()
+    assert.equal(0xFFFFFFFF, m:read(0x08000000, 4))
+    assert.equal(0xFFFFFFFF, m:read(0x00000000, 4))
+    assert.same({ nil, "fault" }, { m:read(0x08100000, 4) })  -- past 1 MiB
+  end)
+
+  it("reads system memory as fixed bytes that writes do not change", function()
+    local m = open()
+    local v = m:read(0x1FFF0000, 4)
+    assert.equal(0x20001000, v)
+    assert(m:write(0x1FFF0000, 4, 0))
+    assert.equal(v, m:read(0x1FFF0000, 4))
+  end)
+
+  it("echoes the C_* bits in DHCSR and reports S_HALT when halted", function()
+    local m = open()
+    m:read(DHCSR, 4)
+    assert(m:write(DHCSR, 4, KEY | C_DEBUGEN | C_HALT))
+    local v = m:read(DHCSR, 4)
+    assert.equal(C_DEBUGEN | C_HALT | S_HALT, v & (0xF | S_HALT | S_RESET_ST))
+    assert.is_true(m:halted())
+    assert(m:write(DHCSR, 4, KEY | C_DEBUGEN))
+    assert.equal(C_DEBUGEN | S_RETIRE_ST, m:read(DHCSR, 4) & (0xF | S_HALT | S_RETIRE_ST))
+    assert.is_false(m:halted())
+  end)
+
+  it("ignores DHCSR writes without the 0xA05F key", function()
+    local m = open()
+    assert(m:write(DHCSR, 4, C_DEBUGEN | C_HALT))
+    assert.is_false(m:halted())
+  end)
+
+  it("sets S_RESET_ST after a reset and clears it when DHCSR is read", function()
+    local m = open()
+    m:read(DHCSR, 4)
+    assert.equal(0, m:read(DHCSR, 4) & S_RESET_ST)
+    m:reset()
+    assert.equal(S_RESET_ST, m:read(DHCSR, 4) & S_RESET_ST)
+    assert.equal(0, m:read(DHCSR, 4) & S_RESET_ST)
+  end)
+
+  it("moves core registers through DCRSR/DCRDR and sets S_REGRDY", function()
+    local m = open()
+    assert(m:write(DHCSR, 4, KEY | C_DEBUGEN | C_HALT))
+    assert(m:write(DCRDR, 4, 0xCAFEF00D))
+    assert(m:write(DCRSR, 4, 0x10000 | 3))           -- write r3
+    assert.equal(S_REGRDY, m:read(DHCSR, 4) & S_REGRDY)
+    assert(m:write(DCRDR, 4, 0))
+    assert(m:write(DCRSR, 4, 3))                     -- read r3
+    assert.equal(0xCAFEF00D, m:read(DCRDR, 4))
+    assert.equal(0xCAFEF00D, m:core_reg(3))
+  end)
+
+  for _, row in ipairs{ { "stm32f407vg", true }, { "stm32f767zi", true }, { "stm32f205rg", false } } do
+    it("has FPU registers S0-S31/FPSCR on " .. row[1] .. ": " .. tostring(row[2]), function()
+      local m = open(row[1])
+      assert(m:write(DHCSR, 4, KEY | C_DEBUGEN | C_HALT))
+      assert.equal(row[2], m:set_core_reg(0x45, 0x3F800000) == true)
+      assert.equal(row[2], m:core_reg(0x21) ~= nil)
+      assert.equal(row[2] and 0x10110021 or 0, m:read(0xE000EF40, 4) & 0xFFFFF0FF)
+    end)
+  end
+
+  it("gives no core registers while running", function()
+    local m = open()
+    assert.same({ nil, "unavailable" }, { m:core_reg(15) })
+  end)
+
+  it("resets on AIRCR SYSRESETREQ with VECTKEY: flash CR locked again, halt on VC_CORERESET", function()
+    local m = open()
+    assert(m:write(0x40023C04, 4, 0x45670123))
+    assert(m:write(0x40023C04, 4, 0xCDEF89AB))
+    assert.equal(0, m:read(0x40023C10, 4))
+    assert(m:write(DHCSR, 4, KEY | C_DEBUGEN))
+    assert(m:write(DEMCR, 4, 1))                     -- VC_CORERESET
+    assert(m:write(AIRCR, 4, 0x05FA0004))
+    assert.equal(0x80000000, m:read(0x40023C10, 4))
+    assert.is_true(m:halted())
+    local v = m:read(DHCSR, 4)
+    assert.equal(C_HALT | S_HALT | S_RESET_ST, v & (C_HALT | S_HALT | S_RESET_ST))
+    assert.equal(0xFFFFFFFE, m:core_reg(15))          -- reset vector of erased flash
+  end)
+
+  it("ignores AIRCR writes without VECTKEY", function()
+    local m = open()
+    assert(m:write(0x40023C04, 4, 0x45670123))
+    assert(m:write(0x40023C04, 4, 0xCDEF89AB))
+    assert(m:write(AIRCR, 4, 0x00000004))
+    assert.equal(0, m:read(0x40023C10, 4))
+    assert.equal(0xFA050000, m:read(AIRCR, 4))
+  end)
+
+  it("keeps SRAM and DBGMCU_CR across a system reset", function()
+    local m = open()
+    assert(m:write(0x20000000, 4, 0x12345678))
+    assert(m:write(0xE0042004, 4, 0x7))
+    m:reset()
+    assert.equal(0x12345678, m:read(0x20000000, 4))
+    assert.equal(0x7, m:read(0xE0042004, 4))
+  end)
+
+  for _, row in ipairs{ { "stm32f407vg", 0x260 }, { "stm32f767zi", 0x10000080 } } do
+    it("reports FP_CTRL " .. string.format("%08X", row[2]) .. " and DWT NUMCOMP 4 on " .. row[1], function()
+      local m = open(row[1])
+      assert.equal(row[2], m:read(0xE0002000, 4))
+      assert.equal(4, m:read(0xE0001000, 4) >> 28)
+      assert(m:write(0xE0002000, 4, 3))               -- KEY | ENABLE
+      assert.equal(row[2] | 1, m:read(0xE0002000, 4))
+      assert.equal(0xB1, m:read(0xE00FFFFC, 4))      -- ROM table CIDR3
+    end)
+  end
+
+  it("starts RCC at its reset values and sets ready bits when clocks are switched on", function()
+    local m = open()
+    assert.equal(0x00000083, m:read(0x40023800, 4))
+    assert.equal(0x24003010, m:read(0x40023804, 4))
+    assert(m:write(0x40023800, 4, 0x01010081))        -- HSEON, PLLON
+    assert.equal(0x03030083, m:read(0x40023800, 4))
+    assert(m:write(0x40023808, 4, 0x2))               -- SW = PLL
+    assert.equal(0xA, m:read(0x40023808, 4))
+    m:reset()
+    assert.equal(0x00000083, m:read(0x40023800, 4))
+  end)
+
+  it("is unpowered below 1.65 V: every access answers nopower", function()
+    local m = open(nil, 1.5)
+    assert.is_false(m:powered())
+    assert.same({ nil, "nopower" }, { m:read(0xE0042000, 4) })
+  end)
+end)
