@@ -1,0 +1,297 @@
+/*
+ * One virtual board: the USB side of an ST-Link (endpoints, packet framing,
+ * pending replies, data phases), its firmware (stlink_fw.c) and target
+ * (mcu.h), the persistent image, the simulated clock, stats and injected
+ * faults. Implements vprobe.h.
+ *
+ * Framing (facts §1.2): every command is one 16-byte OUT transfer; a write
+ * command's data follows as OUT transfers totalling exactly len bytes; a
+ * reply is read by one IN transfer of the reply length.
+ */
+#include "vprobe.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faults.h"
+#include "image.h"
+#include "mcu.h"
+#include "probe_kinds.h"
+#include "stlink_fw.h"
+
+/* Model parameters, not measurements: the wire time of one byte on a
+ * full-speed (12 Mbit/s, with protocol overhead) and a high-speed bus. */
+#define NS_PER_BYTE_FS 1000
+#define NS_PER_BYTE_HS 100
+
+struct vp_board {
+	char *state_path;
+	char *stats_path;
+	vp_image img;
+	vp_clock clock;
+	vp_mcu *mcu;
+	vp_fw *fw;
+	vp_probe_kind kind;
+	vp_usb_identity id;
+	vp_faults faults;
+	vp_stats stats;
+	long latency_us;
+	uint64_t ns_debt;
+	uint64_t commands;     /* command packets seen, failed ones included */
+	bool unplugged;
+	bool save_failed;      /* reported once on stderr */
+	uint8_t reply[VP_FW_BUF_MAX];
+	size_t reply_len, reply_off;
+	uint8_t data[VP_FW_BUF_MAX];
+	size_t data_need, data_have;
+};
+
+static char *dup_or_null(const char *s)
+{
+	if (!s)
+		return NULL;
+	char *d = malloc(strlen(s) + 1);
+	if (d)
+		strcpy(d, s);
+	return d;
+}
+
+void vp_options_from_env(vp_options *opt, const char *path, unsigned index)
+{
+	const char *v;
+	memset(opt, 0, sizeof *opt);
+	opt->state_path = path;
+	opt->target = getenv("VPROBE_TARGET");
+	opt->probe = getenv("VPROBE_PROBE");
+	opt->fault = getenv("VPROBE_FAULT");
+	opt->stats_path = getenv("VPROBE_STATS");
+	opt->index = index;
+	opt->voltage = -1;
+	opt->latency_us = -1;
+	if ((v = getenv("VPROBE_VOLTAGE")) && *v) {
+		char *end;
+		double d = strtod(v, &end);
+		/* NaN tells vp_board_open the variable was malformed */
+		opt->voltage = (*end || !(d > 0) || d > 6) ? NAN : d;
+	}
+	if ((v = getenv("VPROBE_LATENCY_US")) && *v) {
+		char *end;
+		errno = 0;
+		long l = strtol(v, &end, 10);
+		opt->latency_us = (*end || errno || l < 0) ? -2 : l;
+	}
+}
+
+static void board_free(vp_board *b)
+{
+	vp_fw_free(b->fw);
+	vp_mcu_free(b->mcu);
+	free(b->state_path);
+	free(b->stats_path);
+	free(b);
+}
+
+static int check_options(const vp_options *opt, char *err, size_t errlen)
+{
+	if (!opt->state_path || !*opt->state_path) {
+		snprintf(err, errlen, "vprobe: no board image path (VPROBE_STATE)");
+		return -1;
+	}
+	if (isnan(opt->voltage)) {
+		snprintf(err, errlen, "vprobe: bad target voltage (VPROBE_VOLTAGE: volts, 0 < V <= 6)");
+		return -1;
+	}
+	if (opt->latency_us < -1) {
+		snprintf(err, errlen, "vprobe: bad latency (VPROBE_LATENCY_US: microseconds >= 0)");
+		return -1;
+	}
+	return 0;
+}
+
+int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (check_options(opt, err, errlen) != 0)
+		return -1;
+	vp_board *b = calloc(1, sizeof *b);
+	if (!b) {
+		snprintf(err, errlen, "vprobe: out of memory");
+		return -1;
+	}
+	b->state_path = dup_or_null(opt->state_path);
+	b->stats_path = dup_or_null(opt->stats_path && *opt->stats_path ? opt->stats_path : NULL);
+	if (!b->state_path || vp_probe_parse(&b->kind, opt->probe, err, errlen) != 0 ||
+	    vp_faults_parse(&b->faults, opt->fault, err, errlen) != 0 ||
+	    vp_image_load(&b->img, b->state_path, opt->target ? opt->target : "stm32f429zi", err, errlen) != 0)
+		goto fail;
+	double volts = opt->voltage > 0 ? opt->voltage : 3.3;
+	b->mcu = vp_mcu_new(&b->img, b->img.part, &b->clock, volts);
+	b->fw = b->mcu ? vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock, NULL) : NULL;
+	if (!b->fw) {
+		snprintf(err, errlen, "vprobe: out of memory");
+		goto fail;
+	}
+	unsigned pl[VP_FAULTS_MAX];
+	size_t npl = vp_faults_powerloss(&b->faults, pl, VP_FAULTS_MAX);
+	for (size_t i = 0; i < npl; i++)
+		vp_mcu_arm_powerloss(b->mcu, pl[i]);
+	vp_probe_identity(&b->kind, b->img.uid, opt->index, &b->id);
+	b->latency_us = opt->latency_us >= 0 ? opt->latency_us : b->kind.latency_us;
+	*out = b;
+	return 0;
+fail:
+	board_free(b);
+	return -1;
+}
+
+/* Persist burned bits at once: a host killed after this transfer must
+ * find them in the image (DESIGN.md, board image). */
+static void save_if_dirty(vp_board *b)
+{
+	char err[256];
+	if (!b->img.dirty)
+		return;
+	if (vp_image_save(&b->img, b->state_path, err, sizeof err) != 0 && !b->save_failed) {
+		b->save_failed = true;
+		fprintf(stderr, "vprobe: %s\n", err);
+	}
+}
+
+static void write_stats(const vp_board *b)
+{
+	FILE *f = fopen(b->stats_path, "w");
+	if (!f) {
+		fprintf(stderr, "vprobe: cannot write stats to %s: %s\n", b->stats_path, strerror(errno));
+		return;
+	}
+	vp_stats s = vp_board_stats(b);
+	fprintf(f, "{\"transactions\": %llu, \"bytes_out\": %llu, \"bytes_in\": %llu, \"sim_us\": %llu}\n",
+	        (unsigned long long)s.transactions, (unsigned long long)s.bytes_out,
+	        (unsigned long long)s.bytes_in, (unsigned long long)s.sim_us);
+	fclose(f);
+}
+
+void vp_board_close(vp_board *b)
+{
+	if (!b)
+		return;
+	save_if_dirty(b);
+	if (b->stats_path)
+		write_stats(b);
+	board_free(b);
+}
+
+const vp_usb_identity *vp_board_usb(const vp_board *b) { return &b->id; }
+
+vp_stats vp_board_stats(const vp_board *b)
+{
+	vp_stats s = b->stats;
+	s.sim_us = b->clock.us;
+	return s;
+}
+
+static void charge_bytes(vp_board *b, size_t n)
+{
+	b->ns_debt += n * (uint64_t)(b->kind.hw == VP_HW_V3 ? NS_PER_BYTE_HS : NS_PER_BYTE_FS);
+	vp_clock_advance(&b->clock, b->ns_debt / 1000);
+	b->ns_debt %= 1000;
+}
+
+static void data_phase(vp_board *b, const uint8_t *data, size_t len)
+{
+	size_t take = len < b->data_need - b->data_have ? len : b->data_need - b->data_have;
+	/* a refused over-long write is swallowed whole but not stored */
+	if (b->data_have < sizeof b->data) {
+		size_t room = sizeof b->data - b->data_have;
+		memcpy(b->data + b->data_have, data, take < room ? take : room);
+	}
+	b->data_have += take;
+	if (b->data_have < b->data_need)
+		return;
+	vp_fw_data(b->fw, b->data, b->data_need < sizeof b->data ? b->data_need : sizeof b->data);
+	b->data_need = b->data_have = 0;
+}
+
+static int command(vp_board *b, const uint8_t *data, size_t len)
+{
+	vp_fault_actions a = vp_faults_on_command(&b->faults, ++b->commands);
+	if (a.unplug) {
+		b->unplugged = true;
+		return VP_USB_NO_DEVICE;
+	}
+	if (len > VP_FW_CMD_LEN)
+		return VP_USB_PIPE; /* UNCONFIRMED: an over-long command packet stalls */
+	if (a.reset)
+		vp_mcu_reset(b->mcu);
+	if (a.waits)
+		vp_fw_add_waits(b->fw, a.waits);
+	b->stats.transactions++;
+	vp_clock_advance(&b->clock, (uint64_t)b->latency_us);
+	/* an unread reply is dropped by the next command */
+	vp_fw_command(b->fw, data, len, b->reply, &b->reply_len, &b->data_need);
+	b->reply_off = 0;
+	b->data_have = 0;
+	return (int)len;
+}
+
+int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
+{
+	if (b->unplugged)
+		return VP_USB_NO_DEVICE;
+	if (ep != b->id.ep_out)
+		return VP_USB_PIPE;
+	int rc = (int)len;
+	if (b->data_need)
+		data_phase(b, data, len);
+	else if (len > 0)
+		rc = command(b, data, len);
+	if (rc >= 0) {
+		b->stats.bytes_out += len;
+		charge_bytes(b, len);
+	}
+	save_if_dirty(b);
+	return rc;
+}
+
+/* A reply longer than the buffer: whole packets fit and the rest stays
+ * queued; a packet that does not fit is a babble, which libusb reports as
+ * LIBUSB_ERROR_OVERFLOW (facts §8.4). */
+int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
+{
+	if (b->unplugged)
+		return VP_USB_NO_DEVICE;
+	if (b->id.ep_trace && ep == b->id.ep_trace)
+		return VP_USB_TIMEOUT; /* no SWO trace data is ever produced */
+	if (ep != b->id.ep_in)
+		return VP_USB_PIPE;
+	size_t left = b->reply_len - b->reply_off;
+	if (left == 0)
+		return VP_USB_TIMEOUT;
+	size_t n = left;
+	if (cap < left) {
+		if (cap % b->id.max_packet) {
+			b->reply_len = b->reply_off = 0;
+			return VP_USB_OVERFLOW;
+		}
+		n = cap;
+	}
+	memcpy(data, b->reply + b->reply_off, n);
+	b->reply_off += n;
+	b->stats.bytes_in += n;
+	charge_bytes(b, n);
+	return (int)n;
+}
+
+int vp_board_usb_reset(vp_board *b)
+{
+	if (b->unplugged)
+		return VP_USB_NO_DEVICE;
+	vp_fw_usb_reset(b->fw);
+	b->reply_len = b->reply_off = 0;
+	b->data_need = b->data_have = 0;
+	return VP_USB_OK;
+}

@@ -1,0 +1,741 @@
+/*
+ * ST-Link firmware model: command decoder, modes, version gates, status
+ * codes, and the SWD engine that turns memory commands into target bus
+ * accesses. Layouts: facts §2; statuses: §3; memory rules: §4; gates: §2.3.
+ * Every target access goes through bus_access(), which owns the mapping of
+ * bus WAIT/FAULT/no-power to ST-Link statuses; the DP/AP register model for
+ * READ_DAP_REG/WRITE_DAP_REG (45/46) sits on top of it.
+ */
+#include "stlink_fw.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Modes reported by GET_CURRENT_MODE (facts §2.1). */
+enum { MODE_DFU = 0, MODE_MASS = 1, MODE_DEBUG = 2, MODE_SWIM = 3 };
+enum iface { IF_NONE, IF_SWD, IF_JTAG };
+enum width { W8 = 1, W16 = 2, W32 = 4 };
+
+struct pending_write {
+	bool active;
+	uint32_t addr;
+	size_t len;
+	enum width width;
+	bool inc;          /* false: WRITEMEM_32BIT_NO_ADDR_INC */
+	uint8_t status;    /* set when the command was refused: data is dropped */
+};
+
+struct vp_fw {
+	vp_probe_kind kind;
+	const vp_part *part;
+	vp_mcu *mcu;
+	vp_clock *clock;
+	vp_fw_params params;
+	int mode;
+	enum iface iface;
+	uint8_t last_status;      /* of the last memory command (3B/3E) */
+	uint32_t last_fault_addr;
+	unsigned swd_khz;
+	uint64_t ns_debt;         /* sub-microsecond SWD time not yet on the clock */
+	uint64_t forced_waits;
+	struct pending_write pw;
+	struct dap {
+		uint32_t ctrl;     /* DP CTRL/STAT */
+		uint32_t select;   /* DP SELECT */
+		uint32_t rdbuff;   /* DP RDBUFF: the last AP read */
+		uint32_t csw, tar; /* AHB-AP (AP0) */
+		bool ap0_open;     /* INIT_AP done (J28+) */
+	} dap;
+};
+
+static void dap_init(struct dap *d);
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+/* Power-on mode: V2 comes up in DFU mode (the reason OOCD
+ * stlink_usb_init_mode and STL stlink_open_usb send F3 07 when the mode is
+ * DFU); V2-1 and V3 come up in MASS mode (their MSD interface). Which
+ * firmware starts where is UNCONFIRMED beyond that; hosts handle both. */
+static int power_on_mode(const vp_probe_kind *k)
+{
+	return k->hw == VP_HW_V2 ? MODE_DFU : MODE_MASS;
+}
+
+vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu, vp_clock *clock,
+                 const vp_fw_params *params)
+{
+	vp_fw *fw = calloc(1, sizeof *fw);
+	if (!fw)
+		return NULL;
+	fw->kind = *kind;
+	fw->part = part;
+	fw->mcu = mcu;
+	fw->clock = clock;
+	fw->params.stall_budget_us = VP_FW_DEFAULT_STALL_BUDGET_US;
+	fw->params.unknown_cmd_status = VP_ST_UNKNOWN_CMD;
+	if (params)
+		fw->params = *params;
+	vp_fw_usb_reset(fw);
+	return fw;
+}
+
+void vp_fw_free(vp_fw *fw) { free(fw); }
+
+void vp_fw_usb_reset(vp_fw *fw)
+{
+	fw->mode = power_on_mode(&fw->kind);
+	fw->iface = IF_NONE;
+	fw->last_status = VP_ST_OK;
+	fw->last_fault_addr = 0;
+	/* 1800 kHz: the OOCD/STL default divisor 1 (facts §2.2) */
+	fw->swd_khz = 1800;
+	fw->pw.active = false;
+	dap_init(&fw->dap);
+}
+
+void vp_fw_add_waits(vp_fw *fw, uint64_t n) { fw->forced_waits += n; }
+
+/* One SWD packet: 8 request + turnaround + 3 ACK + turnaround + 32 data +
+ * parity = 46 clocks at the chosen SWD frequency (ADIv5 SWD protocol). */
+static void charge_swd(vp_fw *fw)
+{
+	fw->ns_debt += 46ull * 1000000ull / fw->swd_khz;
+	vp_clock_advance(fw->clock, fw->ns_debt / 1000);
+	fw->ns_debt %= 1000;
+}
+
+/* One target bus access through the AHB-AP, as the ST-Link's SWD engine
+ * does it: a stalled bus (flash BSY, RM0090 §3.6) answers WAIT and is
+ * retried until the stall budget runs out (facts §8.1). */
+static uint8_t bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size, uint32_t *val)
+{
+	if (fw->iface == IF_NONE)
+		return VP_ST_DP_ERROR; /* SWD not started: no DP answers */
+	if (fw->forced_waits) {
+		fw->forced_waits--;
+		charge_swd(fw);
+		return VP_ST_AP_WAIT;
+	}
+	uint64_t start = fw->clock->us;
+	for (;;) {
+		charge_swd(fw);
+		vp_bus r = write ? vp_mcu_write(fw->mcu, addr, size, *val)
+		                 : vp_mcu_read(fw->mcu, addr, size, val);
+		switch (r) {
+		case VP_BUS_OK: return VP_ST_OK;
+		case VP_BUS_FAULT: return VP_ST_AP_FAULT;
+		case VP_BUS_NOPOWER: return VP_ST_DP_ERROR; /* no ACK at all */
+		case VP_BUS_STALL: break;
+		}
+		if (fw->clock->us - start >= fw->params.stall_budget_us)
+			return VP_ST_AP_WAIT;
+	}
+}
+
+/* ---- DP/AP register model for READ_DAP_REG/WRITE_DAP_REG (45/46) ----
+ * ADIv5 SW-DP and the AHB-AP (AP0) of the Cortex-M. Port 0xFFFF is the DP
+ * (facts §2.2). Bit positions: ADIv5 CTRL/STAT, ABORT, CSW. */
+#define DAP_DP_PORT 0xFFFF
+#define CTRL_STICKYORUN (1u << 1)
+#define CTRL_STICKYCMP (1u << 4)
+#define CTRL_STICKYERR (1u << 5)
+#define CTRL_WDATAERR (1u << 7)
+#define CTRL_CDBGPWRUPREQ (1u << 28)
+#define CTRL_CSYSPWRUPREQ (1u << 30)
+#define CTRL_STICKY (CTRL_STICKYORUN | CTRL_STICKYCMP | CTRL_STICKYERR | CTRL_WDATAERR)
+/* AHB-AP CSW: DeviceEn (b6), AddrInc single (b4), Size word; the value
+ * after the firmware's own setup. Model choice. */
+#define CSW_DEFAULT 0x03000052u
+
+static void dap_init(struct dap *d)
+{
+	*d = (struct dap){ .csw = CSW_DEFAULT };
+}
+
+/* The ACK bits mirror the requests one cycle later; the model answers at
+ * once. An unpowered target never acknowledges. */
+static uint32_t dap_ctrl_read(const vp_fw *fw)
+{
+	uint32_t c = fw->dap.ctrl;
+	if (vp_mcu_powered(fw->mcu))
+		c |= (c & CTRL_CDBGPWRUPREQ) << 1 | (c & CTRL_CSYSPWRUPREQ) << 1;
+	return c;
+}
+
+/* Memory commands start with clean sticky flags: OOCD's HLA path and STL
+ * never write ABORT, yet both keep working after a faulting read on real
+ * probes, so the firmware clears them itself (model inference). */
+static void dap_clear_sticky(struct dap *d) { d->ctrl &= ~CTRL_STICKY; }
+
+static uint8_t dap_dp(vp_fw *fw, uint16_t addr, bool write, uint32_t *v)
+{
+	struct dap *d = &fw->dap;
+	switch (addr & 0xC) {
+	case 0x0: /* R: DPIDR; W: ABORT (STKCMPCLR b1, STKERRCLR b2, WDERRCLR b3, ORUNERRCLR b4) */
+		if (!write) {
+			*v = fw->part->dpidr;
+			break;
+		}
+		if (*v & (1u << 1)) d->ctrl &= ~CTRL_STICKYCMP;
+		if (*v & (1u << 2)) d->ctrl &= ~CTRL_STICKYERR;
+		if (*v & (1u << 3)) d->ctrl &= ~CTRL_WDATAERR;
+		if (*v & (1u << 4)) d->ctrl &= ~CTRL_STICKYORUN;
+		break;
+	case 0x4: /* CTRL/STAT: the sticky flags are read-only over SWD */
+		if (write)
+			d->ctrl = (*v & ~(CTRL_STICKY | 0xA0000000u)) | (d->ctrl & CTRL_STICKY);
+		else
+			*v = dap_ctrl_read(fw);
+		break;
+	case 0x8: /* W: SELECT; R: RESEND */
+		if (write)
+			d->select = *v;
+		else
+			*v = d->rdbuff;
+		break;
+	default: /* RDBUFF */
+		if (write)
+			return VP_ST_FAULT;
+		*v = d->rdbuff;
+		break;
+	}
+	return VP_ST_OK;
+}
+
+static uint8_t dap_drw(vp_fw *fw, uint32_t addr, bool write, uint32_t *v, bool inc)
+{
+	struct dap *d = &fw->dap;
+	unsigned size = (d->csw & 7) == 0 ? 1 : (d->csw & 7) == 1 ? 2 : 4;
+	uint32_t lane = 8 * (addr & 3 & ~(size - 1)), x = write ? *v >> lane : 0;
+	if (size < 4)
+		addr &= ~(uint32_t)(size - 1);
+	uint8_t st = bus_access(fw, write, addr, size, &x);
+	if (st == VP_ST_AP_FAULT)
+		d->ctrl |= CTRL_STICKYERR;
+	if (st != VP_ST_OK)
+		return st;
+	if (!write)
+		*v = size == 4 ? x : (x & ((1u << 8 * size) - 1)) << lane;
+	/* TAR auto-increment stays within a 1 KiB block (ADIv5 minimum, facts §4) */
+	if (inc && ((d->csw >> 4) & 3) != 0)
+		d->tar = (d->tar & ~0x3FFu) | ((d->tar + size) & 0x3FFu);
+	return VP_ST_OK;
+}
+
+static uint8_t dap_ap(vp_fw *fw, uint16_t addr, bool write, uint32_t *v)
+{
+	struct dap *d = &fw->dap;
+	if (d->ctrl & CTRL_STICKYERR)
+		return VP_ST_AP_FAULT; /* ADIv5: AP accesses FAULT until ABORT */
+	uint8_t st = VP_ST_OK;
+	switch (addr & 0xFC) {
+	case 0x00:
+		if (write) d->csw = (*v & ~0x80u) | 0x40u; /* TrInProg RO, DeviceEn set */
+		else *v = d->csw;
+		break;
+	case 0x04:
+		if (write) d->tar = *v;
+		else *v = d->tar;
+		break;
+	case 0x0C: st = dap_drw(fw, d->tar, write, v, true); break;
+	case 0x10: case 0x14: case 0x18: case 0x1C: {
+		uint32_t a = (d->tar & ~0xFu) + (addr & 0xC);
+		uint32_t csw = d->csw;
+		d->csw = (csw & ~7u) | 2u; /* banked data is word-wide */
+		st = dap_drw(fw, a, write, v, false);
+		d->csw = csw;
+		break;
+	}
+	case 0xF8: if (!write) *v = 0xE00FF003u; break; /* BASE: ROM table, present */
+	case 0xFC: if (!write) *v = fw->part->ap_idr; break;
+	default: if (!write) *v = 0; break;
+	}
+	if (st == VP_ST_OK && !write)
+		d->rdbuff = *v;
+	return st;
+}
+
+static bool has(const vp_fw *fw, enum vp_feature f) { return vp_probe_has(&fw->kind, f); }
+
+/* ---- memory commands (07 08 0C 0D 47 48 50 54), facts §2.2 / §4 ---- */
+
+static unsigned max_len(const vp_fw *fw, enum width w)
+{
+	return w == W8 ? vp_probe_rw8_max(&fw->kind) : VP_FW_BUF_MAX;
+}
+
+/* Checks a memory command can run; returns VP_ST_OK or the status it gets.
+ * Refusals of alignment and length are UNCONFIRMED for real firmware
+ * (facts §3 last line): modelled as JTAG_ALIGNMENT_ERROR / CMD_ERROR. */
+static uint8_t mem_check(const vp_fw *fw, uint32_t addr, size_t len, enum width w, uint8_t apsel)
+{
+	if (w != W8 && (addr % w || len % w))
+		return VP_ST_ALIGNMENT_ERROR;
+	if (len > max_len(fw, w))
+		return VP_ST_CMD_ERROR;
+	/* APSEL is honoured only with the CSW/multi-AP firmware (J32+/V3J2+,
+	 * OOCD STLINK_F_HAS_CSW); these parts have only AP0. */
+	if (apsel != 0 && has(fw, VP_F_CSW))
+		return VP_ST_BAD_AP;
+	return VP_ST_OK;
+}
+
+static void set_rw(vp_fw *fw, uint8_t status, uint32_t addr)
+{
+	fw->last_status = status;
+	fw->last_fault_addr = status == VP_ST_OK ? 0 : addr;
+}
+
+/* Reads run one bus access per unit of the command width. On failure the
+ * reply keeps its length: what was read, then zeros (facts §1.2: the reply
+ * length is fixed by the command). */
+static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, uint8_t *reply,
+                     size_t *reply_len)
+{
+	uint32_t addr = le32(cmd + 2);
+	size_t len = le16(cmd + 6);
+	uint8_t st = mem_check(fw, addr, len, w, cmd[8]);
+	dap_clear_sticky(&fw->dap);
+	if (st == VP_ST_CMD_ERROR) {
+		/* over the buffer: nothing is sent, the host times out */
+		set_rw(fw, st, addr);
+		*reply_len = 0;
+		return;
+	}
+	/* 1-byte READMEM_8BIT answers 2 bytes, one target access (facts §1.2) */
+	*reply_len = (w == W8 && len == 1) ? 2 : len;
+	memset(reply, 0, *reply_len);
+	uint32_t fault = addr;
+	for (size_t off = 0; st == VP_ST_OK && off < len; off += w) {
+		uint32_t a = inc ? addr + (uint32_t)off : addr, v = 0;
+		st = bus_access(fw, false, a, w, &v);
+		fault = a;
+		if (st == VP_ST_OK)
+			for (unsigned i = 0; i < (unsigned)w; i++)
+				reply[off + i] = (uint8_t)(v >> 8 * i);
+	}
+	set_rw(fw, st, fault);
+}
+
+static void mem_write_begin(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, size_t *data_len)
+{
+	struct pending_write *pw = &fw->pw;
+	pw->addr = le32(cmd + 2);
+	pw->len = le16(cmd + 6);
+	pw->width = w;
+	pw->inc = inc;
+	pw->status = mem_check(fw, pw->addr, pw->len, w, cmd[8]);
+	pw->active = pw->len > 0;
+	/* the data phase is consumed even when the command is refused */
+	*data_len = pw->len;
+	dap_clear_sticky(&fw->dap);
+	if (!pw->active)
+		set_rw(fw, pw->status, pw->addr);
+}
+
+void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len)
+{
+	struct pending_write *pw = &fw->pw;
+	if (!pw->active)
+		return;
+	pw->active = false;
+	uint8_t st = pw->status;
+	uint32_t fault = pw->addr;
+	unsigned w = pw->width;
+	for (size_t off = 0; st == VP_ST_OK && off + w <= len && off < pw->len; off += w) {
+		uint32_t a = pw->inc ? pw->addr + (uint32_t)off : pw->addr, v = 0;
+		for (unsigned i = 0; i < w; i++)
+			v |= (uint32_t)data[off + i] << 8 * i;
+		st = bus_access(fw, true, a, w, &v);
+		fault = a;
+	}
+	set_rw(fw, st, fault);
+}
+
+/* ---- debug commands (F2 xx) ---- */
+
+static void reply_status(uint8_t *reply, size_t *reply_len, uint8_t st)
+{
+	reply[0] = st;
+	reply[1] = 0;
+	*reply_len = 2;
+}
+
+/* 8-byte replies: [0..1] status, [4..7] value (READREG, READDEBUGREG,
+ * READ_DAP_REG; facts §2.2). */
+static void reply_value(uint8_t *reply, size_t *reply_len, uint8_t st, uint32_t v)
+{
+	memset(reply, 0, 8);
+	reply[0] = st;
+	put32(reply + 4, st == VP_ST_OK ? v : 0);
+	*reply_len = 8;
+}
+
+static uint32_t idcode(const vp_fw *fw)
+{
+	if (fw->iface == IF_SWD)
+		return fw->part->dpidr;
+	/* JTAG-DP IDCODE (facts §5.1 table): 0x5BA00477 for the M7's DPv2
+	 * (DPIDR 0x5BA02477), 0x4BA00477 for M3/M4. */
+	return (fw->part->dpidr >> 28) == 5 ? 0x5BA00477u : 0x4BA00477u;
+}
+
+static void cmd_enter(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len)
+{
+	/* A3 = SWD, A4 = JTAG no reset, 00 = JTAG with reset (facts §2.2) */
+	if (cmd[2] != 0xA3 && cmd[2] != 0xA4 && cmd[2] != 0x00) {
+		reply_status(reply, reply_len, VP_ST_CMD_ERROR);
+		return;
+	}
+	if (!vp_mcu_powered(fw->mcu)) {
+		/* the DP never answers the IDCODE read: OOCD names this status
+		 * STLINK_JTAG_GET_IDCODE_ERROR ("unable to connect") */
+		reply_status(reply, reply_len, VP_ST_GET_IDCODE_ERROR);
+		return;
+	}
+	if (cmd[2] == 0x00)
+		vp_mcu_reset(fw->mcu);
+	fw->iface = cmd[2] == 0xA3 ? IF_SWD : IF_JTAG;
+	fw->mode = MODE_DEBUG;
+	/* the firmware powers the debug domain up itself: HLA hosts never
+	 * touch CTRL/STAT */
+	fw->dap.ctrl |= CTRL_CDBGPWRUPREQ | CTRL_CSYSPWRUPREQ;
+	charge_swd(fw);
+	reply_status(reply, reply_len, VP_ST_OK);
+}
+
+static void cmd_read_idcodes(vp_fw *fw, uint8_t *reply, size_t *reply_len)
+{
+	memset(reply, 0, 12);
+	*reply_len = 12;
+	if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu)) {
+		reply[0] = VP_ST_GET_IDCODE_ERROR;
+		return;
+	}
+	charge_swd(fw);
+	reply[0] = VP_ST_OK;
+	put32(reply + 4, idcode(fw)); /* [8..11] UNCONFIRMED: zero */
+}
+
+static void cmd_debugreg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, size_t *reply_len)
+{
+	uint32_t addr = le32(cmd + 2), v = write ? le32(cmd + 6) : 0;
+	uint8_t st = addr % 4 ? VP_ST_ALIGNMENT_ERROR : bus_access(fw, write, addr, 4, &v);
+	if (write)
+		reply_status(reply, reply_len, st);
+	else
+		reply_value(reply, reply_len, st, v);
+}
+
+/* READREG index as DCRSR.REGSEL; READALLREGS: r0-r15, xPSR, MSP, PSP, then
+ * CONTROL/FAULTMASK/BASEPRI/PRIMASK (REGSEL 0x14) and a zero word. */
+static void cmd_readallregs(vp_fw *fw, uint8_t *reply, size_t *reply_len)
+{
+	static const unsigned sel[21] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	                                  16, 17, 18, 20, 0xFF };
+	memset(reply, 0, 88);
+	*reply_len = 88;
+	uint8_t st = fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu) ? VP_ST_DP_ERROR : VP_ST_OK;
+	for (unsigned i = 0; st == VP_ST_OK && i < 21; i++) {
+		uint32_t v = 0;
+		charge_swd(fw);
+		if (sel[i] != 0xFF && !vp_mcu_core_reg(fw->mcu, sel[i], &v))
+			st = VP_ST_FAULT; /* not halted: DCRSR does not complete */
+		put32(reply + 4 + 4 * i, v);
+	}
+	reply[0] = st;
+}
+
+static void cmd_reg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, size_t *reply_len)
+{
+	uint32_t v = write ? le32(cmd + 3) : 0;
+	uint8_t st = VP_ST_OK;
+	if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu))
+		st = VP_ST_DP_ERROR;
+	else if (!(write ? vp_mcu_set_core_reg(fw->mcu, cmd[2], v) : vp_mcu_core_reg(fw->mcu, cmd[2], &v)))
+		st = VP_ST_FAULT;
+	charge_swd(fw);
+	if (write)
+		reply_status(reply, reply_len, st);
+	else
+		reply_value(reply, reply_len, st, v);
+}
+
+static void cmd_rwstatus(vp_fw *fw, bool v2, uint8_t *reply, size_t *reply_len)
+{
+	if (!v2) {
+		reply_status(reply, reply_len, fw->last_status);
+		return;
+	}
+	memset(reply, 0, 12);
+	reply[0] = fw->last_status;
+	put32(reply + 4, fw->last_fault_addr); /* [8..11] UNCONFIRMED: zero */
+	*reply_len = 12;
+}
+
+/* GET_TARGET_VOLTAGE: a0 = the probe ADC's reading of its 1.2 V reference,
+ * a1 = the target supply through a /2 divider, V = 2*a1*1.2/a0 (facts
+ * §2.1). Modelled as a 12-bit ADC referenced to a 3.3 V probe supply. */
+static void cmd_voltage(vp_fw *fw, uint8_t *reply, size_t *reply_len)
+{
+	double v = vp_mcu_voltage(fw->mcu);
+	uint32_t a0 = (uint32_t)(1.2 / 3.3 * 4095.0 + 0.5);
+	uint32_t a1 = (uint32_t)(v / 2.0 / 3.3 * 4095.0 + 0.5);
+	if (a1 > 4095)
+		a1 = 4095;
+	put32(reply, a0);
+	put32(reply + 4, a1);
+	*reply_len = 8;
+}
+
+/* SWD_SET_FREQ divisor -> kHz, OOCD stlink_khz_to_speed_map_swd (facts
+ * §2.2; divisor 0 is 4000 per OOCD/STL, 4600 per PYO/PRS: CONFLICT, we
+ * follow OOCD). Other divisors: about 3600/(d+1) kHz. */
+static unsigned swd_divisor_khz(unsigned d)
+{
+	static const struct { unsigned d, khz; } map[] = {
+		{ 0, 4000 }, { 1, 1800 }, { 2, 1200 }, { 3, 950 }, { 7, 480 }, { 15, 240 },
+		{ 31, 125 }, { 40, 100 }, { 79, 50 }, { 158, 25 }, { 265, 15 }, { 798, 5 },
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (map[i].d == d)
+			return map[i].khz;
+	return 3600 / (d + 1) ? 3600 / (d + 1) : 1;
+}
+
+/* V3 SWD frequencies in kHz, highest first: the list GET_COM_FREQ reports
+ * (at most 10 entries, facts §2.2). Values as STLINK-V3 reports them
+ * (UNCONFIRMED: no dump in the facts file). */
+static const unsigned v3_swd_khz[] = { 24000, 8000, 3300, 1000, 200, 50, 5 };
+#define V3_NFREQ (sizeof v3_swd_khz / sizeof v3_swd_khz[0])
+
+static void cmd_set_com_freq(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len)
+{
+	uint32_t want = le32(cmd + 4);
+	unsigned got = v3_swd_khz[V3_NFREQ - 1];
+	for (size_t i = 0; i < V3_NFREQ; i++)
+		if (v3_swd_khz[i] <= want) {
+			got = v3_swd_khz[i];
+			break;
+		}
+	if (cmd[2] == 0)
+		fw->swd_khz = got;
+	reply_value(reply, reply_len, VP_ST_OK, got);
+}
+
+static void cmd_get_com_freq(vp_fw *fw, uint8_t *reply, size_t *reply_len)
+{
+	memset(reply, 0, 52);
+	reply[0] = VP_ST_OK;
+	put32(reply + 4, fw->swd_khz);
+	reply[8] = (uint8_t)V3_NFREQ;
+	for (size_t i = 0; i < V3_NFREQ; i++)
+		put32(reply + 12 + 4 * i, v3_swd_khz[i]);
+	*reply_len = 52;
+}
+
+static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, size_t *reply_len)
+{
+	uint16_t port = le16(cmd + 2), addr = le16(cmd + 4);
+	uint32_t v = write ? le32(cmd + 6) : 0;
+	uint8_t st;
+	if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu))
+		st = VP_ST_DP_ERROR;
+	else if (port != DAP_DP_PORT && has(fw, VP_F_AP_INIT) && !(port == 0 && fw->dap.ap0_open))
+		/* from J28 an AP must be opened with INIT_AP first (OOCD
+		 * STLINK_F_HAS_AP_INIT); the status a real probe gives is
+		 * UNCONFIRMED: BAD_AP */
+		st = VP_ST_BAD_AP;
+	else if (port != DAP_DP_PORT && port != 0)
+		st = VP_ST_BAD_AP;
+	else
+		st = port == DAP_DP_PORT ? dap_dp(fw, addr, write, &v) : dap_ap(fw, addr, write, &v);
+	charge_swd(fw);
+	if (write)
+		reply_status(reply, reply_len, st);
+	else
+		reply_value(reply, reply_len, st, v);
+}
+
+static void cmd_ap_init(vp_fw *fw, const uint8_t *cmd, bool open, uint8_t *reply, size_t *reply_len)
+{
+	uint8_t st = VP_ST_OK;
+	if (cmd[2] != 0)
+		st = VP_ST_BAD_AP; /* only AP0, the AHB-AP, exists on F2/F4/F7 */
+	else if (open)
+		fw->dap.ap0_open = true;
+	else {
+		fw->dap.ap0_open = false;
+		/* below J29 CLOSE_AP_DBG answers a wrong status (OOCD ignores
+		 * it; PYO saw an "undocumented 0x1d"): facts §2.2 */
+		if (fw->kind.hw != VP_HW_V3 && fw->kind.jtag < 29)
+			st = VP_ST_BAD_AP;
+	}
+	reply_status(reply, reply_len, st);
+}
+
+/* The feature gate of each F2 subcommand (facts §2.3); -1: every firmware. */
+static int sub_gate(uint8_t sub)
+{
+	switch (sub) {
+	case 0x3E: return VP_F_RWSTATUS2;
+	case 0x40: case 0x41: case 0x42: return VP_F_TRACE;
+	case 0x43: return VP_F_SWD_FREQ;
+	case 0x44: return VP_F_JTAG_FREQ;
+	case 0x45: case 0x46: return VP_F_DAP_REG;
+	case 0x47: case 0x48: case 0x50: return VP_F_MEM16;
+	case 0x4B: case 0x4C: return VP_F_AP_INIT;
+	case 0x54: return VP_F_CSW;
+	case 0x56: return VP_F_BOARD_ID;
+	case 0x61: case 0x62: case 0x63: return VP_F_V3_FREQ;
+	default: return -1;
+	}
+}
+
+static bool debug_cmd_mem(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len,
+                          size_t *data_len)
+{
+	switch (cmd[1]) {
+	case 0x07: mem_read(fw, cmd, W32, true, reply, reply_len); return true;
+	case 0x47: mem_read(fw, cmd, W16, true, reply, reply_len); return true;
+	case 0x0C: mem_read(fw, cmd, W8, true, reply, reply_len); return true;
+	case 0x54: mem_read(fw, cmd, W32, false, reply, reply_len); return true;
+	case 0x08: mem_write_begin(fw, cmd, W32, true, data_len); return true;
+	case 0x48: mem_write_begin(fw, cmd, W16, true, data_len); return true;
+	case 0x0D: mem_write_begin(fw, cmd, W8, true, data_len); return true;
+	case 0x50: mem_write_begin(fw, cmd, W32, false, data_len); return true;
+	default: return false;
+	}
+}
+
+static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len, size_t *data_len)
+{
+	int gate = sub_gate(cmd[1]);
+	if ((gate >= 0 && !has(fw, (enum vp_feature)gate)) || fw->mode == MODE_DFU) {
+		reply_status(reply, reply_len, fw->params.unknown_cmd_status);
+		return;
+	}
+	if (debug_cmd_mem(fw, cmd, reply, reply_len, data_len))
+		return;
+	switch (cmd[1]) {
+	case 0x21: /* EXIT: no reply; closes the opened APs on J28+ (facts §2.2) */
+		fw->mode = MODE_MASS;
+		fw->iface = IF_NONE;
+		dap_init(&fw->dap);
+		return;
+	case 0x30: cmd_enter(fw, cmd, reply, reply_len); return;
+	case 0x31: cmd_read_idcodes(fw, reply, reply_len); return;
+	case 0x32: /* APIV2_RESETSYS */
+		if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu)) {
+			reply_status(reply, reply_len, VP_ST_DP_ERROR);
+			return;
+		}
+		vp_mcu_reset(fw->mcu);
+		reply_status(reply, reply_len, VP_ST_OK);
+		return;
+	case 0x33: cmd_reg(fw, cmd, false, reply, reply_len); return;
+	case 0x34: cmd_reg(fw, cmd, true, reply, reply_len); return;
+	case 0x35: cmd_debugreg(fw, cmd, true, reply, reply_len); return;
+	case 0x36: cmd_debugreg(fw, cmd, false, reply, reply_len); return;
+	case 0x3A: cmd_readallregs(fw, reply, reply_len); return;
+	case 0x3B: cmd_rwstatus(fw, false, reply, reply_len); return;
+	case 0x3E: cmd_rwstatus(fw, true, reply, reply_len); return;
+	case 0x3C: /* DRIVE_NRST: 00 low, 01 high, 02 pulse */
+		if (cmd[2] == 0x00 || cmd[2] == 0x02)
+			vp_mcu_reset(fw->mcu);
+		reply_status(reply, reply_len, cmd[2] <= 2 ? VP_ST_OK : VP_ST_CMD_ERROR);
+		return;
+	case 0x40: case 0x41: /* trace start/stop: accepted, no SWO modelled */
+		reply_status(reply, reply_len, VP_ST_OK);
+		return;
+	case 0x42: /* GET_TRACE_NB: u16 count, always 0 */
+		reply_status(reply, reply_len, 0);
+		return;
+	case 0x43:
+		fw->swd_khz = swd_divisor_khz(le16(cmd + 2));
+		reply_status(reply, reply_len, VP_ST_OK);
+		return;
+	case 0x44: reply_status(reply, reply_len, VP_ST_OK); return;
+	case 0x45: cmd_dap(fw, cmd, false, reply, reply_len); return;
+	case 0x46: cmd_dap(fw, cmd, true, reply, reply_len); return;
+	case 0x4B: cmd_ap_init(fw, cmd, true, reply, reply_len); return;
+	case 0x4C: cmd_ap_init(fw, cmd, false, reply, reply_len); return;
+	case 0x56: /* GET_BOARD_IDENTIFIERS: a bare probe has no Mbed board ID */
+		memset(reply, 0, 128);
+		reply[0] = VP_ST_OK;
+		*reply_len = 128;
+		return;
+	case 0x61: cmd_set_com_freq(fw, cmd, reply, reply_len); return;
+	case 0x62: cmd_get_com_freq(fw, reply, reply_len); return;
+	case 0x63: /* SWITCH_STLINK_FREQ answers JTAG_CONF_CHANGED (PYO) */
+		memset(reply, 0, 8);
+		reply[0] = VP_ST_CONF_CHANGED;
+		*reply_len = 8;
+		return;
+	default:
+		/* API v1 commands (below J11, not modelled) and unknown ones */
+		reply_status(reply, reply_len, fw->params.unknown_cmd_status);
+		return;
+	}
+}
+
+void vp_fw_command(vp_fw *fw, const uint8_t *cmd_in, size_t len, uint8_t *reply,
+                   size_t *reply_len, size_t *data_len)
+{
+	uint8_t cmd[VP_FW_CMD_LEN] = { 0 };
+	memcpy(cmd, cmd_in, len < VP_FW_CMD_LEN ? len : VP_FW_CMD_LEN);
+	*reply_len = 0;
+	*data_len = 0;
+	fw->pw.active = false;
+	switch (cmd[0]) {
+	case 0xF1: /* GET_VERSION */
+		vp_probe_version_reply(&fw->kind, reply);
+		*reply_len = 6;
+		return;
+	case 0xFB: /* GET_VERSION_EX: V3 only */
+		if (!has(fw, VP_F_VERSION_EX))
+			break;
+		vp_probe_version_ex_reply(&fw->kind, reply);
+		*reply_len = 12;
+		return;
+	case 0xF5: /* GET_CURRENT_MODE */
+		reply[0] = (uint8_t)fw->mode;
+		reply[1] = 0;
+		*reply_len = 2;
+		return;
+	case 0xF3: /* DFU commands: only the exit (07) is modelled; no reply */
+		if (cmd[1] != 0x07)
+			break;
+		if (fw->mode == MODE_DFU)
+			fw->mode = MODE_MASS;
+		return;
+	case 0xF4: /* SWIM: only the exit (01) is modelled; no reply */
+		if (cmd[1] != 0x01)
+			break;
+		if (fw->mode == MODE_SWIM)
+			fw->mode = MODE_MASS;
+		return;
+	case 0xF7: /* GET_TARGET_VOLTAGE: V2 >= J13, all V3, not in DFU */
+		if (!has(fw, VP_F_TRACE) || fw->mode == MODE_DFU)
+			break;
+		cmd_voltage(fw, reply, reply_len);
+		return;
+	case 0xF2:
+		debug_cmd(fw, cmd, reply, reply_len, data_len);
+		return;
+	default:
+		break;
+	}
+	reply_status(reply, reply_len, fw->params.unknown_cmd_status);
+}

@@ -1,0 +1,72 @@
+/*
+ * The ST-Link firmware: decodes 16-byte command packets (facts §1.2, §2),
+ * keeps the probe's mode and last read/write status, and runs the SWD/DAP
+ * engine over the target bus (mcu.h). It knows nothing of USB transfers:
+ * board.c frames packets and replies around it.
+ */
+#ifndef STOTP_VPROBE_STLINK_FW_H
+#define STOTP_VPROBE_STLINK_FW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "mcu.h"
+#include "parts.h"
+#include "probe_kinds.h"
+
+/* The ST-Link's internal data buffer, the largest reply and write data
+ * phase (STLINK_DATA_SIZE 6144, facts §4). GET_COM_FREQ etc. are smaller. */
+#define VP_FW_BUF_MAX 6144
+#define VP_FW_CMD_LEN 16
+
+/* Status bytes (facts §3). */
+enum vp_fw_status {
+	VP_ST_OK = 0x80,
+	VP_ST_FAULT = 0x81,
+	VP_ST_CMD_ERROR = 0x08,
+	VP_ST_GET_IDCODE_ERROR = 0x09,
+	VP_ST_ALIGNMENT_ERROR = 0x0A,
+	VP_ST_AP_WAIT = 0x10,
+	VP_ST_AP_FAULT = 0x11,
+	VP_ST_DP_ERROR = 0x16,
+	VP_ST_BAD_AP = 0x1D,
+	VP_ST_CONF_CHANGED = 0x40,
+	VP_ST_UNKNOWN_CMD = 0x42,
+};
+
+typedef struct vp_fw vp_fw;
+
+typedef struct vp_fw_params {
+	/* How long (simulated) the SWD engine keeps retrying a WAIT from a
+	 * stalled bus before it gives up with SWD_AP_WAIT. The real threshold
+	 * is UNCONFIRMED (facts §8.1): a model parameter. */
+	uint64_t stall_budget_us;
+	/* Status answered to a command this firmware lacks. UNCONFIRMED;
+	 * PYO's status list suggests JTAG_UNKNOWN_CMD 0x42 (facts §3). */
+	uint8_t unknown_cmd_status;
+} vp_fw_params;
+
+#define VP_FW_DEFAULT_STALL_BUDGET_US 50000
+
+vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu, vp_clock *clock,
+                 const vp_fw_params *params);
+void vp_fw_free(vp_fw *fw);
+
+/* Run one command packet (len <= 16, zero-padded). On return, reply holds
+ * *reply_len bytes to queue on the IN endpoint (0: the command has no
+ * reply) and *data_len is the OUT data phase the command now waits for
+ * (0: none). reply must hold VP_FW_BUF_MAX bytes. */
+void vp_fw_command(vp_fw *fw, const uint8_t *cmd, size_t len, uint8_t *reply,
+                   size_t *reply_len, size_t *data_len);
+
+/* The complete data phase of the last write command. */
+void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len);
+
+/* USB reset of the probe: back to the power-on mode; the target is untouched. */
+void vp_fw_usb_reset(vp_fw *fw);
+
+/* Fault injection: the next n target accesses answer WAIT. */
+void vp_fw_add_waits(vp_fw *fw, uint64_t n);
+
+#endif

@@ -1,0 +1,128 @@
+-- Fault injection (VPROBE_FAULT): unplug, target reset, power loss during a
+-- flash program operation, and WAIT answers; bad specs refused at open.
+local vb = require "vprobe_board"
+
+local tmp = os.tmpname()
+os.remove(tmp)
+os.execute("mkdir -p " .. tmp)
+local n_img = 0
+
+local function open(o)
+  n_img = n_img + 1
+  o.state = o.state or (tmp .. "/f" .. n_img .. ".img")
+  return vb.open(o)
+end
+
+local function cmd(fmt, ...)
+  local s = string.pack(fmt, ...)
+  return s .. string.rep("\0", 16 - #s)
+end
+
+local function xfer(b, packet, cap, data)
+  local usb = b:usb()
+  assert(b:out(usb.ep_out, packet))
+  if data then assert(b:out(usb.ep_out, data)) end
+  if cap then return b:in_(usb.ep_in, cap) end
+end
+
+local function enter_swd(b) -- 2 command packets on a V2-1 (MASS mode at power-on)
+  assert.same("\x80\0", xfer(b, cmd("BBB", 0xF2, 0x30, 0xA3), 2))
+  assert.same(2, xfer(b, cmd("B", 0xF5), 2):byte(1))
+end
+
+local function status(b) return xfer(b, cmd("BB", 0xF2, 0x3E), 12):byte(1) end
+local function read32(b, addr) return string.unpack("<I4", xfer(b, cmd("<BBI4I2", 0xF2, 0x07, addr, 4), 4)) end
+local function write32(b, addr, v) xfer(b, cmd("<BBI4I2", 0xF2, 0x08, addr, 4), nil, string.pack("<I4", v)) end
+
+local FLASH_KEYR, FLASH_CR = 0x40023C04, 0x40023C10 -- facts §5.2
+
+describe("vprobe.faults", function()
+  teardown(function() os.execute("rm -rf " .. tmp) end)
+
+  it("unplugs the probe at the Nth command packet: every later transfer fails", function()
+    local b <close> = assert(open{ probe = "v2-1", fault = "unplug@3" })
+    local usb = b:usb()
+    assert.same(6, #xfer(b, cmd("B", 0xF1), 6))
+    assert.same(6, #xfer(b, cmd("B", 0xF1), 6))
+    assert.same({ nil, "no_device", -4 }, { b:out(usb.ep_out, cmd("B", 0xF1)) })
+    assert.same({ nil, "no_device", -4 }, { b:in_(usb.ep_in, 6) })
+    assert.same({ nil, "no_device", -4 }, { b:out(usb.ep_out, cmd("B", 0xF5)) })
+    assert.same({ nil, "no_device", -4 }, { b:reset() })
+    assert.same(2, b:stats().transactions)
+  end)
+
+  it("resets the target when the Nth command packet arrives", function()
+    local b <close> = assert(open{ probe = "v2-1", fault = "reset@7" })
+    enter_swd(b)                                     -- packets 1, 2
+    write32(b, FLASH_KEYR, 0x45670123)               -- 3
+    write32(b, FLASH_KEYR, 0xCDEF89AB)               -- 4
+    assert.same(0, read32(b, FLASH_CR) >> 31)        -- 5: unlocked
+    assert.same(0x80, status(b))                     -- 6
+    assert.same(1, read32(b, FLASH_CR) >> 31)        -- 7: reset relocked CR
+  end)
+
+  it("cuts power during the Nth flash program operation, keeping the half-burned byte", function()
+    local img = tmp .. "/powerloss.img"
+    local b = assert(open{ state = img, probe = "v2-1", fault = "powerloss@1" })
+    enter_swd(b)
+    write32(b, FLASH_KEYR, 0x45670123)
+    write32(b, FLASH_KEYR, 0xCDEF89AB)
+    write32(b, FLASH_CR, 0x001)                      -- PG, PSIZE x8
+    xfer(b, cmd("<BBI4I2", 0xF2, 0x0D, 0x1FFF7800, 1), nil, "\0")
+    assert.same(0x16, status(b))                     -- the DP no longer answers
+    local a0, a1 = string.unpack("<I4I4", xfer(b, cmd("B", 0xF7), 8))
+    assert.same({ true, 0 }, { a0 > 0, a1 })
+    -- the image already holds the partly programmed byte (no close needed)
+    local byte = tonumber(io.open(img):read("a"):match("otp 0000: (%x%x)"), 16)
+    assert.is_true(byte ~= 0xFF and byte ~= 0x00, string.format("byte %02x", byte))
+    b:close()
+  end)
+
+  it("answers WAIT to the next K memory accesses from the Nth command on", function()
+    local b <close> = assert(open{ probe = "v2-1", fault = "wait@3:2" })
+    enter_swd(b)
+    local seen = {}
+    for i = 1, 3 do
+      read32(b, 0x20000000)
+      seen[i] = status(b)
+    end
+    assert.same({ 0x10, 0x10, 0x80 }, seen)
+  end)
+
+  it("combines several faults in one list", function()
+    local b <close> = assert(open{ probe = "v2-1", fault = "wait@3:1,unplug@6" })
+    enter_swd(b)
+    read32(b, 0x20000000)
+    assert.same(0x10, status(b))
+    xfer(b, cmd("B", 0xF1), 6)
+    assert.same({ nil, "no_device", -4 }, { b:out(b:usb().ep_out, cmd("B", 0xF1)) })
+  end)
+
+  -- one row per bad spec: open must refuse it, naming VPROBE_FAULT
+  local bad = { "unplug", "unplug@", "unplug@0", "unplug@x", "unplug@3x", "wait@3",
+                "wait@3:0", "wait@3:", "reset@1:2", "bogus@1", "unplug@1,,reset@2", "@1" }
+  for _, spec in ipairs(bad) do
+    it("refuses the bad spec '" .. spec .. "' at open", function()
+      local b, err = open{ fault = spec }
+      assert.is_nil(b)
+      assert.truthy(err:find("VPROBE_FAULT", 1, true), err)
+    end)
+  end
+
+  -- bad values of the other variables are refused too
+  local other = {
+    { { probe = "v4" }, "unknown VPROBE_PROBE" },
+    { { probe = "v2:X28" }, "bad firmware version" },
+    { { probe = "v2:J9" }, "below J11" },
+    { { probe = "v2-1@3748" }, "is not a v2-1 identity" },
+    { { probe = "v2-1:J25M7" }, "STM8" },
+    { { target = "stm32f999" }, "stm32f999" },
+  }
+  for _, row in ipairs(other) do
+    it("refuses " .. next(row[1]) .. " = '" .. select(2, next(row[1])) .. "' at open", function()
+      local b, err = open(row[1])
+      assert.is_nil(b)
+      assert.truthy(err:find(row[2], 1, true), err)
+    end)
+  end
+end)
