@@ -1,0 +1,41 @@
+-- stotp: the public Lua API. stotp.core (C) holds the ST-Link transport and
+-- the OTP primitives; this file extends that same table with conveniences
+-- written in Lua (the LuaSocket split). Nothing here touches USB.
+local core = require("stotp.core")
+
+local stotp = core
+
+stotp._VERSION = "stotp scm"
+
+--- Hex of a byte string, upper case: stotp.hex("\1\171") == "01AB".
+function stotp.hex(s)
+  return (s:gsub(".", function(c) return string.format("%02X", c:byte()) end))
+end
+
+--- Opens a probe and attaches to its target in one step.
+-- Returns target, probe or nil, message, code; the probe is closed again
+-- when attaching fails.
+function stotp.connect(opts)
+  local probe, msg, code = core.open(opts)
+  if not probe then return nil, msg, code end
+  local target
+  target, msg, code = probe:attach()
+  if not target then
+    probe:close()
+    return nil, msg, code
+  end
+  return target, probe
+end
+
+--- Blocks (0-based) whose lock byte is 0x00, as a sorted list.
+function stotp.locked_blocks(target)
+  local locks, msg, code = target:otp_locks()
+  if not locks then return nil, msg, code end
+  local out = {}
+  for i, locked in ipairs(locks) do
+    if locked then out[#out + 1] = i - 1 end
+  end
+  return out
+end
+
+return stotp

@@ -1,0 +1,34 @@
+/*
+ * The STM32F2/F4/F7 flash-controller sequence for programming (RM0090
+ * §3.5.4, facts §5.2-§5.5, §6.3): keys, stale-flag clearing, PSIZE, PG,
+ * BSY polling, SR decoding, relock. Register access only; no OTP policy.
+ */
+#ifndef STOTP_FLASH_H
+#define STOTP_FLASH_H
+
+#include <stdint.h>
+
+#include "stlink.h"
+
+/* What differs between lines of one controller design (facts §5.2 SR). */
+typedef struct flash_regs {
+	int has_rderr;           /* SR bit 8 RDERR exists */
+	int erserr;              /* SR bit 7 is ERSERR (F7), else PGSERR */
+} flash_regs;
+
+/* Programming width for a measured supply (facts §5.3, §8.5): 4, 2 or 1
+ * bytes; 2 only if the probe has 16-bit memory commands. Refuses
+ * implausible or too-low readings. has_volts = 0: no reading possible. */
+int flash_width_for_supply(stlink *s, int has_volts, double volts,
+                           unsigned *width);
+
+/* Unlock CR, wait BSY = 0, clear stale error flags, set PG | PSIZE. */
+int flash_begin(stlink *s, const flash_regs *f, unsigned width);
+/* Poll SR until BSY = 0 (bounded), then decode its error flags. */
+int flash_finish_op(stlink *s, const flash_regs *f, const char *what);
+/* Clear SR flags left by a failed burst; fails if BSY never clears. */
+int flash_recover(stlink *s, const flash_regs *f);
+/* CR = LOCK (PG cleared). */
+int flash_end(stlink *s);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * OTP primitives over a target: read data and lock bytes, the per-byte
+ * feasibility check, program (burst relying on the bus stall, or one unit
+ * at a time), verify, lock. The safety rules of DESIGN.md hold here: an
+ * infeasible write is refused whole before the chip is touched.
+ */
+#ifndef STOTP_OTP_H
+#define STOTP_OTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "target.h"
+
+enum otp_action { OTP_SAME, OTP_PROGRAM, OTP_BITS, OTP_LOCKED };
+
+typedef struct otp_plan {
+	size_t offset, n;                  /* relative to otp->base */
+	uint8_t old[OTP_MAX_DATA];         /* indexed by offset - plan.offset */
+	uint8_t want[OTP_MAX_DATA];
+	uint8_t action[OTP_MAX_DATA];
+	uint8_t chip[OTP_MAX_DATA];        /* whole data area as read */
+	uint8_t locks[OTP_BLOCKS];
+	unsigned same, program, bits, locked;
+} otp_plan;
+
+enum otp_mode { OTP_MODE_BURST, OTP_MODE_UNIT };
+
+typedef struct otp_stats {
+	uint64_t commands;       /* USB round trips this call */
+	unsigned bytes;          /* bytes that changed */
+	unsigned units;          /* program units written */
+	unsigned width;          /* 1, 2, 4 bytes: PSIZE */
+	double volts;            /* < 0 when not measured */
+	int mode;                /* enum otp_mode actually used at the end */
+	int fell_back;           /* a burst reported WAIT/FAULT */
+} otp_stats;
+
+/* Fails (ST_EUNSUPPORTED) for a part without an OTP stotp knows. */
+int otp_usable(target *t);
+/* data: otp->blocks * block_size bytes; locks: otp->blocks bytes. */
+int otp_read_all(target *t, uint8_t *data, uint8_t *locks);
+/* Range-checks, reads the chip, classifies every byte. */
+int otp_plan_make(target *t, size_t offset, const uint8_t *want, size_t n,
+                  otp_plan *p);
+int otp_write(target *t, size_t offset, const uint8_t *want, size_t n,
+              int mode, otp_stats *st);
+/* blocks: bit i set = lock block i. */
+int otp_lock(target *t, uint32_t blocks, otp_stats *st);
+
+#endif

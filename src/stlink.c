@@ -1,0 +1,604 @@
+/*
+ * ST-Link commands over a link. Every command is one 16-byte bulk OUT, a
+ * write's data a second OUT, a reply one bulk IN whose length the command
+ * fixes (facts §1.2); every reply length is checked before it is read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "stlink.h"
+
+#define CMD_LEN 16
+#define DEBUG_CMD 0xF2
+#define MAX_MEM32 6144u        /* ST-Link data buffer (facts §4) */
+#define TAR_BLOCK 1024u        /* ADIv5 auto-increment block (facts §4) */
+#define MAX_WAIT_RETRIES 8     /* OOCD MAX_WAIT_RETRIES (facts §1.4) */
+#define DHCSR 0xE000EDF0u
+#define DHCSR_S_HALT (1u << 17)
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
+	       | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Status byte names (facts §3, PYO constants.py Status). */
+static const char *status_name(int st)
+{
+	switch (st) {
+	case 0x80: return "OK";
+	case 0x81: return "DEBUG_ERR_FAULT";
+	case 0x01: return "JTAG_UNKNOWN_ERROR";
+	case 0x09: return "JTAG_GET_IDCODE_ERROR";
+	case 0x0A: return "JTAG_ALIGNMENT_ERROR";
+	case 0x0B: return "JTAG_DBG_POWER_ERROR";
+	case 0x0C: return "JTAG_WRITE_ERROR";
+	case 0x0D: return "JTAG_WRITE_VERIF_ERROR";
+	case 0x10: return "SWD_AP_WAIT";
+	case 0x11: return "SWD_AP_FAULT";
+	case 0x12: return "SWD_AP_ERROR";
+	case 0x13: return "SWD_AP_PARITY_ERROR";
+	case 0x14: return "SWD_DP_WAIT";
+	case 0x15: return "SWD_DP_FAULT";
+	case 0x16: return "SWD_DP_ERROR";
+	case 0x17: return "SWD_DP_PARITY_ERROR";
+	case 0x18: return "SWD_AP_WDATA_ERROR";
+	case 0x19: return "SWD_AP_STICKY_ERROR";
+	case 0x1A: return "SWD_AP_STICKYORUN_ERROR";
+	case 0x1D: return "BAD_AP";
+	case 0x41: return "JTAG_FREQ_NOT_SUPPORTED";
+	case 0x42: return "JTAG_UNKNOWN_CMD";
+	default: return "unknown status";
+	}
+}
+
+/* Bounded back-off before re-issuing after a WAIT: 1, 2, 4 ... 128 ms, as
+ * OOCD stlink_cmd_allow_retry (facts §1.4). */
+static void wait_backoff(unsigned attempt)
+{
+	struct timespec ts = { 0, (long)(1000000L << (attempt < 7 ? attempt : 7)) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One transaction: command, optional OUT data, optional IN reply of exactly
+ * `expect` bytes. A link failure is reported with the command's name. */
+static int xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
+                const uint8_t *data, size_t dlen, uint8_t *reply, size_t expect)
+{
+	st_error le = { 0 };
+	size_t got = 0;
+
+	s->commands++;
+	if (s->link->ops->bulk_out(s->link, cmd, CMD_LEN, &le) != 0
+	    || (dlen > 0 && s->link->ops->bulk_out(s->link, data, dlen, &le) != 0)
+	    || (expect > 0
+	        && s->link->ops->bulk_in(s->link, reply, expect, &got, &le) != 0))
+		return st_fail(&s->err, le.code, le.sys, "%s during %s", le.msg, name);
+	if (got != expect)
+		return st_fail(&s->err, ST_EUSB, 0,
+		               "short reply to %s: %zu of %zu bytes", name, got, expect);
+	return 0;
+}
+
+static void cmd_init(uint8_t cmd[CMD_LEN], uint8_t b0, uint8_t b1)
+{
+	memset(cmd, 0, CMD_LEN);
+	cmd[0] = b0;
+	cmd[1] = b1;
+}
+
+static int status_fail(stlink *s, const char *name, int st)
+{
+	int code = stlink_is_wait(st) ? ST_EWAIT : ST_ETARGET;
+
+	return st_fail(&s->err, code, st, "%s returned 0x%02X (%s)", name, st,
+	               status_name(st));
+}
+
+/* A debug command whose reply starts with a status byte; WAIT re-issues it
+ * with back-off (facts §1.4). */
+static int debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
+                     uint8_t *reply, size_t expect)
+{
+	unsigned attempt;
+
+	for (attempt = 0;; attempt++) {
+		if (xfer(s, name, cmd, NULL, 0, reply, expect) != 0)
+			return -1;
+		if (reply[0] == 0x80)
+			return 0;
+		if (!stlink_is_wait(reply[0]) || attempt >= MAX_WAIT_RETRIES)
+			return status_fail(s, name, reply[0]);
+		s->wait_retries++;
+		wait_backoff(attempt);
+	}
+}
+
+/* ---- version and modes ---- */
+
+/* OOCD stlink_usb_version: on V2-1 PIDs a (X, Y) pair in these ranges is
+ * an STM8-only firmware (X = MSD, Y = SWIM). */
+static int is_stm8_v21(unsigned x, unsigned y)
+{
+	return (x <= 22 && y == 7) || (x >= 25 && y >= 7 && y <= 12);
+}
+
+static void version_features(stlink *s)
+{
+	stlink_version *v = &s->ver;
+	unsigned f = 0;
+
+	s->max_read8 = s->max_write8 = 64;   /* full-speed packet (facts §4) */
+	if (v->hw >= 3) {
+		f = STF_VOLTAGE | STF_RWSTATUS2 | STF_MEM16 | STF_AP_INIT
+		    | STF_V3_FREQ;
+		/* 512-byte 8-bit writes from V3J6 (OOCD); reads above 255
+		 * fail on J5/J7 (PRS #553), so reads stay at 128. */
+		s->max_read8 = 128;
+		if (v->jtag >= 6)
+			s->max_write8 = 512;
+	} else {
+		f |= v->jtag >= 13 ? STF_VOLTAGE : 0;
+		f |= v->jtag >= 15 ? STF_RWSTATUS2 : 0;
+		f |= v->jtag >= 22 ? STF_SWD_FREQ : 0;
+		f |= v->jtag >= 26 ? STF_MEM16 : 0;
+		f |= v->jtag >= 28 ? STF_AP_INIT : 0;
+	}
+	if (v->jtag > 0)
+		f |= STF_SWD;
+	s->features = f;
+}
+
+static int version_v3(stlink *s)
+{
+	uint8_t cmd[CMD_LEN], r[12];
+
+	cmd_init(cmd, 0xFB, 0);
+	if (xfer(s, "GET_VERSION_EX", cmd, NULL, 0, r, sizeof r) != 0)
+		return -1;
+	s->ver.hw = r[0];
+	s->ver.swim = r[1];
+	s->ver.jtag = r[2];
+	s->ver.msd = r[3];
+	s->ver.bridge = r[4];
+	s->ver.power = r[5];
+	s->ver.vid = (uint16_t)(r[8] | r[9] << 8);
+	s->ver.pid = (uint16_t)(r[10] | r[11] << 8);
+	return 0;
+}
+
+static void version_string(stlink_version *v)
+{
+	int n;
+
+	if (v->hw >= 3) {
+		n = snprintf(v->str, sizeof v->str, "V%dJ%dM%d", v->hw, v->jtag,
+		             v->msd);
+		if (v->bridge > 0 && n > 0 && (size_t)n < sizeof v->str)
+			n += snprintf(v->str + n, sizeof v->str - (size_t)n, "B%d",
+			              v->bridge);
+		if (v->swim > 0 && n > 0 && (size_t)n < sizeof v->str)
+			snprintf(v->str + n, sizeof v->str - (size_t)n, "S%d", v->swim);
+		v->kind = v->hw == 4 ? "V3PWR" : "V3";
+	} else if (v->msd >= 0) {
+		if (v->jtag > 0)
+			snprintf(v->str, sizeof v->str, "V2J%dM%d", v->jtag, v->msd);
+		else
+			snprintf(v->str, sizeof v->str, "V2M%dS%d", v->msd, v->swim);
+		v->kind = "V2-1";
+	} else {
+		snprintf(v->str, sizeof v->str, "V%dJ%dS%d", v->hw, v->jtag, v->swim);
+		v->kind = "V2";
+	}
+}
+
+static int read_version(stlink *s)
+{
+	uint8_t cmd[CMD_LEN], r[6];
+	unsigned v, x, y;
+	uint16_t pid = s->link->id.pid;
+
+	cmd_init(cmd, 0xF1, 0);
+	if (xfer(s, "GET_VERSION", cmd, NULL, 0, r, sizeof r) != 0)
+		return -1;
+	v = (unsigned)r[0] << 8 | r[1];      /* big-endian (facts §2.1) */
+	x = (v >> 6) & 0x3F;
+	y = v & 0x3F;
+	memset(&s->ver, 0xFF, sizeof s->ver);  /* every field -1 */
+	s->ver.hw = (int)(v >> 12);
+	s->ver.vid = (uint16_t)(r[2] | r[3] << 8);
+	s->ver.pid = (uint16_t)(r[4] | r[5] << 8);
+	if (s->ver.hw < 2)
+		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
+		               "ST-Link/V%d is not supported (SCSI framing)",
+		               s->ver.hw);
+	if (s->ver.hw >= 3 && x == 0 && y == 0) {
+		if (version_v3(s) != 0)
+			return -1;
+	} else if (pid == 0x374B || pid == 0x3752 || pid == 0x374A
+	           || pid == 0x3742) {
+		int stm8 = is_stm8_v21(x, y);
+		s->ver.jtag = stm8 ? 0 : (int)x;
+		s->ver.msd = stm8 ? (int)x : (int)y;
+		s->ver.swim = stm8 ? (int)y : -1;
+	} else {
+		s->ver.jtag = (int)x;
+		s->ver.swim = (int)y;
+	}
+	version_string(&s->ver);
+	version_features(s);
+	return 0;
+}
+
+/* Leave whatever mode the probe is in (facts §2.1 "Mode exit"). None of
+ * the exits has a reply. */
+static int leave_mode(stlink *s)
+{
+	uint8_t cmd[CMD_LEN], r[2];
+
+	cmd_init(cmd, 0xF5, 0);
+	if (xfer(s, "GET_CURRENT_MODE", cmd, NULL, 0, r, sizeof r) != 0)
+		return -1;
+	switch (r[0]) {
+	case 0x00:
+		cmd_init(cmd, 0xF3, 0x07);
+		return xfer(s, "DFU_EXIT", cmd, NULL, 0, NULL, 0);
+	case 0x02:
+		cmd_init(cmd, DEBUG_CMD, 0x21);
+		return xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0);
+	case 0x03:
+		cmd_init(cmd, 0xF4, 0x01);
+		return xfer(s, "SWIM_EXIT", cmd, NULL, 0, NULL, 0);
+	default:
+		return 0;   /* MASS, BOOTLOADER: debug can be entered directly */
+	}
+}
+
+int stlink_open(stlink **out, st_link *link, st_error *e)
+{
+	stlink *s = calloc(1, sizeof *s);
+
+	if (s == NULL) {
+		link_close(link);
+		return st_fail(e, ST_EUSB, 0, "out of memory");
+	}
+	s->link = link;
+	if (read_version(s) != 0 || leave_mode(s) != 0) {
+		*e = s->err;
+		link_close(link);
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void stlink_close(stlink *s)
+{
+	uint8_t cmd[CMD_LEN];
+
+	if (s == NULL)
+		return;
+	if (s->in_debug) {
+		/* The core is left halted: releasing it is the caller's call. */
+		cmd_init(cmd, DEBUG_CMD, 0x21);
+		xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0);
+	}
+	link_close(s->link);
+	free(s);
+}
+
+/* ---- voltage, SWD, core ---- */
+
+int stlink_voltage(stlink *s, double *volts)
+{
+	uint8_t cmd[CMD_LEN], r[8];
+	uint32_t a0, a1;
+
+	if (!(s->features & STF_VOLTAGE))
+		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
+		               "firmware %s cannot read the target voltage (needs "
+		               "J13+)", s->ver.str);
+	cmd_init(cmd, 0xF7, 0);
+	if (xfer(s, "GET_TARGET_VOLTAGE", cmd, NULL, 0, r, sizeof r) != 0)
+		return -1;
+	a0 = get_le32(r);
+	a1 = get_le32(r + 4);
+	if (a0 == 0)   /* reference reading 0: invalid (facts §2.1) */
+		return st_fail(&s->err, ST_EVOLTAGE, 0,
+		               "the probe returned an invalid voltage reading");
+	*volts = 2.0 * a1 * 1.2 / a0;   /* OOCD, PYO */
+	return 0;
+}
+
+/* SWD_SET_FREQ divisors, OOCD stlink_khz_to_speed_map_swd (= STL). */
+static const struct { unsigned khz, div; } swd_div[] = {
+	{ 4000, 0 }, { 1800, 1 }, { 1200, 2 }, { 950, 3 }, { 480, 7 },
+	{ 240, 15 }, { 125, 31 }, { 100, 40 }, { 50, 79 }, { 25, 158 },
+	{ 15, 265 }, { 5, 798 },
+};
+
+static int set_freq_v2(stlink *s, unsigned khz)
+{
+	uint8_t cmd[CMD_LEN], r[2];
+	size_t i, n = sizeof swd_div / sizeof swd_div[0];
+
+	if (!(s->features & STF_SWD_FREQ))
+		return 0;   /* older firmware: its default clock */
+	for (i = 0; i + 1 < n && swd_div[i].khz > khz; i++)
+		;
+	cmd_init(cmd, DEBUG_CMD, 0x43);
+	/* u16 LE (OOCD); PYO/PRS read one byte: both see the same < 256. */
+	cmd[2] = (uint8_t)swd_div[i].div;
+	cmd[3] = (uint8_t)(swd_div[i].div >> 8);
+	if (debug_cmd(s, "SWD_SET_FREQ", cmd, r, sizeof r) != 0)
+		return -1;
+	s->khz = swd_div[i].khz;
+	return 0;
+}
+
+/* V3: pick the fastest listed clock not above the request (OOCD
+ * stlink_speed_v3 via GET_COM_FREQ), then set it. */
+static int set_freq_v3(stlink *s, unsigned khz)
+{
+	uint8_t cmd[CMD_LEN], r[52];
+	unsigned i, count, best = 0, lowest = 0;
+
+	cmd_init(cmd, DEBUG_CMD, 0x62);
+	if (debug_cmd(s, "APIV3_GET_COM_FREQ", cmd, r, sizeof r) != 0)
+		return -1;
+	count = r[8] > 10 ? 10 : r[8];
+	for (i = 0; i < count; i++) {
+		unsigned f = get_le32(r + 12 + 4 * i);
+		if (f <= khz && f > best)
+			best = f;
+		if (lowest == 0 || f < lowest)
+			lowest = f;
+	}
+	if (best == 0)
+		best = lowest ? lowest : khz;
+	cmd_init(cmd, DEBUG_CMD, 0x61);
+	put_le32(cmd + 4, best);
+	if (debug_cmd(s, "APIV3_SET_COM_FREQ", cmd, r, 8) != 0)
+		return -1;
+	s->khz = get_le32(r + 4);
+	return 0;
+}
+
+int stlink_enter_swd(stlink *s, unsigned khz)
+{
+	uint8_t cmd[CMD_LEN], r[2];
+
+	if (!(s->features & STF_SWD))
+		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
+		               "firmware %s has no SWD (STM8-only ST-Link)",
+		               s->ver.str);
+	if (s->in_debug) {
+		cmd_init(cmd, DEBUG_CMD, 0x21);
+		if (xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0) != 0)
+			return -1;
+		s->in_debug = 0;
+	}
+	if ((s->features & STF_V3_FREQ) ? set_freq_v3(s, khz)
+	                                : set_freq_v2(s, khz))
+		return -1;
+	cmd_init(cmd, DEBUG_CMD, 0x30);
+	cmd[2] = 0xA3;   /* SWD (facts §2.2) */
+	if (debug_cmd(s, "APIV2_ENTER_SWD", cmd, r, sizeof r) != 0)
+		return -1;
+	s->in_debug = 1;
+	if (s->features & STF_AP_INIT) {
+		/* Required before AP access from J28 (OOCD STLINK_F_HAS_AP_INIT). */
+		cmd_init(cmd, DEBUG_CMD, 0x4B);
+		cmd[2] = 0;
+		if (debug_cmd(s, "INIT_AP", cmd, r, sizeof r) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int stlink_read_dbg(stlink *s, uint32_t addr, uint32_t *value)
+{
+	uint8_t cmd[CMD_LEN], r[8];
+
+	cmd_init(cmd, DEBUG_CMD, 0x36);
+	put_le32(cmd + 2, addr);
+	if (debug_cmd(s, "READDEBUGREG", cmd, r, sizeof r) != 0)
+		return -1;
+	*value = get_le32(r + 4);
+	return 0;
+}
+
+int stlink_write_dbg(stlink *s, uint32_t addr, uint32_t value)
+{
+	uint8_t cmd[CMD_LEN], r[2];
+
+	cmd_init(cmd, DEBUG_CMD, 0x35);
+	put_le32(cmd + 2, addr);
+	put_le32(cmd + 6, value);
+	return debug_cmd(s, "WRITEDEBUGREG", cmd, r, sizeof r);
+}
+
+/* Halt = DHCSR key | C_HALT | C_DEBUGEN, then check S_HALT (facts §5.1). */
+int stlink_halt(stlink *s)
+{
+	uint32_t dhcsr;
+
+	if (stlink_write_dbg(s, DHCSR, 0xA05F0003u) != 0
+	    || stlink_read_dbg(s, DHCSR, &dhcsr) != 0)
+		return -1;
+	if (!(dhcsr & DHCSR_S_HALT))
+		return st_fail(&s->err, ST_ETARGET, 0,
+		               "the core did not halt (DHCSR 0x%08X)", dhcsr);
+	return 0;
+}
+
+int stlink_reset(stlink *s)
+{
+	uint8_t cmd[CMD_LEN], r[2];
+
+	cmd_init(cmd, DEBUG_CMD, 0x32);
+	return debug_cmd(s, "APIV2_RESETSYS", cmd, r, sizeof r);
+}
+
+/* ---- memory ---- */
+
+/* Status of the last memory command: GETLASTRWSTATUS2 (12 bytes, fault
+ * address at [4..7]) from V2J15, else GETLASTRWSTATUS (facts §2.2). */
+static int rw_status(stlink *s, int *status)
+{
+	uint8_t cmd[CMD_LEN], r[12];
+	int v2 = (s->features & STF_RWSTATUS2) != 0;
+
+	cmd_init(cmd, DEBUG_CMD, v2 ? 0x3E : 0x3B);
+	if (xfer(s, v2 ? "GETLASTRWSTATUS2" : "GETLASTRWSTATUS", cmd, NULL, 0,
+	         r, v2 ? 12 : 2) != 0)
+		return -1;
+	*status = r[0];
+	s->last_status = r[0];
+	s->fault_addr = v2 ? get_le32(r + 4) : 0;
+	return 0;
+}
+
+static const char *mem_name(int write, unsigned width)
+{
+	static const char *const names[2][3] = {
+		{ "READMEM_8BIT", "READMEM_16BIT", "READMEM_32BIT" },
+		{ "WRITEMEM_8BIT", "WRITEMEM_16BIT", "WRITEMEM_32BIT" },
+	};
+
+	return names[write][width == 1 ? 0 : width == 2 ? 1 : 2];
+}
+
+static uint8_t mem_sub(int write, unsigned width)
+{
+	static const uint8_t subs[2][3] = { { 0x0C, 0x47, 0x07 },
+	                                    { 0x0D, 0x48, 0x08 } };
+
+	return subs[write][width == 1 ? 0 : width == 2 ? 1 : 2];
+}
+
+/* One memory command and its status; the whole command, data included,
+ * is re-issued on WAIT (PRS PR #1406, facts §1.4) unless STW_NO_RETRY. */
+static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
+                     size_t n, unsigned width, unsigned flags)
+{
+	uint8_t cmd[CMD_LEN], pad[2];
+	const char *name = mem_name(write, width);
+	unsigned attempt;
+	int st = 0;
+
+	cmd_init(cmd, DEBUG_CMD, mem_sub(write, width));
+	put_le32(cmd + 2, addr);
+	cmd[6] = (uint8_t)n;
+	cmd[7] = (uint8_t)(n >> 8);
+	for (attempt = 0;; attempt++) {
+		int rc;
+		if (write)
+			rc = xfer(s, name, cmd, buf, n, NULL, 0);
+		else if (n == 1)   /* a 1-byte read replies 2 bytes (facts §1.2) */
+			rc = xfer(s, name, cmd, NULL, 0, pad, 2);
+		else
+			rc = xfer(s, name, cmd, NULL, 0, buf, n);
+		if (rc != 0 || rw_status(s, &st) != 0)
+			return -1;
+		if (st == 0x80)
+			break;
+		if (!stlink_is_wait(st) || (flags & STW_NO_RETRY)
+		    || attempt >= MAX_WAIT_RETRIES)
+			return st_fail(&s->err, stlink_is_wait(st) ? ST_EWAIT : ST_ETARGET,
+			               st, "%s at 0x%08X returned 0x%02X (%s)%s", name,
+			               addr, st, status_name(st),
+			               stlink_is_wait(st) ? "" : ", memory fault");
+		s->wait_retries++;
+		wait_backoff(attempt);
+	}
+	if (!write && n == 1)
+		buf[0] = pad[0];
+	return 0;
+}
+
+static size_t chunk_len(const stlink *s, int write, uint32_t addr, size_t n,
+                        unsigned width)
+{
+	size_t max = width == 1 ? (write ? s->max_write8 : s->max_read8)
+	                        : MAX_MEM32;
+	size_t to_block = TAR_BLOCK - (addr & (TAR_BLOCK - 1));
+
+	/* Never cross a 1 KiB TAR auto-increment block (OOCD: M7 stays at
+	 * 1 KiB; facts §4). */
+	if (max > to_block)
+		max = to_block;
+	return n < max ? n : max;
+}
+
+static int mem_access(stlink *s, int write, uint32_t addr, uint8_t *buf,
+                      size_t n, unsigned width, unsigned flags)
+{
+	if (width != 1 && width != 2 && width != 4)
+		return st_fail(&s->err, ST_ERANGE, 0, "bad access width %u", width);
+	if (addr % width != 0 || n % width != 0)
+		return st_fail(&s->err, ST_ERANGE, 0,
+		               "unaligned %u-bit access: 0x%08X, %zu bytes (facts §4)",
+		               width * 8, addr, n);
+	if (width == 2 && !(s->features & STF_MEM16))
+		/* Never silently fall back to bytes: into flash with PSIZE x16
+		 * that gives PGPERR (facts §8.2). */
+		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
+		               "firmware %s has no 16-bit memory access (needs J26+)",
+		               s->ver.str);
+	if (!s->in_debug)
+		return st_fail(&s->err, ST_ETARGET, 0, "not attached (SWD not entered)");
+	while (n > 0) {
+		size_t c = chunk_len(s, write, addr, n, width);
+		if (mem_chunk(s, write, addr, buf, c, width, flags) != 0)
+			return -1;
+		addr += (uint32_t)c;
+		buf += c;
+		n -= c;
+	}
+	return 0;
+}
+
+int stlink_read_mem(stlink *s, uint32_t addr, uint8_t *buf, size_t n,
+                    unsigned width)
+{
+	return mem_access(s, 0, addr, buf, n, width, 0);
+}
+
+int stlink_write_mem(stlink *s, uint32_t addr, const uint8_t *buf, size_t n,
+                     unsigned width, unsigned flags)
+{
+	/* mem_access never writes through buf when writing. */
+	return mem_access(s, 1, addr, (uint8_t *)(uintptr_t)buf, n, width, flags);
+}
+
+int stlink_read(stlink *s, uint32_t addr, uint8_t *buf, size_t n)
+{
+	size_t head = (4 - (addr & 3)) & 3, mid;
+
+	if (head > n)
+		head = n;
+	if (head > 0 && stlink_read_mem(s, addr, buf, head, 1) != 0)
+		return -1;
+	addr += (uint32_t)head;
+	buf += head;
+	n -= head;
+	mid = n & ~(size_t)3;
+	if (mid > 0 && stlink_read_mem(s, addr, buf, mid, 4) != 0)
+		return -1;
+	if (n > mid)
+		return stlink_read_mem(s, addr + (uint32_t)mid, buf + mid, n - mid, 1);
+	return 0;
+}

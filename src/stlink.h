@@ -1,0 +1,80 @@
+/*
+ * ST-Link protocol over a link (facts §1.2-§4): versions and the features
+ * each firmware has, modes, SWD entry and clock, target voltage, memory
+ * reads and writes in 8/16/32-bit accesses, status checks, WAIT retries,
+ * core halt/reset and debug registers. Knows nothing of flash or OTP.
+ */
+#ifndef STOTP_STLINK_H
+#define STOTP_STLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "link.h"
+
+typedef struct stlink_version {
+	int hw;                  /* 2 V2/V2-1, 3 V3, 4 V3PWR */
+	int jtag, swim, msd, bridge, power;  /* -1 when the firmware has none */
+	uint16_t vid, pid;       /* as the probe reports them */
+	char str[32];            /* "V2J37S7", "V2J40M27", "V3J7M3" */
+	const char *kind;        /* "V2", "V2-1", "V3", "V3PWR" */
+} stlink_version;
+
+/* Feature gates per firmware (facts §2.3, OOCD STLINK_F_* flags). */
+enum stlink_feature {
+	STF_VOLTAGE = 1u << 0,   /* GET_TARGET_VOLTAGE: V2 >= J13, V3 */
+	STF_RWSTATUS2 = 1u << 1, /* GETLASTRWSTATUS2: V2 >= J15, V3 */
+	STF_SWD_FREQ = 1u << 2,  /* SWD_SET_FREQ: V2 >= J22 (OOCD) */
+	STF_MEM16 = 1u << 3,     /* READ/WRITEMEM_16BIT: V2 >= J26, V3 */
+	STF_AP_INIT = 1u << 4,   /* INIT_AP needed: V2 >= J28, V3 */
+	STF_V3_FREQ = 1u << 5,   /* APIV3_SET/GET_COM_FREQ: V3 only */
+	STF_SWD = 1u << 6,       /* a JTAG/SWD firmware (not STM8-only) */
+};
+
+/* stlink_write_mem flags */
+#define STW_NO_RETRY 1u   /* report WAIT at once: the caller falls back */
+
+typedef struct stlink {
+	st_link *link;           /* owned */
+	st_error err;            /* last error of this handle */
+	stlink_version ver;
+	unsigned features;
+	size_t max_read8, max_write8;
+	int in_debug;            /* SWD debug mode entered */
+	unsigned khz;            /* SWD clock in effect, 0 if unknown */
+	uint64_t commands;       /* command packets sent: USB round trips */
+	uint64_t wait_retries;   /* commands re-issued after a WAIT */
+	int last_status;         /* status byte of the last memory command */
+	uint32_t fault_addr;     /* from GETLASTRWSTATUS2 on a fault */
+} stlink;
+
+/* Takes ownership of link (closed on failure too). Reads the version and
+ * leaves DFU/SWIM/debug mode so SWD can be entered. */
+int stlink_open(stlink **out, st_link *link, st_error *e);
+/* Leaves debug mode (core stays halted), closes the link, frees. */
+void stlink_close(stlink *s);
+
+int stlink_voltage(stlink *s, double *volts);
+int stlink_enter_swd(stlink *s, unsigned khz);
+int stlink_read_dbg(stlink *s, uint32_t addr, uint32_t *value);
+int stlink_write_dbg(stlink *s, uint32_t addr, uint32_t value);
+int stlink_halt(stlink *s);
+int stlink_reset(stlink *s);
+
+/* Exactly `width`-byte bus accesses (1, 2 or 4); addr and n must be
+ * multiples of width. Split into commands per the firmware's limits. */
+int stlink_read_mem(stlink *s, uint32_t addr, uint8_t *buf, size_t n,
+                    unsigned width);
+int stlink_write_mem(stlink *s, uint32_t addr, const uint8_t *buf, size_t n,
+                     unsigned width, unsigned flags);
+/* Any address and length: 8-bit head and tail, 32-bit middle (PYO). */
+int stlink_read(stlink *s, uint32_t addr, uint8_t *buf, size_t n);
+
+/* WAIT status bytes (facts §3): SWD_AP_WAIT, SWD_DP_WAIT. */
+static inline int stlink_is_wait(int status)
+{
+	return status == 0x10 || status == 0x14;
+}
+
+#endif

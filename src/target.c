@@ -1,0 +1,226 @@
+/* Target identification; see target.h. Facts §5.1 unless noted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "target.h"
+
+#define DBGMCU_IDCODE 0xE0042000u
+#define CPUID 0xE000ED00u
+#define FLASH_OPTCR 0x40023C14u
+
+/* OTP layouts (facts §6.1; CMSIS FLASH_OTP_BASE/END; RM0090 §3.8). The
+ * F72x/F73x area is the F4-style one at 0x1FF07800, not 0x1FF0F000. */
+static const otp_map otp_f4 = { 0x1FFF7800u, 16, 32, 0x1FFF7A00u,
+                                "STM32F2/F4" };
+static const otp_map otp_f7 = { 0x1FF0F000u, 16, 64, 0x1FF0F400u,
+                                "STM32F74x-F77x" };
+static const otp_map otp_f72 = { 0x1FF07800u, 16, 32, 0x1FF07A00u,
+                                 "STM32F72x/F73x" };
+
+enum rev_set { REV_F2, REV_F4, REV_F401, REV_A, REV_F7 };
+
+/* REV_ID -> revision, OOCD get_stm32x_info (facts §5.1). */
+static const struct rev { int set; uint16_t rev; const char *name; } revs[] = {
+	{ REV_F2, 0x1000, "A" }, { REV_F2, 0x2000, "B" }, { REV_F2, 0x1001, "Z" },
+	{ REV_F2, 0x2001, "Y" }, { REV_F2, 0x2003, "X" }, { REV_F2, 0x2007, "1" },
+	{ REV_F2, 0x200F, "V" }, { REV_F2, 0x201F, "2" },
+	{ REV_F4, 0x1000, "A" }, { REV_F4, 0x1001, "Z" }, { REV_F4, 0x1003, "Y" },
+	{ REV_F4, 0x1007, "1" }, { REV_F4, 0x2001, "3" },
+	{ REV_F401, 0x1000, "A" }, { REV_F401, 0x1001, "Z" },
+	{ REV_F401, 0x2000, "B" }, { REV_F401, 0x3000, "C" },
+	{ REV_A, 0x1000, "A" },
+	{ REV_F7, 0x1000, "A" }, { REV_F7, 0x1001, "Z" },
+};
+
+/* F2/F4/F7 lines (facts §5.1 DEV_ID table). UID and flash-size register
+ * addresses from CMSIS UID_BASE / FLASHSIZE_BASE. RDERR exists on the
+ * F42x/43x/401/410/411/412/413/446/469 and F72x/F73x (facts §5.2 SR). */
+static const struct part {
+	uint16_t dev_id;
+	const char *family, *line, *name;
+	unsigned max_kib;
+	int revset;
+	const otp_map *otp;
+	uint32_t uid, fsize;
+	int rderr, erserr;
+} parts[] = {
+	{ 0x411, "F2", "STM32F20x/21x", "STM32F205/207/215/217", 1024, REV_F2,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 0, 0 },
+	{ 0x413, "F4", "STM32F40x/41x", "STM32F405/407/415/417", 1024, REV_F4,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 0, 0 },
+	{ 0x419, "F4", "STM32F42xxx/43xxx", "STM32F427/429/437/439", 2048, REV_F4,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x434, "F4", "STM32F469/479", "STM32F469/479", 2048, REV_F4,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x423, "F4", "STM32F401xB/C", "STM32F401xB/C", 256, REV_F401,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x433, "F4", "STM32F401xD/E", "STM32F401xD/E", 512, REV_F401,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x431, "F4", "STM32F411xC/E", "STM32F411xC/E", 512, REV_F401,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x441, "F4", "STM32F412", "STM32F412", 512, REV_F401,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x458, "F4", "STM32F410", "STM32F410", 128, REV_F401,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x421, "F4", "STM32F446", "STM32F446", 512, REV_A,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x463, "F4", "STM32F413/423", "STM32F413/423", 1536, REV_A,
+	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x449, "F7", "STM32F74x/75x", "STM32F745/746/750/756", 1024, REV_F7,
+	  &otp_f7, 0x1FF0F420u, 0x1FF0F442u, 0, 1 },
+	{ 0x451, "F7", "STM32F76x/77x", "STM32F765/767/769/777/779", 2048, REV_F7,
+	  &otp_f7, 0x1FF0F420u, 0x1FF0F442u, 0, 1 },
+	{ 0x452, "F7", "STM32F72x/73x", "STM32F722/723/730/732/733", 512, REV_A,
+	  &otp_f72, 0x1FF07A10u, 0x1FF07A22u, 1, 1 },
+};
+
+/* Parts stotp refuses, named so the user knows what is attached. DEV_IDs
+ * from OOCD src/flash/nor/stm32f1x.c, stm32l4x.c, stm32h7x.c device
+ * tables and STL config/chips (*.chip files). */
+static const struct other { uint16_t dev_id; const char *family, *line; } others[] = {
+	{ 0x410, "F1", "STM32F10x medium-density" },
+	{ 0x412, "F1", "STM32F10x low-density" },
+	{ 0x414, "F1", "STM32F10x high-density" },
+	{ 0x418, "F1", "STM32F105/107 connectivity line" },
+	{ 0x420, "F1", "STM32F100 value line" },
+	{ 0x430, "F1", "STM32F10x XL-density" },
+	{ 0x422, "F3", "STM32F302xB/C, F303xB/C" },
+	{ 0x438, "F3", "STM32F303x6/8, F334" },
+	{ 0x446, "F3", "STM32F303xD/E" },
+	{ 0x415, "L4", "STM32L47x/L48x" },
+	{ 0x435, "L4", "STM32L43x/L44x" },
+	{ 0x462, "L4", "STM32L45x/L46x" },
+	{ 0x461, "L4", "STM32L496/4A6" },
+	{ 0x468, "G4", "STM32G43x/G44x" },
+	{ 0x469, "G4", "STM32G47x/G48x" },
+	{ 0x450, "H7", "STM32H74x/H75x" },
+};
+
+static void decode_revision(target_ident *id, int set)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof revs / sizeof revs[0]; i++)
+		if (revs[i].set == set && revs[i].rev == id->rev_id) {
+			snprintf(id->revision, sizeof id->revision, "%s", revs[i].name);
+			return;
+		}
+	snprintf(id->revision, sizeof id->revision, "0x%04X", id->rev_id);
+}
+
+static void decode_other(target_ident *id)
+{
+	static char unknown_name[] = "unknown part";
+	size_t i;
+
+	id->family = "?";
+	id->line = id->name = unknown_name;
+	for (i = 0; i < sizeof others / sizeof others[0]; i++)
+		if (others[i].dev_id == id->dev_id) {
+			id->family = others[i].family;
+			id->line = id->name = others[i].line;
+		}
+	snprintf(id->revision, sizeof id->revision, "0x%04X", id->rev_id);
+}
+
+void target_decode(uint32_t idcode, uint32_t cpuid, target_ident *id)
+{
+	size_t i;
+
+	memset(id, 0, sizeof *id);
+	id->idcode = idcode;
+	id->dev_id = idcode & 0xFFF;
+	id->rev_id = (uint16_t)(idcode >> 16);
+	/* Errata: early F4 rev A reads 0x411; OOCD forces 0x10000413 when
+	 * the core is a Cortex-M4 (CPUID PARTNO 0xC24). */
+	if (id->dev_id == 0x411 && ((cpuid >> 4) & 0xFFF) == 0xC24) {
+		id->dev_id = 0x413;
+		id->rev_id = 0x1000;
+	}
+	for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		const struct part *p = &parts[i];
+		if (p->dev_id != id->dev_id)
+			continue;
+		id->family = p->family;
+		id->line = p->line;
+		id->name = p->name;
+		id->supported = 1;
+		id->uid_addr = p->uid;
+		id->fsize_addr = p->fsize;
+		id->max_flash_kib = p->max_kib;
+		id->otp = p->otp;
+		id->flash.has_rderr = p->rderr;
+		id->flash.erserr = p->erserr;
+		decode_revision(id, p->revset);
+		return;
+	}
+	decode_other(id);
+}
+
+/* UID (12 bytes) and the 16-bit flash-size register in one aligned
+ * 32-bit read: the register sits 0x12 (F2/F4/F72x) or 0x22 (F74x-F77x)
+ * past the UID, at an address that is 2 mod 4 (facts §5.1). */
+static int read_uid_fsize(target *t)
+{
+	uint8_t buf[40];
+	uint32_t end = (t->id.fsize_addr & ~3u) + 4;
+	size_t n = end - t->id.uid_addr, off = t->id.fsize_addr - t->id.uid_addr;
+	unsigned kib;
+
+	if (n > sizeof buf)
+		return st_fail(&t->st->err, ST_ETARGET, 0, "bad UID layout");
+	if (stlink_read_mem(t->st, t->id.uid_addr, buf, n, 4) != 0)
+		return -1;
+	memcpy(t->uid, buf, 12);
+	t->have_uid = 1;
+	kib = buf[off] | (unsigned)buf[off + 1] << 8;
+	/* 0xFFFF or 0: early silicon, use the line's maximum (OOCD). */
+	t->flash_kib = (kib == 0 || kib == 0xFFFF) ? t->id.max_flash_kib : kib;
+	return 0;
+}
+
+static int read_rdp(target *t)
+{
+	uint32_t optcr;
+	unsigned rdp;
+
+	if (stlink_read_dbg(t->st, FLASH_OPTCR, &optcr) != 0)
+		return -1;
+	rdp = (optcr >> 8) & 0xFF;   /* OPTCR[15:8]: 0xAA level 0 */
+	t->rdp = rdp == 0xAA ? 0 : rdp == 0xCC ? 2 : 1;
+	return 0;
+}
+
+int target_attach(target **out, stlink *st, unsigned khz)
+{
+	target *t = calloc(1, sizeof *t);
+	uint32_t idcode;
+
+	if (t == NULL)
+		return st_fail(&st->err, ST_EUSB, 0, "out of memory");
+	t->st = st;
+	t->rdp = -1;
+	if (stlink_enter_swd(st, khz) != 0 || stlink_halt(st) != 0
+	    || stlink_read_dbg(st, DBGMCU_IDCODE, &idcode) != 0
+	    || stlink_read_dbg(st, CPUID, &t->cpuid) != 0)
+		goto fail;
+	if ((idcode & 0xFFF) == 0 || idcode == 0xFFFFFFFFu) {
+		st_fail(&st->err, ST_ETARGET, 0,
+		        "DBGMCU_IDCODE reads 0x%08X: no STM32 answering", idcode);
+		goto fail;
+	}
+	target_decode(idcode, t->cpuid, &t->id);
+	if (t->id.supported && (read_uid_fsize(t) != 0 || read_rdp(t) != 0))
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	free(t);
+	return -1;
+}
+
+void target_free(target *t)
+{
+	free(t);
+}

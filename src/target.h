@@ -1,0 +1,60 @@
+/*
+ * The STM32 behind the probe: DBGMCU_IDCODE -> family, line, revision
+ * (facts §5.1), flash size, 96-bit UID, RDP level. Parts other than
+ * F2/F4/F7 are named and refused for OTP work.
+ */
+#ifndef STOTP_TARGET_H
+#define STOTP_TARGET_H
+
+#include <stdint.h>
+
+#include "flash.h"
+#include "stlink.h"
+
+typedef struct otp_map {
+	uint32_t base;           /* first data byte */
+	unsigned blocks;         /* 16 */
+	unsigned block_size;     /* 32 or 64 */
+	uint32_t lock_base;      /* one lock byte per block, 0x00 = locked */
+	const char *parts;       /* who has this layout, for messages */
+} otp_map;
+
+#define OTP_MAX_DATA 1024
+#define OTP_BLOCKS 16
+
+typedef struct target_ident {
+	uint32_t idcode;
+	uint16_t dev_id, rev_id;
+	char revision[12];       /* "Y", "1", or "0x2005" when unknown */
+	const char *family;      /* "F2", "F4", "F7", "F1", ... or "?" */
+	const char *line;        /* "STM32F42xxx/43xxx" */
+	const char *name;        /* "STM32F427/429/437/439" */
+	int supported;           /* F2/F4/F7: OTP work allowed */
+	uint32_t uid_addr, fsize_addr;
+	unsigned max_flash_kib;
+	const otp_map *otp;      /* NULL when unsupported */
+	flash_regs flash;
+} target_ident;
+
+/* Pure: decode an IDCODE (cpuid for the F4 rev A errata; 0 if unknown). */
+void target_decode(uint32_t idcode, uint32_t cpuid, target_ident *out);
+
+typedef struct target {
+	stlink *st;              /* borrowed: the probe owns it */
+	target_ident id;
+	uint32_t cpuid;
+	uint8_t uid[12];
+	int have_uid;
+	unsigned flash_kib;
+	int rdp;                 /* 0, 1, 2; -1 unknown */
+	/* Bytes this handle wrote and verified, so a lock can check a
+	 * block's data still reads back as written (DESIGN rule 4). */
+	uint8_t written[OTP_MAX_DATA];
+	uint8_t written_set[OTP_MAX_DATA];
+} target;
+
+/* Enter SWD at khz, halt the core, identify. */
+int target_attach(target **out, stlink *st, unsigned khz);
+void target_free(target *t);
+
+#endif
