@@ -1,0 +1,318 @@
+-- stotp.cli: `lua5.4 provision.lua CONFIG ...`, the station's command.
+-- One run provisions one board: check the config, attach, bind a serial to
+-- the chip's UID in the journal, plan, show the diff, confirm, burn, verify,
+-- lock, record. Exit status: 0 provisioned (or already was), 1 plan refused
+-- or burn failed (or no board / not confirmed), 2 usage or config error.
+--
+-- Test hook: STOTP_TEST_CRASH_AT=<step> makes the run die by SIGKILL (or,
+-- with STOTP_TEST_CRASH_MODE=exit, by os.exit(137) without cleanup) right
+-- after that step, so the crash specs hit every point of a run
+-- deterministically. Steps: attached, reserved, planned, confirmed,
+-- recorded, write:<field>, burned, verified, lock:<block>, locked.
+
+local argparse = require("argparse")
+local recipe_mod = require("stotp.recipe")
+local plan_mod = require("stotp.plan")
+local journal_mod = require("stotp.journal")
+local keys = require("stotp.keys")
+
+local M = {}
+M.VERSION = "0.1.0"
+
+local OK, REFUSED, USAGE = 0, 1, 2
+
+local function parser()
+  local p = argparse("provision.lua", "Provision the OTP memory of one STM32F2/F4/F7 board from a recipe (board.cfg).")
+    :add_help(false)
+  p:argument("config", "The product line's recipe (board.cfg).")
+  p:mutex(
+    p:option("--probe", "Use the ST-Link with this serial number (default: the only one connected)."):argname("SERIAL"),
+    p:option("--sim", "Use a virtual board kept in this image file (created when absent)."):argname("IMAGE"))
+  p:option("--sim-part", "Part of a new --sim image, e.g. stm32f429zi, stm32f767zi."):argname("PART")
+  p:option("--journal", "Journal to use instead of the recipe's: an SQLite file or postgresql://... URL."):argname("PATH")
+  p:option("--station", "Station name recorded in the journal (default: $STOTP_STATION, else the host name)."):argname("NAME")
+  p:flag("--dry-run", "Show the plan and stop: nothing is burned, nothing is reserved.")
+  p:flag("--yes", "Burn without asking to type the product name.")
+  p:flag("--json", "Print the result as one JSON object on stdout (the diff goes to stderr).")
+  p:flag("--version", "Print the tool version and exit.")
+  p:flag("-h --help", "Show this help and exit.")
+  p:epilog("Exit status: 0 provisioned or already provisioned; 1 plan refused, burn failed, no board or not confirmed;\n" ..
+    "2 usage or config error. Keys are shown only as fingerprints.")
+  return p
+end
+
+-- The process environment the run sees; `deps` replaces any part in tests.
+local function defaults(deps)
+  deps = deps or {}
+  return {
+    stotp = deps.stotp or function() return require("stotp") end,
+    out = deps.out or io.stdout, err = deps.err or io.stderr, input = deps.input or io.stdin,
+    getenv = deps.getenv or os.getenv,
+    crash = deps.crash or M.crash,
+    random = deps.random or keys.random,
+  }
+end
+
+-- Die now, as a power cut or a kill -9 would: nothing flushed, no close.
+function M.crash(mode)
+  if mode ~= "exit" then
+    local f = io.open("/proc/self/stat")
+    local pid = f and f:read("l"):match("^(%d+)")
+    if f then f:close() end
+    if pid then os.execute("kill -KILL " .. pid) end
+  end
+  os.exit(137, false)
+end
+
+local function station_name(d, args)
+  if args.station then return args.station end
+  local s = d.getenv("STOTP_STATION")
+  if s and s ~= "" then return s end
+  local f = io.open("/etc/hostname")
+  local h = f and f:read("l")
+  if f then f:close() end
+  return h or "station"
+end
+
+local Run = {}
+Run.__index = Run
+
+function Run:say(fmt, ...)
+  local s = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+  local stream = self.args.json and self.d.err or self.d.out
+  stream:write(s, "\n")
+end
+
+function Run:step(name)
+  local at = self.d.getenv("STOTP_TEST_CRASH_AT")
+  if at and at == name then
+    self.d.out:flush()
+    self.d.crash(self.d.getenv("STOTP_TEST_CRASH_MODE"))
+  end
+end
+
+-- The final result, as text or as one JSON object.
+function Run:finish(code, status, reason)
+  local r = self.result
+  r.status, r.reason = status, reason
+  if self.args.json then
+    self.d.out:write(require("dkjson").encode(r, { keyorder = {
+      "status", "product", "uid", "serial", "part", "fields_written", "blocks_locked", "payload_sha256",
+      "key_fingerprints", "reason" } }), "\n")
+  elseif reason then
+    self.d.err:write("provision: ", status, ": ", reason, "\n")
+  end
+  return code
+end
+
+function Run:open_target()
+  local stotp = self.d.stotp()
+  local opts = {}
+  if self.args.sim then opts.sim, opts.sim_part = self.args.sim, self.args.sim_part
+  elseif self.args.probe then opts.serial = self.args.probe end
+  local probe, err = stotp.open(opts)
+  if not probe then return nil, "no probe: " .. tostring(err) end
+  self.probe = probe
+  self.tool_version = stotp._VERSION or stotp.VERSION or M.VERSION
+  self.probe_serial = self.args.probe or (self.args.sim and "sim:" .. self.args.sim) or "auto"
+  local target, terr = probe:attach()
+  if not target then return nil, "cannot attach to the target: " .. tostring(terr) end
+  self.target = target
+  return target
+end
+
+function Run:open_journal()
+  local path = self.args.journal or self.recipe.journal
+  local j, err = journal_mod.open(path, { product = self.recipe.product, serials = self.recipe.serials,
+    station = self.station, readonly = self.args.dry_run })
+  if not j then return nil, err end
+  self.journal = j
+  return j
+end
+
+-- The board's record, or (dry run) what it would get; nil, msg on failure.
+function Run:bind_serial(uid)
+  local j = self.journal
+  local rec, err = j:find(uid)
+  if rec == nil then return nil, err end
+  if rec then return rec, false end
+  if self.args.dry_run then
+    if not self.recipe.serials then return { serial = nil, created_at = os.time(), key_fingerprints = {} } end
+    local serial, perr = j:peek()
+    if not serial then return nil, perr end
+    return { serial = serial, created_at = os.time(), key_fingerprints = {}, dry = true }
+  end
+  local r, rerr = j:reserve(uid, { part = self.target.name, probe_serial = self.probe_serial,
+    tool_version = self.tool_version })
+  if not r then return nil, rerr end
+  return r, true
+end
+
+function Run:make_plan(rec)
+  local t, recipe = self.target, self.recipe
+  local ctx = {
+    serial = rec.serial, first = recipe.serials and recipe.serials.first, uid_bytes = t.uid_bytes,
+    now = rec.created_at, key_fingerprints = rec.key_fingerprints,
+    master = function(path) return recipe.master_keys[path] end,
+    random_key = function(fd) return self.d.random(fd.size) end,
+  }
+  local otp, err = t:otp_read()
+  if not otp then return nil, "reading OTP: " .. tostring(err) end
+  local locks, lerr = t:otp_locks()
+  if not locks then return nil, "reading lock bytes: " .. tostring(lerr) end
+  return plan_mod.build(recipe, ctx, { otp = otp, locks = locks, block_size = t.otp.block_size })
+end
+
+function Run:show_plan(p, rec)
+  local t = self.target
+  self:say("%s: %s (%s), UID %s, OTP %d x %d bytes", self.recipe.product, t.name, t.family, t.uid,
+    t.otp.blocks or 16, t.otp.block_size)
+  self:say("serial %s%s", tostring(rec.serial), rec.dry and " (next free; dry run reserves nothing)" or "")
+  for _, line in ipairs(plan_mod.diff_lines(p)) do self:say("%s", line) end
+end
+
+function Run:confirm()
+  if self.args.yes then return true end
+  local stream = self.args.json and self.d.err or self.d.out
+  stream:write(string.format("Burning OTP cannot be undone. Type the product name (%s) to go on: ", self.recipe.product))
+  stream:flush()
+  local answer = self.d.input:read("l")
+  return answer ~= nil and answer:gsub("%s+$", "") == self.recipe.product
+end
+
+function Run:record(t)
+  local ok, err = self.journal:update(self.uid, t)
+  if not ok then return nil, err end
+  return true
+end
+
+-- A burn/verify/lock failure: record it, report it, exit 1.
+function Run:failed(msg)
+  self:record({ state = "failed", reason = msg })
+  return self:finish(REFUSED, "failed", msg)
+end
+
+function Run:execute(p)
+  local step = function(name) self:step(name) end
+  local ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
+    part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version })
+  if not ok then return self:finish(REFUSED, "failed", err) end
+  self:step("recorded")
+  ok, err = plan_mod.burn(self.target, p, step)
+  if not ok then return self:failed(err) end
+  self:record({ state = "burned" })
+  self:step("burned")
+  ok, err = plan_mod.verify(self.target, p)
+  if not ok then return self:failed(err) end
+  self:record({ state = "verified" })
+  self:step("verified")
+  if #p.locks > 0 then
+    ok, err = plan_mod.lock(self.target, p, step)
+    if not ok then return self:failed(err) end
+    self:record({ state = "locked" })
+    self:step("locked")
+  end
+  return nil
+end
+
+local function written(p)
+  local names, blocks = {}, {}
+  for _, e in ipairs(p.fields) do if e.status == "write" then names[#names + 1] = e.name end end
+  for _, n in ipairs(plan_mod.pending_locks(p)) do blocks[#blocks + 1] = n end
+  return names, blocks
+end
+
+-- A board whose OTP already holds the whole recipe: make the journal say
+-- so (a rerun after a crash between the last write and the last record).
+function Run:already(p, rec)
+  local final = #p.locks > 0 and "locked" or "verified"
+  if rec.state ~= final and not self.args.dry_run then
+    local ok, err = self:record({ state = final, payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints })
+    if not ok then return self:finish(REFUSED, "failed", err) end
+  end
+  self:say("already provisioned: serial %s on UID %s; nothing to burn", tostring(rec.serial), self.uid)
+  return self:finish(OK, "already provisioned")
+end
+
+function Run:provision()
+  local t, err = self:open_target()
+  if not t then return self:finish(REFUSED, "no board", err) end
+  self.uid = t.uid
+  self.result.uid, self.result.part = t.uid, t.name
+  self:step("attached")
+  if not recipe_mod.accepts(self.recipe, t.name) then
+    return self:finish(REFUSED, "refused", string.format("part %s is not one this recipe accepts (%s)", t.name,
+      table.concat(self.recipe.parts, ", ")))
+  end
+  local j, jerr = self:open_journal()
+  if not j then return self:finish(REFUSED, "failed", jerr) end
+  local rec, rerr = self:bind_serial(t.uid)
+  if not rec then return self:finish(REFUSED, "failed", rerr) end
+  self.result.serial = rec.serial
+  self:step("reserved")
+  local p, perr = self:make_plan(rec)
+  if not p then return self:finish(REFUSED, "failed", perr) end
+  self.result.payload_sha256 = p.payload_sha256
+  self.result.key_fingerprints = setmetatable(p.key_fingerprints, { __jsontype = "object" })
+  self:show_plan(p, rec)
+  self:step("planned")
+  if p.refused then
+    if not self.args.dry_run and (rec.state == "reserved" or rec.state == "failed") then
+      self:record({ state = "failed", reason = "plan refused: " .. table.concat(p.reasons, "; ") })
+    end
+    return self:finish(REFUSED, "refused", "plan refused, nothing written: " .. table.concat(p.reasons, "; "))
+  end
+  if p.complete then return self:already(p, rec) end
+  if self.args.dry_run then
+    self:say("dry run: nothing written")
+    self.result.fields_written, self.result.blocks_locked = written(p)
+    return self:finish(OK, "dry-run")
+  end
+  if not self:confirm() then return self:finish(REFUSED, "not confirmed", "the product name was not typed; nothing written") end
+  self:step("confirmed")
+  local code = self:execute(p)
+  if code then return code end
+  self.result.fields_written, self.result.blocks_locked = written(p)
+  self:say("provisioned: serial %s on UID %s (%d field(s) written, %d block(s) locked)", tostring(rec.serial),
+    self.uid, #self.result.fields_written, #self.result.blocks_locked)
+  return self:finish(OK, "provisioned")
+end
+
+function Run:close()
+  if self.journal then self.journal:close() end
+  if self.target then pcall(self.target.close, self.target) end
+  if self.probe then pcall(self.probe.close, self.probe) end
+end
+
+-- argv: the arguments (without the script name). Returns the exit status.
+function M.main(argv, deps)
+  local d = defaults(deps)
+  local p = parser()
+  for _, a in ipairs(argv) do
+    if a == "-h" or a == "--help" then d.out:write(p:get_help(), "\n"); return OK end
+    if a == "--version" then d.out:write("stotp provision ", M.VERSION, "\n"); return OK end
+  end
+  local ok, args = p:pparse(argv)
+  if not ok then
+    d.err:write(p:get_usage(), "\n", "provision: error: ", args, "\n")
+    return USAGE
+  end
+  local recipe, err = recipe_mod.load_file(args.config)
+  if not recipe then
+    d.err:write("provision: config error: ", err, "\n")
+    if args.json then d.out:write(require("dkjson").encode({ status = "config error", reason = err }), "\n") end
+    return USAGE
+  end
+  local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
+    fields_written = {}, blocks_locked = {} } }, Run)
+  run.station = station_name(d, args)
+  local okr, code = pcall(run.provision, run)
+  run:close()
+  if not okr then
+    d.err:write("provision: internal error: ", tostring(code), "\n")
+    return REFUSED
+  end
+  return code
+end
+
+return M

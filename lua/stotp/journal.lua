@@ -1,0 +1,242 @@
+-- stotp.journal: the serial pool and the audit record, over LuaSQL.
+-- SQLite (a file path) is the embedded default; "postgresql://..." lets
+-- several stations share one pool.
+--
+-- Invariants, each enforced by the database, not only by this code:
+--   * a board (product, uid) has one record: PRIMARY KEY (product, uid);
+--   * a serial belongs to at most one board: UNIQUE (product, serial);
+--   * a serial is bound to a UID in a committed transaction before any
+--     byte is burned (reserve), and stays bound whatever happens next, so a
+--     board that crashed gets its own serial back on the rerun;
+--   * reservations are serialised: SQLite BEGIN IMMEDIATE (takes the write
+--     lock at once; busy_timeout makes a second station wait, not fail),
+--     PostgreSQL an exclusive table lock for the transaction.
+-- Records hold key fingerprints, never keys.
+
+local M = {}
+
+M.STATES = { reserved = true, burned = true, verified = true, locked = true, failed = true }
+
+local SCHEMA = {
+  [[CREATE TABLE IF NOT EXISTS stotp_boards (
+      product TEXT NOT NULL, uid TEXT NOT NULL, serial BIGINT NOT NULL,
+      state TEXT NOT NULL, reason TEXT, part TEXT, payload_sha256 TEXT,
+      key_fingerprints TEXT, probe_serial TEXT, station TEXT, tool_version TEXT,
+      created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+      PRIMARY KEY (product, uid), UNIQUE (product, serial))]],
+  [[CREATE TABLE IF NOT EXISTS stotp_events (
+      product TEXT NOT NULL, uid TEXT NOT NULL, serial BIGINT NOT NULL,
+      state TEXT NOT NULL, reason TEXT, station TEXT, at BIGINT NOT NULL)]],
+}
+
+local Journal = {}
+Journal.__index = Journal
+Journal.__tostring = function(j) return "stotp.journal: " .. j.where end
+
+local function is_pg(url) return url:find("^postgres") ~= nil end
+
+-- Execute a statement (a cursor it returns, e.g. for a PRAGMA, is closed:
+-- LuaSQL will not close a connection with open cursors). Returns true or
+-- nil, message, "journal".
+function Journal:exec(sql, keep)
+  local res, err = self.conn:execute(sql)
+  if not res then return nil, "journal " .. self.where .. ": " .. tostring(err), "journal" end
+  if keep then return res end
+  if type(res) ~= "number" then res:close() end
+  return true
+end
+
+function Journal:q(v)
+  if v == nil then return "NULL" end
+  if math.type(v) == "integer" then return tostring(v) end
+  return "'" .. self.conn:escape(tostring(v)) .. "'"
+end
+
+function Journal:rows(sql)
+  local cur, err, code = self:exec(sql, true)
+  if not cur then return nil, err, code end
+  local out = {}
+  while true do
+    local row = cur:fetch({}, "a")
+    if not row then break end
+    out[#out + 1] = row
+  end
+  cur:close()
+  return out
+end
+
+function Journal:begin(schema)
+  if self.pg then
+    local ok, err, code = self:exec("BEGIN")
+    if not ok then return nil, err, code end
+    -- The schema step runs before the table may exist: an advisory lock
+    -- keeps two stations from creating it at once.
+    if schema then return self:exec("SELECT pg_advisory_xact_lock(7401)") end
+    return self:exec("LOCK TABLE stotp_boards IN EXCLUSIVE MODE")
+  end
+  return self:exec("BEGIN IMMEDIATE")
+end
+
+-- Run fn inside a transaction; commit on success, roll back on failure.
+function Journal:transaction(fn, schema)
+  local ok, err, code = self:begin(schema)
+  if not ok then return nil, err, code end
+  local r = table.pack(pcall(fn))
+  if r[1] and r[2] ~= nil then
+    local c, cerr, ccode = self:exec("COMMIT")
+    if not c then self:exec("ROLLBACK"); return nil, cerr, ccode end
+    return table.unpack(r, 2, r.n)
+  end
+  self:exec("ROLLBACK")
+  if not r[1] then error(r[2], 0) end
+  return table.unpack(r, 2, r.n)
+end
+
+local function normalise(row)
+  if not row then return nil end
+  for _, k in ipairs({ "serial", "created_at", "updated_at" }) do row[k] = math.tointeger(tonumber(row[k])) end
+  local fps = {}
+  for name, fp in (row.key_fingerprints or ""):gmatch("([%w_]+)=([%w:]+)") do fps[name] = fp end
+  row.key_fingerprints = fps
+  return row
+end
+
+local function encode_fps(fps)
+  local t = {}
+  for name, fp in pairs(fps or {}) do t[#t + 1] = name .. "=" .. fp end
+  table.sort(t)
+  return table.concat(t, ",")
+end
+
+function Journal:find(uid)
+  local rows, err, code = self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s AND uid = %s",
+    self:q(self.product), self:q(uid)))
+  if not rows then return nil, err, code end
+  return normalise(rows[1]) or false
+end
+
+-- The serial a new board would get now (dry runs; nothing is reserved).
+function Journal:peek()
+  local rows, err, code = self:rows(string.format("SELECT MAX(serial) AS m FROM stotp_boards WHERE product = %s",
+    self:q(self.product)))
+  if not rows then return nil, err, code end
+  local max = rows[1] and math.tointeger(tonumber(rows[1].m))
+  local nxt = math.max(self.serials.first, max and max + 1 or self.serials.first)
+  if nxt > self.serials.last then
+    return nil, string.format("serial pool %d..%d of %s is exhausted", self.serials.first, self.serials.last,
+      self.product), "pool"
+  end
+  return nxt
+end
+
+function Journal:event(uid, serial, state, reason, now)
+  return self:exec(string.format("INSERT INTO stotp_events VALUES (%s, %s, %d, %s, %s, %s, %d)", self:q(self.product),
+    self:q(uid), serial, self:q(state), self:q(reason), self:q(self.station), now))
+end
+
+-- Bind a serial to `uid`: the board's own record if it has one, else the
+-- next serial of the pool, committed before this returns.
+-- info = { part=, probe_serial=, tool_version= }. Returns record, is_new.
+function Journal:reserve(uid, info)
+  return self:transaction(function()
+    local rec, err, code = self:find(uid)
+    if rec == nil then return nil, err, code end
+    if rec then return rec, false end
+    local serial, perr, pcode = self:peek()
+    if not serial then return nil, perr, pcode end
+    local now = os.time()
+    local ok, ierr, icode = self:exec(string.format(
+      "INSERT INTO stotp_boards (product, uid, serial, state, part, probe_serial, station, tool_version, " ..
+      "created_at, updated_at) VALUES (%s, %s, %d, 'reserved', %s, %s, %s, %s, %d, %d)",
+      self:q(self.product), self:q(uid), serial, self:q(info.part), self:q(info.probe_serial), self:q(self.station),
+      self:q(info.tool_version), now, now))
+    if not ok then return nil, ierr, icode end
+    ok, ierr, icode = self:event(uid, serial, "reserved", nil, now)
+    if not ok then return nil, ierr, icode end
+    return normalise(self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s AND uid = %s",
+      self:q(self.product), self:q(uid)))[1]), true
+  end)
+end
+
+-- Move a record on: t = { state=, reason=, payload_sha256=, key_fingerprints=,
+-- probe_serial=, tool_version= } (absent keys keep their value).
+function Journal:update(uid, t)
+  if t.state and not M.STATES[t.state] then error("unknown journal state " .. tostring(t.state), 2) end
+  return self:transaction(function()
+    local rec, err, code = self:find(uid)
+    if not rec then return nil, err or ("no journal record for UID " .. uid), code or "journal" end
+    local now, sets = os.time(), {}
+    for _, k in ipairs({ "state", "reason", "payload_sha256", "probe_serial", "tool_version", "station", "part" }) do
+      if t[k] ~= nil then sets[#sets + 1] = k .. " = " .. self:q(t[k]) end
+    end
+    if t.key_fingerprints then sets[#sets + 1] = "key_fingerprints = " .. self:q(encode_fps(t.key_fingerprints)) end
+    sets[#sets + 1] = "updated_at = " .. now
+    local ok, uerr, ucode = self:exec(string.format("UPDATE stotp_boards SET %s WHERE product = %s AND uid = %s",
+      table.concat(sets, ", "), self:q(self.product), self:q(uid)))
+    if not ok then return nil, uerr, ucode end
+    if t.state then
+      ok, uerr, ucode = self:event(uid, rec.serial, t.state, t.reason, now)
+      if not ok then return nil, uerr, ucode end
+    end
+    return true
+  end)
+end
+
+function Journal:all()
+  local rows, err, code = self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s ORDER BY serial",
+    self:q(self.product)))
+  if not rows then return nil, err, code end
+  for i, r in ipairs(rows) do rows[i] = normalise(r) end
+  return rows
+end
+
+function Journal:close()
+  if self.conn then self.conn:close(); self.env:close(); self.conn = nil end
+end
+Journal.__close, Journal.__gc = Journal.close, Journal.close
+
+local function connect(url)
+  if is_pg(url) then
+    local ok, driver = pcall(require, "luasql.postgres")
+    if not ok then return nil, "PostgreSQL journal needs lua-sql-postgres (Debian package)", "journal" end
+    local env = driver.postgres()
+    -- libpq takes a URI where a database name is expected (PQsetdbLogin).
+    local conn, err = env:connect(url)
+    if not conn then env:close(); return nil, "cannot open journal: " .. tostring(err):gsub("%s+$", ""), "journal" end
+    return env, conn
+  end
+  local env = require("luasql.sqlite3").sqlite3()
+  local conn, err = env:connect(url)
+  if not conn then env:close(); return nil, "cannot open journal " .. url .. ": " .. tostring(err), "journal" end
+  return env, conn
+end
+
+-- opts = { product=, serials={first,last}, station=, readonly= }.
+-- readonly: a dry run; a journal file that does not exist is not created
+-- (returns an empty in-memory journal instead).
+function M.open(url, opts)
+  local where = is_pg(url) and url:gsub("//[^@/]*@", "//") or url
+  if opts.readonly and not is_pg(url) then
+    local f = io.open(url, "rb")
+    if f then f:close() else url = ":memory:" end
+  end
+  local env, conn, code = connect(url)
+  if not env then return nil, conn, code end
+  local j = setmetatable({ env = env, conn = conn, pg = is_pg(url), where = where, product = opts.product,
+    serials = opts.serials or { first = 0, last = 0 }, station = opts.station }, Journal)
+  if not j.pg then
+    local ok, err, c = j:exec("PRAGMA busy_timeout = 60000")
+    if not ok then j:close(); return nil, err, c end
+  end
+  local ok, err, c = j:transaction(function()
+    for _, sql in ipairs(SCHEMA) do
+      local r, e, cc = j:exec(sql)
+      if not r then return nil, e, cc end
+    end
+    return true
+  end, true)
+  if not ok then j:close(); return nil, err, c end
+  return j
+end
+
+return M

@@ -1,0 +1,69 @@
+-- stotp.keys: random keys, per-device keys derived from a master key, and
+-- fingerprints. Key bytes leave this module only towards the OTP encoder;
+-- everything that is printed, journalled or sent as JSON is a fingerprint
+-- (DESIGN.md, "Secrets (keys) never appear in output, logs or journals").
+--
+-- Crypto comes from luaossl (Debian lua-luaossl): openssl.rand, .digest,
+-- .hmac.
+
+local rand = require("openssl.rand")
+local digest = require("openssl.digest")
+local hmac = require("openssl.hmac")
+
+local M = {}
+
+M.MASTER_KEY_BYTES = 32 -- HMAC-SHA256 key: one hash output (RFC 2104 §3)
+
+function M.sha256(s)
+  return digest.new("sha256"):final(s)
+end
+
+function M.sha256_hex(s)
+  return (M.sha256(s):gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+-- "sha256:" and the first 8 bytes of SHA-256(key) in hex: enough to tell
+-- keys apart in a journal, far too little to help guess a 128-bit key.
+function M.fingerprint(key)
+  return "sha256:" .. M.sha256_hex(key):sub(1, 16)
+end
+
+function M.random(n)
+  return rand.bytes(n)
+end
+
+function M.hmac_sha256(key, msg)
+  return hmac.new(key, "sha256"):final(msg)
+end
+
+-- Per-device key: HMAC-SHA256(master, label || 0x00 || UID), truncated to
+-- `n` (at most 32) bytes. The label separates keys derived from one master
+-- for different purposes; the NUL keeps "ab"+"c" apart from "a"+"bc".
+function M.derive(master, label, uid_bytes, n)
+  assert(n >= 1 and n <= 32, "a derived key is at most 32 bytes")
+  return M.hmac_sha256(master, label .. "\0" .. uid_bytes):sub(1, n)
+end
+
+-- A master key file holds exactly 32 bytes: either raw, or as 64 hex digits
+-- (whitespace allowed; lines starting with '#' are comments, so a demo key
+-- can say that it is one). Returns the key, or nil and a message that never
+-- quotes the file's content.
+function M.load_master(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "cannot read key file " .. path .. ": " .. (err:match(": (.*)$") or err) end
+  local data = f:read("a")
+  f:close()
+  if #data == M.MASTER_KEY_BYTES and not data:find("^[%x%s#]*$") then return data end
+  local text = data:gsub("#[^\n]*", ""):gsub("%s", "")
+  if text:find("[^%x]") then
+    return nil, string.format("key file %s is neither %d raw bytes nor %d hex digits", path,
+      M.MASTER_KEY_BYTES, 2 * M.MASTER_KEY_BYTES)
+  end
+  if #text ~= 2 * M.MASTER_KEY_BYTES then
+    return nil, string.format("key file %s has the wrong length: %d hex digits, a master key is %d bytes (%d hex digits)",
+      path, #text, M.MASTER_KEY_BYTES, 2 * M.MASTER_KEY_BYTES)
+  end
+  return (text:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+return M

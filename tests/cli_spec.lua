@@ -1,0 +1,229 @@
+-- stotp.cli in-process, over the pure-Lua fake core (tests/support/fake_target.lua):
+-- arguments, exit codes, confirmation, output, journal records, crash/rerun.
+local cli = require("stotp.cli")
+local fake = require("fake_target")
+local journal = require("stotp.journal")
+local bad = require("bad_configs")
+local dkjson = require("dkjson")
+
+local function buffer(lines)
+  local b = { text = "" }
+  function b:write(...) for _, s in ipairs({ ... }) do self.text = self.text .. s end return self end
+  function b:flush() end
+  function b:read() return table.remove(lines or {}, 1) end
+  return b
+end
+
+local CFG = [[
+product = "widget"
+parts = { "stm32f4" }
+journal = "w.db"
+serials = { first = 500, last = 599 }
+block(0) {
+  field "serial" { u32le, serial },
+  field "mac"    { mac, from_serial("02:00:00:00:10:00") },
+  field "crc"    { crc16_ccitt, over = { "serial", "mac" } },
+}
+block(1) { field "key" { bytes(16), derived_key("k.key", "dev") } }
+block(2) { field "rnd" { bytes(16), random_key } }
+lock { 0, 1 }
+]]
+local MASTER = ("3c"):rep(32)
+local RANDOM = ("\xA5"):rep(16)
+
+describe("stotp.cli", function()
+  local dir, boards, core, env, randoms
+
+  local function run(argv, opts)
+    opts = opts or {}
+    local out, err = buffer(), buffer()
+    local code = cli.main(argv, {
+      stotp = function() return core end, out = out, err = err, input = buffer(opts.input),
+      getenv = function(k) return env[k] end, random = function(n)
+        -- RANDOM first, then other bytes: a rerun must keep a recorded key
+        randoms = randoms + 1
+        return randoms == 1 and RANDOM:sub(1, n) or string.char(0xB0 + randoms):rep(n)
+      end,
+      crash = function() error("CRASH", 0) end,
+    })
+    return code, out.text, err.text
+  end
+
+  local function write(path, text)
+    local f = assert(io.open(path, "wb"))
+    f:write(text)
+    f:close()
+  end
+
+  local function records()
+    local j = assert(journal.open(dir .. "/w.db", { product = "widget", serials = { first = 500, last = 599 } }))
+    local rows = j:all()
+    j:close()
+    return rows
+  end
+
+  before_each(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    write(dir .. "/w.cfg", CFG)
+    write(dir .. "/k.key", MASTER)
+    boards = { b1 = fake.board(), b2 = fake.board() }
+    core = fake.core(boards)
+    env = { STOTP_STATION = "bench-1" }
+    randoms = 0
+  end)
+  after_each(function() os.execute("rm -rf " .. dir) end)
+
+  it("documents every option in --help", function()
+    local code, out = run({ "--help" })
+    assert.equal(0, code)
+    for _, o in ipairs({ "--probe SERIAL", "--sim IMAGE", "--sim-part PART", "--journal PATH", "--station NAME",
+      "--dry-run", "--yes", "--json", "--version", "--help", "Exit status" }) do
+      assert.truthy(out:find(o, 1, true), o)
+    end
+  end)
+
+  local usage = {
+    { "no config", {} },
+    { "an unknown option", { "x.cfg", "--frobnicate" } },
+    { "both --probe and --sim", { "x.cfg", "--probe", "A", "--sim", "b.img" } },
+    { "an option without its value", { "x.cfg", "--journal" } },
+  }
+  for _, u in ipairs(usage) do
+    it("exits 2 on " .. u[1] .. " and opens no probe", function()
+      local code, _, err = run(u[2])
+      assert.equal(2, code)
+      assert.truthy(err:find("Usage: provision.lua", 1, true))
+      assert.equal(0, core.opened)
+    end)
+  end
+
+  for _, row in ipairs(bad.rows) do
+    it("exits 2 on a config with " .. row[1] .. ", opens no probe, writes nothing", function()
+      if row.key then assert(os.execute("mkdir -p " .. dir .. "/keys")); write(dir .. "/keys/k.key", row.key) end
+      write(dir .. "/bad.cfg", bad.HEADER .. row[2])
+      local code, out, err = run({ dir .. "/bad.cfg", "--probe", "b1", "--yes" })
+      assert.equal(2, code)
+      assert.equal("", out)
+      assert.truthy(err:find(row[3], 1, true), err)
+      assert.equal(0, core.opened)
+      assert.same({}, boards.b1.log)
+      assert.is_nil(io.open(dir .. "/t.db"))
+    end)
+  end
+
+  it("provisions a board: diff, exact bytes, locks, journal record", function()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+    assert.equal(0, code)
+    assert.truthy(out:find("serial 500", 1, true))
+    assert.truthy(out:find("provisioned: serial 500 on UID " .. fake.uid_hex(boards.b1), 1, true))
+    local otp = boards.b1.otp
+    assert.equal(string.pack("<I4", 500) .. "\x02\x00\x00\x00\x10\x00", otp:sub(1, 10))
+    assert.same({ true, true, false }, { boards.b1.locks[1], boards.b1.locks[2], boards.b1.locks[3] })
+    assert.equal(RANDOM, otp:sub(65, 80))
+    local r = records()
+    assert.same({ 1, 500, "locked", "bench-1", "STM32F427/429/437/439", "fake", "b1" },
+      { #r, r[1].serial, r[1].state, r[1].station, r[1].part, r[1].tool_version, r[1].probe_serial })
+    assert.equal(64, #r[1].payload_sha256)
+  end)
+
+  it("gives the next board the next serial and a rerun says already provisioned", function()
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
+    assert.equal(string.pack("<I4", 501), boards.b2.otp:sub(1, 4))
+    local before, nlog = boards.b1.otp, #boards.b1.log
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+    assert.equal(0, code)
+    assert.truthy(out:find("already provisioned: serial 500", 1, true))
+    assert.same({ before, nlog }, { boards.b1.otp, #boards.b1.log })
+    assert.equal(2, #records())
+  end)
+
+  it("burns only after the product name is typed", function()
+    local code, _, err = run({ dir .. "/w.cfg", "--probe", "b1" }, { input = { "widgte" } })
+    assert.same({ 1, {} }, { code, boards.b1.log })
+    assert.truthy(err:find("not confirmed", 1, true))
+    code = run({ dir .. "/w.cfg", "--probe", "b1" }, { input = { "widget" } })
+    assert.equal(0, code)
+    assert.equal(string.pack("<I4", 500), boards.b1.otp:sub(1, 4))
+  end)
+
+  it("stops after the plan on --dry-run: nothing burned, no journal made", function()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--dry-run" })
+    assert.equal(0, code)
+    assert.truthy(out:find("dry run: nothing written", 1, true))
+    assert.same({}, boards.b1.log)
+    assert.is_nil(io.open(dir .. "/w.db"))
+  end)
+
+  it("refuses a plan with an impossible field: exit 1, nothing written, failure recorded", function()
+    boards.b1.otp = "\x00" .. boards.b1.otp:sub(2) -- serial's low byte already 00, 500 needs F4
+    local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+    assert.equal(1, code)
+    assert.truthy(out:find("impossible", 1, true))
+    assert.truthy(err:find("plan refused, nothing written: field 'serial': byte +0 needs a bit from 0 to 1", 1, true))
+    assert.same({}, boards.b1.log)
+    assert.equal("failed", records()[1].state)
+  end)
+
+  it("refuses a part the recipe does not accept", function()
+    boards.f7 = fake.board("stm32f767zi")
+    local code, _, err = run({ dir .. "/w.cfg", "--probe", "f7", "--yes" })
+    assert.equal(1, code)
+    assert.truthy(err:find("part STM32F765/767/769/777/779 is not one this recipe accepts (stm32f4)", 1, true))
+    assert.is_nil(io.open(dir .. "/w.db"))
+  end)
+
+  it("records a failed burn with its reason and exits 1", function()
+    boards.b1.fail_write = "flash error PGSERR"
+    local code = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+    assert.equal(1, code)
+    local r = records()[1]
+    assert.same({ "failed", "writing field 'serial': flash error PGSERR" }, { r.state, r.reason })
+    boards.b1.fail_write = nil
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
+  end)
+
+  it("prints one JSON object with --json and keys only as fingerprints", function()
+    local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })
+    assert.equal(0, code)
+    local r = dkjson.decode(out)
+    assert.same({ "provisioned", 500, fake.uid_hex(boards.b1), { "serial", "mac", "crc", "key", "rnd" }, { 0, 1 } },
+      { r.status, r.serial, r.uid, r.fields_written, r.blocks_locked })
+    assert.truthy(r.key_fingerprints.key:find("^sha256:%x+$"))
+    local derived = boards.b1.otp:sub(33, 48)
+    for _, text in ipairs({ out, err }) do
+      for _, secret in ipairs({ derived, RANDOM, MASTER }) do
+        for _, form in ipairs({ secret, require("stotp.fields").tohex(secret), require("stotp.fields").tohex(secret):lower() }) do
+          assert.falsy(text:find(form, 1, true))
+        end
+      end
+    end
+  end)
+
+  local steps = { "attached", "reserved", "planned", "confirmed", "recorded", "write:serial", "write:crc", "write:key",
+    "write:rnd", "burned", "verified", "lock:0", "lock:1", "locked" }
+  for _, step in ipairs(steps) do
+    it("completes the board on a rerun after a crash at " .. step, function()
+      env.STOTP_TEST_CRASH_AT = step
+      local code, _, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+      assert.equal(1, code)
+      assert.truthy(err:find("CRASH", 1, true))
+      env.STOTP_TEST_CRASH_AT = nil
+      assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+      assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
+      assert.equal(string.pack("<I4", 500), boards.b1.otp:sub(1, 4))
+      assert.equal(string.pack("<I4", 501), boards.b2.otp:sub(1, 4))
+      local r = records()
+      assert.same({ 2, "locked", "locked" }, { #r, r[1].state, r[2].state })
+      local keys = require("stotp.keys")
+      assert.equal(r[1].key_fingerprints.rnd, keys.fingerprint(boards.b1.otp:sub(65, 80)))
+      assert.not_equal(boards.b1.otp:sub(65, 80), boards.b2.otp:sub(65, 80))
+      local code3, out3 = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+      assert.equal(0, code3)
+      assert.truthy(out3:find("already provisioned", 1, true))
+    end)
+  end
+end)

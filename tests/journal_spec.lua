@@ -1,0 +1,136 @@
+-- stotp.journal: serial pool and audit records, SQLite and PostgreSQL.
+local journal = require("stotp.journal")
+local pg_server = require("pg_server")
+
+local ROOT = io.popen("pwd"):read("l")
+
+local function tmp()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. d))
+  return d
+end
+
+-- A worker process: reserves serials for `n` UIDs named <tag><i>.
+local WORKER = [[
+package.path = "%s/lua/?.lua;" .. package.path
+local j = assert(require("stotp.journal").open(arg[1], { product = "p", serials = { first = 1, last = 1000 }, station = arg[2] }))
+for i = 1, tonumber(arg[3]) do assert(j:reserve(arg[2] .. i, { part = "stm32f429zi" })) end
+j:close()
+]]
+
+-- Two (or more) processes reserving at the same time against one journal.
+local function race(dir, url, tags, n)
+  local script = dir .. "/worker.lua"
+  local f = assert(io.open(script, "w"))
+  f:write(WORKER:format(ROOT))
+  f:close()
+  local cmds = {}
+  for _, tag in ipairs(tags) do
+    cmds[#cmds + 1] = string.format("lua5.4 %s '%s' %s %d || echo FAIL", script, url, tag, n)
+  end
+  local p = io.popen("(" .. table.concat(cmds, " & ") .. " & wait) 2>&1")
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+local function check_race(url, dir, tags, n)
+  local out = race(dir, url, tags, n)
+  assert.equal("", out)
+  local j = assert(journal.open(url, { product = "p", serials = { first = 1, last = 1000 } }))
+  local rows = j:all()
+  j:close()
+  local serials, uids = {}, {}
+  for i, r in ipairs(rows) do
+    serials[i] = r.serial
+    assert.is_nil(uids[r.uid])
+    uids[r.uid] = true
+  end
+  local want = {}
+  for i = 1, #tags * n do want[i] = i end
+  assert.same(want, serials)
+end
+
+describe("stotp.journal", function()
+  local dir, j
+  before_each(function()
+    dir = tmp()
+    j = assert(journal.open(dir .. "/j.db", { product = "p", serials = { first = 100, last = 102 }, station = "st1" }))
+  end)
+  after_each(function()
+    j:close()
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("hands out consecutive serials from the first and keeps each UID's own", function()
+    local a, new_a = j:reserve("AA", { part = "stm32f429zi", probe_serial = "sim:x", tool_version = "t" })
+    local b = j:reserve("BB", {})
+    local a2, new_a2 = j:reserve("AA", {})
+    assert.same({ 100, true, 101, 100, false }, { a.serial, new_a, b.serial, a2.serial, new_a2 })
+    assert.same({ "reserved", "stm32f429zi", "sim:x", "t", "st1" }, { a.state, a.part, a.probe_serial, a.tool_version, a.station })
+  end)
+
+  it("says when the pool is exhausted and reserves nothing more", function()
+    for _, u in ipairs({ "A", "B", "C" }) do assert(j:reserve(u, {})) end
+    assert.same({ nil, "serial pool 100..102 of p is exhausted", "pool" }, { j:reserve("D", {}) })
+    assert.same(false, j:find("D"))
+  end)
+
+  it("moves a record through its states and keeps an event for each", function()
+    assert(j:reserve("AA", {}))
+    assert.is_true(j:update("AA", { payload_sha256 = "ab", key_fingerprints = { k = "sha256:0011", z = "sha256:22" } }))
+    for _, s in ipairs({ "burned", "verified", "locked" }) do assert.is_true(j:update("AA", { state = s })) end
+    local r = j:find("AA")
+    assert.same({ "locked", "ab", { k = "sha256:0011", z = "sha256:22" } }, { r.state, r.payload_sha256, r.key_fingerprints })
+    local ev = j:rows("SELECT state FROM stotp_events WHERE uid = 'AA' ORDER BY rowid")
+    local states = {}
+    for i, e in ipairs(ev) do states[i] = e.state end
+    assert.same({ "reserved", "burned", "verified", "locked" }, states)
+    assert.has_error(function() j:update("AA", { state = "done" }) end)
+  end)
+
+  it("lets the database refuse a second UID for one serial", function()
+    assert(j:reserve("AA", {}))
+    local ok = j:exec("INSERT INTO stotp_boards (product, uid, serial, state, created_at, updated_at) VALUES ('p', 'ZZ', 100, 'reserved', 0, 0)")
+    assert.is_nil(ok)
+  end)
+
+  it("peeks without reserving, and a read-only open creates no file", function()
+    assert.equal(100, j:peek())
+    assert.equal(100, j:peek())
+    local ro = assert(journal.open(dir .. "/none.db", { product = "p", serials = { first = 7, last = 9 }, readonly = true }))
+    assert.equal(7, ro:peek())
+    ro:close()
+    assert.is_nil(io.open(dir .. "/none.db"))
+  end)
+
+  it("never gives one serial to two processes reserving at once (SQLite)", function()
+    check_race(dir .. "/race.db", dir, { "A", "B", "C" }, 15)
+  end)
+end)
+
+describe("stotp.journal on PostgreSQL", function()
+  local server, why = pg_server.start()
+  if not server then
+    pending("PostgreSQL journal specs skipped: " .. why)
+    return
+  end
+  teardown(function() pg_server.stop(server) end)
+
+  it("never gives one serial to two processes reserving at once", function()
+    local dir = tmp()
+    check_race(server.url, dir, { "A", "B", "C" }, 15)
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("keeps a UID's serial across connections", function()
+    local j1 = assert(journal.open(server.url, { product = "q", serials = { first = 5, last = 9 } }))
+    local j2 = assert(journal.open(server.url, { product = "q", serials = { first = 5, last = 9 } }))
+    assert.equal(5, j1:reserve("U1", {}).serial)
+    assert.equal(5, j2:reserve("U1", {}).serial)
+    assert.equal(6, j2:reserve("U2", {}).serial)
+    j1:close()
+    j2:close()
+  end)
+end)

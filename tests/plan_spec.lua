@@ -1,0 +1,138 @@
+-- stotp.plan: wanted bytes against the board's OTP -> write / same /
+-- impossible per field, refusal of the whole plan, burn, verify, lock.
+local recipe = require("stotp.recipe")
+local plan = require("stotp.plan")
+local fields = require("stotp.fields")
+local keys = require("stotp.keys")
+local fake = require("fake_target")
+
+local CFG = [[
+product = "p"
+parts = { "stm32f4", "stm32f767" }
+journal = "p.db"
+serials = { first = 100, last = 999 }
+block(0) {
+  field "magic"  { u16be, 0xCAFE },
+  field "serial" { u32le, serial },
+  field "crc"    { crc16_ccitt, over = { "magic", "serial" } },
+}
+block(3) { field "key" { bytes(16), random_key } }
+lock { 0 }
+]]
+
+local function setup(part)
+  local r = assert(recipe.load_string(CFG, "p.cfg"))
+  local b = fake.board(part)
+  local t = fake.core({ x = b }).open({ serial = "x" }).attach()
+  local key = ("\x11"):rep(16)
+  local ctx = { serial = 123, first = 100, uid_bytes = b.uid_bytes, now = 0, key_fingerprints = {},
+    random_key = function() return key end }
+  local function build()
+    return plan.build(r, ctx, { otp = t:otp_read(), locks = t:otp_locks(), block_size = t.otp.block_size })
+  end
+  return r, b, t, ctx, build, key
+end
+
+local function statuses(p)
+  local s = {}
+  for _, e in ipairs(p.fields) do s[e.name] = e.status end
+  return s
+end
+
+describe("stotp.plan", function()
+  it("plans every field of a blank board as a write, with the exact bytes", function()
+    local _, _, _, _, build, key = setup()
+    local p = build()
+    assert.is_false(p.refused)
+    assert.same({ magic = "write", serial = "write", crc = "write", key = "write" }, statuses(p))
+    local crc = fields.crc16_ccitt_of("\xCA\xFE" .. string.pack("<I4", 123))
+    assert.equal("\xCA\xFE" .. string.pack("<I4", 123) .. string.pack("<I2", crc), p.fields[1].new .. p.fields[2].new .. p.fields[3].new)
+    assert.equal(3 * 32, p.fields[4].offset)
+    assert.equal(key, p.fields[4].new)
+    assert.same({ { block = 0, status = "lock" } }, p.locks)
+    assert.same({ key = keys.fingerprint(key) }, p.key_fingerprints)
+  end)
+
+  it("places blocks by the part's block size (64 bytes on an F7)", function()
+    local _, _, _, _, build = setup("stm32f767zi")
+    assert.equal(3 * 64, build().fields[4].offset)
+  end)
+
+  it("burns, verifies and locks, and then finds nothing left to do", function()
+    local _, b, t, _, build = setup()
+    local p = build()
+    local steps = {}
+    assert.is_true(plan.burn(t, p, function(s) steps[#steps + 1] = s end))
+    assert.is_true(plan.verify(t, p))
+    assert.is_true(plan.lock(t, p, function(s) steps[#steps + 1] = s end))
+    assert.same({ "write:magic", "write:serial", "write:crc", "write:key", "lock:0" }, steps)
+    assert.is_true(b.locks[1])
+    local again = build()
+    assert.same({ magic = "same", serial = "same", crc = "same", key = "same" }, statuses(again))
+    assert.is_true(again.complete)
+  end)
+
+  it("writes only the fields that are not there yet", function()
+    local _, _, t, _, build = setup()
+    assert(t:otp_write(0, "\xCA\xFE"))
+    local p = build()
+    assert.same({ magic = "same", serial = "write", crc = "write", key = "write" }, statuses(p))
+    assert.equal(3, p.writes)
+  end)
+
+  it("refuses the whole plan when one field needs a bit from 0 to 1", function()
+    local _, b, t, _, build = setup()
+    assert(t:otp_write(2, "\x7B\x00\x00\x00")) -- serial 123 already; now ask for 124
+    local r = assert(recipe.load_string(CFG, "p.cfg"))
+    local p = plan.build(r, { serial = 124, first = 100, key_fingerprints = {}, random_key = function() return ("\x11"):rep(16) end },
+      { otp = t:otp_read(), locks = t:otp_locks(), block_size = 32 })
+    assert.is_true(p.refused)
+    assert.same({ "field 'serial': byte +0 needs a bit from 0 to 1 (holds 7B, wanted 7C)" }, p.reasons)
+    assert.is_nil(p.payload_sha256)
+    assert.equal(1, #b.log)
+  end)
+
+  it("refuses a write into a locked block but accepts bytes already there", function()
+    local _, _, t, _, build = setup()
+    assert(t:otp_lock(3))
+    local p = build()
+    assert.is_true(p.refused)
+    assert.same({ "field 'key': block 3 is locked" }, p.reasons)
+  end)
+
+  it("keeps a recorded random key already in OTP and refuses an unknown one", function()
+    local _, _, t, ctx, build = setup()
+    local old = ("\x22"):rep(16)
+    assert(t:otp_write(96, old))
+    ctx.key_fingerprints = { key = keys.fingerprint(old) }
+    assert.same("same", statuses(build()).key)
+    ctx.key_fingerprints = { key = "sha256:0000000000000000" }
+    local p = build()
+    assert.equal("impossible", statuses(p).key)
+  end)
+
+  it("shows keys only as fingerprints in the diff", function()
+    local _, _, _, _, build, key = setup()
+    local text = table.concat(plan.diff_lines(build()), "\n")
+    assert.falsy(text:find(fields.tohex(key, " "), 1, true))
+    assert.falsy(text:find(fields.tohex(key), 1, true))
+    assert.truthy(text:find("(blank) -> key " .. keys.fingerprint(key), 1, true))
+    assert.truthy(text:find("(blank) -> CA FE", 1, true))
+  end)
+
+  it("gives the same payload hash for the same bytes and another for others", function()
+    local _, _, _, ctx, build = setup()
+    local h1, h2 = build().payload_sha256, build().payload_sha256
+    ctx.serial = 124
+    assert.equal(h1, h2)
+    assert.not_equal(h1, build().payload_sha256)
+  end)
+
+  it("stops and reports when the read-back differs", function()
+    local _, b, t, _, build = setup()
+    local p = build()
+    b.corrupt_after_write = true
+    assert.is_true(plan.burn(t, p, function() end))
+    assert.same({ nil, "field 'magic' reads back different from what was burned", "verify" }, { plan.verify(t, p) })
+  end)
+end)

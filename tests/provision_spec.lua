@@ -1,0 +1,310 @@
+-- End to end: `lua5.4 provision.lua CONFIG --sim IMAGE` as a subprocess,
+-- against the real stotp.core and its virtual boards; results checked by
+-- reading the board back through stotp (a separate process) and the
+-- journal. Also through the libusb drop-in (LD_LIBRARY_PATH=build/vprobe).
+local journal = require("stotp.journal")
+local pg_server = require("pg_server")
+local bad = require("bad_configs")
+local dkjson = require("dkjson")
+
+local ROOT = io.popen("pwd"):read("l")
+-- `make check` builds into build-san and says so in STOTP_BUILD.
+local BUILD = ROOT .. "/" .. (os.getenv("STOTP_BUILD") or "build")
+
+local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+-- Run a shell command; returns exit status, stdout, stderr. The VPROBE_*
+-- settings other specs may have left in this process's environment are
+-- dropped, so each board here is exactly what its command line says.
+local CLEAN = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_VOLTAGE VPROBE_STATS VPROBE_LATENCY_US " ..
+  "VPROBE_FAULT STOTP_TEST_CRASH_AT STOTP_TEST_CRASH_MODE; "
+local function run(cmd, dir)
+  local out, err = dir .. "/.out", dir .. "/.err"
+  local ok, how, code = os.execute(CLEAN .. cmd .. " >" .. out .. " 2>" .. err)
+  if how == "signal" then code = 128 + code end
+  return ok and 0 or code, slurp(out), slurp(err)
+end
+
+local function provision(dir, args, env)
+  local cmd = (env or "") .. " lua5.4 " .. ROOT .. "/provision.lua " .. args
+  return run(cmd, dir)
+end
+
+-- Read a virtual board back through stotp: OTP data as hex, locks as 0/1.
+local READBACK = [[
+package.path = "%s/lua/?.lua;%s/lua/?/init.lua;" .. package.path
+package.cpath = "%s/?.so;" .. package.cpath
+local stotp = require("stotp")
+local p = assert(stotp.open({ sim = arg[1] }))
+local t = assert(p:attach())
+local otp, locks = assert(t:otp_read()), assert(t:otp_locks())
+local l = {}
+for i = 1, 16 do l[i] = locks[i] and "1" or "0" end
+io.write(t.uid, "\n", t.otp.block_size, "\n", (otp:gsub(".", function(c) return string.format("%%02X", c:byte()) end)), "\n", table.concat(l), "\n")
+t:close()
+p:close()
+]]
+
+local function readback(dir, image)
+  local script = dir .. "/readback.lua"
+  write(script, READBACK:format(ROOT, ROOT, BUILD))
+  local code, out, err = run("lua5.4 " .. script .. " " .. sh_quote(image), dir)
+  assert(code == 0, "readback failed: " .. tostring(err))
+  local uid, bs, otp, locks = out:match("^(%x+)\n(%d+)\n(%x+)\n([01]+)\n$")
+  local bytes = otp:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end)
+  return { uid = uid, block_size = tonumber(bs), otp = bytes, locks = locks }
+end
+
+-- CRC-32 (zlib), table driven: written apart from stotp.fields' bitwise one
+-- so that a shared mistake cannot pass.
+local CRC_TABLE = {}
+for i = 0, 255 do
+  local c = i
+  for _ = 1, 8 do c = (c & 1 == 1) and (0xEDB88320 ~ (c >> 1)) or (c >> 1) end
+  CRC_TABLE[i] = c
+end
+local function crc32(s)
+  local c = 0xFFFFFFFF
+  for i = 1, #s do c = CRC_TABLE[(c ~ s:byte(i)) & 0xFF] ~ (c >> 8) end
+  return c ~ 0xFFFFFFFF
+end
+
+-- What examples/sensor-mac.cfg must put in block 0 for serial n.
+local function sensor_block0(n)
+  local rec = string.pack("<I4I4B", 0x53454E43, n, 3) .. string.pack(">I6", 0x0280E1000000 + (n - 100000))
+  return rec .. string.pack("<I4", crc32(rec))
+end
+
+local function core_ready()
+  if not io.open(BUILD .. "/stotp/core.so") then return false, BUILD .. "/stotp/core.so is not built" end
+  if not io.open(ROOT .. "/lua/stotp/init.lua") then return false, "lua/stotp/init.lua does not exist yet" end
+  local ok = os.execute("cd " .. ROOT .. " && lua5.4 -e 'package.path=\"lua/?.lua;lua/?/init.lua;\"..package.path " ..
+    "package.cpath=\"" .. BUILD .. "/?.so;\"..package.cpath require(\"stotp\")' >/dev/null 2>&1")
+  if not ok then return false, "require('stotp') fails" end
+  return true
+end
+
+local function tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. d .. "/keys"))
+  return d
+end
+
+local function copy_example(dir, name)
+  write(dir .. "/" .. name, slurp(ROOT .. "/examples/" .. name))
+  write(dir .. "/keys/master.key", slurp(ROOT .. "/examples/keys/master.key"))
+  return dir .. "/" .. name
+end
+
+local function records(url, product)
+  local j = assert(journal.open(url, { product = product, serials = { first = 0, last = 0 } }))
+  local rows = assert(j:all())
+  j:close()
+  return rows
+end
+
+-- Every serial at most one UID, every UID one record (the journal's job).
+local function assert_consistent(rows)
+  local serials, uids = {}, {}
+  for _, r in ipairs(rows) do
+    assert.is_nil(serials[r.serial], "serial " .. r.serial .. " twice")
+    assert.is_nil(uids[r.uid], "uid " .. r.uid .. " twice")
+    serials[r.serial], uids[r.uid] = r.uid, r.serial
+  end
+end
+
+local ready, why = core_ready()
+
+describe("provision.lua end to end", function()
+  if not ready then
+    pending("end-to-end specs need the C core: " .. why)
+    return
+  end
+
+  local dir
+  before_each(function() dir = tmpdir() end)
+  after_each(function() os.execute("rm -rf " .. dir) end)
+
+  it("gives two fresh boards consecutive serials, exactly the planned bytes and locks; a rerun changes nothing", function()
+    local cfg = copy_example(dir, "sensor-mac.cfg")
+    for i, img in ipairs({ "a.img", "b.img" }) do
+      local code, out, err = provision(dir, cfg .. " --sim " .. dir .. "/" .. img .. " --yes")
+      assert.equal(0, code, err)
+      assert.truthy(out:find("provisioned: serial " .. (99999 + i), 1, true), out)
+    end
+    for i, img in ipairs({ "a.img", "b.img" }) do
+      local b = readback(dir, dir .. "/" .. img)
+      assert.equal(32, b.block_size)
+      assert.equal(sensor_block0(99999 + i) .. ("\xFF"):rep(512 - 19), b.otp)
+      assert.equal("1000000000000000", b.locks)
+    end
+    local rows = records(dir .. "/sensor-mac.db", "sensor-mac")
+    assert.same({ 100000, 100001, "locked", "locked" }, { rows[1].serial, rows[2].serial, rows[1].state, rows[2].state })
+    local image = slurp(dir .. "/a.img")
+    local code, out = provision(dir, cfg .. " --sim " .. dir .. "/a.img --yes")
+    assert.equal(0, code)
+    assert.truthy(out:find("already provisioned: serial 100000", 1, true), out)
+    assert.equal(image, slurp(dir .. "/a.img"))
+    assert.equal(2, #records(dir .. "/sensor-mac.db", "sensor-mac"))
+  end)
+
+  it("provisions an F7 board in its 64-byte blocks", function()
+    local cfg = copy_example(dir, "f7-gateway.cfg")
+    local code, out, err = provision(dir, cfg .. " --sim " .. dir .. "/f7.img --sim-part stm32f767zi --yes --json")
+    assert.equal(0, code, err)
+    local r = dkjson.decode(out)
+    assert.same({ "provisioned", 5000000, { 2 } }, { r.status, r.serial, r.blocks_locked })
+    local b = readback(dir, dir .. "/f7.img")
+    assert.equal(64, b.block_size)
+    assert.equal("\x05\x00\x00\x00", b.otp:sub(129, 132)) -- bcd(4) of 5000000
+    assert.equal("\x02\x00\x5E\x10\x00\x00", b.otp:sub(137, 142))
+    assert.equal(("\xFF"):rep(128), b.otp:sub(1, 128))
+    assert.equal(r.key_fingerprints.pairing_key, require("stotp.keys").fingerprint(b.otp:sub(129 + 42, 129 + 57)))
+    assert.equal("0010000000000000", b.locks)
+  end)
+
+  it("refuses a recipe's part mismatch without writing", function()
+    local cfg = copy_example(dir, "f7-gateway.cfg")
+    local code, _, err = provision(dir, cfg .. " --sim " .. dir .. "/f4.img --sim-part stm32f429zi --yes")
+    assert.equal(1, code)
+    assert.truthy(err:find("is not one this recipe accepts", 1, true), err)
+    assert.equal(("\xFF"):rep(512), readback(dir, dir .. "/f4.img").otp)
+  end)
+
+  it("shows no key bytes on the terminal, in --json or in the journal", function()
+    local cfg = copy_example(dir, "keyed-node.cfg")
+    local code1, out1, err1 = provision(dir, cfg .. " --sim " .. dir .. "/k.img --yes --json")
+    local code2, out2, err2 = provision(dir, cfg .. " --sim " .. dir .. "/k2.img --yes")
+    assert.same({ 0, 0 }, { code1, code2 }, err1 .. err2)
+    local secrets = { (require("stotp.keys").load_master(dir .. "/keys/master.key")) }
+    for _, img in ipairs({ "k.img", "k2.img" }) do
+      local b = readback(dir, dir .. "/" .. img)
+      assert.equal("1100000000000000", b.locks)
+      secrets[#secrets + 1] = b.otp:sub(33, 48)
+      secrets[#secrets + 1] = b.otp:sub(49, 64)
+    end
+    local hex = require("stotp.fields").tohex
+    local haystacks = { out1, err1, out2, err2, slurp(dir .. "/keyed-node.db") }
+    for _, secret in ipairs(secrets) do
+      assert.not_equal(("\xFF"):rep(#secret), secret)
+      for _, form in ipairs({ secret, hex(secret), hex(secret):lower(), hex(secret, " "), hex(secret, " "):lower() }) do
+        for _, h in ipairs(haystacks) do assert.falsy(h:find(form, 1, true)) end
+      end
+    end
+    assert.truthy(dkjson.decode(out1).key_fingerprints.device_key:find("^sha256:%x+$"))
+  end)
+
+  local STEPS = { "attached", "reserved", "planned", "confirmed", "recorded", "write:magic", "write:serial",
+    "write:mac", "write:crc", "burned", "verified", "lock:0", "locked" }
+  it("completes every board after a SIGKILL at each step of a run", function()
+    local cfg = copy_example(dir, "sensor-mac.cfg")
+    for i, step in ipairs(STEPS) do
+      local img = dir .. "/crash" .. i .. ".img"
+      local code = provision(dir, cfg .. " --sim " .. img .. " --yes", "STOTP_TEST_CRASH_AT=" .. step)
+      assert.equal(137, code, step)
+      local code2, _, err2 = provision(dir, cfg .. " --sim " .. img .. " --yes")
+      assert.equal(0, code2, step .. ": " .. tostring(err2))
+    end
+    local rows = records(dir .. "/sensor-mac.db", "sensor-mac")
+    assert_consistent(rows)
+    for _, r in ipairs(rows) do
+      local i = tonumber(r.serial) - 99999
+      assert.equal("locked", r.state)
+      local b = readback(dir, dir .. "/crash" .. i .. ".img")
+      assert.equal(r.uid, b.uid)
+      assert.equal(sensor_block0(r.serial), b.otp:sub(1, 19))
+    end
+    assert.equal(#STEPS, #rows)
+  end)
+
+  it("completes boards killed by SIGKILL at arbitrary moments", function()
+    local cfg = copy_example(dir, "keyed-node.cfg")
+    for i, delay in ipairs({ "0.01", "0.05", "0.1", "0.15", "0.2", "0.3" }) do
+      local img = dir .. "/kill" .. i .. ".img"
+      provision(dir, cfg .. " --sim " .. img .. " --yes", "timeout -s KILL " .. delay)
+      local code, _, err = provision(dir, cfg .. " --sim " .. img .. " --yes")
+      assert.equal(0, code, err)
+      assert.equal("1100000000000000", readback(dir, img).locks)
+    end
+    local rows = records(dir .. "/keyed-node.db", "keyed-node")
+    assert_consistent(rows)
+    assert.equal(6, #rows)
+  end)
+
+  it("exits 2 on every malformed config, opens no probe, creates no image", function()
+    for _, row in ipairs(bad.rows) do
+      if row.key then write(dir .. "/keys/k.key", row.key) end
+      write(dir .. "/bad.cfg", bad.HEADER .. row[2])
+      local code, out, err = provision(dir, dir .. "/bad.cfg --sim " .. dir .. "/never.img --yes")
+      assert.equal(2, code, row[1])
+      assert.equal("", out)
+      assert.truthy(err:gsub(dir .. "/", ""):find(row[3], 1, true), row[1] .. ": " .. err)
+      assert.is_nil(slurp(dir .. "/never.img"), row[1])
+      assert.is_nil(slurp(dir .. "/t.db"), row[1])
+      assert.is_nil(slurp(dir .. "/pwned"), row[1])
+    end
+  end)
+
+  local function two_at_once(url)
+    local cfg = copy_example(dir, "sensor-mac.cfg")
+    local cmds = {}
+    for i = 1, 4 do
+      cmds[i] = string.format("lua5.4 %s/provision.lua %s --sim %s/p%d.img --yes --json --journal %s > %s/p%d.json",
+        ROOT, cfg, dir, i, sh_quote(url), dir, i)
+    end
+    assert.equal(0, (run("(" .. table.concat(cmds, " & ") .. " & wait)", dir)))
+    local got = {}
+    for i = 1, 4 do
+      local r = dkjson.decode(slurp(dir .. "/p" .. i .. ".json"))
+      assert.equal("provisioned", r.status)
+      got[#got + 1] = r.serial
+      assert.equal(sensor_block0(r.serial), readback(dir, dir .. "/p" .. i .. ".img").otp:sub(1, 19))
+    end
+    table.sort(got)
+    assert.same({ 100000, 100001, 100002, 100003 }, got)
+    assert_consistent(records(url, "sensor-mac"))
+  end
+
+  it("never gives one serial to two stations at once on one SQLite journal", function()
+    two_at_once(dir .. "/shared.db")
+  end)
+
+  describe("with a PostgreSQL journal", function()
+    local server, reason = pg_server.start()
+    if not server then
+      pending("PostgreSQL end-to-end skipped: " .. reason)
+      return
+    end
+    teardown(function() pg_server.stop(server) end)
+    it("never gives one serial to two stations at once", function()
+      two_at_once(server.url)
+    end)
+  end)
+
+  it("provisions through the libusb drop-in as well as --sim", function()
+    local cfg = copy_example(dir, "sensor-mac.cfg")
+    local img = dir .. "/usb.img"
+    local env = "LD_LIBRARY_PATH=" .. BUILD .. "/vprobe VPROBE_STATE=" .. img .. " VPROBE_TARGET=stm32f407vg"
+    local code, out, err = provision(dir, cfg .. " --yes", env)
+    assert.equal(0, code, err)
+    assert.truthy(out:find("provisioned: serial 100000", 1, true), out)
+    local b = readback(dir, img)
+    assert.equal(sensor_block0(100000), b.otp:sub(1, 19))
+    assert.equal("1000000000000000", b.locks)
+  end)
+end)

@@ -1,0 +1,96 @@
+-- stotp.recipe: board.cfg in a sandbox -> checked layout, or an error that
+-- names file, line and field.
+local recipe = require("stotp.recipe")
+local bad = require("bad_configs")
+
+local function tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. d .. "/keys"))
+  return d
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+describe("stotp.recipe", function()
+  local dir
+  before_each(function() dir = tmpdir() end)
+  after_each(function() os.execute("rm -rf " .. dir) end)
+
+  it("loads the illustration of issue 4 into an ordered, placed layout", function()
+    write(dir .. "/keys/master.key", ("5a"):rep(32))
+    write(dir .. "/board.cfg", [[
+product = "sensor-c"
+parts   = { "stm32f4" }
+journal = "provision.db"
+serials = { first = 100000, last = 199999 }
+block(0) {
+  field "magic"  { u32le, 0x53454E43 },
+  field "serial" { u32le, serial },
+  field "hw_rev" { u8, 3 },
+  field "mac"    { mac, from_serial("02:80:E1:00:00:00") },
+  field "crc"    { crc32, over = { "magic", "serial", "hw_rev", "mac" } },
+}
+block(1) { field "device_key" { bytes(16), derived_key("keys/master.key", "device-key") } }
+lock { 1, 0 }
+]])
+    local r = assert(recipe.load_file(dir .. "/board.cfg"))
+    assert.equal("sensor-c", r.product)
+    assert.same({ "stm32f4" }, r.parts)
+    assert.equal(dir .. "/provision.db", r.journal)
+    assert.same({ first = 100000, last = 199999 }, r.serials)
+    local placed = {}
+    for _, f in ipairs(r.fields) do placed[#placed + 1] = { f.name, f.block, f.at, f.size } end
+    assert.same({ { "magic", 0, 0, 4 }, { "serial", 0, 4, 4 }, { "hw_rev", 0, 8, 1 }, { "mac", 0, 9, 6 },
+      { "crc", 0, 15, 4 }, { "device_key", 1, 0, 16 } }, placed)
+    assert.same({ 0, 1 }, r.locks)
+    assert.equal(("\x5a"):rep(32), r.master_keys["keys/master.key"])
+    assert.equal(32, r.block_size)
+  end)
+
+  it("sizes blocks by the parts a config accepts", function()
+    assert.same({ [64] = true }, recipe.block_sizes("stm32f767"))
+    assert.same({ [32] = true }, recipe.block_sizes("stm32f722"))
+    assert.same({ [32] = true, [64] = true }, recipe.block_sizes("stm32f7"))
+    assert.same({}, recipe.block_sizes("stm32f1"))
+  end)
+
+  it("accepts a target by the part numbers of its line name", function()
+    local r = { parts = { "stm32f4", "stm32f767zi" } }
+    assert.same({ "stm32f427", "stm32f429", "stm32f437", "stm32f439" }, recipe.part_numbers("STM32F427/429/437/439"))
+    assert.same({ "stm32f401" }, recipe.part_numbers("STM32F401xD/E"))
+    assert.is_true(recipe.accepts(r, "STM32F427/429/437/439"))
+    assert.is_true(recipe.accepts(r, "STM32F401xD/E"))
+    assert.is_true(recipe.accepts(r, "STM32F765/767/769/777/779"))
+    assert.is_false(recipe.accepts(r, "STM32F745/746/750/756"))
+    assert.is_false(recipe.accepts(r, "STM32F205/207/215/217"))
+    assert.is_false(recipe.accepts({ parts = { "stm32f2" } }, "STM32F722/723/730/732/733"))
+  end)
+
+  it("leaves the globals of the station untouched", function()
+    local before = {}
+    for k in pairs(_G) do before[k] = true end
+    write(dir .. "/g.cfg", bad.HEADER .. 'local x = 1\nblock(0) { field "a" { u8, x } }\n')
+    assert(recipe.load_file(dir .. "/g.cfg"))
+    for k in pairs(_G) do assert.is_true(before[k], k) end
+  end)
+
+  describe("refuses a malformed config", function()
+    for _, row in ipairs(bad.rows) do
+      it("with " .. row[1] .. ", naming the place", function()
+        if row.key then write(dir .. "/keys/k.key", row.key) end
+        write(dir .. "/bad.cfg", bad.HEADER .. row[2])
+        local r, err = recipe.load_file(dir .. "/bad.cfg")
+        assert.is_nil(r)
+        local shown = err:gsub(dir .. "/", "", 1)
+        assert.truthy(shown:find(row[3], 1, true), "got: " .. shown)
+        if row.also then assert.truthy(shown:find(row.also, 1, true), "got: " .. shown) end
+        assert.is_nil(io.open(dir .. "/pwned"))
+      end)
+    end
+  end)
+end)
