@@ -5,7 +5,7 @@ local vb = require "vprobe_board"
 local testenv = require "testenv"
 
 local root = assert(io.popen("pwd")):read("l")
-local shim = root .. "/build/vprobe/libusb-1.0.so.0"
+local shim = root .. "/" .. (os.getenv("STOTP_BUILD") or "build") .. "/vprobe/libusb-1.0.so.0"
 local tmp = os.tmpname()
 os.remove(tmp)
 os.execute("mkdir -p " .. tmp)
