@@ -9,8 +9,8 @@ local dkjson = require("dkjson")
 local function buffer(lines)
   local b = { text = "" }
   function b:write(...) for _, s in ipairs({ ... }) do self.text = self.text .. s end return self end
-  function b:flush() end
-  function b:read() return table.remove(lines or {}, 1) end
+  function b.flush() end
+  function b.read() return table.remove(lines or {}, 1) end
   return b
 end
 

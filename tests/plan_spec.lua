@@ -81,7 +81,7 @@ describe("stotp.plan", function()
   end)
 
   it("refuses the whole plan when one field needs a bit from 0 to 1", function()
-    local _, b, t, _, build = setup()
+    local _, b, t = setup()
     assert(t:otp_write(2, "\x7B\x00\x00\x00")) -- serial 123 already; now ask for 124
     local r = assert(recipe.load_string(CFG, "p.cfg"))
     local p = plan.build(r, { serial = 124, first = 100, key_fingerprints = {}, random_key = function() return ("\x11"):rep(16) end },

@@ -117,7 +117,8 @@ local function sandbox(recipe)
     __newindex = function(_, k, val)
       if vocab[k] ~= nil then error(string.format("'%s' is recipe vocabulary and cannot be redefined", k), 2) end
       if not SETTINGS[k] then
-        error(string.format("unknown setting '%s' (settings: product, parts, journal, serials; use local for helpers)", tostring(k)), 2)
+        error(string.format("unknown setting '%s' (settings: product, parts, journal, serials; "
+          .. "use local for helpers)", tostring(k)), 2)
       end
       if type(val) ~= SETTINGS[k] then error(string.format("%s must be a %s", k, SETTINGS[k]), 2) end
       settings[k] = { value = val, line = debug.getinfo(2, "l").currentline }
@@ -179,7 +180,9 @@ local function check_field(recipe, block, f, next_at)
   if enc == fields.ascii or enc == fields.bytes or enc == fields.bcd then
     fail(here .. " this encoder needs its length, e.g. bytes(16)")
   end
-  if not fields.is_encoder(enc) then fail(here .. " the first entry must be an encoder (u8, u32le, mac, bytes(n), crc32, ...)") end
+  if not fields.is_encoder(enc) then
+    fail(here .. " the first entry must be an encoder (u8, u32le, mac, bytes(n), crc32, ...)")
+  end
   for k in pairs(f.spec) do
     if k ~= 1 and k ~= 2 and k ~= "at" and k ~= "over" then fail(here .. " unknown key '" .. tostring(k) .. "'") end
   end

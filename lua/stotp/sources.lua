@@ -31,7 +31,9 @@ M.serial = source {
     if enc.takes ~= "integer" and enc.takes ~= "text" then
       return nil, "a serial needs an integer, bcd or ascii encoder, not " .. enc.name
     end
-    if not recipe.serials then return nil, "uses the serial pool, but the config sets no serials = { first = ..., last = ... }" end
+    if not recipe.serials then
+      return nil, "uses the serial pool, but the config sets no serials = { first = ..., last = ... }"
+    end
     for _, n in ipairs({ recipe.serials.first, recipe.serials.last }) do
       local ok, err = enc:encode(n)
       if not ok then return nil, "serials up to " .. recipe.serials.last .. " do not fit: " .. err end
