@@ -25,11 +25,11 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -Wall -Wextra -Werror -Wformat=2 -fPIC \
              $(LUA_CFLAGS) $(USB_CFLAGS) -Isrc -Isrc/vprobe
 SHARED     = -shared $(LDFLAGS)
 
-VPROBE_SRC := $(filter-out src/vprobe/libusb_shim.c,$(wildcard src/vprobe/*.c))
+VPROBE_SRC := $(wildcard src/vprobe/*.c)
 CORE_SRC   := $(wildcard src/*.c)
 VPROBE_OBJ := $(VPROBE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CORE_OBJ   := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
-SHIM_OBJ   := $(BUILD)/obj/vprobe/libusb_shim.o
+SHIM_OBJ   := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/vprobe/shim/*.c))
 HARNESS_SRC:= $(wildcard tests/support/*.c)
 
 SHIM       := $(BUILD)/vprobe/libusb-1.0.so.0
@@ -39,7 +39,7 @@ HARNESSES  := $(HARNESS_SRC:tests/support/%.c=$(BUILD)/test/%.so)
 .PHONY: all deps test check bench run test-hw install clean
 all: $(SHIM) $(CORE) $(HARNESSES)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h src/vprobe/*.h)
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h src/vprobe/*.h src/vprobe/shim/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -89,6 +89,78 @@ describe("vprobe.faults", function()
     assert.same({ 0x10, 0x10, 0x80 }, seen)
   end)
 
+  -- N counts command packets exactly as VPROBE_STATS counts transactions
+  -- (faults.h): packet 1 enters SWD, packets 2..6 are READDEBUGREG of
+  -- DBGMCU_IDCODE (facts §5.1), each one target read whose status comes
+  -- back in its own reply, so only the command packets themselves are sent.
+  local IDCODE = 0xE0042000
+  local function readdebug(b) return xfer(b, cmd("<BBI4", 0xF2, 0x36, IDCODE), 8):byte(1) end
+
+  for n = 2, 6 do
+    it("answers WAIT to exactly the " .. n .. "th command packet with wait@" .. n .. ":1", function()
+      local b <close> = assert(open{ probe = "v2-1", fault = "wait@" .. n .. ":1" })
+      assert.same("\x80\0", xfer(b, cmd("BBB", 0xF2, 0x30, 0xA3), 2))  -- packet 1
+      local seen, want = {}, {}
+      for i = 2, 6 do
+        seen[i - 1] = readdebug(b)
+        want[i - 1] = i == n and 0x10 or 0x80
+      end
+      assert.same(want, seen)
+      assert.same(6, b:stats().transactions)
+    end)
+  end
+
+  it("counts neither write data phases nor over-long packets as command packets", function()
+    local b <close> = assert(open{ probe = "v2-1", fault = "wait@4:1" })
+    local usb = b:usb()
+    assert.same("\x80\0", xfer(b, cmd("BBB", 0xF2, 0x30, 0xA3), 2))  -- 1
+    write32(b, 0x20000000, 0x12345678)                               -- 2, + its data phase
+    assert.same({ nil, "pipe", -9 }, { b:out(usb.ep_out, string.rep("\0", 17)) })
+    assert.same(0x80, readdebug(b))                                  -- 3
+    assert.same(0x10, readdebug(b))                                  -- 4
+    assert.same(0x80, readdebug(b))                                  -- 5
+    assert.same(5, b:stats().transactions)
+  end)
+
+  it("starts a WAIT run in the data phase of the Nth command when it is a write", function()
+    local c <close> = assert(open{ probe = "v2-1", fault = "wait@2:1" })
+    assert.same("\x80\0", xfer(c, cmd("BBB", 0xF2, 0x30, 0xA3), 2))  -- 1
+    write32(c, 0x20000000, 0x12345678)                               -- 2: WAIT
+    assert.same(0x10, status(c))                                     -- 3
+    write32(c, 0x20000000, 0x12345678)                               -- 4
+    assert.same(0x80, status(c))                                     -- 5
+  end)
+
+  it("injects nothing when the Nth command makes no target access", function()
+    -- packet 2 is GET_VERSION: the run armed there is not carried over to
+    -- the memory read of packet 3
+    local b <close> = assert(open{ probe = "v2-1", fault = "wait@2:1" })
+    assert.same("\x80\0", xfer(b, cmd("BBB", 0xF2, 0x30, 0xA3), 2))  -- 1
+    assert.same(6, #xfer(b, cmd("B", 0xF1), 6))                      -- 2
+    assert.same(0x80, readdebug(b))                                  -- 3
+    assert.same(0x80, readdebug(b))                                  -- 4
+  end)
+
+  it("resets the target at the Nth command packet, over-long packets not counted", function()
+    local b <close> = assert(open{ probe = "v2-1", fault = "reset@5" })
+    enter_swd(b)                                                     -- 1, 2
+    write32(b, FLASH_KEYR, 0x45670123)                               -- 3
+    write32(b, FLASH_KEYR, 0xCDEF89AB)                               -- 4
+    assert.same({ nil, "pipe", -9 }, { b:out(b:usb().ep_out, string.rep("\0", 17)) })
+    assert.same(1, read32(b, FLASH_CR) >> 31)                        -- 5: reset relocked CR
+    assert.same(5, b:stats().transactions)
+  end)
+
+  it("cuts power at the smallest N when several powerloss faults are listed", function()
+    local b <close> = assert(open{ probe = "v2-1", fault = "powerloss@1,powerloss@3" })
+    enter_swd(b)
+    write32(b, FLASH_KEYR, 0x45670123)
+    write32(b, FLASH_KEYR, 0xCDEF89AB)
+    write32(b, FLASH_CR, 0x001)                                      -- PG, PSIZE x8
+    xfer(b, cmd("<BBI4I2", 0xF2, 0x0D, 0x1FFF7800, 1), nil, "\0")    -- program op 1
+    assert.same(0x16, status(b))                                     -- the DP no longer answers
+  end)
+
   it("combines several faults in one list", function()
     local b <close> = assert(open{ probe = "v2-1", fault = "wait@3:1,unplug@6" })
     enter_swd(b)

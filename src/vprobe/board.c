@@ -41,7 +41,6 @@ struct vp_board {
 	vp_stats stats;
 	long latency_us;
 	uint64_t ns_debt;
-	uint64_t commands;     /* command packets seen, failed ones included */
 	bool unplugged;
 	bool save_failed;      /* reported once on stderr */
 	uint8_t reply[VP_FW_BUF_MAX];
@@ -135,10 +134,9 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 		snprintf(err, errlen, "vprobe: out of memory");
 		goto fail;
 	}
-	unsigned pl[VP_FAULTS_MAX];
-	size_t npl = vp_faults_powerloss(&b->faults, pl, VP_FAULTS_MAX);
-	for (size_t i = 0; i < npl; i++)
-		vp_mcu_arm_powerloss(b->mcu, pl[i]);
+	unsigned powerloss_at = vp_faults_powerloss_at(&b->faults);
+	if (powerloss_at)
+		vp_mcu_arm_powerloss(b->mcu, powerloss_at);
 	vp_probe_identity(&b->kind, b->img.uid, opt->index, &b->id);
 	b->latency_us = opt->latency_us >= 0 ? opt->latency_us : b->kind.latency_us;
 	*out = b;
@@ -161,17 +159,16 @@ static void save_if_dirty(vp_board *b)
 	}
 }
 
-static void write_stats(const vp_board *b)
+void vp_stats_write(const vp_stats *s, const char *path)
 {
-	FILE *f = fopen(b->stats_path, "w");
+	FILE *f = fopen(path, "w");
 	if (!f) {
-		fprintf(stderr, "vprobe: cannot write stats to %s: %s\n", b->stats_path, strerror(errno));
+		fprintf(stderr, "vprobe: cannot write stats to %s: %s\n", path, strerror(errno));
 		return;
 	}
-	vp_stats s = vp_board_stats(b);
 	fprintf(f, "{\"transactions\": %llu, \"bytes_out\": %llu, \"bytes_in\": %llu, \"sim_us\": %llu}\n",
-	        (unsigned long long)s.transactions, (unsigned long long)s.bytes_out,
-	        (unsigned long long)s.bytes_in, (unsigned long long)s.sim_us);
+	        (unsigned long long)s->transactions, (unsigned long long)s->bytes_out,
+	        (unsigned long long)s->bytes_in, (unsigned long long)s->sim_us);
 	fclose(f);
 }
 
@@ -180,8 +177,10 @@ void vp_board_close(vp_board *b)
 	if (!b)
 		return;
 	save_if_dirty(b);
-	if (b->stats_path)
-		write_stats(b);
+	if (b->stats_path) {
+		vp_stats s = vp_board_stats(b);
+		vp_stats_write(&s, b->stats_path);
+	}
 	board_free(b);
 }
 
@@ -216,22 +215,29 @@ static void data_phase(vp_board *b, const uint8_t *data, size_t len)
 	b->data_need = b->data_have = 0;
 }
 
+/* One command packet. Its number, 1-based from vp_board_open, is the one
+ * VPROBE_STATS reports as transactions and the N of unplug@N, reset@N and
+ * wait@N:K (faults.h): a single counter, so the two cannot drift apart.
+ * Packets the probe never accepts as commands do not count: an over-long
+ * one (stalled) and any sent after the unplug. */
 static int command(vp_board *b, const uint8_t *data, size_t len)
 {
-	vp_fault_actions a = vp_faults_on_command(&b->faults, ++b->commands);
+	if (len > VP_FW_CMD_LEN)
+		return VP_USB_PIPE; /* UNCONFIRMED: an over-long command packet stalls */
+	uint64_t n = b->stats.transactions + 1;
+	vp_fault_actions a = vp_faults_on_command(&b->faults, n);
 	if (a.unplug) {
 		b->unplugged = true;
 		return VP_USB_NO_DEVICE;
 	}
-	if (len > VP_FW_CMD_LEN)
-		return VP_USB_PIPE; /* UNCONFIRMED: an over-long command packet stalls */
+	b->stats.transactions = n;
 	if (a.reset)
 		vp_mcu_reset(b->mcu);
-	if (a.waits)
-		vp_fw_add_waits(b->fw, a.waits);
-	b->stats.transactions++;
+	vp_fw_arm_waits(b->fw, a.waits);
 	vp_clock_advance(&b->clock, (uint64_t)b->latency_us);
-	/* an unread reply is dropped by the next command */
+	/* an unread reply is dropped by the next command. UNCONFIRMED: PYO
+	 * flushes the IN endpoint on open (facts §1.1, §8.9), so a real probe
+	 * keeps a stale reply at least until then */
 	vp_fw_command(b->fw, data, len, b->reply, &b->reply_len, &b->data_need);
 	b->reply_off = 0;
 	b->data_have = 0;

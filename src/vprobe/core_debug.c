@@ -159,7 +159,7 @@ bool vp_core_set(vp_core *c, unsigned regsel, uint32_t value)
 		return false;
 	c->regs[regsel] = value;
 	if (regsel == 13)
-		c->regs[REG_MSP] = value; /* SP is MSP in thread mode with CONTROL.SPSEL=0 */
+		c->regs[REG_MSP] = value; /* SP is MSP with CONTROL.SPSEL=0 (ARMv7-M B1.4.1) */
 	else if (regsel == REG_MSP)
 		c->regs[13] = value;
 	return true;

@@ -100,11 +100,11 @@ vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n)
 	return a;
 }
 
-size_t vp_faults_powerloss(const vp_faults *f, unsigned *out, size_t max)
+unsigned vp_faults_powerloss_at(const vp_faults *f)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < f->count && n < max; i++)
-		if (f->list[i].kind == VP_FAULT_POWERLOSS)
-			out[n++] = f->list[i].n > 0xFFFFFFFFu ? 0xFFFFFFFFu : (unsigned)f->list[i].n;
-	return n;
+	uint64_t at = 0;
+	for (size_t i = 0; i < f->count; i++)
+		if (f->list[i].kind == VP_FAULT_POWERLOSS && (at == 0 || f->list[i].n < at))
+			at = f->list[i].n;
+	return at > 0xFFFFFFFFu ? 0xFFFFFFFFu : (unsigned)at;
 }

@@ -1,11 +1,29 @@
 /*
- * Fault injection (VPROBE_FAULT): a comma-separated list of
- *   unplug@N    from the Nth command packet on, the probe is gone
- *   reset@N     target system reset when the Nth command packet arrives
- *   powerloss@N the Nth flash program operation loses power half-way
- *   wait@N:K    from the Nth command packet on, the next K memory accesses
- *               answer WAIT
- * N counts command packets (or program operations) from 1.
+ * Fault injection (VPROBE_FAULT, DESIGN.md "Environment"): a comma-separated
+ * list of
+ *   unplug@N    the Nth command packet finds the probe gone: it and every
+ *               later transfer fail with LIBUSB_ERROR_NO_DEVICE
+ *   reset@N     target system reset just before the Nth command packet runs
+ *   wait@N:K    K target accesses answer SWD_AP_WAIT (0x10), starting with
+ *               the first access of the Nth command packet (its data phase
+ *               included) and running on into later commands until K have
+ *               answered; if command N makes no target access, nothing is
+ *               injected (the run never starts later than command N)
+ *   powerloss@N power is lost half-way through the Nth flash program
+ *               operation (the Nth program unit written with PG set, counted
+ *               by the flash controller; the smallest N of the list wins)
+ *
+ * N is 1-based and per board, counted from the board's opening (for the
+ * drop-in libusb: each libusb_init opens its own boards, so each context
+ * counts from 1). For unplug, reset and wait, N counts exactly what
+ * VPROBE_STATS reports as "transactions": command packets the probe
+ * received, i.e. 16-byte-or-shorter bulk OUT transfers that are not the
+ * data phase of a write. Not counted: write data phases, IN transfers,
+ * control transfers (descriptors), zero-length OUTs, over-long packets
+ * (stalled) and anything after an unplug. So after unplug@N the stats
+ * show N - 1 transactions.
+ * "Target access" for wait: one bus access of a memory command, of
+ * READDEBUGREG/WRITEDEBUGREG, or of a DAP DRW/BDx transfer.
  */
 #ifndef STOTP_VPROBE_FAULTS_H
 #define STOTP_VPROBE_FAULTS_H
@@ -31,17 +49,18 @@ typedef struct vp_faults {
 /* NULL or "" gives no faults. Returns 0, or -1 with a message in err. */
 int vp_faults_parse(vp_faults *f, const char *spec, char *err, size_t errlen);
 
-/* What happens when command packet number `n` arrives. */
+/* What happens when command packet number `n` (1-based, as counted in
+ * vp_stats.transactions once it is received) arrives. */
 typedef struct vp_fault_actions {
 	int unplug;        /* the probe is gone from now on */
-	int reset;         /* reset the target now */
-	uint64_t waits;    /* memory accesses to answer WAIT from now on (added) */
+	int reset;         /* reset the target before this command runs */
+	uint64_t waits;    /* the WAIT run this command starts (0: none) */
 } vp_fault_actions;
 
 vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n);
 
-/* Program operation numbers to arm with vp_mcu_arm_powerloss, in order;
- * returns how many were written to out (at most max). */
-size_t vp_faults_powerloss(const vp_faults *f, unsigned *out, size_t max);
+/* The program operation to arm with vp_mcu_arm_powerloss: the smallest
+ * powerloss N (power stays lost after the first cut), or 0 for none. */
+unsigned vp_faults_powerloss_at(const vp_faults *f);
 
 #endif

@@ -141,6 +141,17 @@ static int once(parse_state *ps, bool *seen, const char *key, char *err, size_t 
 	return 0;
 }
 
+/* A key whose value is exactly n bytes of hex, given once. */
+static int hex_key(parse_state *ps, bool *seen, const char *key, const char *val, uint8_t *out,
+                   size_t n, const char *want, char *err, size_t errlen)
+{
+	if (once(ps, seen, key, err, errlen))
+		return -1;
+	if (parse_hex(val, out, n) != 0)
+		return line_fail(ps, err, errlen, "%s: want %s", key, want);
+	return 0;
+}
+
 static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t errlen)
 {
 	char *sp = strchr(s, ' ');
@@ -156,26 +167,16 @@ static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t
 		if (img->part == NULL)
 			return line_fail(ps, err, errlen, "unknown part '%.40s' (known: %s)", val, vp_part_names());
 	} else if (strcmp(key, "uid") == 0) {
-		if (once(ps, &ps->seen_uid, key, err, errlen))
-			return -1;
-		if (parse_hex(val, img->uid, 12) != 0)
-			return line_fail(ps, err, errlen, "uid: want exactly 12 bytes as hex");
+		return hex_key(ps, &ps->seen_uid, key, val, img->uid, 12, "exactly 12 bytes as hex", err, errlen);
 	} else if (strcmp(key, "rdp") == 0) {
-		if (once(ps, &ps->seen_rdp, key, err, errlen))
-			return -1;
-		if (parse_hex(val, &img->rdp, 1) != 0)
-			return line_fail(ps, err, errlen, "rdp: want one byte as hex (aa = level 0)");
+		return hex_key(ps, &ps->seen_rdp, key, val, &img->rdp, 1, "one byte as hex (aa = level 0)",
+		               err, errlen);
 	} else if (strcmp(key, "sr_at_reset") == 0) {
-		if (once(ps, &ps->seen_sr, key, err, errlen))
+		if (hex_key(ps, &ps->seen_sr, key, val, b, 4, "a 32-bit value as 8 hex digits", err, errlen) != 0)
 			return -1;
-		if (parse_hex(val, b, 4) != 0)
-			return line_fail(ps, err, errlen, "sr_at_reset: want a 32-bit value as 8 hex digits");
 		img->sr_at_reset = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	} else if (strcmp(key, "lock") == 0) {
-		if (once(ps, &ps->seen_lock, key, err, errlen))
-			return -1;
-		if (parse_hex(val, img->lock, 16) != 0)
-			return line_fail(ps, err, errlen, "lock: want exactly 16 bytes as hex");
+		return hex_key(ps, &ps->seen_lock, key, val, img->lock, 16, "exactly 16 bytes as hex", err, errlen);
 	} else if (strcmp(key, "otp") == 0) {
 		return parse_otp(ps, img, val, err, errlen);
 	} else {

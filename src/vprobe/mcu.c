@@ -234,6 +234,8 @@ vp_mcu *vp_mcu_new(vp_image *img, const vp_part *part, vp_clock *clock, double v
 	m->part = part;
 	m->clock = clock;
 	m->voltage = voltage;
+	/* RDP level 2 disables the debug port for good (RM0090 §3.7.3): to the
+	 * probe the target looks unpowered */
 	m->powered = voltage >= VMIN_RUN && img->rdp != RDP_LEVEL2;
 	vp_mcu_params prm;
 	vp_mcu_params_default(&prm);
@@ -345,7 +347,8 @@ static vp_bus reg_read(vp_mcu *m, uint32_t a, unsigned size, uint32_t *v)
 }
 
 /* AIRCR writes need VECTKEY 0x05FA (ARMv7-M B3.2.6). SYSRESETREQ resets
- * the system; VECTRESET (M3/M4 only) resets the core alone. */
+ * the system; VECTRESET resets the core alone. The model ignores
+ * VECTRESET on the M7: a model choice, UNCONFIRMED (no source here). */
 static void aircr_write(vp_mcu *m, uint32_t v)
 {
 	if ((v >> 16) != 0x05FAu)
@@ -386,7 +389,20 @@ static bool valid_size(unsigned size)
 	return size == 1 || size == 2 || size == 4;
 }
 
-vp_bus vp_mcu_read(vp_mcu *m, uint32_t addr, unsigned size, uint32_t *value)
+static void sram_access(vp_mcu *m, uint32_t off, unsigned size, bool write, uint32_t *v)
+{
+	if (!write)
+		*v = 0;
+	for (unsigned i = 0; i < size; i++) {
+		if (write)
+			m->sram[off + i] = (uint8_t)(*v >> (8 * i));
+		else
+			*v |= (uint32_t)m->sram[off + i] << (8 * i);
+	}
+}
+
+/* One access, routed by address (the memory map in the file comment). */
+static vp_bus access(vp_mcu *m, uint32_t addr, unsigned size, bool write, uint32_t *v)
 {
 	if (!m->powered)
 		return VP_BUS_NOPOWER;
@@ -394,37 +410,24 @@ vp_bus vp_mcu_read(vp_mcu *m, uint32_t addr, unsigned size, uint32_t *value)
 		return VP_BUS_FAULT;
 	enum area k = area_of(m, addr);
 	if (k != A_NONE)
-		return flash_read(m, k, addr, size, value);
+		return write ? flash_write(m, k, addr, size, *v) : flash_read(m, k, addr, size, v);
 	if (addr % size != 0)
 		return VP_BUS_FAULT;
 	if (in(addr, SRAM_BASE, m->part->sram_kib * 1024u)) {
-		uint32_t off = addr - SRAM_BASE;
-		*value = 0;
-		for (unsigned i = 0; i < size; i++)
-			*value |= (uint32_t)m->sram[off + i] << (8 * i);
+		sram_access(m, addr - SRAM_BASE, size, write, v);
 		return VP_BUS_OK;
 	}
-	return reg_read(m, addr, size, value);
+	return write ? reg_write(m, addr, size, *v) : reg_read(m, addr, size, v);
+}
+
+vp_bus vp_mcu_read(vp_mcu *m, uint32_t addr, unsigned size, uint32_t *value)
+{
+	return access(m, addr, size, false, value);
 }
 
 vp_bus vp_mcu_write(vp_mcu *m, uint32_t addr, unsigned size, uint32_t value)
 {
-	if (!m->powered)
-		return VP_BUS_NOPOWER;
-	if (!valid_size(size) || addr > UINT32_MAX - (size - 1))
-		return VP_BUS_FAULT;
-	enum area k = area_of(m, addr);
-	if (k != A_NONE)
-		return flash_write(m, k, addr, size, value);
-	if (addr % size != 0)
-		return VP_BUS_FAULT;
-	if (in(addr, SRAM_BASE, m->part->sram_kib * 1024u)) {
-		uint32_t off = addr - SRAM_BASE;
-		for (unsigned i = 0; i < size; i++)
-			m->sram[off + i] = (uint8_t)(value >> (8 * i));
-		return VP_BUS_OK;
-	}
-	return reg_write(m, addr, size, value);
+	return access(m, addr, size, true, &value);
 }
 
 void vp_mcu_arm_powerloss(vp_mcu *m, unsigned nth_program_op)

@@ -4,6 +4,8 @@
  * Sources (facts = shared/facts/stlink-otp-facts.md):
  *   DEV_ID, REV_ID codes, flash-size / UID addresses: facts §5.1 table
  *     (OOCD stm32f2x.c, STL chip files, CMSIS FLASHSIZE_BASE / UID_BASE).
+ *     F401RE rev A: the observed IDCODE 0x10006433 (STL #710 log, facts
+ *     §5.1); its reserved bits 15:12 are not modelled (read as 0).
  *   CPUID, DPIDR, AHB-AP IDR: facts §5.1 "Cortex-M CPUID and DP IDs".
  *   SR flavour: facts §5.2 SR table. OTP layout: facts §6.1.
  *   Package register address: facts §5.1 (CMSIS PACKAGE_BASE); the value
@@ -48,7 +50,7 @@ static const vp_part parts[] = {
 	  1024, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F2F40X, 0, 0, 0, 0, 1800 },
 	{ "stm32f207zg", "STM32F20xxx/21xxx", 0x411, 0x2003 /* rev X */, CPUID_M3, DP_M34,
 	  1024, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F2F40X, 0, 0, 0, 0, 1800 },
-	{ "stm32f401re", "STM32F401xD/E", 0x433, 0x1001 /* rev Z (STL #710 log) */, CPUID_M4, DP_M34,
+	{ "stm32f401re", "STM32F401xD/E", 0x433, 0x1000 /* rev A (STL #710 log) */, CPUID_M4, DP_M34,
 	  512, 96, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F4_RDERR, 0, 0x1FFF7BF0, 0x0100, 1, 1800 },
 	{ "stm32f405rg", "STM32F40xxx/41xxx", 0x413, 0x1007 /* rev 1 */, CPUID_M4, DP_M34,
 	  1024, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F2F40X, 0, 0x1FFF7BF0, 0x0100, 1, 1800 },

@@ -4,9 +4,12 @@
  * accesses. Layouts: facts §2; statuses: §3; memory rules: §4; gates: §2.3.
  * Every target access goes through bus_access(), which owns the mapping of
  * bus WAIT/FAULT/no-power to ST-Link statuses; the DP/AP register model for
- * READ_DAP_REG/WRITE_DAP_REG (45/46) sits on top of it.
+ * READ_DAP_REG/WRITE_DAP_REG (45/46) sits on top of it (stlink_dap.c).
  */
 #include "stlink_fw.h"
+
+#include "stlink_dap.h"
+#include "stlink_freq.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -38,18 +41,12 @@ struct vp_fw {
 	uint32_t last_fault_addr;
 	unsigned swd_khz;
 	uint64_t ns_debt;         /* sub-microsecond SWD time not yet on the clock */
-	uint64_t forced_waits;
+	uint64_t next_waits;      /* wait@N:K armed for the command about to run */
+	uint64_t armed_waits;     /* armed for the current command, not started */
+	uint64_t forced_waits;    /* a started run: accesses still to answer WAIT */
 	struct pending_write pw;
-	struct dap {
-		uint32_t ctrl;     /* DP CTRL/STAT */
-		uint32_t select;   /* DP SELECT */
-		uint32_t rdbuff;   /* DP RDBUFF: the last AP read */
-		uint32_t csw, tar; /* AHB-AP (AP0) */
-		bool ap0_open;     /* INIT_AP done (J28+) */
-	} dap;
+	vp_dap dap;
 };
-
-static void dap_init(struct dap *d);
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -72,6 +69,8 @@ static int power_on_mode(const vp_probe_kind *k)
 	return k->hw == VP_HW_V2 ? MODE_DFU : MODE_MASS;
 }
 
+static vp_dap_bus dap_bus;
+
 vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu, vp_clock *clock,
                  const vp_fw_params *params)
 {
@@ -86,6 +85,7 @@ vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu, vp
 	fw->params.unknown_cmd_status = VP_ST_UNKNOWN_CMD;
 	if (params)
 		fw->params = *params;
+	vp_dap_setup(&fw->dap, part, mcu, dap_bus, fw);
 	vp_fw_usb_reset(fw);
 	return fw;
 }
@@ -98,13 +98,12 @@ void vp_fw_usb_reset(vp_fw *fw)
 	fw->iface = IF_NONE;
 	fw->last_status = VP_ST_OK;
 	fw->last_fault_addr = 0;
-	/* 1800 kHz: the OOCD/STL default divisor 1 (facts §2.2) */
-	fw->swd_khz = 1800;
+	fw->swd_khz = VP_FREQ_DEFAULT_KHZ;
 	fw->pw.active = false;
-	dap_init(&fw->dap);
+	vp_dap_reset(&fw->dap);
 }
 
-void vp_fw_add_waits(vp_fw *fw, uint64_t n) { fw->forced_waits += n; }
+void vp_fw_arm_waits(vp_fw *fw, uint64_t k) { fw->next_waits += k; }
 
 /* One SWD packet: 8 request + turnaround + 3 ACK + turnaround + 32 data +
  * parity = 46 clocks at the chosen SWD frequency (ADIv5 SWD protocol). */
@@ -122,6 +121,8 @@ static uint8_t bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size, u
 {
 	if (fw->iface == IF_NONE)
 		return VP_ST_DP_ERROR; /* SWD not started: no DP answers */
+	fw->forced_waits += fw->armed_waits; /* this command starts its run */
+	fw->armed_waits = 0;
 	if (fw->forced_waits) {
 		fw->forced_waits--;
 		charge_swd(fw);
@@ -143,127 +144,10 @@ static uint8_t bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size, u
 	}
 }
 
-/* ---- DP/AP register model for READ_DAP_REG/WRITE_DAP_REG (45/46) ----
- * ADIv5 SW-DP and the AHB-AP (AP0) of the Cortex-M. Port 0xFFFF is the DP
- * (facts §2.2). Bit positions: ADIv5 CTRL/STAT, ABORT, CSW. */
-#define DAP_DP_PORT 0xFFFF
-#define CTRL_STICKYORUN (1u << 1)
-#define CTRL_STICKYCMP (1u << 4)
-#define CTRL_STICKYERR (1u << 5)
-#define CTRL_WDATAERR (1u << 7)
-#define CTRL_CDBGPWRUPREQ (1u << 28)
-#define CTRL_CSYSPWRUPREQ (1u << 30)
-#define CTRL_STICKY (CTRL_STICKYORUN | CTRL_STICKYCMP | CTRL_STICKYERR | CTRL_WDATAERR)
-/* AHB-AP CSW: DeviceEn (b6), AddrInc single (b4), Size word; the value
- * after the firmware's own setup. Model choice. */
-#define CSW_DEFAULT 0x03000052u
-
-static void dap_init(struct dap *d)
+/* The DAP model's DRW/BDx accesses take the same path as memory commands. */
+static uint8_t dap_bus(void *fw, bool write, uint32_t addr, unsigned size, uint32_t *val)
 {
-	*d = (struct dap){ .csw = CSW_DEFAULT };
-}
-
-/* The ACK bits mirror the requests one cycle later; the model answers at
- * once. An unpowered target never acknowledges. */
-static uint32_t dap_ctrl_read(const vp_fw *fw)
-{
-	uint32_t c = fw->dap.ctrl;
-	if (vp_mcu_powered(fw->mcu))
-		c |= (c & CTRL_CDBGPWRUPREQ) << 1 | (c & CTRL_CSYSPWRUPREQ) << 1;
-	return c;
-}
-
-/* Memory commands start with clean sticky flags: OOCD's HLA path and STL
- * never write ABORT, yet both keep working after a faulting read on real
- * probes, so the firmware clears them itself (model inference). */
-static void dap_clear_sticky(struct dap *d) { d->ctrl &= ~CTRL_STICKY; }
-
-static uint8_t dap_dp(vp_fw *fw, uint16_t addr, bool write, uint32_t *v)
-{
-	struct dap *d = &fw->dap;
-	switch (addr & 0xC) {
-	case 0x0: /* R: DPIDR; W: ABORT (STKCMPCLR b1, STKERRCLR b2, WDERRCLR b3, ORUNERRCLR b4) */
-		if (!write) {
-			*v = fw->part->dpidr;
-			break;
-		}
-		if (*v & (1u << 1)) d->ctrl &= ~CTRL_STICKYCMP;
-		if (*v & (1u << 2)) d->ctrl &= ~CTRL_STICKYERR;
-		if (*v & (1u << 3)) d->ctrl &= ~CTRL_WDATAERR;
-		if (*v & (1u << 4)) d->ctrl &= ~CTRL_STICKYORUN;
-		break;
-	case 0x4: /* CTRL/STAT: the sticky flags are read-only over SWD */
-		if (write)
-			d->ctrl = (*v & ~(CTRL_STICKY | 0xA0000000u)) | (d->ctrl & CTRL_STICKY);
-		else
-			*v = dap_ctrl_read(fw);
-		break;
-	case 0x8: /* W: SELECT; R: RESEND */
-		if (write)
-			d->select = *v;
-		else
-			*v = d->rdbuff;
-		break;
-	default: /* RDBUFF */
-		if (write)
-			return VP_ST_FAULT;
-		*v = d->rdbuff;
-		break;
-	}
-	return VP_ST_OK;
-}
-
-static uint8_t dap_drw(vp_fw *fw, uint32_t addr, bool write, uint32_t *v, bool inc)
-{
-	struct dap *d = &fw->dap;
-	unsigned size = (d->csw & 7) == 0 ? 1 : (d->csw & 7) == 1 ? 2 : 4;
-	uint32_t lane = 8 * (addr & 3 & ~(size - 1)), x = write ? *v >> lane : 0;
-	if (size < 4)
-		addr &= ~(uint32_t)(size - 1);
-	uint8_t st = bus_access(fw, write, addr, size, &x);
-	if (st == VP_ST_AP_FAULT)
-		d->ctrl |= CTRL_STICKYERR;
-	if (st != VP_ST_OK)
-		return st;
-	if (!write)
-		*v = size == 4 ? x : (x & ((1u << 8 * size) - 1)) << lane;
-	/* TAR auto-increment stays within a 1 KiB block (ADIv5 minimum, facts §4) */
-	if (inc && ((d->csw >> 4) & 3) != 0)
-		d->tar = (d->tar & ~0x3FFu) | ((d->tar + size) & 0x3FFu);
-	return VP_ST_OK;
-}
-
-static uint8_t dap_ap(vp_fw *fw, uint16_t addr, bool write, uint32_t *v)
-{
-	struct dap *d = &fw->dap;
-	if (d->ctrl & CTRL_STICKYERR)
-		return VP_ST_AP_FAULT; /* ADIv5: AP accesses FAULT until ABORT */
-	uint8_t st = VP_ST_OK;
-	switch (addr & 0xFC) {
-	case 0x00:
-		if (write) d->csw = (*v & ~0x80u) | 0x40u; /* TrInProg RO, DeviceEn set */
-		else *v = d->csw;
-		break;
-	case 0x04:
-		if (write) d->tar = *v;
-		else *v = d->tar;
-		break;
-	case 0x0C: st = dap_drw(fw, d->tar, write, v, true); break;
-	case 0x10: case 0x14: case 0x18: case 0x1C: {
-		uint32_t a = (d->tar & ~0xFu) + (addr & 0xC);
-		uint32_t csw = d->csw;
-		d->csw = (csw & ~7u) | 2u; /* banked data is word-wide */
-		st = dap_drw(fw, a, write, v, false);
-		d->csw = csw;
-		break;
-	}
-	case 0xF8: if (!write) *v = 0xE00FF003u; break; /* BASE: ROM table, present */
-	case 0xFC: if (!write) *v = fw->part->ap_idr; break;
-	default: if (!write) *v = 0; break;
-	}
-	if (st == VP_ST_OK && !write)
-		d->rdbuff = *v;
-	return st;
+	return bus_access(fw, write, addr, size, val);
 }
 
 static bool has(const vp_fw *fw, enum vp_feature f) { return vp_probe_has(&fw->kind, f); }
@@ -306,9 +190,10 @@ static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, uint
 	uint32_t addr = le32(cmd + 2);
 	size_t len = le16(cmd + 6);
 	uint8_t st = mem_check(fw, addr, len, w, cmd[8]);
-	dap_clear_sticky(&fw->dap);
+	vp_dap_clear_sticky(&fw->dap);
 	if (st == VP_ST_CMD_ERROR) {
-		/* over the buffer: nothing is sent, the host times out */
+		/* over the buffer: nothing is sent, the host times out (real
+		 * behaviour UNCONFIRMED, facts §3 last line) */
 		set_rw(fw, st, addr);
 		*reply_len = 0;
 		return;
@@ -337,9 +222,10 @@ static void mem_write_begin(vp_fw *fw, const uint8_t *cmd, enum width w, bool in
 	pw->inc = inc;
 	pw->status = mem_check(fw, pw->addr, pw->len, w, cmd[8]);
 	pw->active = pw->len > 0;
-	/* the data phase is consumed even when the command is refused */
+	/* the data phase is consumed even when the command is refused: hosts
+	 * send it unconditionally after the command (facts §1.2) */
 	*data_len = pw->len;
-	dap_clear_sticky(&fw->dap);
+	vp_dap_clear_sticky(&fw->dap);
 	if (!pw->active)
 		set_rw(fw, pw->status, pw->addr);
 }
@@ -365,6 +251,7 @@ void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len)
 
 /* ---- debug commands (F2 xx) ---- */
 
+/* 2-byte replies: [0] status, [1] 0x00 (facts §2: PYO unpacks "<H"). */
 static void reply_status(uint8_t *reply, size_t *reply_len, uint8_t st)
 {
 	reply[0] = st;
@@ -387,7 +274,8 @@ static uint32_t idcode(const vp_fw *fw)
 	if (fw->iface == IF_SWD)
 		return fw->part->dpidr;
 	/* JTAG-DP IDCODE (facts §5.1 table): 0x5BA00477 for the M7's DPv2
-	 * (DPIDR 0x5BA02477), 0x4BA00477 for M3/M4. */
+	 * (DPIDR 0x5BA02477), 0x4BA00477 for M3/M4. For the F2 the table has
+	 * a CONFLICT (0x0BA00477 per an STL comment): the F4 value is used. */
 	return (fw->part->dpidr >> 28) == 5 ? 0x5BA00477u : 0x4BA00477u;
 }
 
@@ -408,9 +296,7 @@ static void cmd_enter(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 		vp_mcu_reset(fw->mcu);
 	fw->iface = cmd[2] == 0xA3 ? IF_SWD : IF_JTAG;
 	fw->mode = MODE_DEBUG;
-	/* the firmware powers the debug domain up itself: HLA hosts never
-	 * touch CTRL/STAT */
-	fw->dap.ctrl |= CTRL_CDBGPWRUPREQ | CTRL_CSYSPWRUPREQ;
+	vp_dap_power_up(&fw->dap);
 	charge_swd(fw);
 	reply_status(reply, reply_len, VP_ST_OK);
 }
@@ -428,6 +314,9 @@ static void cmd_read_idcodes(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 	put32(reply + 4, idcode(fw)); /* [8..11] UNCONFIRMED: zero */
 }
 
+/* READDEBUGREG (36, 8-byte reply) / WRITEDEBUGREG (35, addr u32, val u32):
+ * one word access on the AHB-AP (facts §2.2). An unaligned address is
+ * refused like a memory command's (ALIGNMENT_ERROR, UNCONFIRMED, facts §3). */
 static void cmd_debugreg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, size_t *reply_len)
 {
 	uint32_t addr = le32(cmd + 2), v = write ? le32(cmd + 6) : 0;
@@ -438,8 +327,11 @@ static void cmd_debugreg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *rep
 		reply_value(reply, reply_len, st, v);
 }
 
-/* READREG index as DCRSR.REGSEL; READALLREGS: r0-r15, xPSR, MSP, PSP, then
- * CONTROL/FAULTMASK/BASEPRI/PRIMASK (REGSEL 0x14) and a zero word. */
+/* READALLREGS (3A): 88 bytes, [0..3] status then 21 words (facts §2.2):
+ * r0-r15, xPSR, MSP, PSP, then CONTROL/FAULTMASK/BASEPRI/PRIMASK (DCRSR
+ * REGSEL 0x14, ARMv7-M C1.6.3) and a zero word; which register fills
+ * words 19-20 is UNCONFIRMED. A core that is not halted cannot complete
+ * DCRSR transfers (ARMv7-M C1.6.3): FAULT, a model choice of status. */
 static void cmd_readallregs(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 {
 	static const unsigned sel[21] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
@@ -457,6 +349,9 @@ static void cmd_readallregs(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 	reply[0] = st;
 }
 
+/* READREG (33: index u8; 8-byte reply) / WRITEREG (34: index u8, value
+ * u32 at [3..6]), facts §2.2; the index is the DCRSR REGSEL (ARMv7-M
+ * C1.6.3). Not halted: FAULT, as for READALLREGS. */
 static void cmd_reg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, size_t *reply_len)
 {
 	uint32_t v = write ? le32(cmd + 3) : 0;
@@ -472,6 +367,8 @@ static void cmd_reg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, s
 		reply_value(reply, reply_len, st, v);
 }
 
+/* GETLASTRWSTATUS (3B, 2 bytes) / GETLASTRWSTATUS2 (3E, 12 bytes with the
+ * faulting address at [4..7]): facts §2.2. */
 static void cmd_rwstatus(vp_fw *fw, bool v2, uint8_t *reply, size_t *reply_len)
 {
 	if (!v2) {
@@ -499,50 +396,14 @@ static void cmd_voltage(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 	*reply_len = 8;
 }
 
-/* SWD_SET_FREQ divisor -> kHz, OOCD stlink_khz_to_speed_map_swd (facts
- * §2.2; divisor 0 is 4000 per OOCD/STL, 4600 per PYO/PRS: CONFLICT, we
- * follow OOCD). Other divisors: about 3600/(d+1) kHz. */
-static unsigned swd_divisor_khz(unsigned d)
-{
-	static const struct { unsigned d, khz; } map[] = {
-		{ 0, 4000 }, { 1, 1800 }, { 2, 1200 }, { 3, 950 }, { 7, 480 }, { 15, 240 },
-		{ 31, 125 }, { 40, 100 }, { 79, 50 }, { 158, 25 }, { 265, 15 }, { 798, 5 },
-	};
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (map[i].d == d)
-			return map[i].khz;
-	return 3600 / (d + 1) ? 3600 / (d + 1) : 1;
-}
-
-/* V3 SWD frequencies in kHz, highest first: the list GET_COM_FREQ reports
- * (at most 10 entries, facts §2.2). Values as STLINK-V3 reports them
- * (UNCONFIRMED: no dump in the facts file). */
-static const unsigned v3_swd_khz[] = { 24000, 8000, 3300, 1000, 200, 50, 5 };
-#define V3_NFREQ (sizeof v3_swd_khz / sizeof v3_swd_khz[0])
-
+/* APIV3_SET_COM_FREQ (61): [2] 0 SWD / 1 JTAG, [4..7] kHz wanted; replies
+ * the kHz actually set (facts §2.2). JTAG speed is accepted but unused. */
 static void cmd_set_com_freq(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len)
 {
-	uint32_t want = le32(cmd + 4);
-	unsigned got = v3_swd_khz[V3_NFREQ - 1];
-	for (size_t i = 0; i < V3_NFREQ; i++)
-		if (v3_swd_khz[i] <= want) {
-			got = v3_swd_khz[i];
-			break;
-		}
+	unsigned got = vp_freq_v3_pick(le32(cmd + 4));
 	if (cmd[2] == 0)
 		fw->swd_khz = got;
 	reply_value(reply, reply_len, VP_ST_OK, got);
-}
-
-static void cmd_get_com_freq(vp_fw *fw, uint8_t *reply, size_t *reply_len)
-{
-	memset(reply, 0, 52);
-	reply[0] = VP_ST_OK;
-	put32(reply + 4, fw->swd_khz);
-	reply[8] = (uint8_t)V3_NFREQ;
-	for (size_t i = 0; i < V3_NFREQ; i++)
-		put32(reply + 12 + 4 * i, v3_swd_khz[i]);
-	*reply_len = 52;
 }
 
 static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, size_t *reply_len)
@@ -552,15 +413,8 @@ static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, s
 	uint8_t st;
 	if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu))
 		st = VP_ST_DP_ERROR;
-	else if (port != DAP_DP_PORT && has(fw, VP_F_AP_INIT) && !(port == 0 && fw->dap.ap0_open))
-		/* from J28 an AP must be opened with INIT_AP first (OOCD
-		 * STLINK_F_HAS_AP_INIT); the status a real probe gives is
-		 * UNCONFIRMED: BAD_AP */
-		st = VP_ST_BAD_AP;
-	else if (port != DAP_DP_PORT && port != 0)
-		st = VP_ST_BAD_AP;
 	else
-		st = port == DAP_DP_PORT ? dap_dp(fw, addr, write, &v) : dap_ap(fw, addr, write, &v);
+		st = vp_dap_reg(&fw->dap, port, addr, write, &v, has(fw, VP_F_AP_INIT));
 	charge_swd(fw);
 	if (write)
 		reply_status(reply, reply_len, st);
@@ -570,18 +424,11 @@ static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, s
 
 static void cmd_ap_init(vp_fw *fw, const uint8_t *cmd, bool open, uint8_t *reply, size_t *reply_len)
 {
-	uint8_t st = VP_ST_OK;
-	if (cmd[2] != 0)
-		st = VP_ST_BAD_AP; /* only AP0, the AHB-AP, exists on F2/F4/F7 */
-	else if (open)
-		fw->dap.ap0_open = true;
-	else {
-		fw->dap.ap0_open = false;
-		/* below J29 CLOSE_AP_DBG answers a wrong status (OOCD ignores
-		 * it; PYO saw an "undocumented 0x1d"): facts §2.2 */
-		if (fw->kind.hw != VP_HW_V3 && fw->kind.jtag < 29)
-			st = VP_ST_BAD_AP;
-	}
+	uint8_t st = vp_dap_ap_init(&fw->dap, cmd[2], open);
+	/* below J29 CLOSE_AP_DBG answers a wrong status (OOCD ignores it; PYO
+	 * saw an "undocumented 0x1d"): facts §2.2, §2.3 */
+	if (st == VP_ST_OK && !open && fw->kind.hw != VP_HW_V3 && fw->kind.jtag < 29)
+		st = VP_ST_BAD_AP;
 	reply_status(reply, reply_len, st);
 }
 
@@ -622,6 +469,9 @@ static bool debug_cmd_mem(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t 
 static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len, size_t *data_len)
 {
 	int gate = sub_gate(cmd[1]);
+	/* A DFU-mode probe must be left with F3 07 first (facts §2.1 "Mode
+	 * exit"); what it answers to debug commands is UNCONFIRMED: the
+	 * unknown-command status. */
 	if ((gate >= 0 && !has(fw, (enum vp_feature)gate)) || fw->mode == MODE_DFU) {
 		reply_status(reply, reply_len, fw->params.unknown_cmd_status);
 		return;
@@ -632,11 +482,11 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 	case 0x21: /* EXIT: no reply; closes the opened APs on J28+ (facts §2.2) */
 		fw->mode = MODE_MASS;
 		fw->iface = IF_NONE;
-		dap_init(&fw->dap);
+		vp_dap_reset(&fw->dap);
 		return;
 	case 0x30: cmd_enter(fw, cmd, reply, reply_len); return;
 	case 0x31: cmd_read_idcodes(fw, reply, reply_len); return;
-	case 0x32: /* APIV2_RESETSYS */
+	case 0x32: /* APIV2_RESETSYS: system reset, 2-byte status (facts §2.2) */
 		if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu)) {
 			reply_status(reply, reply_len, VP_ST_DP_ERROR);
 			return;
@@ -651,40 +501,46 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 	case 0x3A: cmd_readallregs(fw, reply, reply_len); return;
 	case 0x3B: cmd_rwstatus(fw, false, reply, reply_len); return;
 	case 0x3E: cmd_rwstatus(fw, true, reply, reply_len); return;
-	case 0x3C: /* DRIVE_NRST: 00 low, 01 high, 02 pulse */
+	case 0x3C: /* DRIVE_NRST: 00 low, 01 high, 02 pulse (facts §2.2); the
+		    * model resets at once on low or pulse */
 		if (cmd[2] == 0x00 || cmd[2] == 0x02)
 			vp_mcu_reset(fw->mcu);
 		reply_status(reply, reply_len, cmd[2] <= 2 ? VP_ST_OK : VP_ST_CMD_ERROR);
 		return;
-	case 0x40: case 0x41: /* trace start/stop: accepted, no SWO modelled */
+	case 0x40: case 0x41: /* trace start/stop (facts §2.2): accepted, no SWO modelled */
+	case 0x44: /* JTAG_SET_FREQ (facts §2.2): accepted; JTAG timing not modelled */
 		reply_status(reply, reply_len, VP_ST_OK);
 		return;
-	case 0x42: /* GET_TRACE_NB: u16 count, always 0 */
+	case 0x42: /* GET_TRACE_NB: u16 count (facts §2.2), always 0 */
 		reply_status(reply, reply_len, 0);
 		return;
-	case 0x43:
-		fw->swd_khz = swd_divisor_khz(le16(cmd + 2));
+	case 0x43: /* SWD_SET_FREQ: divisor u16 at [2..3] as OOCD sends it (facts §2.2) */
+		fw->swd_khz = vp_freq_swd_divisor_khz(le16(cmd + 2));
 		reply_status(reply, reply_len, VP_ST_OK);
 		return;
-	case 0x44: reply_status(reply, reply_len, VP_ST_OK); return;
 	case 0x45: cmd_dap(fw, cmd, false, reply, reply_len); return;
 	case 0x46: cmd_dap(fw, cmd, true, reply, reply_len); return;
 	case 0x4B: cmd_ap_init(fw, cmd, true, reply, reply_len); return;
 	case 0x4C: cmd_ap_init(fw, cmd, false, reply, reply_len); return;
-	case 0x56: /* GET_BOARD_IDENTIFIERS: a bare probe has no Mbed board ID */
+	case 0x56: /* GET_BOARD_IDENTIFIERS, 128 bytes (facts §2.2): a bare
+		    * probe has no Mbed board ID, so [2..5] stay zero */
 		memset(reply, 0, 128);
 		reply[0] = VP_ST_OK;
 		*reply_len = 128;
 		return;
 	case 0x61: cmd_set_com_freq(fw, cmd, reply, reply_len); return;
-	case 0x62: cmd_get_com_freq(fw, reply, reply_len); return;
-	case 0x63: /* SWITCH_STLINK_FREQ answers JTAG_CONF_CHANGED (PYO) */
+	case 0x62: /* APIV3_GET_COM_FREQ */
+		vp_freq_v3_list_reply(fw->swd_khz, reply);
+		*reply_len = 52;
+		return;
+	case 0x63: /* SWITCH_STLINK_FREQ answers JTAG_CONF_CHANGED (PYO, facts §2.2) */
 		memset(reply, 0, 8);
 		reply[0] = VP_ST_CONF_CHANGED;
 		*reply_len = 8;
 		return;
 	default:
-		/* API v1 commands (below J11, not modelled) and unknown ones */
+		/* API v1 commands (below J11, not modelled, facts §1.3) and
+		 * unknown ones: 0x42 by default (facts §3, UNCONFIRMED) */
 		reply_status(reply, reply_len, fw->params.unknown_cmd_status);
 		return;
 	}
@@ -698,35 +554,38 @@ void vp_fw_command(vp_fw *fw, const uint8_t *cmd_in, size_t len, uint8_t *reply,
 	*reply_len = 0;
 	*data_len = 0;
 	fw->pw.active = false;
+	/* a run armed for the previous command that it never started is dropped */
+	fw->armed_waits = fw->next_waits;
+	fw->next_waits = 0;
 	switch (cmd[0]) {
-	case 0xF1: /* GET_VERSION */
+	case 0xF1: /* GET_VERSION (facts §2.1) */
 		vp_probe_version_reply(&fw->kind, reply);
 		*reply_len = 6;
 		return;
-	case 0xFB: /* GET_VERSION_EX: V3 only */
+	case 0xFB: /* GET_VERSION_EX: V3 only (facts §2.1) */
 		if (!has(fw, VP_F_VERSION_EX))
 			break;
 		vp_probe_version_ex_reply(&fw->kind, reply);
 		*reply_len = 12;
 		return;
-	case 0xF5: /* GET_CURRENT_MODE */
+	case 0xF5: /* GET_CURRENT_MODE (facts §2.1) */
 		reply[0] = (uint8_t)fw->mode;
 		reply[1] = 0;
 		*reply_len = 2;
 		return;
-	case 0xF3: /* DFU commands: only the exit (07) is modelled; no reply */
+	case 0xF3: /* DFU commands: only the exit (07) is modelled; no reply (facts §2.1) */
 		if (cmd[1] != 0x07)
 			break;
 		if (fw->mode == MODE_DFU)
 			fw->mode = MODE_MASS;
 		return;
-	case 0xF4: /* SWIM: only the exit (01) is modelled; no reply */
+	case 0xF4: /* SWIM: only the exit (01) is modelled; no reply (facts §2.1) */
 		if (cmd[1] != 0x01)
 			break;
 		if (fw->mode == MODE_SWIM)
 			fw->mode = MODE_MASS;
 		return;
-	case 0xF7: /* GET_TARGET_VOLTAGE: V2 >= J13, all V3, not in DFU */
+	case 0xF7: /* GET_TARGET_VOLTAGE: V2 >= J13, all V3, not in DFU (facts §2.1) */
 		if (!has(fw, VP_F_TRACE) || fw->mode == MODE_DFU)
 			break;
 		cmd_voltage(fw, reply, reply_len);

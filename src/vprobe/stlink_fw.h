@@ -66,7 +66,11 @@ void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len);
 /* USB reset of the probe: back to the power-on mode; the target is untouched. */
 void vp_fw_usb_reset(vp_fw *fw);
 
-/* Fault injection: the next n target accesses answer WAIT. */
-void vp_fw_add_waits(vp_fw *fw, uint64_t n);
+/* Fault injection (wait@N:K, faults.h): called just before the command
+ * packet it belongs to. k target accesses answer SWD_AP_WAIT, starting with
+ * that command's first one (its data phase included) and running on into
+ * later commands; if that command makes no target access, the run is
+ * dropped when the next command arrives. k = 0 arms nothing. */
+void vp_fw_arm_waits(vp_fw *fw, uint64_t k);
 
 #endif

@@ -3,7 +3,7 @@
  * an ST-Link (V2, V2-1 or V3 firmware) wired over SWD to an STM32F2/F4/F7.
  *
  * This header is the whole public face of the model. Two clients use it:
- *   - libusb_shim.c, the drop-in libusb-1.0.so.0 that OpenOCD, st-info and
+ *   - src/vprobe/shim/, the drop-in libusb-1.0.so.0 that OpenOCD, st-info and
  *     stotp load through LD_LIBRARY_PATH=build/vprobe;
  *   - stotp's in-process link (src/link_sim.c), for `stotp.open{sim=...}`.
  * Both speak to a board only in USB terms (bulk OUT / bulk IN on endpoints),
@@ -96,5 +96,10 @@ int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap);
 int vp_board_usb_reset(vp_board *b);
 
 vp_stats vp_board_stats(const vp_board *b);
+
+/* Write stats as the VPROBE_STATS JSON object ({"transactions": N,
+ * "bytes_out": N, "bytes_in": N, "sim_us": N}); on failure say so on
+ * stderr. */
+void vp_stats_write(const vp_stats *s, const char *path);
 
 #endif
