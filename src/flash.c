@@ -134,16 +134,21 @@ int flash_recover(stlink *s, const flash_regs *f)
 	return 0;
 }
 
-int flash_begin(stlink *s, const flash_regs *f, unsigned width)
+int flash_set_width(stlink *s, unsigned width)
 {
 	/* PSIZE: x8 00, x16 01, x32 10 in CR[9:8] (facts §5.2). */
 	uint32_t psize = width == 4 ? 2u : width == 2 ? 1u : 0u;
 
+	return stlink_write_dbg(s, FLASH_CR, CR_PG | psize << 8);
+}
+
+int flash_begin(stlink *s, const flash_regs *f, unsigned width)
+{
 	/* Stale PGSERR/PGPERR after reset make the first program fail
 	 * (facts §5.5, §8.6): clear them before setting PG. */
 	if (unlock(s) != 0 || flash_recover(s, f) != 0)
 		return -1;
-	return stlink_write_dbg(s, FLASH_CR, CR_PG | psize << 8);
+	return flash_set_width(s, width);
 }
 
 int flash_finish_op(stlink *s, const flash_regs *f, const char *what)

@@ -24,6 +24,9 @@ int flash_width_for_supply(stlink *s, int has_volts, double volts,
 
 /* Unlock CR, wait BSY = 0, clear stale error flags, set PG | PSIZE. */
 int flash_begin(stlink *s, const flash_regs *f, unsigned width);
+/* CR = PG | PSIZE for width, CR already unlocked and BSY = 0: a CR write
+ * while BSY stalls the bus until the operation ends (RM0090 §3.6). */
+int flash_set_width(stlink *s, unsigned width);
 /* Poll SR until BSY = 0 (bounded), then decode its error flags. */
 int flash_finish_op(stlink *s, const flash_regs *f, const char *what);
 /* Clear SR flags left by a failed burst; fails if BSY never clears. */

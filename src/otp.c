@@ -11,10 +11,9 @@
 
 #define AREA_MAX (OTP_MAX_DATA + OTP_BLOCKS)
 
-static size_t area_size(const otp_map *m)
-{
-	return (size_t)m->blocks * m->block_size;
-}
+const char *const otp_action_names[] = { "same", "program", "bits",
+                                         "locked", NULL };
+const char *const otp_mode_names[] = { "burst", "unit", NULL };
 
 int otp_usable(target *t)
 {
@@ -28,11 +27,12 @@ int otp_usable(target *t)
 int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
 {
 	const otp_map *m = t->id.otp;
-	size_t size = area_size(m);
+	size_t size;
 	uint8_t buf[AREA_MAX];
 
 	if (otp_usable(t) != 0)
 		return -1;
+	size = otp_map_size(m);
 	/* Data and lock bytes are contiguous on every layout (lock_base ==
 	 * base + size): one read, two round trips on an F4. */
 	if (m->lock_base != m->base + size) {
@@ -47,37 +47,67 @@ int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
 	return 0;
 }
 
-/* Names the right area, and whose OTP an absolute address is (DESIGN
- * rule 6: 0x1FF0F000 is the F74x-F77x OTP, not the F4's). */
-static int range_fail(target *t, size_t offset, size_t n)
+int otp_read_locks(target *t, int *locked)
 {
-	static const uint32_t others[][2] = {
-		{ 0x1FFF7800u, 0 }, { 0x1FF0F000u, 1 }, { 0x1FF07800u, 2 } };
-	static const char *const who[] = { "STM32F2/F4", "STM32F74x-F77x",
-	                                   "STM32F72x/F73x" };
+	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
+	unsigned i;
+
+	if (otp_read_all(t, data, locks) != 0)
+		return -1;
+	for (i = 0; i < t->id.otp->blocks; i++)
+		locked[i] = locks[i] == 0x00;   /* any other value: unlocked (OOCD) */
+	return 0;
+}
+
+/* What an out-of-range offset probably is, for the message: an absolute
+ * address in this part's OTP, a lock byte, or another family's OTP
+ * (DESIGN rule 6: 0x1FF0F000 is the F74x-F77x OTP, not the F4's). */
+static void range_hint(const otp_map *m, long long offset, char *hint,
+                       size_t len)
+{
+	const otp_map *other;
+
+	hint[0] = '\0';
+	if (offset < 0 || offset > 0xFFFFFFFFll)
+		return;
+	other = otp_map_at((uint32_t)offset);
+	if (other == m && (uint32_t)offset < m->lock_base)
+		snprintf(hint, len, " (an absolute address: offsets count from "
+		         "0x%08X, so this is offset 0x%X)", m->base,
+		         (unsigned)offset - m->base);
+	else if (other == m)
+		snprintf(hint, len, " (a lock byte: use otp_lock)");
+	else if (other != NULL)
+		snprintf(hint, len, " (0x%08X is in the OTP of the %s, not this "
+		         "part's)", (unsigned)offset, other->parts);
+}
+
+static int range_fail(target *t, long long offset, size_t n)
+{
 	const otp_map *m = t->id.otp;
-	size_t size = area_size(m), i;
-	char area[200], hint[120] = "";
+	size_t size = otp_map_size(m);
+	char area[200], hint[120];
 
 	snprintf(area, sizeof area, "the %s OTP area is 0x%08X-0x%08zX (offsets "
 	         "0-%zu); lock bytes 0x%08X-0x%08X go through otp_lock",
 	         t->id.line, m->base, m->base + size - 1, size - 1, m->lock_base,
 	         m->lock_base + m->blocks - 1);
-	if (offset >= size + m->blocks) {
-		for (i = 0; i < 3; i++)
-			if (offset >= others[i][0] && offset < others[i][0] + 1024)
-				snprintf(hint, sizeof hint, " (0x%08zX is in the OTP of "
-				         "the %s)", offset, who[others[i][1]]);
+	if (n == 0)
+		return st_fail(&t->st->err, ST_ERANGE, 0, "no bytes given at offset "
+		               "%lld: nothing to write; %s", offset, area);
+	if (offset < 0)
+		return st_fail(&t->st->err, ST_ERANGE, 0, "offset %lld is negative: "
+		               "offsets count from the OTP base; %s", offset, area);
+	if ((unsigned long long)offset >= size + m->blocks) {
+		range_hint(m, offset, hint, sizeof hint);
 		return st_fail(&t->st->err, ST_ERANGE, 0,
-		               "offset 0x%zX is outside the OTP%s: %s", offset,
-		               hint, area);
+		               "offset 0x%llX is outside the OTP%s: %s",
+		               (unsigned long long)offset, hint, area);
 	}
-	if (offset + n > size && offset < size + m->blocks)
-		return st_fail(&t->st->err, ST_ERANGE, 0,
-		               "bytes 0x%zX-0x%zX reach into the lock bytes: %s",
-		               offset, offset + n - 1, area);
+	/* Starts in the data area, ends past it: into the lock bytes. */
 	return st_fail(&t->st->err, ST_ERANGE, 0,
-	               "%zu bytes at offset 0x%zX do not fit: %s", n, offset, area);
+	               "bytes 0x%llX-0x%llX reach into the lock bytes: %s",
+	               offset, offset + (long long)n - 1, area);
 }
 
 static uint8_t classify(uint8_t old, uint8_t want, int locked)
@@ -91,26 +121,29 @@ static uint8_t classify(uint8_t old, uint8_t want, int locked)
 	return OTP_PROGRAM;
 }
 
-int otp_plan_make(target *t, size_t offset, const uint8_t *want, size_t n,
-                  otp_plan *p)
+int otp_plan_make(target *t, long long offset, const uint8_t *want,
+                  size_t n, otp_plan *p)
 {
 	uint8_t data[OTP_MAX_DATA];
 	const otp_map *m;
-	size_t i;
+	size_t i, size;
 
 	if (otp_usable(t) != 0)
 		return -1;
 	m = t->id.otp;
-	if (offset > area_size(m) || n > area_size(m) - offset)
+	size = otp_map_size(m);
+	/* Compared as unsigned so offset + n cannot overflow. */
+	if (n == 0 || offset < 0 || (unsigned long long)offset > size
+	    || n > size - (size_t)offset)
 		return range_fail(t, offset, n);
 	memset(p, 0, sizeof *p);
-	p->offset = offset;
+	p->offset = (size_t)offset;
 	p->n = n;
 	if (otp_read_all(t, data, p->locks) != 0)
 		return -1;
-	memcpy(p->chip, data, area_size(m));
+	memcpy(p->chip, data, size);
 	for (i = 0; i < n; i++) {
-		size_t off = offset + i;
+		size_t off = p->offset + i;
 		int locked = p->locks[off / m->block_size] == 0x00;
 		p->old[i] = data[off];
 		p->want[i] = want[i];
@@ -143,8 +176,7 @@ static int refuse(target *t, const otp_plan *p)
 	               m->base + p->offset + i, (p->offset + i) / m->block_size);
 }
 
-/* Supply -> program width; x8 when the probe cannot measure (flash.c). */
-static int pick_width(target *t, otp_stats *st, unsigned *width)
+int otp_supply_width(target *t, otp_stats *st, unsigned *width)
 {
 	int has = (t->st->features & STF_VOLTAGE) != 0;
 
@@ -154,118 +186,172 @@ static int pick_width(target *t, otp_stats *st, unsigned *width)
 	return flash_width_for_supply(t->st, has, st->volts, width);
 }
 
-/* The program image over the whole data area: the wanted value where the
- * chip differs, 0xFF (programs nothing) elsewhere. Returns bytes to change;
- * a byte that would need 0 -> 1 (chip changed under us) returns -1. */
-static int build_image(const otp_plan *p, const uint8_t *cur, uint8_t *img,
-                       size_t size)
+/* What to program over the whole data area: val[i] the wanted byte
+ * where the chip (cur) differs, chg[i] = 1 there. Returns the number of
+ * bytes to change, or -1 if one would need 0 -> 1 (the chip changed under
+ * us since the plan was checked). */
+static int changes(const otp_plan *p, const uint8_t *cur, uint8_t *val,
+                   uint8_t *chg, size_t size)
 {
 	size_t i;
-	int changes = 0;
+	int n = 0;
 
-	memset(img, 0xFF, size);
+	memset(chg, 0, size);
+	memcpy(val, cur, size);
 	for (i = 0; i < p->n; i++) {
 		size_t off = p->offset + i;
 		if (cur[off] == p->want[i])
 			continue;
 		if (p->want[i] & ~cur[off])
 			return -1;
-		img[off] = p->want[i];
-		changes++;
+		val[off] = p->want[i];
+		chg[off] = 1;
+		n++;
 	}
-	return changes;
+	return n;
 }
 
-static int unit_dirty(const uint8_t *img, size_t u, unsigned width)
+/* Widths programming may use: the widest the supply allows, x8 always,
+ * x16 only with a 16-bit memory command (V2 >= J26: a byte fallback into
+ * PSIZE x16 gives PGPERR, facts §8.2). Bit w set = width w usable. */
+static unsigned usable_widths(const stlink *s, unsigned widest)
 {
-	unsigned i;
-
-	for (i = 0; i < width; i++)
-		if (img[u * width + i] != 0xFF)
-			return 1;
-	return 0;
+	return 1u | (widest >= 2 && (s->features & STF_MEM16) ? 2u : 0u)
+	       | (widest >= 4 ? 4u : 0u);
 }
 
-/* Runs of dirty units, each one memory command: the flash stalls the bus
- * while BSY (RM0090 §3.6), so back-to-back units program in order.
- * Returns 0, 1 when a command reported WAIT/FAULT (fall back), or -1. */
-static int burst(target *t, const uint8_t *img, size_t size, unsigned width,
-                 otp_stats *st)
+/* DESIGN rule 3: only bytes that change are written, never a neighbour
+ * that already holds its value (not even as 0xFF in a wider unit). Each
+ * run of changing bytes is cut into aligned pieces, each as wide as its
+ * alignment, the run's end and the usable widths allow: run 0x01-0x0A ->
+ * byte 1, half-word 2, word 4, half-word 8, byte 10. wid[i] = the width
+ * of byte i's piece, 0 where nothing is written. */
+static void cut_pieces(const uint8_t *chg, size_t size, unsigned widths,
+                       uint8_t *wid)
 {
-	size_t u, n = size / width;
+	size_t i = 0, end;
+	unsigned w;
 
-	for (u = 0; u < n;) {
-		size_t end = u;
-		if (!unit_dirty(img, u, width)) {
-			u++;
+	memset(wid, 0, size);
+	while (i < size) {
+		if (!chg[i]) {
+			i++;
 			continue;
 		}
-		while (end < n && unit_dirty(img, end, width))
-			end++;
-		if (stlink_write_mem(t->st, t->id.otp->base + (uint32_t)(u * width),
-		                     img + u * width, (end - u) * width, width,
-		                     STW_NO_RETRY) != 0)
-			return t->st->err.code == ST_EWAIT
-			       || t->st->err.code == ST_ETARGET ? 1 : -1;
-		st->units += (unsigned)(end - u);
-		u = end;
+		for (end = i; end < size && chg[end]; end++)
+			;
+		while (i < end) {
+			for (w = 4; w > 1; w /= 2)
+				if ((widths & w) && i % w == 0 && i + w <= end)
+					break;
+			memset(wid + i, (int)w, w);
+			i += w;
+		}
 	}
-	return flash_finish_op(t->st, &t->id.flash, "OTP program");
 }
 
-/* One unit, then BSY poll and SR check (OOCD/STL style, facts §6.3). */
-static int per_unit(target *t, const uint8_t *img, size_t size,
-                    unsigned width, otp_stats *st)
+static int is_retryable(const stlink *s)
 {
-	size_t u;
+	return s->err.code == ST_EWAIT || s->err.code == ST_ETARGET;
+}
 
-	for (u = 0; u < size / width; u++) {
-		if (!unit_dirty(img, u, width))
+/* Every piece of width w (PSIZE already w). Burst: adjacent pieces are
+ * one memory command, the flash stalling the bus while BSY (RM0090 §3.6)
+ * so back-to-back units program in order, one BSY/SR check at the end.
+ * Unit: one unit, then BSY poll and SR check (OOCD/STL style, facts §6.3).
+ * Returns 0, 1 when a burst command reported WAIT/FAULT (fall back), -1. */
+static int write_pass(target *t, const uint8_t *val, const uint8_t *wid,
+                      size_t size, unsigned w, int mode, otp_stats *st)
+{
+	uint32_t base = t->id.otp->base;
+	int unit = mode == OTP_MODE_UNIT;
+	size_t i = 0, end;
+
+	while (i < size) {
+		if (wid[i] != w) {
+			i++;
 			continue;
-		if (stlink_write_mem(t->st, t->id.otp->base + (uint32_t)(u * width),
-		                     img + u * width, width, width, 0) != 0
-		    || flash_finish_op(t->st, &t->id.flash, "OTP program") != 0)
+		}
+		for (end = i; end < size && wid[end] == w && !(unit && end > i);
+		     end += w)
+			;
+		if (stlink_write_mem(t->st, base + (uint32_t)i, val + i, end - i, w,
+		                     unit ? 0 : STW_NO_RETRY) != 0)
+			return !unit && is_retryable(t->st) ? 1 : -1;
+		if (unit && flash_finish_op(t->st, &t->id.flash, "OTP program") != 0)
 			return -1;
-		st->units++;
+		st->units += (unsigned)((end - i) / w);
+		i = end;
 	}
-	return 0;
+	return unit ? 0 : flash_finish_op(t->st, &t->id.flash, "OTP program");
 }
 
-/* After a failed burst: settle the controller, re-read what the chip now
- * holds, and rebuild the image for the units still to do. */
-static int fallback_image(target *t, const otp_plan *p, uint8_t *img,
-                          size_t size, unsigned width)
+/* One pass per width present, widest first, switching PSIZE between
+ * passes (an access must match PSIZE or PGPERR, facts §5.5). *psize is
+ * the width CR holds. Returns as write_pass. */
+static int write_pieces(target *t, const uint8_t *val, const uint8_t *wid,
+                        size_t size, unsigned *psize, int mode, otp_stats *st)
 {
-	uint8_t cur[OTP_MAX_DATA], locks[OTP_BLOCKS];
-
-	if (flash_recover(t->st, &t->id.flash) != 0
-	    || flash_begin(t->st, &t->id.flash, width) != 0
-	    || otp_read_all(t, cur, locks) != 0)
-		return -1;
-	if (build_image(p, cur, img, size) < 0)
-		return st_fail(&t->st->err, ST_EVERIFY, 0,
-		               "OTP holds unexpected bits after an interrupted burst");
-	return 0;
-}
-
-static int program(target *t, const otp_plan *p, const uint8_t *cur,
-                   unsigned width, int mode, otp_stats *st)
-{
-	size_t size = area_size(t->id.otp);
-	uint8_t img[OTP_MAX_DATA];
-	st_error keep;
+	unsigned w;
 	int rc;
 
-	st->bytes = (unsigned)build_image(p, cur, img, size);
-	if (flash_begin(t->st, &t->id.flash, width) != 0)
-		rc = -1;
-	else if (mode == OTP_MODE_UNIT)
-		rc = per_unit(t, img, size, width, st);
-	else if ((rc = burst(t, img, size, width, st)) == 1) {
+	for (w = 4; w >= 1; w /= 2) {
+		if (memchr(wid, (int)w, size) == NULL)
+			continue;
+		if (w != *psize && flash_set_width(t->st, w) != 0)
+			return -1;
+		*psize = w;
+		if ((rc = write_pass(t, val, wid, size, w, mode, st)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The first width write_pieces will use, so flash_begin sets it at once. */
+static unsigned first_width(const uint8_t *wid, size_t size)
+{
+	return memchr(wid, 4, size) ? 4 : memchr(wid, 2, size) ? 2 : 1;
+}
+
+/* Plan the pieces against what the chip holds now (cur), unlock, and
+ * write them in `mode`. */
+static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
+                        unsigned widest, int mode, otp_stats *st)
+{
+	size_t size = otp_map_size(t->id.otp);
+	uint8_t val[OTP_MAX_DATA], chg[OTP_MAX_DATA], wid[OTP_MAX_DATA];
+	unsigned psize;
+	int n = changes(p, cur, val, chg, size);
+
+	if (n < 0)
+		return st_fail(&t->st->err, ST_EVERIFY, 0,
+		               "OTP holds unexpected bits (changed since checked, "
+		               "or after an interrupted burst)");
+	if (st->bytes == 0)
+		st->bytes = (unsigned)n;
+	cut_pieces(chg, size, usable_widths(t->st, widest), wid);
+	psize = first_width(wid, size);
+	if (flash_begin(t->st, &t->id.flash, psize) != 0)
+		return -1;
+	return write_pieces(t, val, wid, size, &psize, mode, st);
+}
+
+static int program(target *t, const otp_plan *p, unsigned widest, int mode,
+                   otp_stats *st)
+{
+	uint8_t cur[OTP_MAX_DATA], locks[OTP_BLOCKS];
+	st_error keep;
+	int rc = program_from(t, p, p->chip, widest, mode, st);
+
+	if (rc == 1) {
+		/* A burst reported WAIT/FAULT: settle the controller, re-read
+		 * what the chip now holds, and do the rest one unit at a time
+		 * (bytes already programmed are now "same": rule 3 holds). */
 		st->fell_back = 1;
 		st->mode = OTP_MODE_UNIT;
-		rc = fallback_image(t, p, img, size, width) != 0
-		     ? -1 : per_unit(t, img, size, width, st);
+		rc = flash_recover(t->st, &t->id.flash) != 0
+		     || otp_read_all(t, cur, locks) != 0
+		     ? -1 : program_from(t, p, cur, widest, OTP_MODE_UNIT, st);
 	}
 	/* Relock whatever happened; the first error is the one reported. */
 	keep = t->st->err;
@@ -283,7 +369,7 @@ static int verify(target *t, const otp_plan *p, const uint8_t *before,
 {
 	const otp_map *m = t->id.otp;
 	uint8_t now[OTP_MAX_DATA], locks[OTP_BLOCKS];
-	size_t i, size = area_size(m);
+	size_t i, size = otp_map_size(m);
 
 	if (otp_read_all(t, now, locks) != 0)
 		return -1;
@@ -302,7 +388,7 @@ static int verify(target *t, const otp_plan *p, const uint8_t *before,
 	return 0;
 }
 
-int otp_write(target *t, size_t offset, const uint8_t *want, size_t n,
+int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
               int mode, otp_stats *st)
 {
 	uint64_t c0 = t->st->commands;
@@ -326,149 +412,19 @@ int otp_write(target *t, size_t offset, const uint8_t *want, size_t n,
 	rc = 0;
 	if (p->program == 0)
 		goto out;       /* rule 3: nothing differs, nothing written */
-	if (pick_width(t, st, &width) != 0
-	    || program(t, p, p->chip, width, mode, st) != 0
+	if (otp_supply_width(t, st, &width) != 0
+	    || program(t, p, width, mode, st) != 0
 	    || verify(t, p, p->chip, p->locks) != 0) {
 		rc = -1;
 		goto out;
 	}
 	st->width = width;
 	for (i = 0; i < n; i++) {
-		t->written[offset + i] = want[i];
-		t->written_set[offset + i] = 1;
+		t->written[p->offset + i] = want[i];
+		t->written_set[p->offset + i] = 1;
 	}
 out:
 	st->commands = t->st->commands - c0;
 	free(p);
-	return rc;
-}
-
-/* Rule 4: a block is locked only if its data reads back as this handle
- * wrote it (bytes it never wrote: the read itself must have succeeded). */
-static int check_block_data(target *t, const uint8_t *data, unsigned b)
-{
-	const otp_map *m = t->id.otp;
-	size_t i, first = (size_t)b * m->block_size;
-
-	for (i = first; i < first + m->block_size; i++)
-		if (t->written_set[i] && data[i] != t->written[i])
-			return st_fail(&t->st->err, ST_EVERIFY, 0,
-			               "block %u does not read back as written (0x%08zX "
-			               "reads 0x%02X, wrote 0x%02X): not locking", b,
-			               m->base + i, data[i], t->written[i]);
-	return 0;
-}
-
-/* Lock bytes are written one byte wide, PSIZE x8 and 8-bit accesses, so
- * no neighbour is ever programmed (CubeProgrammer damaged F767 neighbours,
- * facts §6.2). A run of adjacent blocks is one 8-bit command of single-
- * byte accesses; on WAIT/FAULT each remaining byte goes alone. */
-static int write_locks(target *t, uint32_t todo, otp_stats *st)
-{
-	const otp_map *m = t->id.otp;
-	static const uint8_t zeros[OTP_BLOCKS] = { 0 };
-	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
-	unsigned b, e;
-
-	for (b = 0; b < m->blocks;) {
-		if (!(todo >> b & 1)) {
-			b++;
-			continue;
-		}
-		for (e = b; e < m->blocks && (todo >> e & 1); e++)
-			;
-		if (stlink_write_mem(t->st, m->lock_base + b, zeros, e - b, 1,
-		                     STW_NO_RETRY) != 0)
-			goto fallback;
-		st->units += e - b;
-		b = e;
-	}
-	return flash_finish_op(t->st, &t->id.flash, "OTP lock");
-fallback:
-	if (t->st->err.code != ST_EWAIT && t->st->err.code != ST_ETARGET)
-		return -1;
-	st->fell_back = 1;
-	if (flash_recover(t->st, &t->id.flash) != 0
-	    || flash_begin(t->st, &t->id.flash, 1) != 0
-	    || otp_read_all(t, data, locks) != 0)
-		return -1;
-	for (b = 0; b < m->blocks; b++) {
-		if (!(todo >> b & 1) || locks[b] == 0x00)
-			continue;
-		if (stlink_write_mem(t->st, m->lock_base + b, zeros, 1, 1, 0) != 0
-		    || flash_finish_op(t->st, &t->id.flash, "OTP lock") != 0)
-			return -1;
-		st->units++;
-	}
-	return 0;
-}
-
-static int verify_locks(target *t, uint32_t todo, const uint8_t *data0,
-                        const uint8_t *locks0)
-{
-	const otp_map *m = t->id.otp;
-	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
-	unsigned b;
-
-	if (otp_read_all(t, data, locks) != 0)
-		return -1;
-	for (b = 0; b < m->blocks; b++) {
-		uint8_t want = (todo >> b & 1) ? 0x00 : locks0[b];
-		if (locks[b] != want)
-			return st_fail(&t->st->err, ST_EVERIFY, 0,
-			               "lock byte %u (0x%08X) reads 0x%02X, expected "
-			               "0x%02X", b, m->lock_base + b, locks[b], want);
-	}
-	if (memcmp(data, data0, area_size(m)) != 0)
-		return st_fail(&t->st->err, ST_EVERIFY, 0,
-		               "OTP data changed while writing lock bytes");
-	return 0;
-}
-
-int otp_lock(target *t, uint32_t blocks, otp_stats *st)
-{
-	uint64_t c0 = t->st->commands;
-	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
-	uint32_t todo = 0;
-	unsigned b, width;
-	st_error keep;
-	int rc = -1;
-
-	memset(st, 0, sizeof *st);
-	st->volts = -1;
-	st->width = 1;
-	if (otp_usable(t) != 0)
-		return -1;
-	if (blocks >> t->id.otp->blocks)
-		return st_fail(&t->st->err, ST_ERANGE, 0,
-		               "OTP blocks are numbered 0-%u", t->id.otp->blocks - 1);
-	if (otp_read_all(t, data, locks) != 0)
-		goto out;
-	for (b = 0; b < t->id.otp->blocks; b++) {
-		if (!(blocks >> b & 1) || locks[b] == 0x00)
-			continue;   /* already locked: rule 3, not written again */
-		if (check_block_data(t, data, b) != 0)
-			goto out;
-		todo |= 1u << b;
-	}
-	rc = 0;
-	if (todo == 0)
-		goto out;
-	/* x8 is allowed from 1.8 V; the supply check still applies. */
-	if (pick_width(t, st, &width) != 0) {
-		rc = -1;
-		goto out;
-	}
-	rc = flash_begin(t->st, &t->id.flash, 1) != 0 ? -1
-	                                              : write_locks(t, todo, st);
-	keep = t->st->err;
-	if (flash_end(t->st) != 0 && rc == 0)
-		rc = -1;
-	else if (rc != 0)
-		t->st->err = keep;
-	if (rc == 0)
-		rc = verify_locks(t, todo, data, locks);
-out:
-	st->commands = t->st->commands - c0;
 	return rc;
 }

@@ -36,16 +36,37 @@ typedef struct otp_stats {
 	int fell_back;           /* a burst reported WAIT/FAULT */
 } otp_stats;
 
+/* Names of enum otp_action and enum otp_mode, NULL-terminated. */
+extern const char *const otp_action_names[];
+extern const char *const otp_mode_names[];
+
 /* Fails (ST_EUNSUPPORTED) for a part without an OTP stotp knows. */
 int otp_usable(target *t);
 /* data: otp->blocks * block_size bytes; locks: otp->blocks bytes. */
 int otp_read_all(target *t, uint8_t *data, uint8_t *locks);
-/* Range-checks, reads the chip, classifies every byte. */
-int otp_plan_make(target *t, size_t offset, const uint8_t *want, size_t n,
-                  otp_plan *p);
-int otp_write(target *t, size_t offset, const uint8_t *want, size_t n,
+/* locked[i] = 1 when block i's lock byte is 0x00. */
+int otp_read_locks(target *t, int *locked);
+/* Range-checks (offset relative to otp->base; negative, empty, or past
+ * the data area is refused naming the area), reads the chip, classifies
+ * every byte. */
+int otp_plan_make(target *t, long long offset, const uint8_t *want,
+                  size_t n, otp_plan *p);
+/* 1 when the plan can be carried out: no byte is "bits" or "locked". */
+static inline int otp_plan_ok(const otp_plan *p)
+{
+	return p->bits == 0 && p->locked == 0;
+}
+int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
               int mode, otp_stats *st);
-/* blocks: bit i set = lock block i. */
+/* The widest program width the measured supply allows (x8 when the probe
+ * cannot measure it), st->volts the reading; refuses a low or absurd one. */
+int otp_supply_width(target *t, otp_stats *st, unsigned *width);
+
+/* otp_lock.c. blocks: bit i set = lock block i. */
 int otp_lock(target *t, uint32_t blocks, otp_stats *st);
+/* Block numbers as a user gives them: each must exist and be named once,
+ * or nothing is locked. */
+int otp_lock_list(target *t, const long long *blocks, size_t n,
+                  otp_stats *st);
 
 #endif

@@ -1,39 +1,23 @@
 /*
- * ST-Link commands over a link. Every command is one 16-byte bulk OUT, a
- * write's data a second OUT, a reply one bulk IN whose length the command
- * fixes (facts §1.2); every reply length is checked before it is read.
+ * ST-Link session commands over a link: framing, versions and feature
+ * gates, modes, voltage, SWD entry and clock, debug registers, halt/reset,
+ * and the command trace. Memory commands are in stlink_mem.c. Every
+ * command is one 16-byte bulk OUT, a write's data a second OUT, a reply
+ * one bulk IN whose length the command fixes (facts §1.2); every reply
+ * length is checked before it is read.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "stlink.h"
+#include "stlink_cmd.h"
 
-#define CMD_LEN 16
-#define DEBUG_CMD 0xF2
-#define MAX_MEM32 6144u        /* ST-Link data buffer (facts §4) */
-#define TAR_BLOCK 1024u        /* ADIv5 auto-increment block (facts §4) */
-#define MAX_WAIT_RETRIES 8     /* OOCD MAX_WAIT_RETRIES (facts §1.4) */
 #define DHCSR 0xE000EDF0u
 #define DHCSR_S_HALT (1u << 17)
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
-	       | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 /* Status byte names (facts §3, PYO constants.py Status). */
-static const char *status_name(int st)
+const char *stlink_status_name(int st)
 {
 	switch (st) {
 	case 0x80: return "OK";
@@ -64,7 +48,7 @@ static const char *status_name(int st)
 
 /* Bounded back-off before re-issuing after a WAIT: 1, 2, 4 ... 128 ms, as
  * OOCD stlink_cmd_allow_retry (facts §1.4). */
-static void wait_backoff(unsigned attempt)
+void stlink_wait_backoff(unsigned attempt)
 {
 	struct timespec ts = { 0, (long)(1000000L << (attempt < 7 ? attempt : 7)) };
 
@@ -73,13 +57,14 @@ static void wait_backoff(unsigned attempt)
 
 /* One transaction: command, optional OUT data, optional IN reply of exactly
  * `expect` bytes. A link failure is reported with the command's name. */
-static int xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
+int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
                 const uint8_t *data, size_t dlen, uint8_t *reply, size_t expect)
 {
 	st_error le = { 0 };
 	size_t got = 0;
 
 	s->commands++;
+	stlink_trace_add(s, cmd);
 	if (s->link->ops->bulk_out(s->link, cmd, CMD_LEN, &le) != 0
 	    || (dlen > 0 && s->link->ops->bulk_out(s->link, data, dlen, &le) != 0)
 	    || (expect > 0
@@ -91,11 +76,41 @@ static int xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 	return 0;
 }
 
-static void cmd_init(uint8_t cmd[CMD_LEN], uint8_t b0, uint8_t b1)
+void stlink_cmd_init(uint8_t cmd[CMD_LEN], uint8_t b0, uint8_t b1)
 {
 	memset(cmd, 0, CMD_LEN);
 	cmd[0] = b0;
 	cmd[1] = b1;
+}
+
+/* The command log (stotp probe:trace()): bounded, so a forgotten trace
+ * cannot grow without limit; later commands are counted as dropped. */
+int stlink_trace_start(stlink *s, size_t cap)
+{
+	stlink_trace_stop(s);
+	s->trace = calloc(cap, CMD_LEN);
+	if (s->trace == NULL)
+		return st_fail(&s->err, ST_EUSB, 0, "out of memory");
+	s->trace_cap = cap;
+	return 0;
+}
+
+void stlink_trace_stop(stlink *s)
+{
+	free(s->trace);
+	s->trace = NULL;
+	s->trace_n = s->trace_cap = 0;
+	s->trace_dropped = 0;
+}
+
+void stlink_trace_add(stlink *s, const uint8_t cmd[CMD_LEN])
+{
+	if (s->trace == NULL)
+		return;
+	if (s->trace_n < s->trace_cap)
+		memcpy(s->trace + CMD_LEN * s->trace_n++, cmd, CMD_LEN);
+	else
+		s->trace_dropped++;
 }
 
 static int status_fail(stlink *s, const char *name, int st)
@@ -103,25 +118,25 @@ static int status_fail(stlink *s, const char *name, int st)
 	int code = stlink_is_wait(st) ? ST_EWAIT : ST_ETARGET;
 
 	return st_fail(&s->err, code, st, "%s returned 0x%02X (%s)", name, st,
-	               status_name(st));
+	               stlink_status_name(st));
 }
 
 /* A debug command whose reply starts with a status byte; WAIT re-issues it
  * with back-off (facts §1.4). */
-static int debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
+int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
                      uint8_t *reply, size_t expect)
 {
 	unsigned attempt;
 
 	for (attempt = 0;; attempt++) {
-		if (xfer(s, name, cmd, NULL, 0, reply, expect) != 0)
+		if (stlink_xfer(s, name, cmd, NULL, 0, reply, expect) != 0)
 			return -1;
 		if (reply[0] == 0x80)
 			return 0;
 		if (!stlink_is_wait(reply[0]) || attempt >= MAX_WAIT_RETRIES)
 			return status_fail(s, name, reply[0]);
 		s->wait_retries++;
-		wait_backoff(attempt);
+		stlink_wait_backoff(attempt);
 	}
 }
 
@@ -164,8 +179,8 @@ static int version_v3(stlink *s)
 {
 	uint8_t cmd[CMD_LEN], r[12];
 
-	cmd_init(cmd, 0xFB, 0);
-	if (xfer(s, "GET_VERSION_EX", cmd, NULL, 0, r, sizeof r) != 0)
+	stlink_cmd_init(cmd, 0xFB, 0);
+	if (stlink_xfer(s, "GET_VERSION_EX", cmd, NULL, 0, r, sizeof r) != 0)
 		return -1;
 	s->ver.hw = r[0];
 	s->ver.swim = r[1];
@@ -209,8 +224,8 @@ static int read_version(stlink *s)
 	unsigned v, x, y;
 	uint16_t pid = s->link->id.pid;
 
-	cmd_init(cmd, 0xF1, 0);
-	if (xfer(s, "GET_VERSION", cmd, NULL, 0, r, sizeof r) != 0)
+	stlink_cmd_init(cmd, 0xF1, 0);
+	if (stlink_xfer(s, "GET_VERSION", cmd, NULL, 0, r, sizeof r) != 0)
 		return -1;
 	v = (unsigned)r[0] << 8 | r[1];      /* big-endian (facts §2.1) */
 	x = (v >> 6) & 0x3F;
@@ -247,19 +262,19 @@ static int leave_mode(stlink *s)
 {
 	uint8_t cmd[CMD_LEN], r[2];
 
-	cmd_init(cmd, 0xF5, 0);
-	if (xfer(s, "GET_CURRENT_MODE", cmd, NULL, 0, r, sizeof r) != 0)
+	stlink_cmd_init(cmd, 0xF5, 0);
+	if (stlink_xfer(s, "GET_CURRENT_MODE", cmd, NULL, 0, r, sizeof r) != 0)
 		return -1;
 	switch (r[0]) {
 	case 0x00:
-		cmd_init(cmd, 0xF3, 0x07);
-		return xfer(s, "DFU_EXIT", cmd, NULL, 0, NULL, 0);
+		stlink_cmd_init(cmd, 0xF3, 0x07);
+		return stlink_xfer(s, "DFU_EXIT", cmd, NULL, 0, NULL, 0);
 	case 0x02:
-		cmd_init(cmd, DEBUG_CMD, 0x21);
-		return xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0);
+		stlink_cmd_init(cmd, DEBUG_CMD, 0x21);
+		return stlink_xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0);
 	case 0x03:
-		cmd_init(cmd, 0xF4, 0x01);
-		return xfer(s, "SWIM_EXIT", cmd, NULL, 0, NULL, 0);
+		stlink_cmd_init(cmd, 0xF4, 0x01);
+		return stlink_xfer(s, "SWIM_EXIT", cmd, NULL, 0, NULL, 0);
 	default:
 		return 0;   /* MASS, BOOTLOADER: debug can be entered directly */
 	}
@@ -284,6 +299,12 @@ int stlink_open(stlink **out, st_link *link, st_error *e)
 	return 0;
 }
 
+void stlink_describe(const stlink *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "ST-Link/%s %s %s", s->ver.kind, s->ver.str,
+	         s->link->id.serial);
+}
+
 void stlink_close(stlink *s)
 {
 	uint8_t cmd[CMD_LEN];
@@ -292,10 +313,11 @@ void stlink_close(stlink *s)
 		return;
 	if (s->in_debug) {
 		/* The core is left halted: releasing it is the caller's call. */
-		cmd_init(cmd, DEBUG_CMD, 0x21);
-		xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0);
+		stlink_cmd_init(cmd, DEBUG_CMD, 0x21);
+		stlink_xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0);
 	}
 	link_close(s->link);
+	stlink_trace_stop(s);
 	free(s);
 }
 
@@ -310,11 +332,11 @@ int stlink_voltage(stlink *s, double *volts)
 		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
 		               "firmware %s cannot read the target voltage (needs "
 		               "J13+)", s->ver.str);
-	cmd_init(cmd, 0xF7, 0);
-	if (xfer(s, "GET_TARGET_VOLTAGE", cmd, NULL, 0, r, sizeof r) != 0)
+	stlink_cmd_init(cmd, 0xF7, 0);
+	if (stlink_xfer(s, "GET_TARGET_VOLTAGE", cmd, NULL, 0, r, sizeof r) != 0)
 		return -1;
-	a0 = get_le32(r);
-	a1 = get_le32(r + 4);
+	a0 = st_le32_get(r);
+	a1 = st_le32_get(r + 4);
 	if (a0 == 0)   /* reference reading 0: invalid (facts §2.1) */
 		return st_fail(&s->err, ST_EVOLTAGE, 0,
 		               "the probe returned an invalid voltage reading");
@@ -338,11 +360,11 @@ static int set_freq_v2(stlink *s, unsigned khz)
 		return 0;   /* older firmware: its default clock */
 	for (i = 0; i + 1 < n && swd_div[i].khz > khz; i++)
 		;
-	cmd_init(cmd, DEBUG_CMD, 0x43);
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x43);
 	/* u16 LE (OOCD); PYO/PRS read one byte: both see the same < 256. */
 	cmd[2] = (uint8_t)swd_div[i].div;
 	cmd[3] = (uint8_t)(swd_div[i].div >> 8);
-	if (debug_cmd(s, "SWD_SET_FREQ", cmd, r, sizeof r) != 0)
+	if (stlink_debug_cmd(s, "SWD_SET_FREQ", cmd, r, sizeof r) != 0)
 		return -1;
 	s->khz = swd_div[i].khz;
 	return 0;
@@ -355,12 +377,12 @@ static int set_freq_v3(stlink *s, unsigned khz)
 	uint8_t cmd[CMD_LEN], r[52];
 	unsigned i, count, best = 0, lowest = 0;
 
-	cmd_init(cmd, DEBUG_CMD, 0x62);
-	if (debug_cmd(s, "APIV3_GET_COM_FREQ", cmd, r, sizeof r) != 0)
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x62);
+	if (stlink_debug_cmd(s, "APIV3_GET_COM_FREQ", cmd, r, sizeof r) != 0)
 		return -1;
 	count = r[8] > 10 ? 10 : r[8];
 	for (i = 0; i < count; i++) {
-		unsigned f = get_le32(r + 12 + 4 * i);
+		unsigned f = st_le32_get(r + 12 + 4 * i);
 		if (f <= khz && f > best)
 			best = f;
 		if (lowest == 0 || f < lowest)
@@ -368,11 +390,11 @@ static int set_freq_v3(stlink *s, unsigned khz)
 	}
 	if (best == 0)
 		best = lowest ? lowest : khz;
-	cmd_init(cmd, DEBUG_CMD, 0x61);
-	put_le32(cmd + 4, best);
-	if (debug_cmd(s, "APIV3_SET_COM_FREQ", cmd, r, 8) != 0)
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x61);
+	st_le32_put(cmd + 4, best);
+	if (stlink_debug_cmd(s, "APIV3_SET_COM_FREQ", cmd, r, 8) != 0)
 		return -1;
-	s->khz = get_le32(r + 4);
+	s->khz = st_le32_get(r + 4);
 	return 0;
 }
 
@@ -385,24 +407,24 @@ int stlink_enter_swd(stlink *s, unsigned khz)
 		               "firmware %s has no SWD (STM8-only ST-Link)",
 		               s->ver.str);
 	if (s->in_debug) {
-		cmd_init(cmd, DEBUG_CMD, 0x21);
-		if (xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0) != 0)
+		stlink_cmd_init(cmd, DEBUG_CMD, 0x21);
+		if (stlink_xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0) != 0)
 			return -1;
 		s->in_debug = 0;
 	}
 	if ((s->features & STF_V3_FREQ) ? set_freq_v3(s, khz)
 	                                : set_freq_v2(s, khz))
 		return -1;
-	cmd_init(cmd, DEBUG_CMD, 0x30);
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x30);
 	cmd[2] = 0xA3;   /* SWD (facts §2.2) */
-	if (debug_cmd(s, "APIV2_ENTER_SWD", cmd, r, sizeof r) != 0)
+	if (stlink_debug_cmd(s, "APIV2_ENTER_SWD", cmd, r, sizeof r) != 0)
 		return -1;
 	s->in_debug = 1;
 	if (s->features & STF_AP_INIT) {
 		/* Required before AP access from J28 (OOCD STLINK_F_HAS_AP_INIT). */
-		cmd_init(cmd, DEBUG_CMD, 0x4B);
+		stlink_cmd_init(cmd, DEBUG_CMD, 0x4B);
 		cmd[2] = 0;
-		if (debug_cmd(s, "INIT_AP", cmd, r, sizeof r) != 0)
+		if (stlink_debug_cmd(s, "INIT_AP", cmd, r, sizeof r) != 0)
 			return -1;
 	}
 	return 0;
@@ -412,11 +434,11 @@ int stlink_read_dbg(stlink *s, uint32_t addr, uint32_t *value)
 {
 	uint8_t cmd[CMD_LEN], r[8];
 
-	cmd_init(cmd, DEBUG_CMD, 0x36);
-	put_le32(cmd + 2, addr);
-	if (debug_cmd(s, "READDEBUGREG", cmd, r, sizeof r) != 0)
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x36);
+	st_le32_put(cmd + 2, addr);
+	if (stlink_debug_cmd(s, "READDEBUGREG", cmd, r, sizeof r) != 0)
 		return -1;
-	*value = get_le32(r + 4);
+	*value = st_le32_get(r + 4);
 	return 0;
 }
 
@@ -424,10 +446,10 @@ int stlink_write_dbg(stlink *s, uint32_t addr, uint32_t value)
 {
 	uint8_t cmd[CMD_LEN], r[2];
 
-	cmd_init(cmd, DEBUG_CMD, 0x35);
-	put_le32(cmd + 2, addr);
-	put_le32(cmd + 6, value);
-	return debug_cmd(s, "WRITEDEBUGREG", cmd, r, sizeof r);
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x35);
+	st_le32_put(cmd + 2, addr);
+	st_le32_put(cmd + 6, value);
+	return stlink_debug_cmd(s, "WRITEDEBUGREG", cmd, r, sizeof r);
 }
 
 /* Halt = DHCSR key | C_HALT | C_DEBUGEN, then check S_HALT (facts §5.1). */
@@ -448,157 +470,6 @@ int stlink_reset(stlink *s)
 {
 	uint8_t cmd[CMD_LEN], r[2];
 
-	cmd_init(cmd, DEBUG_CMD, 0x32);
-	return debug_cmd(s, "APIV2_RESETSYS", cmd, r, sizeof r);
-}
-
-/* ---- memory ---- */
-
-/* Status of the last memory command: GETLASTRWSTATUS2 (12 bytes, fault
- * address at [4..7]) from V2J15, else GETLASTRWSTATUS (facts §2.2). */
-static int rw_status(stlink *s, int *status)
-{
-	uint8_t cmd[CMD_LEN], r[12];
-	int v2 = (s->features & STF_RWSTATUS2) != 0;
-
-	cmd_init(cmd, DEBUG_CMD, v2 ? 0x3E : 0x3B);
-	if (xfer(s, v2 ? "GETLASTRWSTATUS2" : "GETLASTRWSTATUS", cmd, NULL, 0,
-	         r, v2 ? 12 : 2) != 0)
-		return -1;
-	*status = r[0];
-	s->last_status = r[0];
-	s->fault_addr = v2 ? get_le32(r + 4) : 0;
-	return 0;
-}
-
-static const char *mem_name(int write, unsigned width)
-{
-	static const char *const names[2][3] = {
-		{ "READMEM_8BIT", "READMEM_16BIT", "READMEM_32BIT" },
-		{ "WRITEMEM_8BIT", "WRITEMEM_16BIT", "WRITEMEM_32BIT" },
-	};
-
-	return names[write][width == 1 ? 0 : width == 2 ? 1 : 2];
-}
-
-static uint8_t mem_sub(int write, unsigned width)
-{
-	static const uint8_t subs[2][3] = { { 0x0C, 0x47, 0x07 },
-	                                    { 0x0D, 0x48, 0x08 } };
-
-	return subs[write][width == 1 ? 0 : width == 2 ? 1 : 2];
-}
-
-/* One memory command and its status; the whole command, data included,
- * is re-issued on WAIT (PRS PR #1406, facts §1.4) unless STW_NO_RETRY. */
-static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
-                     size_t n, unsigned width, unsigned flags)
-{
-	uint8_t cmd[CMD_LEN], pad[2];
-	const char *name = mem_name(write, width);
-	unsigned attempt;
-	int st = 0;
-
-	cmd_init(cmd, DEBUG_CMD, mem_sub(write, width));
-	put_le32(cmd + 2, addr);
-	cmd[6] = (uint8_t)n;
-	cmd[7] = (uint8_t)(n >> 8);
-	for (attempt = 0;; attempt++) {
-		int rc;
-		if (write)
-			rc = xfer(s, name, cmd, buf, n, NULL, 0);
-		else if (n == 1)   /* a 1-byte read replies 2 bytes (facts §1.2) */
-			rc = xfer(s, name, cmd, NULL, 0, pad, 2);
-		else
-			rc = xfer(s, name, cmd, NULL, 0, buf, n);
-		if (rc != 0 || rw_status(s, &st) != 0)
-			return -1;
-		if (st == 0x80)
-			break;
-		if (!stlink_is_wait(st) || (flags & STW_NO_RETRY)
-		    || attempt >= MAX_WAIT_RETRIES)
-			return st_fail(&s->err, stlink_is_wait(st) ? ST_EWAIT : ST_ETARGET,
-			               st, "%s at 0x%08X returned 0x%02X (%s)%s", name,
-			               addr, st, status_name(st),
-			               stlink_is_wait(st) ? "" : ", memory fault");
-		s->wait_retries++;
-		wait_backoff(attempt);
-	}
-	if (!write && n == 1)
-		buf[0] = pad[0];
-	return 0;
-}
-
-static size_t chunk_len(const stlink *s, int write, uint32_t addr, size_t n,
-                        unsigned width)
-{
-	size_t max = width == 1 ? (write ? s->max_write8 : s->max_read8)
-	                        : MAX_MEM32;
-	size_t to_block = TAR_BLOCK - (addr & (TAR_BLOCK - 1));
-
-	/* Never cross a 1 KiB TAR auto-increment block (OOCD: M7 stays at
-	 * 1 KiB; facts §4). */
-	if (max > to_block)
-		max = to_block;
-	return n < max ? n : max;
-}
-
-static int mem_access(stlink *s, int write, uint32_t addr, uint8_t *buf,
-                      size_t n, unsigned width, unsigned flags)
-{
-	if (width != 1 && width != 2 && width != 4)
-		return st_fail(&s->err, ST_ERANGE, 0, "bad access width %u", width);
-	if (addr % width != 0 || n % width != 0)
-		return st_fail(&s->err, ST_ERANGE, 0,
-		               "unaligned %u-bit access: 0x%08X, %zu bytes (facts §4)",
-		               width * 8, addr, n);
-	if (width == 2 && !(s->features & STF_MEM16))
-		/* Never silently fall back to bytes: into flash with PSIZE x16
-		 * that gives PGPERR (facts §8.2). */
-		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
-		               "firmware %s has no 16-bit memory access (needs J26+)",
-		               s->ver.str);
-	if (!s->in_debug)
-		return st_fail(&s->err, ST_ETARGET, 0, "not attached (SWD not entered)");
-	while (n > 0) {
-		size_t c = chunk_len(s, write, addr, n, width);
-		if (mem_chunk(s, write, addr, buf, c, width, flags) != 0)
-			return -1;
-		addr += (uint32_t)c;
-		buf += c;
-		n -= c;
-	}
-	return 0;
-}
-
-int stlink_read_mem(stlink *s, uint32_t addr, uint8_t *buf, size_t n,
-                    unsigned width)
-{
-	return mem_access(s, 0, addr, buf, n, width, 0);
-}
-
-int stlink_write_mem(stlink *s, uint32_t addr, const uint8_t *buf, size_t n,
-                     unsigned width, unsigned flags)
-{
-	/* mem_access never writes through buf when writing. */
-	return mem_access(s, 1, addr, (uint8_t *)(uintptr_t)buf, n, width, flags);
-}
-
-int stlink_read(stlink *s, uint32_t addr, uint8_t *buf, size_t n)
-{
-	size_t head = (4 - (addr & 3)) & 3, mid;
-
-	if (head > n)
-		head = n;
-	if (head > 0 && stlink_read_mem(s, addr, buf, head, 1) != 0)
-		return -1;
-	addr += (uint32_t)head;
-	buf += head;
-	n -= head;
-	mid = n & ~(size_t)3;
-	if (mid > 0 && stlink_read_mem(s, addr, buf, mid, 4) != 0)
-		return -1;
-	if (n > mid)
-		return stlink_read_mem(s, addr + (uint32_t)mid, buf + mid, n - mid, 1);
-	return 0;
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x32);
+	return stlink_debug_cmd(s, "APIV2_RESETSYS", cmd, r, sizeof r);
 }

@@ -47,6 +47,9 @@ typedef struct stlink {
 	uint64_t wait_retries;   /* commands re-issued after a WAIT */
 	int last_status;         /* status byte of the last memory command */
 	uint32_t fault_addr;     /* from GETLASTRWSTATUS2 on a fault */
+	uint8_t *trace;          /* command packets, 16 bytes each; NULL: off */
+	size_t trace_n, trace_cap;
+	uint64_t trace_dropped;  /* commands past trace_cap */
 } stlink;
 
 /* Takes ownership of link (closed on failure too). Reads the version and
@@ -54,6 +57,14 @@ typedef struct stlink {
 int stlink_open(stlink **out, st_link *link, st_error *e);
 /* Leaves debug mode (core stays halted), closes the link, frees. */
 void stlink_close(stlink *s);
+
+/* "ST-Link/V2-1 V2J40M27 066DFF..." for messages and __tostring. */
+void stlink_describe(const stlink *s, char *buf, size_t len);
+
+/* Record every command packet sent from now on (at most cap); stop frees
+ * the record. The record is what went to the probe, byte for byte. */
+int stlink_trace_start(stlink *s, size_t cap);
+void stlink_trace_stop(stlink *s);
 
 int stlink_voltage(stlink *s, double *volts);
 int stlink_enter_swd(stlink *s, unsigned khz);
@@ -70,6 +81,27 @@ int stlink_write_mem(stlink *s, uint32_t addr, const uint8_t *buf, size_t n,
                      unsigned width, unsigned flags);
 /* Any address and length: 8-bit head and tail, 32-bit middle (PYO). */
 int stlink_read(stlink *s, uint32_t addr, uint8_t *buf, size_t n);
+/* One aligned 32-bit access; the value in host order. */
+int stlink_read32(stlink *s, uint32_t addr, uint32_t *value);
+int stlink_write32(stlink *s, uint32_t addr, uint32_t value);
+
+/* Longest read stotp does in one call (a REPL typo must not allocate GiB). */
+#define STLINK_READ_MAX (1u << 20)
+
+/* The probe and the Cortex-M bus are little-endian (facts §1.2). */
+static inline uint32_t st_le32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
+	       | (uint32_t)p[3] << 24;
+}
+
+static inline void st_le32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
 
 /* WAIT status bytes (facts §3): SWD_AP_WAIT, SWD_DP_WAIT. */
 static inline int stlink_is_wait(int status)

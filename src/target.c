@@ -224,3 +224,57 @@ void target_free(target *t)
 {
 	free(t);
 }
+
+const otp_map *otp_map_at(uint32_t addr)
+{
+	static const otp_map *const maps[] = { &otp_f4, &otp_f7, &otp_f72 };
+	size_t i;
+
+	for (i = 0; i < sizeof maps / sizeof maps[0]; i++)
+		if (otp_map_touches(maps[i], addr, 1))
+			return maps[i];
+	return NULL;
+}
+
+int otp_map_touches(const otp_map *m, uint32_t addr, size_t n)
+{
+	uint64_t end = (uint64_t)addr + n;
+
+	return m != NULL && n > 0 && end > m->base
+	       && addr < (uint64_t)m->lock_base + m->blocks;
+}
+
+void target_uid_hex(const target *t, char out[25])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	if (!t->have_uid) {
+		snprintf(out, 25, "?");
+		return;
+	}
+	for (i = 0; i < 12; i++) {
+		out[2 * i] = hex[t->uid[i] >> 4];
+		out[2 * i + 1] = hex[t->uid[i] & 15];
+	}
+	out[24] = '\0';
+}
+
+void target_describe(const target *t, char *buf, size_t len)
+{
+	char uid[25];
+
+	target_uid_hex(t, uid);
+	snprintf(buf, len, "%s (%s) rev %s, %u KiB flash, UID %s, RDP %d",
+	         t->id.name, t->id.line, t->id.revision, t->flash_kib, uid,
+	         t->rdp);
+}
+
+int target_write32(target *t, uint32_t addr, uint32_t value)
+{
+	if (otp_map_touches(t->id.otp, addr, 4))
+		return st_fail(&t->st->err, ST_ERANGE, 0,
+		               "0x%08X is in the OTP area: use otp_write or "
+		               "otp_lock", addr);
+	return stlink_write32(t->st, addr, value);
+}

@@ -6,6 +6,7 @@
 #ifndef STOTP_TARGET_H
 #define STOTP_TARGET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flash.h"
@@ -53,8 +54,31 @@ typedef struct target {
 	uint8_t written_set[OTP_MAX_DATA];
 } target;
 
+/* Data bytes of a layout (blocks x block_size). */
+static inline size_t otp_map_size(const otp_map *m)
+{
+	return (size_t)m->blocks * m->block_size;
+}
+
+/* 1 if [addr, addr + n) touches the data or lock bytes of m. */
+int otp_map_touches(const otp_map *m, uint32_t addr, size_t n);
+
+/* The layout whose data or lock bytes hold addr (any family), or NULL:
+ * names whose OTP an address is when a user gives the wrong one. */
+const otp_map *otp_map_at(uint32_t addr);
+
 /* Enter SWD at khz, halt the core, identify. */
 int target_attach(target **out, stlink *st, unsigned khz);
 void target_free(target *t);
+
+/* The UID as ST tools print it: hex of bytes 0..11 in memory order; "?"
+ * when it could not be read. */
+void target_uid_hex(const target *t, char out[25]);
+/* "STM32F427/429/437/439 (STM32F42xxx/43xxx) rev Y, 2048 KiB flash, UID
+ * ..., RDP 0" for messages and __tostring. */
+void target_describe(const target *t, char *buf, size_t len);
+/* A plain 32-bit write anywhere but the OTP data and lock bytes: those
+ * are written only through the checked primitives of otp.c. */
+int target_write32(target *t, uint32_t addr, uint32_t value);
 
 #endif

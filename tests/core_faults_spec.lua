@@ -1,30 +1,22 @@
 -- Faults injected by the virtual probe (VPROBE_FAULT) while writing and
 -- locking: a clear error, no crash, no hang, never a false success.
-local env = require("testenv")
-local stotp = require("stotp.core")
+local kit = require("corekit")
 
-local TMP = os.getenv("TMPDIR") or "/tmp"
-local IMG = TMP .. "/stotp-core-faults.img"
+local IMG = kit.TMP .. "/stotp-core-faults.img"
 local CODES = { usb = true, target = true, flash = true, verify = true, wait = true }
-
-local function data()
-  local t = {}
-  for i = 0, 511 do t[#t + 1] = string.char((i * 5 + 2) % 256 & 0xEF) end
-  return table.concat(t)
-end
+local DATA = kit.pattern(512, 5, 2, 0xEF)
 
 local function open(transport, fault)
-  env.setenv("VPROBE_VOLTAGE", nil)
-  env.setenv("VPROBE_STATS", nil)
-  if transport == "usb" then
-    env.setenv("VPROBE_STATE", IMG)
-    env.setenv("VPROBE_TARGET", "stm32f429zi")
-    env.setenv("VPROBE_PROBE", "v2-1:J40M27")
-    env.setenv("VPROBE_FAULT", fault)
-    return stotp.open()
-  end
-  env.setenv("VPROBE_FAULT", nil)
-  return stotp.open { sim = IMG, sim_part = "stm32f429zi", sim_probe = "v2-1:J40M27", sim_fault = fault }
+  return kit.open(transport, IMG, "stm32f429zi", "v2-1:J40M27", { fault = fault })
+end
+
+-- What a clean connection reads back: data, locks.
+local function read_back(transport)
+  local q = assert(open(transport, nil))
+  local u = assert(q:attach())
+  local back, locks = u:otp_read(), u:otp_locks()
+  q:close()
+  return back, locks
 end
 
 -- Write all data then lock blocks 0-2 with `fault` active. Returns the
@@ -41,22 +33,18 @@ local function run(transport, fault)
     if not t then
       res = { nil, msg, code }
     else
-      res = { t:otp_write(0, data()) }
+      res = { t:otp_write(0, DATA) }
       if res[1] then res = { t:otp_lock(0, 1, 2) } end
     end
     p:close()
   end
-  local q = assert(open(transport, nil))
-  local u = assert(q:attach())
-  local back, locks = u:otp_read(), u:otp_locks()
-  q:close()
-  return res, back, locks
+  return res, read_back(transport)
 end
 
 local function check(res, back, locks, fault)
   if res[1] then
     -- success must be true: every byte and the three locks are there
-    assert.equal(data(), back, fault)
+    assert.equal(DATA, back, fault)
     assert.same({ true, true, true, false }, { locks[1], locks[2], locks[3], locks[4] }, fault)
   else
     assert.is_nil(res[1], fault)
@@ -88,10 +76,11 @@ for _, transport in ipairs { "usb", "sim" } do
         os.remove(IMG)
         local p = assert(open(transport, fault))
         local t = assert(p:attach())
-        local ok, st = t:otp_write(0, data())
+        local ok, st = t:otp_write(0, DATA)
         assert.is_true(ok, fault .. ": " .. tostring(st))
         fell_back = fell_back or st.fell_back
         p:close()
+        assert.equal(DATA, (read_back(transport)), fault)   -- rule 5: success is true
       end
       assert.is_true(fell_back)
     end)
@@ -108,3 +97,24 @@ for _, transport in ipairs { "usb", "sim" } do
     end)
   end)
 end
+
+-- Rule 5: every written byte is read back and a mismatch stops with
+-- "verify". Only a cell that does not program while the flash controller
+-- reports success shows that; the model needs a fault for it
+-- (proposed: VPROBE_FAULT stuck@OFFSET:MASK, bits MASK of OTP data byte
+-- OFFSET stay 1 whatever is programmed, no SR flag). Until then: pending.
+describe("stotp.core read-back", function()
+  it("rule 5: stops with 'verify' naming the byte when it does not read back as written", function()
+    os.remove(IMG)
+    local p, msg = kit.open("sim", IMG, "stm32f429zi", "v2-1:J40M27", { fault = "stuck@16:0x01" })
+    if not p and msg:match("bad item") then
+      pending("vprobe has no stuck-cell fault (stuck@OFFSET:MASK) yet")
+      return
+    end
+    local t = assert(assert(p):attach())
+    local r = { t:otp_write(0, string.rep("\0", 32)) }
+    assert.same({ nil, "verify" }, { r[1], r[3] })
+    assert.matches("read-back of 0x1FFF7810 is 0x01, expected 0x00", r[2], 1, true)
+    p:close()
+  end)
+end)

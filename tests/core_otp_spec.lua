@@ -1,52 +1,20 @@
 -- stotp.core OTP primitives against the virtual probe, one shared body run
--- over transport (libusb drop-in, in process) x probe kind x part.
-local env = require("testenv")
-local stotp = require("stotp.core")
+-- over transport (libusb drop-in, in process) x probe kind x part. The
+-- DESIGN.md OTP safety rules each have a spec here that fails when the
+-- rule is broken (rule numbers in the names).
+local kit = require("corekit")
 
-local TMP = os.getenv("TMPDIR") or "/tmp"
-local PROBES = { "v2:J25", "v2:J37", "v2-1:J40M27", "v3:J7M3" }
-local PARTS = {
-  stm32f205rg = { family = "F2", dev_id = 0x411, base = 0x1FFF7800, lock = 0x1FFF7A00, bs = 32 },
-  stm32f407vg = { family = "F4", dev_id = 0x413, base = 0x1FFF7800, lock = 0x1FFF7A00, bs = 32 },
-  stm32f429zi = { family = "F4", dev_id = 0x419, base = 0x1FFF7800, lock = 0x1FFF7A00, bs = 32 },
-  stm32f722ze = { family = "F7", dev_id = 0x452, base = 0x1FF07800, lock = 0x1FF07A00, bs = 32 },
-  stm32f767zi = { family = "F7", dev_id = 0x451, base = 0x1FF0F000, lock = 0x1FF0F400, bs = 64 },
-}
-local PART_ORDER = { "stm32f205rg", "stm32f407vg", "stm32f429zi", "stm32f722ze", "stm32f767zi" }
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- Opens a probe on board image `img` through `transport`; extra: voltage.
-local function open(transport, img, part, probe, extra)
-  extra = extra or {}
-  env.setenv("VPROBE_FAULT", nil)
-  env.setenv("VPROBE_STATS", nil)
-  if transport == "usb" then
-    env.setenv("VPROBE_STATE", img)
-    env.setenv("VPROBE_TARGET", part)
-    env.setenv("VPROBE_PROBE", probe)
-    env.setenv("VPROBE_VOLTAGE", extra.voltage and tostring(extra.voltage))
-    return stotp.open()
-  end
-  env.setenv("VPROBE_VOLTAGE", nil)
-  return stotp.open { sim = img, sim_part = part, sim_probe = probe, sim_voltage = extra.voltage }
-end
+local TMP, PARTS, slurp = kit.TMP, kit.PARTS, kit.slurp
+local FLASH_CR = 0x40023C10
 
 -- A pattern with some bits still set, so later writes can clear more.
 local function pattern(n, seed)
-  local t = {}
-  for i = 0, n - 1 do t[#t + 1] = string.char(((i * 7 + seed) % 256) & 0xF7) end
-  return table.concat(t)
+  return kit.pattern(n, 7, seed, 0xF7)
 end
 
 for _, transport in ipairs { "usb", "sim" } do
-  for _, probe in ipairs(PROBES) do
-    for _, part in ipairs(PART_ORDER) do
+  for _, probe in ipairs(kit.PROBES) do
+    for _, part in ipairs(kit.PART_ORDER) do
       local info = PARTS[part]
       local img = string.format("%s/stotp-core-%s-%s-%s.img", TMP, transport,
                                 probe:gsub(":", "_"), part)
@@ -57,7 +25,7 @@ for _, transport in ipairs { "usb", "sim" } do
 
         before_each(function()
           os.remove(img)
-          p = assert(open(transport, img, part, probe))
+          p = assert(kit.open(transport, img, part, probe))
           t = assert(p:attach())
         end)
 
@@ -68,11 +36,11 @@ for _, transport in ipairs { "usb", "sim" } do
 
         -- Runs f on a fresh connection and checks the image did not change.
         local function refused_unchanged(f, extra)
-          p:close()
+          if p then p:close() end
           local before = slurp(img)
-          local q = assert(open(transport, img, part, probe, extra))
+          local q = assert(kit.open(transport, img, part, probe, extra))
           local u = assert(q:attach())
-          local res = { f(u) }
+          local res = { f(u, q) }
           q:close()
           assert.equal(before, slurp(img))
           p = nil
@@ -97,13 +65,12 @@ for _, transport in ipairs { "usb", "sim" } do
           assert.is_true(ok)
           assert.equal(size, st.bytes)
           assert.equal(data, t:otp_read())
-          local blocks = {}
-          for b = 0, 15 do blocks[#blocks + 1] = b end
+          local blocks = kit.all_blocks()
           assert.is_true((t:otp_lock(blocks)))
           local locks = t:otp_locks()
           for b = 1, 16 do assert.is_true(locks[b]) end
           p:close()
-          local q = assert(open(transport, img, part, probe))
+          local q = assert(kit.open(transport, img, part, probe))
           local u = assert(q:attach())
           assert.equal(data, u:otp_read())
           q:close()
@@ -148,10 +115,109 @@ for _, transport in ipairs { "usb", "sim" } do
           assert.same({ nil, "locked" }, { res[1], res[3] })
         end)
 
-        it("refuses an absolute address as offset, naming this part's OTP area", function()
-          local res = refused_unchanged(function(u) return u:otp_write(0x1FF0F000, "\x00") end)
-          assert.same({ nil, "range" }, { res[1], res[3] })
-          assert.matches(string.format("0x%08X%%-0x%08X", info.base, info.base + size - 1), res[2])
+        -- Rule 6: an address given as an offset is refused, the message
+        -- naming this part's area and, when it is one, whose OTP it is.
+        local others = {
+          [0x1FFF7800] = "STM32F2/F4", [0x1FF0F000] = "STM32F74x%-F77x", [0x1FF07800] = "STM32F72x/F73x",
+        }
+        for addr, who in pairs(others) do
+          it(string.format("rule 6: refuses 0x%08X as an offset, naming the right areas", addr), function()
+            local res = refused_unchanged(function(u) return u:otp_write(addr, "\x00") end)
+            assert.same({ nil, "range" }, { res[1], res[3] })
+            assert.matches(string.format("OTP area is 0x%08X%%-0x%08X", info.base, info.base + size - 1), res[2])
+            if addr == info.base then
+              assert.matches("an absolute address: offsets count from " .. string.format("0x%08X", addr), res[2], 1, true)
+            else
+              assert.matches(string.format("0x%08X is in the OTP of the %s, not this part's", addr, who), res[2])
+            end
+          end)
+        end
+
+        it("rule 6: refuses write32 on this part's OTP data and lock bytes", function()
+          for _, addr in ipairs { info.base, info.base + size - 4, info.lock, info.lock + 12 } do
+            local res = refused_unchanged(function(u) return u:write32(addr, 0) end)
+            assert.same({ nil, string.format("range: 0x%08X is in the OTP area: use otp_write or otp_lock", addr),
+                          "range" }, res)
+          end
+        end)
+
+        it("rule 3: writes only the bytes that change, never a same-value neighbour", function()
+          assert.is_true((t:otp_write(1, "\x00")))
+          assert.is_true((t:otp_write(9, "\x0F")))
+          local want = "\x10\x00\x20\x30\x40\x50\x60\x70\x80\x0F\x0A\x0B"
+          p:trace(true)
+          local ok, st = t:otp_write(0, want)
+          local trace = p:trace(false)
+          assert.is_true(ok)
+          assert.equal(10, st.bytes)
+          local changed = {}
+          for _, o in ipairs { 0, 2, 3, 4, 5, 6, 7, 8, 10, 11 } do changed[#changed + 1] = info.base + o end
+          assert.same(changed, kit.touched(trace, info.base, info.lock + 16))
+          assert.equal(want, t:otp_read():sub(1, 12))
+        end)
+
+        it("rule 3: writes nothing at all when every byte already holds its value", function()
+          assert.is_true((t:otp_write(0, "\x12\x34")))
+          p:trace(true)
+          local ok, st = t:otp_write(0, "\x12\x34\xFF")
+          local trace = p:trace(false)
+          assert.is_true(ok)
+          assert.equal(0, st.bytes)
+          assert.same({}, kit.writes(trace))
+        end)
+
+        it("rule 3: a range over same bytes of a locked block leaves that block alone", function()
+          -- a write of a locked block's byte would end in WRPERR (facts §5.5)
+          assert.is_true((t:otp_write(info.bs - 2, "\x01\x02")))
+          assert.is_true((t:otp_lock(0)))
+          p:trace(true)
+          assert.is_true((t:otp_write(info.bs - 2, "\x01\x02\x03\x04")))
+          assert.same({ info.base + info.bs, info.base + info.bs + 1 },
+                      kit.touched(p:trace(false), info.base, info.lock + 16))
+        end)
+
+        it("rule 4: locks with PSIZE x8 and byte writes of only the named lock bytes, then reads all back", function()
+          assert.is_true((t:otp_write(2 * info.bs, "\x5A")))
+          p:trace(true)
+          assert.is_true((t:otp_lock(2, 5, 6)))
+          local trace = p:trace(false)
+          local writes, psize = kit.writes(trace), nil
+          local last_lock_write = 0
+          for _, w in ipairs(writes) do
+            if w.reg == FLASH_CR then psize = (w.value >> 8) & 3 end
+            if w.addr then
+              assert.same({ 1, 0 }, { w.width, psize }, "lock write must be 8-bit under PSIZE x8")
+              last_lock_write = w.index
+            end
+          end
+          assert.same({ info.lock + 2, info.lock + 5, info.lock + 6 }, kit.touched(trace, info.base, info.lock + 16))
+          local read_back = false
+          for _, r in ipairs(kit.reads(trace)) do
+            if r.index > last_lock_write and r.addr <= info.lock and r.addr + r.n >= info.lock + 16 then
+              read_back = true
+            end
+          end
+          assert.is_true(read_back, "all lock bytes read back after the lock writes")
+          -- already locked blocks are not written again (rule 3 for locks)
+          p:trace(true)
+          assert.is_true((t:otp_lock { 5, 7 }))
+          assert.same({ info.lock + 7 }, kit.touched(p:trace(false), info.base, info.lock + 16))
+          p:close()
+          p = nil
+          -- exactly 0x00 in the locked blocks' bytes, neighbours still 0xFF
+          assert.equal("\xFF\xFF\0\xFF\xFF\0\0\0" .. string.rep("\xFF", 8), kit.image_locks(img))
+        end)
+
+        it("rule 4: refuses to lock a block whose data no longer reads back as written, locking none", function()
+          assert.is_true((t:otp_write(info.bs, "\x0F")))
+          local other = assert(p:attach())     -- a second handle on the same chip
+          assert.is_true((other:otp_write(info.bs, "\x0E")))
+          p:trace(true)
+          local r = { t:otp_lock(0, 1) }
+          assert.same({ nil, "verify" }, { r[1], r[3] })
+          assert.matches("block 1 does not read back as written", r[2], 1, true)
+          assert.same({}, kit.touched(p:trace(false), info.lock, info.lock + 16))
+          assert.same({ false, false }, { t:otp_locks()[1], t:otp_locks()[2] })
         end)
 
         it("refuses a range reaching into the lock bytes", function()

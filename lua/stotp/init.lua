@@ -9,6 +9,9 @@ stotp._VERSION = "stotp scm"
 
 --- Hex of a byte string, upper case: stotp.hex("\1\171") == "01AB".
 function stotp.hex(s)
+  if type(s) ~= "string" then
+    error("bad argument #1 to 'hex' (string expected, got " .. type(s) .. ")", 2)
+  end
   return (s:gsub(".", function(c) return string.format("%02X", c:byte()) end))
 end
 

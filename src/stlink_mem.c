@@ -1,0 +1,180 @@
+/*
+ * ST-Link memory commands (facts §4): 8/16/32-bit reads and writes split
+ * into commands per the firmware's limits and the 1 KiB TAR block, each
+ * followed by its last-rw status; WAIT re-issues the whole command with its
+ * data (PRS PR #1406, facts §1.4) unless the caller falls back itself.
+ */
+#include <string.h>
+
+#include "stlink_cmd.h"
+
+#define MAX_MEM32 6144u        /* ST-Link data buffer (facts §4) */
+#define TAR_BLOCK 1024u        /* ADIv5 auto-increment block (facts §4) */
+
+
+/* Status of the last memory command: GETLASTRWSTATUS2 (12 bytes, fault
+ * address at [4..7]) from V2J15, else GETLASTRWSTATUS (facts §2.2). */
+static int rw_status(stlink *s, int *status)
+{
+	uint8_t cmd[CMD_LEN], r[12];
+	int v2 = (s->features & STF_RWSTATUS2) != 0;
+
+	stlink_cmd_init(cmd, DEBUG_CMD, v2 ? 0x3E : 0x3B);
+	if (stlink_xfer(s, v2 ? "GETLASTRWSTATUS2" : "GETLASTRWSTATUS", cmd, NULL, 0,
+	         r, v2 ? 12 : 2) != 0)
+		return -1;
+	*status = r[0];
+	s->last_status = r[0];
+	s->fault_addr = v2 ? st_le32_get(r + 4) : 0;
+	return 0;
+}
+
+static const char *mem_name(int write, unsigned width)
+{
+	static const char *const names[2][3] = {
+		{ "READMEM_8BIT", "READMEM_16BIT", "READMEM_32BIT" },
+		{ "WRITEMEM_8BIT", "WRITEMEM_16BIT", "WRITEMEM_32BIT" },
+	};
+
+	return names[write][width == 1 ? 0 : width == 2 ? 1 : 2];
+}
+
+static uint8_t mem_sub(int write, unsigned width)
+{
+	static const uint8_t subs[2][3] = { { 0x0C, 0x47, 0x07 },
+	                                    { 0x0D, 0x48, 0x08 } };
+
+	return subs[write][width == 1 ? 0 : width == 2 ? 1 : 2];
+}
+
+/* One memory command and its status; the whole command, data included,
+ * is re-issued on WAIT (PRS PR #1406, facts §1.4) unless STW_NO_RETRY. */
+static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
+                     size_t n, unsigned width, unsigned flags)
+{
+	uint8_t cmd[CMD_LEN], pad[2];
+	const char *name = mem_name(write, width);
+	unsigned attempt;
+	int st = 0;
+
+	stlink_cmd_init(cmd, DEBUG_CMD, mem_sub(write, width));
+	st_le32_put(cmd + 2, addr);
+	cmd[6] = (uint8_t)n;
+	cmd[7] = (uint8_t)(n >> 8);
+	for (attempt = 0;; attempt++) {
+		int rc;
+		if (write)
+			rc = stlink_xfer(s, name, cmd, buf, n, NULL, 0);
+		else if (n == 1)   /* a 1-byte read replies 2 bytes (facts §1.2) */
+			rc = stlink_xfer(s, name, cmd, NULL, 0, pad, 2);
+		else
+			rc = stlink_xfer(s, name, cmd, NULL, 0, buf, n);
+		if (rc != 0 || rw_status(s, &st) != 0)
+			return -1;
+		if (st == 0x80)
+			break;
+		if (!stlink_is_wait(st) || (flags & STW_NO_RETRY)
+		    || attempt >= MAX_WAIT_RETRIES)
+			return st_fail(&s->err, stlink_is_wait(st) ? ST_EWAIT : ST_ETARGET,
+			               st, "%s at 0x%08X returned 0x%02X (%s)%s", name,
+			               addr, st, stlink_status_name(st),
+			               stlink_is_wait(st) ? "" : ", memory fault");
+		s->wait_retries++;
+		stlink_wait_backoff(attempt);
+	}
+	if (!write && n == 1)
+		buf[0] = pad[0];
+	return 0;
+}
+
+static size_t chunk_len(const stlink *s, int write, uint32_t addr, size_t n,
+                        unsigned width)
+{
+	size_t max = width == 1 ? (write ? s->max_write8 : s->max_read8)
+	                        : MAX_MEM32;
+	size_t to_block = TAR_BLOCK - (addr & (TAR_BLOCK - 1));
+
+	/* Never cross a 1 KiB TAR auto-increment block (OOCD: M7 stays at
+	 * 1 KiB; facts §4). */
+	if (max > to_block)
+		max = to_block;
+	return n < max ? n : max;
+}
+
+static int mem_access(stlink *s, int write, uint32_t addr, uint8_t *buf,
+                      size_t n, unsigned width, unsigned flags)
+{
+	if (width != 1 && width != 2 && width != 4)
+		return st_fail(&s->err, ST_ERANGE, 0, "bad access width %u", width);
+	if (addr % width != 0 || n % width != 0)
+		return st_fail(&s->err, ST_ERANGE, 0,
+		               "unaligned %u-bit access: 0x%08X, %zu bytes (facts §4)",
+		               width * 8, addr, n);
+	if (width == 2 && !(s->features & STF_MEM16))
+		/* Never silently fall back to bytes: into flash with PSIZE x16
+		 * that gives PGPERR (facts §8.2). */
+		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
+		               "firmware %s has no 16-bit memory access (needs J26+)",
+		               s->ver.str);
+	if (!s->in_debug)
+		return st_fail(&s->err, ST_ETARGET, 0, "not attached (SWD not entered)");
+	while (n > 0) {
+		size_t c = chunk_len(s, write, addr, n, width);
+		if (mem_chunk(s, write, addr, buf, c, width, flags) != 0)
+			return -1;
+		addr += (uint32_t)c;
+		buf += c;
+		n -= c;
+	}
+	return 0;
+}
+
+int stlink_read_mem(stlink *s, uint32_t addr, uint8_t *buf, size_t n,
+                    unsigned width)
+{
+	return mem_access(s, 0, addr, buf, n, width, 0);
+}
+
+int stlink_write_mem(stlink *s, uint32_t addr, const uint8_t *buf, size_t n,
+                     unsigned width, unsigned flags)
+{
+	/* mem_access never writes through buf when writing. */
+	return mem_access(s, 1, addr, (uint8_t *)(uintptr_t)buf, n, width, flags);
+}
+
+int stlink_read(stlink *s, uint32_t addr, uint8_t *buf, size_t n)
+{
+	size_t head = (4 - (addr & 3)) & 3, mid;
+
+	if (head > n)
+		head = n;
+	if (head > 0 && stlink_read_mem(s, addr, buf, head, 1) != 0)
+		return -1;
+	addr += (uint32_t)head;
+	buf += head;
+	n -= head;
+	mid = n & ~(size_t)3;
+	if (mid > 0 && stlink_read_mem(s, addr, buf, mid, 4) != 0)
+		return -1;
+	if (n > mid)
+		return stlink_read_mem(s, addr + (uint32_t)mid, buf + mid, n - mid, 1);
+	return 0;
+}
+
+int stlink_read32(stlink *s, uint32_t addr, uint32_t *value)
+{
+	uint8_t b[4];
+
+	if (stlink_read_mem(s, addr, b, 4, 4) != 0)
+		return -1;
+	*value = st_le32_get(b);
+	return 0;
+}
+
+int stlink_write32(stlink *s, uint32_t addr, uint32_t value)
+{
+	uint8_t b[4];
+
+	st_le32_put(b, value);
+	return stlink_write_mem(s, addr, b, 4, 4, 0);
+}

@@ -1,0 +1,116 @@
+-- Test-only helpers shared by the stotp.core specs (tests/core_*_spec.lua):
+-- opening a virtual probe through either transport, board images, test
+-- data, and decoding the command packets probe:trace() records (ST-Link
+-- framing from shared/facts/stlink-otp-facts.md §2.2, independent of the
+-- C code that builds them).
+local env = require("testenv")
+local stotp = require("stotp.core")
+
+local M = {}
+
+M.TMP = os.getenv("TMPDIR") or "/tmp"
+M.PROBES = { "v2:J25", "v2:J37", "v2-1:J40M27", "v3:J7M3" }
+M.PARTS = {
+  stm32f205rg = { family = "F2", dev_id = 0x411, base = 0x1FFF7800, lock = 0x1FFF7A00, bs = 32 },
+  stm32f407vg = { family = "F4", dev_id = 0x413, base = 0x1FFF7800, lock = 0x1FFF7A00, bs = 32 },
+  stm32f429zi = { family = "F4", dev_id = 0x419, base = 0x1FFF7800, lock = 0x1FFF7A00, bs = 32 },
+  stm32f722ze = { family = "F7", dev_id = 0x452, base = 0x1FF07800, lock = 0x1FF07A00, bs = 32 },
+  stm32f767zi = { family = "F7", dev_id = 0x451, base = 0x1FF0F000, lock = 0x1FF0F400, bs = 64 },
+}
+M.PART_ORDER = { "stm32f205rg", "stm32f407vg", "stm32f429zi", "stm32f722ze", "stm32f767zi" }
+
+function M.slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Opens a probe on board image `img` through "usb" (the libusb drop-in,
+-- configured by VPROBE_*) or "sim" (in process). extra: voltage, fault,
+-- stats (a VPROBE_STATS path, usb only).
+function M.open(transport, img, part, probe, extra)
+  extra = extra or {}
+  env.setenv("VPROBE_STATS", extra.stats)
+  if transport == "usb" then
+    env.setenv("VPROBE_STATE", img)
+    env.setenv("VPROBE_TARGET", part)
+    env.setenv("VPROBE_PROBE", probe)
+    env.setenv("VPROBE_FAULT", extra.fault)
+    env.setenv("VPROBE_VOLTAGE", extra.voltage and tostring(extra.voltage))
+    return stotp.open()
+  end
+  env.setenv("VPROBE_FAULT", nil)
+  env.setenv("VPROBE_VOLTAGE", nil)
+  return stotp.open { sim = img, sim_part = part, sim_probe = probe,
+                      sim_voltage = extra.voltage, sim_fault = extra.fault }
+end
+
+-- { 0, 1, ..., 15 }
+function M.all_blocks()
+  local t = {}
+  for b = 0, 15 do t[#t + 1] = b end
+  return t
+end
+
+-- n bytes (i * mul + add) % 256 & mask: a pattern never 0xFF (mask clears
+-- a bit), so every byte of an erased OTP changes.
+function M.pattern(n, mul, add, mask)
+  local t = {}
+  for i = 0, n - 1 do t[#t + 1] = string.char((i * mul + add) % 256 & mask) end
+  return table.concat(t)
+end
+
+-- The lock bytes of a board image file, as a string of raw bytes.
+function M.image_locks(img)
+  local hex = assert(M.slurp(img):match("\nlock (%x+)"), "no lock line in " .. img)
+  return (hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- The memory and register commands of a trace, decoded from the packet
+-- layouts of facts §2.2: READ/WRITEMEM (F2 0C/47/07, F2 0D/48/08: address
+-- u32 LE at [2], length u16 LE at [6]) as { op = "read"/"write", addr, n,
+-- width }, WRITEDEBUGREG (F2 35: address, value) as { op = "reg", reg,
+-- value }; index = position in the trace.
+local MEM = {
+  [0x0C] = { "read", 1 }, [0x47] = { "read", 2 }, [0x07] = { "read", 4 },
+  [0x0D] = { "write", 1 }, [0x48] = { "write", 2 }, [0x08] = { "write", 4 },
+}
+
+local function decode(trace, op)
+  local out = {}
+  for i, c in ipairs(trace) do
+    local b0, b1, addr, n = string.unpack("<BBI4I2", c)
+    local mem = b0 == 0xF2 and MEM[b1]
+    if mem and (op == nil or op == mem[1]) then
+      out[#out + 1] = { op = mem[1], addr = addr, n = n, width = mem[2], index = i }
+    elseif b0 == 0xF2 and b1 == 0x35 and op ~= "read" then
+      local _, _, a, v = string.unpack("<BBI4I4", c)
+      out[#out + 1] = { op = "reg", reg = a, value = v, index = i }
+    end
+  end
+  return out
+end
+
+-- Memory writes and register writes, in order.
+function M.writes(trace) return decode(trace, "write") end
+-- Memory reads.
+function M.reads(trace) return decode(trace, "read") end
+
+-- Every address the memory writes of a trace touch inside [lo, hi), as a
+-- sorted list.
+function M.touched(trace, lo, hi)
+  local set, list = {}, {}
+  for _, w in ipairs(M.writes(trace)) do
+    for a = w.addr or 0, (w.addr or 0) + (w.n or 0) - 1 do
+      if a >= lo and a < hi and not set[a] then
+        set[a] = true
+        list[#list + 1] = a
+      end
+    end
+  end
+  table.sort(list)
+  return list
+end
+
+return M
