@@ -1,5 +1,7 @@
 -- stotp.cli in-process, over the pure-Lua fake core (tests/support/fake_target.lua):
 -- arguments, exit codes, confirmation, output, journal records, crash/rerun.
+local testfiles = require("testfiles")
+local write = testfiles.spit
 local cli = require("stotp.cli")
 local fake = require("fake_target")
 local journal = require("stotp.journal")
@@ -49,11 +51,6 @@ describe("stotp.cli", function()
     return code, out.text, err.text
   end
 
-  local function write(path, text)
-    local f = assert(io.open(path, "wb"))
-    f:write(text)
-    f:close()
-  end
 
   local function records()
     local j = assert(journal.open(dir .. "/w.db", { product = "widget", serials = { first = 500, last = 599 } }))

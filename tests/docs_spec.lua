@@ -1,12 +1,8 @@
 -- The README's API table is the reference users read: every function the C
 -- binding registers and every function init.lua adds must appear in it, so
 -- a new binding cannot land undocumented (the luv practice, STYLE.md §14).
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local testfiles = require("testfiles")
+local slurp = testfiles.slurp
 
 local function binding_sources()
   local out = {}

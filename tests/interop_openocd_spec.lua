@@ -3,6 +3,7 @@
 -- reads. OpenOCD runs as a subprocess on the drop-in libusb
 -- (tests/support/openocd.lua); stotp runs in this process, both in process
 -- (stotp.open{sim = image}) and through the drop-in (VPROBE_STATE).
+local testfiles = require("testfiles")
 local oocd = require("openocd")
 
 -- OTP geometry per part (facts §6.1): 16 blocks of 32 bytes on F2/F4
@@ -154,17 +155,7 @@ end)
 --   crc32 (zlib) over those 15 bytes, u32le.
 local FIRST_SERIAL, MAGIC, HW_REV, MAC_BASE = 100000, 0x53454E43, 3, 0x0280E1000000
 
-local CRC_TABLE = {}
-for i = 0, 255 do
-  local c = i
-  for _ = 1, 8 do c = (c & 1 == 1) and (0xEDB88320 ~ (c >> 1)) or (c >> 1) end
-  CRC_TABLE[i] = c
-end
-local function crc32(s)
-  local c = 0xFFFFFFFF
-  for i = 1, #s do c = CRC_TABLE[(c ~ s:byte(i)) & 0xFF] ~ (c >> 8) end
-  return c ~ 0xFFFFFFFF
-end
+local crc32 = testfiles.crc32
 
 local function sensor_otp(serial)
   local rec = string.pack("<I4I4B", MAGIC, serial, HW_REV) .. string.pack(">I6", MAC_BASE + serial - FIRST_SERIAL)

@@ -2,6 +2,8 @@
 -- against the real stotp.core and its virtual boards; results checked by
 -- reading the board back through stotp (a separate process) and the
 -- journal. Also through the libusb drop-in (LD_LIBRARY_PATH=build/vprobe).
+local testfiles = require("testfiles")
+local slurp, write = testfiles.slurp, testfiles.spit
 local journal = require("stotp.journal")
 local pg_server = require("pg_server")
 local bad = require("bad_configs")
@@ -13,19 +15,7 @@ local BUILD = ROOT .. "/" .. (os.getenv("STOTP_BUILD") or "build")
 
 local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
 
 -- Run a shell command; returns exit status, stdout, stderr. The VPROBE_*
 -- settings other specs may have left in this process's environment are
@@ -69,19 +59,7 @@ local function readback(dir, image)
   return { uid = uid, block_size = tonumber(bs), otp = bytes, locks = locks }
 end
 
--- CRC-32 (zlib), table driven: written apart from stotp.fields' bitwise one
--- so that a shared mistake cannot pass.
-local CRC_TABLE = {}
-for i = 0, 255 do
-  local c = i
-  for _ = 1, 8 do c = (c & 1 == 1) and (0xEDB88320 ~ (c >> 1)) or (c >> 1) end
-  CRC_TABLE[i] = c
-end
-local function crc32(s)
-  local c = 0xFFFFFFFF
-  for i = 1, #s do c = CRC_TABLE[(c ~ s:byte(i)) & 0xFF] ~ (c >> 8) end
-  return c ~ 0xFFFFFFFF
-end
+local crc32 = testfiles.crc32
 
 -- What examples/sensor-mac.cfg must put in block 0 for serial n.
 local function sensor_block0(n)

@@ -1,5 +1,7 @@
 -- stotp.recipe: board.cfg in a sandbox -> checked layout, or an error that
 -- names file, line and field.
+local testfiles = require("testfiles")
+local write = testfiles.spit
 local recipe = require("stotp.recipe")
 local bad = require("bad_configs")
 
@@ -10,11 +12,6 @@ local function tmpdir()
   return d
 end
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
 
 describe("stotp.recipe", function()
   local dir

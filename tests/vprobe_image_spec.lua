@@ -1,5 +1,7 @@
 -- The board image file (src/vprobe/image.c): creation, round trip, atomic
 -- save, and rejection of bad lines with file:line.
+local testfiles = require("testfiles")
+local slurp, spit = testfiles.slurp, testfiles.spit
 local vm = require "vprobe_model"
 
 local paths = {}
@@ -10,18 +12,7 @@ local function tmp()
   return p
 end
 
-local function slurp(p)
-  local f = assert(io.open(p))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
-local function spit(p, s)
-  local f = assert(io.open(p, "w"))
-  f:write(s)
-  f:close()
-end
 
 -- A valid F4 image as lines, to be damaged one line at a time.
 local function good_lines()

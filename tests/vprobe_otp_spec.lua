@@ -1,6 +1,8 @@
 -- OTP areas of the target model: layout per family (facts §6.1), lock
 -- bytes and WRPERR (§6.2, PM0059 §2.6), persistence in the image, power
 -- loss in the middle of a program.
+local testfiles = require("testfiles")
+local slurp = testfiles.slurp
 local vm = require "vprobe_model"
 
 local KEYR, SR, CR = 0x40023C04, 0x40023C0C, 0x40023C10
@@ -31,12 +33,6 @@ local function program(m, addr, size, value)
   return ok, why
 end
 
-local function slurp(p)
-  local f = assert(io.open(p))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 teardown(function()
   for _, p in ipairs(paths) do os.remove(p) end

@@ -1,6 +1,8 @@
 -- vprobe is faithful when programs written by other people against real
 -- probes work on it unchanged: st-info (stlink-tools 1.7) and OpenOCD 0.12,
 -- run with the drop-in libusb (LD_LIBRARY_PATH=build/vprobe).
+local testfiles = require("testfiles")
+local slurp, spit = testfiles.slurp, testfiles.spit
 local vb = require "vprobe_board"
 
 local root = assert(io.popen("pwd")):read("l")
@@ -15,18 +17,7 @@ local function exists(path)
   return f ~= nil
 end
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
-local function spit(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
 
 -- run a command line with the VPROBE_* variables of env; returns ok, output
 local function run(env, cmdline)

@@ -7,6 +7,8 @@
 -- (their second `flash bank` line: 0x1FFF7800 on F2/F4, 0x1FF0F000 on F7).
 -- `set WORKAREASIZE 0` keeps OpenOCD on its host-driven write path, as in
 -- tests/vprobe_peers_spec.lua.
+local testfiles = require("testfiles")
+local slurp, spit = testfiles.slurp, testfiles.spit
 local M = {}
 
 local ROOT = assert(io.popen("pwd")):read("l")
@@ -22,19 +24,7 @@ M.CONFIG = {
   stm32f767zi = "target/stm32f7x.cfg",
 }
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
-local function spit(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
 
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
