@@ -55,6 +55,29 @@ static int sim_in(st_link *l, uint8_t *data, size_t cap, size_t *got,
 	return 0;
 }
 
+/* Open and claim the virtual probe as the USB path does, so that a sim
+ * session and OpenOCD (or a second stotp) on one image exclude each other
+ * like two programs on one real probe, instead of overwriting each other's
+ * saves. */
+static int sim_claim(vp_board *b, st_error *e)
+{
+	char err[200] = "";
+	int rc = vp_board_usb_open(b);
+
+	if (rc == VP_USB_OK)
+		rc = vp_board_claim(b, err, sizeof err);
+	switch (rc) {
+	case VP_USB_OK:
+		return 0;
+	case VP_USB_ACCESS:
+		return st_fail(e, ST_EPERMISSION, rc, "sim: no access to the virtual probe (access fault)");
+	case VP_USB_BUSY:
+		return st_fail(e, ST_EBUSY, rc, "sim: the board image is in use by another program %s", err);
+	default:
+		return st_fail(e, ST_EUSB, rc, "sim: cannot claim the virtual probe %s", err);
+	}
+}
+
 static int sim_stats(const st_link *l, st_link_stats *out)
 {
 	const sim_link *s = (const sim_link *)l;
@@ -108,6 +131,11 @@ int link_sim_open(st_link **out, const st_sim_options *o, st_error *e)
 	if (vp_board_open(&s->board, &opt, err, sizeof err) != 0) {
 		free(s);
 		return st_fail(e, ST_ENOTFOUND, 0, "sim: %s", err);
+	}
+	if (sim_claim(s->board, e) != 0) {
+		vp_board_close(s->board);
+		free(s);
+		return -1;
 	}
 	u = vp_board_usb(s->board);
 	s->base.ops = &sim_ops;

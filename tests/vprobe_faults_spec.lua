@@ -1,5 +1,6 @@
 -- Fault injection (VPROBE_FAULT): unplug, target reset, power loss during a
--- flash program operation, and WAIT answers; bad specs refused at open.
+-- flash program operation, WAIT answers, a refused open (access) and weak
+-- OTP cells (stuck); bad specs refused at open.
 local vb = require "vprobe_board"
 
 local tmp = os.tmpname()
@@ -34,7 +35,29 @@ local function status(b) return xfer(b, cmd("BB", 0xF2, 0x3E), 12):byte(1) end
 local function read32(b, addr) return string.unpack("<I4", xfer(b, cmd("<BBI4I2", 0xF2, 0x07, addr, 4), 4)) end
 local function write32(b, addr, v) xfer(b, cmd("<BBI4I2", 0xF2, 0x08, addr, 4), nil, string.pack("<I4", v)) end
 
-local FLASH_KEYR, FLASH_CR = 0x40023C04, 0x40023C10 -- facts §5.2
+local FLASH_KEYR, FLASH_SR, FLASH_CR = 0x40023C04, 0x40023C0C, 0x40023C10 -- facts §5.2
+local OTP = 0x1FFF7800 -- F2/F4 OTP data area (facts §6.1)
+
+-- unlock and set CR = PG | PSIZE (facts §6.3 steps 3, 5)
+local function program_mode(b, psize)
+  write32(b, FLASH_KEYR, 0x45670123)
+  write32(b, FLASH_KEYR, 0xCDEF89AB)
+  write32(b, FLASH_CR, 0x001 | psize << 8)
+end
+
+-- FLASH_SR once BSY has cleared (simulated time passes with every command)
+local function settled_sr(b)
+  for _ = 1, 100 do
+    local sr = read32(b, FLASH_SR)
+    if sr & 0x10000 == 0 then return sr end
+  end
+  error("FLASH_SR stays BSY")
+end
+
+local function program8(b, addr, v)
+  xfer(b, cmd("<BBI4I2", 0xF2, 0x0D, addr, 1), nil, string.char(v))
+  return settled_sr(b)
+end
 
 describe("vprobe.faults", function()
   teardown(function() os.execute("rm -rf " .. tmp) end)
@@ -170,14 +193,108 @@ describe("vprobe.faults", function()
     assert.same({ nil, "no_device", -4 }, { b:out(b:usb().ep_out, cmd("B", 0xF1)) })
   end)
 
+  describe("access", function()
+    it("refuses libusb_open with LIBUSB_ERROR_ACCESS and nothing else", function()
+      local b <close> = assert(open{ probe = "v2-1", fault = "access" })
+      assert.same({ nil, "access", -3 }, { b:usb_open() })
+      assert.same(6, #xfer(b, cmd("B", 0xF1), 6)) -- the model behind it still works
+    end)
+
+    it("opens normally without the fault, and once unplugged reports NO_DEVICE", function()
+      local b <close> = assert(open{ probe = "v2-1", fault = "unplug@1" })
+      assert.is_true(b:usb_open())
+      assert.same({ nil, "no_device", -4 }, { b:out(b:usb().ep_out, cmd("B", 0xF1)) })
+      assert.same({ nil, "no_device", -4 }, { b:usb_open() })
+    end)
+  end)
+
+  describe("stuck", function()
+    it("leaves the MASK bits of OTP byte OFFSET at 1 while the controller reports success", function()
+      local img = tmp .. "/stuck.img"
+      local b = assert(open{ state = img, probe = "v2-1", fault = "stuck@16:0x01" })
+      enter_swd(b)
+      program_mode(b, 0)
+      assert.same(0, program8(b, OTP + 16, 0x00) & 0x1F2) -- no error flag
+      assert.same(0, program8(b, OTP + 17, 0x00) & 0x1F2)
+      assert.same(0x80, status(b))
+      assert.same(0xFFFF0001, read32(b, OTP + 16))        -- byte 17 programmed, 16 kept bit 0
+      b:close()
+      assert.same("0100ffff", io.open(img):read("a"):match("otp 0000: " .. ("%x"):rep(32) .. "(%x%x%x%x%x%x%x%x)"))
+    end)
+
+    it("programs the other bits of the byte and of a word written across it (hex offset)", function()
+      local b <close> = assert(open{ probe = "v2-1", fault = "stuck@0x21:0xF0" })
+      enter_swd(b)
+      program_mode(b, 2)                                  -- PSIZE x32
+      write32(b, OTP + 0x20, 0x00000000)
+      assert.same(0, settled_sr(b) & 0x1F2)
+      assert.same(0x0000F000, read32(b, OTP + 0x20))
+    end)
+
+    it("reads a decimal OFFSET with a leading zero as decimal, not octal", function()
+      local b <close> = assert(open{ probe = "v2-1", fault = "stuck@010:0x80" })
+      enter_swd(b)
+      program_mode(b, 0)
+      program8(b, OTP + 8, 0x00)
+      program8(b, OTP + 10, 0x00)
+      assert.same(0xFF80FF00, read32(b, OTP + 8))         -- byte 10 kept bit 7, byte 8 did not
+    end)
+
+    it("cannot bring back a bit that was already programmed", function()
+      local img = tmp .. "/stuck-old.img"
+      local a = assert(open{ state = img, probe = "v2-1" })
+      enter_swd(a)
+      program_mode(a, 0)
+      program8(a, OTP + 4, 0xFE)
+      a:close()
+      local b <close> = assert(open{ state = img, probe = "v2-1", fault = "stuck@4:0x03" })
+      enter_swd(b)
+      program_mode(b, 0)
+      program8(b, OTP + 4, 0x00)
+      assert.same(0xFFFFFF02, read32(b, OTP + 4))         -- bit 0 stays 0, bit 1 stays 1
+    end)
+
+    it("adds the masks of several items on one byte", function()
+      local b <close> = assert(open{ probe = "v2-1", fault = "stuck@3:0x01,stuck@3:0x40" })
+      enter_swd(b)
+      program_mode(b, 0)
+      program8(b, OTP + 3, 0x00)
+      assert.same(0x41FFFFFF, read32(b, OTP))
+    end)
+
+    -- { part, offset, accepted }: the OTP data area is 16 x 32 bytes on
+    -- F2/F4, 16 x 64 on F76x/F77x (facts §6.1)
+    local ranges = {
+      { "stm32f429zi", "0x1ff", true }, { "stm32f429zi", "512", false },
+      { "stm32f767zi", "512", true }, { "stm32f767zi", "0x3ff", true }, { "stm32f767zi", "1024", false },
+    }
+    for _, r in ipairs(ranges) do
+      it((r[3] and "accepts" or "refuses") .. " stuck@" .. r[2] .. ":1 on " .. r[1], function()
+        local b, err = open{ target = r[1], fault = "stuck@" .. r[2] .. ":1" }
+        if r[3] then
+          assert.truthy(b, err)
+          b:close()
+        else
+          assert.is_nil(b)
+          assert.truthy(err:find("VPROBE_FAULT: stuck offset " .. string.format("0x%x", tonumber(r[2])) ..
+                                 " is beyond the OTP data area of " .. r[1], 1, true), err)
+        end
+      end)
+    end
+  end)
+
   -- one row per bad spec: open must refuse it, naming VPROBE_FAULT
   local bad = { "unplug", "unplug@", "unplug@0", "unplug@x", "unplug@3x", "wait@3",
-                "wait@3:0", "wait@3:", "reset@1:2", "bogus@1", "unplug@1,,reset@2", "@1" }
+                "wait@3:0", "wait@3:", "reset@1:2", "bogus@1", "unplug@1,,reset@2", "@1",
+                "access@1", "accessx", "Access", "access:1", "stuck", "stuck@16", "stuck@16:",
+                "stuck@16:0", "stuck@16:0x100", "stuck@16:256", "stuck@x:1", "stuck@0x:1",
+                "stuck@-1:1", "stuck@+1:1", "stuck@16:0x1g", "stuck@16:1:2", "stuck@ 16:1",
+                "stuck@0x100000000:1" }
   for _, spec in ipairs(bad) do
     it("refuses the bad spec '" .. spec .. "' at open", function()
       local b, err = open{ fault = spec }
       assert.is_nil(b)
-      assert.truthy(err:find("VPROBE_FAULT", 1, true), err)
+      assert.truthy(err:find("VPROBE_FAULT: bad item '", 1, true), err)
     end)
   end
 

@@ -1,11 +1,13 @@
 -- The USB face of vprobe: identities per probe kind (facts §1.1), packet
--- framing (facts §1.2), and the drop-in libusb-1.0 driven through dlopen
--- as a host would drive it.
+-- framing (facts §1.2), the drop-in libusb-1.0 driven through dlopen as a
+-- host would drive it, and claiming: one holder of a probe at a time,
+-- across handles, contexts and processes (vprobe.h vp_board_claim).
 local vb = require "vprobe_board"
 local testenv = require "testenv"
 
 local root = assert(io.popen("pwd")):read("l")
-local shim = root .. "/" .. (os.getenv("STOTP_BUILD") or "build") .. "/vprobe/libusb-1.0.so.0"
+local build = root .. "/" .. (os.getenv("STOTP_BUILD") or "build")
+local shim = build .. "/vprobe/libusb-1.0.so.0"
 local tmp = os.tmpname()
 os.remove(tmp)
 os.execute("mkdir -p " .. tmp)
@@ -30,6 +32,36 @@ local function scenario(env, sends)
   for _, k in ipairs(VARS) do testenv.setenv(k, nil) end
   assert(ok, r)
   return r
+end
+
+-- a libusb context of the drop-in library on image `path` (VPROBE_STATE is
+-- read at libusb_init only)
+local function session(path, fault)
+  testenv.setenv("VPROBE_STATE", path)
+  testenv.setenv("VPROBE_FAULT", fault)
+  local s, code = vb.libusb_session(shim)
+  testenv.setenv("VPROBE_STATE", nil)
+  testenv.setenv("VPROBE_FAULT", nil)
+  return s, code
+end
+
+local function exists(path)
+  local f = io.open(path)
+  if f then f:close() end
+  return f ~= nil
+end
+
+local BUSY, ACCESS = -6, -3 -- LIBUSB_ERROR_*
+
+local function cmd_sh(path, line)
+  local log = tmp .. "/sh.log"
+  local ok = os.execute("unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_FAULT VPROBE_STATS; " ..
+                        "LD_LIBRARY_PATH=" .. build .. "/vprobe VPROBE_STATE=" .. path ..
+                        " timeout 60 " .. line .. " >" .. log .. " 2>&1")
+  local f = assert(io.open(log))
+  local out = f:read("a")
+  f:close()
+  return ok == true, out
 end
 
 local function hex_bytes(hex)
@@ -183,9 +215,179 @@ describe("vprobe.usb", function()
                     text:match('"bytes_in": (%d+)') })
     end)
 
+    it("lists a probe under the access fault but refuses libusb_open with LIBUSB_ERROR_ACCESS", function()
+      local r = scenario{ VPROBE_STATE = img(), VPROBE_PROBE = "v2-1", VPROBE_FAULT = "access" }
+      assert.same({ 0, 1, 0x0483, 0x374B, 4 },
+                  { r.init, #r.devices, r.devices[1].vid, r.devices[1].pid, r.devices[1].interfaces })
+      assert.is_nil(r.devices[1].serial_ascii) -- reading the serial needs an open handle
+      assert.is_nil(r.claim)
+      local s <close> = assert(session(img(), "access"))
+      assert.same({ nil, ACCESS }, { s:open(1) })
+    end)
+
     it("refuses to initialise on a bad VPROBE_FAULT", function()
       local r = scenario{ VPROBE_STATE = img(), VPROBE_FAULT = "unplug@0" }
       assert.same(-99, r.init)  -- LIBUSB_ERROR_OTHER
+    end)
+  end)
+
+  describe("claiming", function()
+    it("answers LIBUSB_ERROR_BUSY to a second context claiming a held probe, until release", function()
+      local path = img()
+      local a <close> = assert(session(path))
+      local c <close> = assert(session(path))
+      local ha, hc = assert(a:open(1)), assert(c:open(1)) -- opening does not conflict
+      assert.same({ 0, BUSY }, { a:claim(ha, 0), c:claim(hc, 0) })
+      assert.same(0, a:claim(ha, 0))                      -- claiming again is legal
+      assert.same({ 0, 0 }, { a:release(ha, 0), c:claim(hc, 0) })
+      assert.same(BUSY, a:claim(ha, 0))
+    end)
+
+    it("answers BUSY to a second handle of the same context; closing the first frees the probe", function()
+      local s <close> = assert(session(img()))
+      local h1, h2 = assert(s:open(1)), assert(s:open(1))
+      assert.same({ 0, BUSY }, { s:claim(h1, 0), s:claim(h2, 0) })
+      s:close(h1)
+      assert.same(0, s:claim(h2, 0))
+    end)
+
+    it("frees the probe at libusb_exit of the holding context", function()
+      local path = img()
+      local a, c = assert(session(path)), assert(session(path))
+      assert.same(0, a:claim(assert(a:open(1)), 0))
+      local hc = assert(c:open(1))
+      assert.same(BUSY, c:claim(hc, 0))
+      a:exit()
+      assert.same(0, c:claim(hc, 0))
+      c:exit()
+    end)
+
+    it("keeps only interface 0, the debug interface, exclusive", function()
+      local path = img()
+      local a <close> = assert(session(path))
+      local c <close> = assert(session(path))
+      local ha, hc = assert(a:open(1)), assert(c:open(1))
+      assert.same({ 0, 0, -5 }, { a:claim(ha, 1), c:claim(hc, 1), c:release(hc, 0) }) -- NOT_FOUND: not claimed
+    end)
+
+    it("answers BUSY while another process holds the probe, and not once that process is killed", function()
+      local path = img()
+      local child = tmp .. "/holder.lua"
+      local f = assert(io.open(child, "w"))
+      f:write([[
+        local vb = require "vprobe_board"
+        local s = assert(vb.libusb_session(arg[1]))
+        print(s:claim(assert(s:open(1)), 0))
+        io.stdout:flush()
+        io.open(arg[2]) -- a FIFO nobody writes: blocks until killed
+      ]])
+      f:close()
+      local fifo = tmp .. "/never"
+      assert(os.execute("mkfifo " .. fifo))
+      local p = assert(io.popen("VPROBE_STATE=" .. path .. " LUA_CPATH='" .. build .. "/test/?.so' " ..
+                                "sh -c 'echo $$; exec lua5.4 " .. child .. " " .. shim .. " " .. fifo .. "'"))
+      local pid, claimed = p:read("l"), p:read("l")
+      local s <close> = assert(session(path))
+      local h = assert(s:open(1))
+      local busy = s:claim(h, 0)
+      os.execute("kill " .. pid)
+      p:close() -- reaped: the kernel has dropped its lock
+      assert.same({ "0", BUSY, 0 }, { claimed, busy, s:claim(h, 0) })
+    end)
+
+    it("keeps OpenOCD and st-info off a held probe; both run, one after another, once it is released", function()
+      if not (exists("/usr/bin/openocd") and exists("/usr/bin/st-info")) then
+        pending("openocd or st-info is not installed")
+        return
+      end
+      local path = img()
+      local s = assert(session(path))
+      local h = assert(s:open(1))
+      assert.same(0, s:claim(h, 0))
+      local oocd = "openocd -d3 -f interface/stlink.cfg -f target/stm32f4x.cfg -c init -c shutdown"
+      local ok, out = cmd_sh(path, oocd)
+      assert.is_false(ok, out)
+      assert.truthy(out:find("claim interface failed", 1, true), out)
+      out = select(2, cmd_sh(path, "st-info --probe")) -- it skips a probe it cannot claim
+      assert.truthy(out:find("Found 0 stlink programmers", 1, true), out)
+      s:exit()
+      assert.is_false(exists(path .. ".lock"))
+      for _ = 1, 2 do
+        ok, out = cmd_sh(path, oocd)
+        assert.is_true(ok, out)
+        assert.truthy(out:find("shutdown command invoked", 1, true), out)
+      end
+      ok, out = cmd_sh(path, "st-info --probe")
+      assert.is_true(ok, out)
+      assert.truthy(out:find("Found 1 stlink programmers", 1, true), out)
+    end)
+
+    describe("vp_board_claim", function()
+      it("gives one board on an image the claim and the next BUSY, with a lock file beside it", function()
+        local path = img()
+        local a <close> = assert(vb.open{ state = path })
+        local c <close> = assert(vb.open{ state = path })
+        assert.is_true(a:claim())
+        assert.is_true(exists(path .. ".lock"))
+        local r = { c:claim() }
+        assert.same({ nil, "busy", BUSY }, { r[1], r[2], r[3] })
+        assert.same("vprobe: the probe of " .. path .. " is claimed by another program (lock " .. path .. ".lock)",
+                    r[4])
+        assert.same({ nil, "busy", BUSY, "vprobe: " .. path .. " is already claimed by this board" },
+                    { a:claim() })
+        a:release()
+        assert.is_false(exists(path .. ".lock"))
+        assert.is_true(c:claim())
+        c:close()                                          -- close releases too
+        assert.is_true(a:claim())
+      end)
+
+      it("re-reads the image at claim, so bits another holder burned are not lost", function()
+        local path = img()
+        local a <close> = assert(vb.open{ state = path, probe = "v2-1" })
+        local w = assert(vb.open{ state = path, probe = "v2-1" })
+        assert.is_true(w:claim())
+        local u = w:usb()
+        local function x(packet, data, cap)
+          assert(w:out(u.ep_out, cmd(table.unpack(packet))))
+          if data then assert(w:out(u.ep_out, data)) end
+          if cap then return w:in_(u.ep_in, cap) end
+        end
+        x({ "BBB", 0xF2, 0x30, 0xA3 }, nil, 2)                          -- enter SWD
+        for _, v in ipairs{ 0x45670123, 0xCDEF89AB } do                  -- FLASH_KEYR (facts §5.2)
+          x({ "<BBI4I2", 0xF2, 0x08, 0x40023C04, 4 }, string.pack("<I4", v))
+        end
+        x({ "<BBI4I2", 0xF2, 0x08, 0x40023C10, 4 }, string.pack("<I4", 0x001)) -- CR = PG, x8
+        x({ "<BBI4I2", 0xF2, 0x0D, 0x1FFF7800, 1 }, "\x5A")                 -- OTP byte 0
+        w:close()
+        assert.is_true(a:claim())
+        local ua = a:usb()
+        assert(a:out(ua.ep_out, cmd("BBB", 0xF2, 0x30, 0xA3)))
+        assert(a:in_(ua.ep_in, 2))
+        assert(a:out(ua.ep_out, cmd("<BBI4I2", 0xF2, 0x07, 0x1FFF7800, 4)))
+        assert.same(0xFFFFFF5A, string.unpack("<I4", a:in_(ua.ep_in, 4)))
+      end)
+
+      it("conflicts both ways with the drop-in libusb on the same image (the in-process link vs OpenOCD)", function()
+        local path = img()
+        local b <close> = assert(vb.open{ state = path })
+        local s <close> = assert(session(path))
+        local h = assert(s:open(1))
+        assert.is_true(b:claim())
+        assert.same(BUSY, s:claim(h, 0))
+        b:release()
+        assert.same(0, s:claim(h, 0))
+        local r = { b:claim() }
+        assert.same({ nil, "busy", BUSY }, { r[1], r[2], r[3] })
+      end)
+
+      it("refuses the claim of an unplugged probe with NO_DEVICE", function()
+        local path = img()
+        local b <close> = assert(vb.open{ state = path, fault = "unplug@1" })
+        b:out(b:usb().ep_out, cmd("B", 0xF1))
+        assert.same({ nil, "no_device", -4, "vprobe: the probe of " .. path .. " is unplugged" },
+                    { b:claim() })
+      end)
     end)
   end)
 end)

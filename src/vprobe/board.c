@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "claim_lock.h"
 #include "faults.h"
 #include "image.h"
 #include "mcu.h"
@@ -41,6 +43,7 @@ struct vp_board {
 	vp_stats stats;
 	long latency_us;
 	uint64_t ns_debt;
+	int lock_fd;           /* the claim (vp_board_claim); -1: not claimed */
 	bool unplugged;
 	bool save_failed;      /* reported once on stderr */
 	uint8_t reply[VP_FW_BUF_MAX];
@@ -87,6 +90,7 @@ void vp_options_from_env(vp_options *opt, const char *path, unsigned index)
 
 static void board_free(vp_board *b)
 {
+	vp_lock_drop(b->state_path, b->lock_fd);
 	vp_fw_free(b->fw);
 	vp_mcu_free(b->mcu);
 	free(b->state_path);
@@ -121,6 +125,7 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 		snprintf(err, errlen, "vprobe: out of memory");
 		return -1;
 	}
+	b->lock_fd = -1;
 	b->state_path = dup_or_null(opt->state_path);
 	b->stats_path = dup_or_null(opt->stats_path && *opt->stats_path ? opt->stats_path : NULL);
 	if (!b->state_path || vp_probe_parse(&b->kind, opt->probe, err, errlen) != 0 ||
@@ -134,6 +139,8 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 		snprintf(err, errlen, "vprobe: out of memory");
 		goto fail;
 	}
+	if (vp_faults_apply_stuck(&b->faults, b->mcu, b->img.part, err, errlen) != 0)
+		goto fail;
 	unsigned powerloss_at = vp_faults_powerloss_at(&b->faults);
 	if (powerloss_at)
 		vp_mcu_arm_powerloss(b->mcu, powerloss_at);
@@ -185,6 +192,58 @@ void vp_board_close(vp_board *b)
 }
 
 const vp_usb_identity *vp_board_usb(const vp_board *b) { return &b->id; }
+
+int vp_board_usb_open(const vp_board *b)
+{
+	if (b->unplugged)
+		return VP_USB_NO_DEVICE;
+	return vp_faults_open_denied(&b->faults) ? VP_USB_ACCESS : VP_USB_OK;
+}
+
+/* The persistent state another holder may have changed while this board
+ * was open but unclaimed. A missing or unreadable image, or one of another
+ * board (part or UID differ), leaves the board as it is (the next save
+ * writes it back). */
+static void reload_image(vp_board *b)
+{
+	struct stat st;
+	vp_image fresh;
+	char err[256];
+	if (b->img.dirty || stat(b->state_path, &st) != 0 ||
+	    vp_image_load(&fresh, b->state_path, b->img.part->name, err, sizeof err) != 0 ||
+	    fresh.part != b->img.part || memcmp(fresh.uid, b->img.uid, sizeof fresh.uid) != 0)
+		return;
+	memcpy(b->img.otp, fresh.otp, sizeof fresh.otp);
+	memcpy(b->img.lock, fresh.lock, sizeof fresh.lock);
+	b->img.rdp = fresh.rdp;
+	b->img.sr_at_reset = fresh.sr_at_reset;
+}
+
+int vp_board_claim(vp_board *b, char *err, size_t errlen)
+{
+	if (b->unplugged) {
+		snprintf(err, errlen, "vprobe: the probe of %s is unplugged", b->state_path);
+		return VP_USB_NO_DEVICE;
+	}
+	if (b->lock_fd >= 0) {
+		snprintf(err, errlen, "vprobe: %s is already claimed by this board", b->state_path);
+		return VP_USB_BUSY;
+	}
+	switch (vp_lock_take(b->state_path, &b->lock_fd, err, errlen)) {
+	case VP_LOCK_HELD: break;
+	case VP_LOCK_BUSY: return VP_USB_BUSY;
+	case VP_LOCK_ERROR: return VP_USB_IO;
+	}
+	reload_image(b);
+	return VP_USB_OK;
+}
+
+void vp_board_release(vp_board *b)
+{
+	save_if_dirty(b); /* what this holder burned is on disk before the next */
+	vp_lock_drop(b->state_path, b->lock_fd);
+	b->lock_fd = -1;
+}
 
 vp_stats vp_board_stats(const vp_board *b)
 {

@@ -18,7 +18,10 @@ static const struct {
 	{ "reset", VP_FAULT_RESET },
 	{ "powerloss", VP_FAULT_POWERLOSS },
 	{ "wait", VP_FAULT_WAIT },
+	{ "stuck", VP_FAULT_STUCK },
 };
+
+#define ITEMS "unplug@N, reset@N, powerloss@N, wait@N:K (N, K >= 1), access or stuck@OFFSET:MASK"
 
 /* A decimal count >= 1 that fills [s, end). */
 static int parse_count(const char *s, const char *end, uint64_t *out)
@@ -34,9 +37,45 @@ static int parse_count(const char *s, const char *end, uint64_t *out)
 	return 0;
 }
 
+/* A number that fills [s, end): decimal, or hexadecimal after "0x" (no
+ * octal: "010" is ten), at most `max`. */
+static int parse_number(const char *s, const char *end, uint64_t max, uint64_t *out)
+{
+	int base = 10;
+	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (s == end || !(base == 16 ? strchr("0123456789abcdefABCDEF", *s) : strchr("0123456789", *s)))
+		return -1;
+	errno = 0;
+	char *e;
+	unsigned long long v = strtoull(s, &e, base);
+	if (errno || e != end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* stuck@OFFSET:MASK; the range of OFFSET is checked against the part at
+ * open (vp_faults_apply_stuck). */
+static int parse_stuck(vp_fault *f, const char *at, const char *end)
+{
+	const char *colon = memchr(at, ':', (size_t)(end - at));
+	if (!colon || parse_number(at + 1, colon, 0xFFFFFFFFu, &f->n) != 0 ||
+	    parse_number(colon + 1, end, 0xFF, &f->k) != 0 || f->k == 0)
+		return -1;
+	return 0;
+}
+
 static int parse_item(vp_fault *f, const char *s, size_t len)
 {
 	const char *end = s + len, *at = memchr(s, '@', len);
+	if (len == 6 && memcmp(s, "access", 6) == 0) {
+		f->kind = VP_FAULT_ACCESS;
+		f->n = f->k = 0;
+		return 0;
+	}
 	if (!at)
 		return -1;
 	size_t i, nlen = (size_t)(at - s);
@@ -47,6 +86,8 @@ static int parse_item(vp_fault *f, const char *s, size_t len)
 		return -1;
 	f->kind = names[i].kind;
 	f->k = 0;
+	if (f->kind == VP_FAULT_STUCK)
+		return parse_stuck(f, at, end);
 	const char *colon = memchr(at, ':', (size_t)(end - at));
 	if (f->kind == VP_FAULT_WAIT) {
 		if (!colon || parse_count(colon + 1, end, &f->k) != 0)
@@ -72,9 +113,7 @@ int vp_faults_parse(vp_faults *f, const char *spec, char *err, size_t errlen)
 			return -1;
 		}
 		if (parse_item(&f->list[f->count], s, len) != 0) {
-			snprintf(err, errlen,
-			         "VPROBE_FAULT: bad item '%.*s' (want unplug@N, reset@N, powerloss@N or wait@N:K, N >= 1)",
-			         (int)len, s);
+			snprintf(err, errlen, "VPROBE_FAULT: bad item '%.*s' (want " ITEMS ")", (int)len, s);
 			return -1;
 		}
 		f->count++;
@@ -94,7 +133,9 @@ vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n)
 		case VP_FAULT_UNPLUG: a.unplug |= n >= x->n; break;
 		case VP_FAULT_RESET: a.reset |= n == x->n; break;
 		case VP_FAULT_WAIT: if (n == x->n) a.waits += x->k; break;
-		case VP_FAULT_POWERLOSS: break;
+		case VP_FAULT_POWERLOSS:
+		case VP_FAULT_ACCESS:
+		case VP_FAULT_STUCK: break;
 		}
 	}
 	return a;
@@ -107,4 +148,30 @@ unsigned vp_faults_powerloss_at(const vp_faults *f)
 		if (f->list[i].kind == VP_FAULT_POWERLOSS && (at == 0 || f->list[i].n < at))
 			at = f->list[i].n;
 	return at > 0xFFFFFFFFu ? 0xFFFFFFFFu : (unsigned)at;
+}
+
+int vp_faults_open_denied(const vp_faults *f)
+{
+	for (size_t i = 0; i < f->count; i++)
+		if (f->list[i].kind == VP_FAULT_ACCESS)
+			return 1;
+	return 0;
+}
+
+int vp_faults_apply_stuck(const vp_faults *f, vp_mcu *m, const vp_part *part, char *err, size_t errlen)
+{
+	uint32_t size = VP_OTP_BLOCKS * part->otp_block_size;
+	for (size_t i = 0; i < f->count; i++) {
+		const vp_fault *x = &f->list[i];
+		if (x->kind != VP_FAULT_STUCK)
+			continue;
+		if (x->n >= size) {
+			snprintf(err, errlen,
+			         "VPROBE_FAULT: stuck offset 0x%llx is beyond the OTP data area of %s (0x%x bytes)",
+			         (unsigned long long)x->n, part->name, (unsigned)size);
+			return -1;
+		}
+		vp_mcu_set_stuck(m, (uint32_t)x->n, (uint8_t)x->k);
+	}
+	return 0;
 }

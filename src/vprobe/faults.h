@@ -12,6 +12,22 @@
  *   powerloss@N power is lost half-way through the Nth flash program
  *               operation (the Nth program unit written with PG set, counted
  *               by the flash controller; the smallest N of the list wins)
+ *   access      libusb_open of the probe fails with LIBUSB_ERROR_ACCESS,
+ *               "insufficient permissions" (libusb API docs): what a Linux
+ *               user gets without the udev rule. The probe is still listed
+ *               and its descriptors readable, as libusb reads those from
+ *               sysfs without opening the device node. Only the drop-in
+ *               libusb and hosts calling vp_board_usb_open see it.
+ *   stuck@OFFSET:MASK
+ *               a weak OTP cell: the bits MASK (1..0xFF) of byte OFFSET of
+ *               the OTP data area (0-based, below 16 x block size) do not
+ *               program. They stay 1 while the flash controller reports
+ *               success (EOP, no error flag). A MODEL FAULT, not documented
+ *               silicon behaviour: a defective or worn cell, which is why the
+ *               direct-programming sequence ends with "Read back and verify"
+ *               (facts §6.3 step 11) and why stotp reads every written byte
+ *               back (DESIGN.md safety rule 5). Several items on one byte
+ *               add their masks. OFFSET and MASK: decimal or 0x-hex.
  *
  * N is 1-based and per board, counted from the board's opening (for the
  * drop-in libusb: each libusb_init opens its own boards, so each context
@@ -31,14 +47,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum vp_fault_kind { VP_FAULT_UNPLUG, VP_FAULT_RESET, VP_FAULT_POWERLOSS, VP_FAULT_WAIT };
+#include "mcu.h"
+#include "parts.h"
+
+enum vp_fault_kind {
+	VP_FAULT_UNPLUG, VP_FAULT_RESET, VP_FAULT_POWERLOSS, VP_FAULT_WAIT, VP_FAULT_ACCESS,
+	VP_FAULT_STUCK,
+};
 
 #define VP_FAULTS_MAX 16
 
 typedef struct vp_fault {
 	enum vp_fault_kind kind;
-	uint64_t n;
-	uint64_t k;   /* wait: how many accesses */
+	uint64_t n;   /* stuck: the OTP offset */
+	uint64_t k;   /* wait: how many accesses; stuck: the mask */
 } vp_fault;
 
 typedef struct vp_faults {
@@ -58,6 +80,14 @@ typedef struct vp_fault_actions {
 } vp_fault_actions;
 
 vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n);
+
+/* True when the list holds "access": libusb_open is refused. */
+int vp_faults_open_denied(const vp_faults *f);
+
+/* Apply the stuck@ items to `m`, a target of `part`. An OFFSET beyond the
+ * part's OTP data area is refused here (the parser does not know the
+ * part): returns -1 with a message naming VPROBE_FAULT. */
+int vp_faults_apply_stuck(const vp_faults *f, vp_mcu *m, const vp_part *part, char *err, size_t errlen);
 
 /* The program operation to arm with vp_mcu_arm_powerloss: the smallest
  * powerloss N (power stays lost after the first cut), or 0 for none. */

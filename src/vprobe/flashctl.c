@@ -409,7 +409,9 @@ vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u, uint32_t val
 	uint32_t old = 0;
 	for (unsigned i = 0; i < u->size; i++)
 		old |= (uint32_t)u->cells[i] << (8 * i);
-	uint32_t clear = bits_to_clear(fc, u->size, old, value);
+	/* a weak cell (u->stuck) keeps its bits and the controller does not
+	 * notice: only a read-back finds it */
+	uint32_t clear = bits_to_clear(fc, u->size, old, value) & ~u->stuck;
 	fc->prog_count++;
 	bool cut = fc->powerloss_at != 0 && fc->prog_count >= fc->powerloss_at;
 	if (cut)

@@ -46,6 +46,8 @@ typedef struct vp_flash_unit {
 	unsigned size;   /* access width in bytes: 1, 2 or 4 */
 	uint8_t *cells;  /* the `size` bytes to program; NULL when wrp */
 	bool wrp;        /* write-protected target: WRPERR (PM0059 §2.6) */
+	uint32_t stuck;  /* bits that do not program (model fault, stuck@ in
+	                    faults.h): they keep their value, no flag */
 } vp_flash_unit;
 
 /* Erase request handed back to mcu.c, which owns main-flash storage:

@@ -51,6 +51,7 @@ struct vp_mcu {
 	uint32_t aircr;                    /* PRIGROUP */
 	uint8_t *sram;
 	uint8_t *flash[MAX_CHUNKS];        /* NULL: erased */
+	uint8_t otp_stuck[VP_OTP_MAX];     /* weak-cell bits per OTP byte (model fault) */
 };
 
 /* Kinds of flash-memory area an address can fall in. */
@@ -203,6 +204,9 @@ static vp_bus flash_write(vp_mcu *m, enum area k, uint32_t a, unsigned size, uin
 	vp_flash_unit u = { .addr = a, .size = size };
 	u.cells = crosses ? NULL : program_cells(m, k, a);
 	u.wrp = u.cells == NULL;
+	for (unsigned i = 0; u.cells != NULL && k == A_OTP && i < size; i++)
+		if (a - m->part->otp_base + i < otp_bytes(m->part))
+			u.stuck |= (uint32_t)m->otp_stuck[a - m->part->otp_base + i] << (8 * i);
 	uint8_t before[4] = { 0 };
 	if (u.cells != NULL)
 		memcpy(before, u.cells, size);
@@ -464,6 +468,12 @@ bool vp_mcu_halted(const vp_mcu *m)
 void vp_mcu_set_params(vp_mcu *m, const vp_mcu_params *p)
 {
 	m->fc.prm = *p;
+}
+
+void vp_mcu_set_stuck(vp_mcu *m, uint32_t otp_offset, uint8_t mask)
+{
+	if (otp_offset < otp_bytes(m->part))
+		m->otp_stuck[otp_offset] |= mask;
 }
 
 unsigned vp_mcu_program_count(const vp_mcu *m)

@@ -76,6 +76,12 @@ void vp_mcu_params_default(vp_mcu_params *p);
 /* Change the switches of a live mcu (takes effect at the next access). */
 void vp_mcu_set_params(vp_mcu *m, const vp_mcu_params *p);
 
+/* Model fault (VPROBE_FAULT stuck@, faults.h): bits `mask` of OTP data
+ * byte `otp_offset` (below 16 x block size) no longer program; a program
+ * write leaves them as they were and still reports success. Masks of
+ * several calls add up. */
+void vp_mcu_set_stuck(vp_mcu *m, uint32_t otp_offset, uint8_t mask);
+
 /* Number of flash program units started since creation (what
  * vp_mcu_arm_powerloss counts). */
 unsigned vp_mcu_program_count(const vp_mcu *m);

@@ -22,7 +22,9 @@
 enum vp_usb_status {
 	VP_USB_OK = 0,
 	VP_USB_IO = -1,
+	VP_USB_ACCESS = -3,     /* open refused: the "access" fault (faults.h) */
 	VP_USB_NO_DEVICE = -4,  /* unplugged: every later transfer fails so */
+	VP_USB_BUSY = -6,       /* interface 0 claimed by another holder */
 	VP_USB_TIMEOUT = -7,    /* IN with no reply pending */
 	VP_USB_OVERFLOW = -8,   /* reply longer than the host's buffer */
 	VP_USB_PIPE = -9,       /* endpoint stalled / not present */
@@ -82,6 +84,31 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 void vp_board_close(vp_board *b);
 
 const vp_usb_identity *vp_board_usb(const vp_board *b);
+
+/* libusb_open of the probe. VP_USB_OK, VP_USB_ACCESS under the "access"
+ * fault (what a Linux user without the udev rule gets: libusb_open "returns
+ * LIBUSB_ERROR_ACCESS if the user has insufficient permissions", libusb API
+ * docs), VP_USB_NO_DEVICE once unplugged. Holds nothing. */
+int vp_board_usb_open(const vp_board *b);
+
+/* Claim the probe's debug interface (libusb_claim_interface(h, 0)): an
+ * exclusive, non-blocking hold on the board image, shared by every client
+ * of the model: the drop-in libusb in any process and the in-process link.
+ * Real libusb_claim_interface returns LIBUSB_ERROR_BUSY "if another program
+ * or driver has claimed the interface" (libusb API docs); so does this,
+ * whether the holder is another process, another libusb context, another
+ * handle, or another vp_board on the same image. Mechanism: claim_lock.h.
+ * On success the board first re-reads its image (unless it has unsaved
+ * changes), since another holder may have burned bits since it was opened.
+ * Returns VP_USB_OK, VP_USB_BUSY (also when this board already holds the
+ * claim: the second of two libusb handles on one device), VP_USB_NO_DEVICE once unplugged, or VP_USB_IO when the lock
+ * file cannot be made (the message in err). Transfers do not require the
+ * claim; hosts that skip it are not kept apart. */
+int vp_board_claim(vp_board *b, char *err, size_t errlen);
+
+/* Give the claim up (libusb_release_interface, libusb_close). Nothing if
+ * not claimed. vp_board_close releases it too, after the final save. */
+void vp_board_release(vp_board *b);
 
 /* A bulk OUT transfer of `len` bytes to endpoint `ep`. Returns the number of
  * bytes accepted (>= 0) or a vp_usb_status. */

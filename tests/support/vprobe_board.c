@@ -13,10 +13,17 @@
  *   b:usb()          -> { vid=, pid=, ep_out=, ..., serial=, serial_desc= }
  *   b:stats()        -> { transactions=, bytes_out=, bytes_in=, sim_us= }
  *   b:reset()        -> true | nil, err, code   (libusb_reset_device)
+ *   b:usb_open()     -> true | nil, err, code   (vp_board_usb_open)
+ *   b:claim()        -> true | nil, err, code, message   (vp_board_claim)
+ *   b:release()
  *   b:close()
  *   vb.libusb_scenario(libpath, sends) -> table   (see below)
- * err is "timeout", "no_device", "overflow", "pipe" or "io"; code is the
- * libusb error number.
+ *   vb.libusb_session(libpath) -> s: one libusb context of that library
+ *     s:open(i) -> handle number | nil, code   (i: device in the list)
+ *     s:claim(h, iface), s:release(h, iface) -> libusb return code
+ *     s:close(h);  s:exit() (also __gc, __close)
+ * err is "timeout", "no_device", "overflow", "pipe", "access", "busy" or
+ * "io"; code is the libusb error number.
  */
 #include <dlfcn.h>
 #include <string.h>
@@ -52,6 +59,8 @@ static const char *status_name(int rc)
 	case VP_USB_NO_DEVICE: return "no_device";
 	case VP_USB_OVERFLOW: return "overflow";
 	case VP_USB_PIPE: return "pipe";
+	case VP_USB_ACCESS: return "access";
+	case VP_USB_BUSY: return "busy";
 	default: return "io";
 	}
 }
@@ -177,14 +186,32 @@ static int board_stats(lua_State *L)
 	return 1;
 }
 
-static int board_reset(lua_State *L)
+/* true, or the failure triple */
+static int push_rc(lua_State *L, int rc)
 {
-	int rc = vp_board_usb_reset(check_open(L));
 	if (rc < 0)
 		return push_fail(L, rc);
 	lua_pushboolean(L, 1);
 	return 1;
 }
+
+static int board_reset(lua_State *L) { return push_rc(L, vp_board_usb_reset(check_open(L))); }
+static int board_usb_open(lua_State *L) { return push_rc(L, vp_board_usb_open(check_open(L))); }
+
+static int board_claim(lua_State *L)
+{
+	char err[512] = "";
+	int rc = vp_board_claim(check_open(L), err, sizeof err);
+	if (rc < 0) {
+		push_fail(L, rc);
+		lua_pushstring(L, err);
+		return 4;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int board_release(lua_State *L) { vp_board_release(check_open(L)); return 0; }
 
 /* One idempotent close for close, __close and __gc. */
 static int board_close(lua_State *L)
@@ -231,6 +258,7 @@ struct usb_api {
 	int (*submit_transfer)(struct libusb_transfer *);
 	int (*cancel_transfer)(struct libusb_transfer *);
 	int (*handle_events_completed)(libusb_context *, int *);
+	int (*release_interface)(libusb_device_handle *, int);
 };
 
 static int usb_api_load(void *lib, struct usb_api *u)
@@ -241,7 +269,7 @@ static int usb_api_load(void *lib, struct usb_api *u)
 		"libusb_open", "libusb_close", "libusb_claim_interface", "libusb_get_string_descriptor_ascii",
 		"libusb_control_transfer", "libusb_bulk_transfer", "libusb_alloc_transfer",
 		"libusb_free_transfer", "libusb_submit_transfer", "libusb_cancel_transfer",
-		"libusb_handle_events_completed" };
+		"libusb_handle_events_completed", "libusb_release_interface" };
 	void **slots = (void **)u; /* struct of same-sized function pointers */
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (!(slots[i] = dlsym(lib, names[i])))
@@ -415,11 +443,144 @@ static int libusb_scenario(lua_State *L)
 	return 1;
 }
 
+/* ---- libusb_session: one context of a libusb loaded by path, with a few
+ * handles, so specs can hold a probe in one context while another (or
+ * another process) tries to claim it. ---- */
+
+#define SESSION_MT "vprobe_board.Session"
+#define SESSION_HANDLES 4
+
+typedef struct {
+	void *lib;
+	struct usb_api u;
+	libusb_context *ctx;
+	libusb_device **list;
+	ssize_t n;
+	libusb_device_handle *h[SESSION_HANDLES];
+} ud_session;
+
+static ud_session *check_session(lua_State *L)
+{
+	ud_session *s = luaL_checkudata(L, 1, SESSION_MT);
+	if (!s->ctx)
+		luaL_error(L, "closed session");
+	return s;
+}
+
+static libusb_device_handle **session_handle(lua_State *L, ud_session *s)
+{
+	lua_Integer i = luaL_checkinteger(L, 2);
+	luaL_argcheck(L, i >= 1 && i <= SESSION_HANDLES && s->h[i - 1], 2, "no such handle");
+	return &s->h[i - 1];
+}
+
+static int session_exit(lua_State *L)
+{
+	ud_session *s = luaL_checkudata(L, 1, SESSION_MT);
+	for (int i = 0; s->ctx && i < SESSION_HANDLES; i++)
+		if (s->h[i])
+			s->u.close(s->h[i]);
+	if (s->list)
+		s->u.free_device_list(s->list, 1);
+	if (s->ctx)
+		s->u.exit(s->ctx);
+	if (s->lib)
+		dlclose(s->lib);
+	memset(s, 0, sizeof *s);
+	return 0;
+}
+
+static int session_open(lua_State *L)
+{
+	ud_session *s = check_session(L);
+	lua_Integer d = luaL_checkinteger(L, 2);
+	luaL_argcheck(L, d >= 1 && d <= s->n, 2, "no such device");
+	int slot = 0;
+	while (slot < SESSION_HANDLES && s->h[slot])
+		slot++;
+	luaL_argcheck(L, slot < SESSION_HANDLES, 1, "too many handles");
+	int rc = s->u.open(s->list[d - 1], &s->h[slot]);
+	if (rc != 0) {
+		s->h[slot] = NULL;
+		lua_pushnil(L);
+		lua_pushinteger(L, rc);
+		return 2;
+	}
+	lua_pushinteger(L, slot + 1);
+	return 1;
+}
+
+/* claim and release (upvalue true: release) */
+static int session_iface(lua_State *L)
+{
+	ud_session *s = check_session(L);
+	libusb_device_handle **h = session_handle(L, s);
+	int iface = (int)luaL_optinteger(L, 3, 0);
+	int release = lua_toboolean(L, lua_upvalueindex(1));
+	lua_pushinteger(L, release ? s->u.release_interface(*h, iface) : s->u.claim_interface(*h, iface));
+	return 1;
+}
+
+static int session_close(lua_State *L)
+{
+	ud_session *s = check_session(L);
+	libusb_device_handle **h = session_handle(L, s);
+	s->u.close(*h);
+	*h = NULL;
+	return 0;
+}
+
+/* vb.libusb_session(libpath) -> session | nil, libusb_init's code */
+static int libusb_session(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	ud_session *s = lua_newuserdatauv(L, sizeof *s, 0);
+	memset(s, 0, sizeof *s);
+	luaL_setmetatable(L, SESSION_MT);
+	s->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!s->lib)
+		return luaL_error(L, "dlopen %s: %s", path, dlerror());
+	if (usb_api_load(s->lib, &s->u) != 0)
+		return luaL_error(L, "%s lacks a libusb symbol", path);
+	int rc = s->u.init(&s->ctx);
+	if (rc != 0) {
+		s->ctx = NULL;
+		lua_pushnil(L);
+		lua_pushinteger(L, rc);
+		return 2;
+	}
+	s->n = s->u.get_device_list(s->ctx, &s->list);
+	if (s->n < 0) {
+		s->list = NULL;
+		s->n = 0;
+	}
+	return 1;
+}
+
+static void register_session(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "open", session_open }, { "close", session_close }, { "exit", session_exit }, { NULL, NULL },
+	};
+	static const luaL_Reg meta[] = { { "__gc", session_exit }, { "__close", session_exit }, { NULL, NULL } };
+	luaL_newmetatable(L, SESSION_MT);
+	luaL_setfuncs(L, meta, 0);
+	luaL_newlib(L, methods);
+	for (int release = 0; release < 2; release++) {
+		lua_pushboolean(L, release);
+		lua_pushcclosure(L, session_iface, 1);
+		lua_setfield(L, -2, release ? "release" : "claim");
+	}
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+}
+
 __attribute__((visibility("default"))) int luaopen_vprobe_board(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{ "out", board_out }, { "in_", board_in }, { "usb", board_usb }, { "stats", board_stats },
-		{ "reset", board_reset }, { "close", board_close }, { NULL, NULL },
+		{ "reset", board_reset }, { "usb_open", board_usb_open }, { "claim", board_claim },
+		{ "release", board_release }, { "close", board_close }, { NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
 		{ "__gc", board_close }, { "__close", board_close }, { "__tostring", board_tostring },
@@ -430,8 +591,9 @@ __attribute__((visibility("default"))) int luaopen_vprobe_board(lua_State *L)
 	luaL_newlib(L, methods);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
+	register_session(L);
 	static const luaL_Reg fns[] = { { "open", board_open }, { "libusb_scenario", libusb_scenario },
-	                                { NULL, NULL } };
+	                                { "libusb_session", libusb_session }, { NULL, NULL } };
 	luaL_newlib(L, fns);
 	return 1;
 }

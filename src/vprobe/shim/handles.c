@@ -5,12 +5,20 @@
  */
 #include "shim.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+/* The debug interface whose claim is exclusive across programs
+ * (vp_board_claim); the others only exist in the descriptors. */
+#define DEBUG_IFACE 0
 
 API int libusb_open(libusb_device *dev, libusb_device_handle **out)
 {
 	if (dev->gone)
 		return LIBUSB_ERROR_NO_DEVICE;
+	int rc = vp_board_usb_open(dev->board); /* the "access" fault */
+	if (rc != VP_USB_OK)
+		return shim_usb_err(dev, rc);
 	libusb_device_handle *h = calloc(1, sizeof *h);
 	if (!h)
 		return LIBUSB_ERROR_NO_MEM;
@@ -19,10 +27,14 @@ API int libusb_open(libusb_device *dev, libusb_device_handle **out)
 	return 0;
 }
 
+/* Closing the usbfs file releases the interfaces it claimed (Linux
+ * drivers/usb/core/devio.c, usbdev_release), so the probe is free again. */
 API void libusb_close(libusb_device_handle *h)
 {
 	if (!h)
 		return;
+	if (h->claimed & 1u << DEBUG_IFACE)
+		vp_board_release(h->dev->board);
 	libusb_unref_device(h->dev);
 	free(h);
 }
@@ -48,12 +60,25 @@ static int iface_ok(libusb_device_handle *h, int iface)
 	return iface >= 0 && iface < vp_board_usb(h->dev->board)->num_interfaces ? 0 : LIBUSB_ERROR_NOT_FOUND;
 }
 
+/* "It is legal to attempt to claim an already-claimed interface, in which
+ * case libusb just returns 0 without doing anything" (libusb API docs).
+ * Interface 0 is held exclusively: LIBUSB_ERROR_BUSY "if another program or
+ * driver has claimed the interface" (libusb API docs; vp_board_claim). */
 API int libusb_claim_interface(libusb_device_handle *h, int iface)
 {
 	int rc = iface_ok(h, iface);
-	if (rc == 0)
-		h->claimed |= 1u << iface;
-	return rc;
+	if (rc != 0 || h->claimed & 1u << iface)
+		return rc;
+	if (iface == DEBUG_IFACE) {
+		char err[512];
+		rc = vp_board_claim(h->dev->board, err, sizeof err);
+		if (rc == VP_USB_IO)
+			fprintf(stderr, "%s\n", err);
+		if (rc != VP_USB_OK)
+			return shim_usb_err(h->dev, rc);
+	}
+	h->claimed |= 1u << iface;
+	return 0;
 }
 
 API int libusb_release_interface(libusb_device_handle *h, int iface)
@@ -61,8 +86,11 @@ API int libusb_release_interface(libusb_device_handle *h, int iface)
 	int rc = iface_ok(h, iface);
 	if (rc == 0 && !(h->claimed & 1u << iface))
 		rc = LIBUSB_ERROR_NOT_FOUND;
-	if (rc == 0)
+	if (rc == 0) {
 		h->claimed &= ~(1u << iface);
+		if (iface == DEBUG_IFACE)
+			vp_board_release(h->dev->board);
+	}
 	return rc;
 }
 
