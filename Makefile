@@ -91,6 +91,7 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	$(LUA) tests/bench/run.lua
+	$(LUA) tests/bench/provision.lua
 
 run: deps
 	@$(MAKE) --no-print-directory all
