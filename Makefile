@@ -101,6 +101,8 @@ install: all
 	install -d $(DESTDIR)$(CMOD_DIR)/stotp $(DESTDIR)$(LMOD_DIR)/stotp
 	install -m 755 $(CORE) $(DESTDIR)$(CMOD_DIR)/stotp/core.so
 	install -m 644 lua/stotp/*.lua $(DESTDIR)$(LMOD_DIR)/stotp/
+	install -d $(DESTDIR)$(PREFIX)/share/stotp
+	install -m 644 examples/udev/49-stotp-stlink.rules $(DESTDIR)$(PREFIX)/share/stotp/
 
 clean:
 	rm -rf $(BUILD) build-san
