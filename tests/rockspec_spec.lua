@@ -20,7 +20,7 @@ describe("rockspec", function()
 
   setup(function()
     dir = assert(io.popen("mktemp -d /tmp/stotp-rock.XXXXXX")):read("l")
-    assert(run(string.format("cp -r Makefile src lua rockspec %q && mkdir -p %q/tests && cp -r tests/support %q/tests/",
+    assert(run(string.format("cp -r Makefile src lua rockspec examples %q && mkdir -p %q/tests && cp -r tests/support %q/tests/",
       dir, dir, dir)))
   end)
 

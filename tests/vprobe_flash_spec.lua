@@ -364,3 +364,73 @@ describe("vprobe.flash", function()
     assert.equal(0xFFFFFF00, f7:read(0x1FF0F000, 4))
   end)
 end)
+
+-- VPROBE_QUIRKS that act in the flash interface (src/vprobe/quirks.h).
+describe("vprobe.flash quirks", function()
+  local function with(quirks, part)
+    local p = os.tmpname()
+    os.remove(p)
+    paths[#paths + 1] = p
+    return assert(vm.open{ image = p, part = part or "stm32f407vg", quirks = quirks })
+  end
+
+  -- eop (facts §5.5, UNCONFIRMED): EOP after a program without and with EOPIE
+  for _, row in ipairs{ { "", EOP, EOP }, { "eop=always", EOP, EOP }, { "eop=eopie", 0, EOP } } do
+    it(string.format("'%s': SR after a program is %X without EOPIE, %X with it", row[1], row[2], row[3]), function()
+      local m = with(row[1])
+      unlock(m)
+      program(m, OTP, 4, 0xFFFFFF00)
+      assert.equal(row[2], sr(m))
+      assert(m:write(SR, 4, EOP))
+      assert(m:write(CR, 4, PG | PSIZE[4] | EOPIE))
+      assert(m:write(OTP + 4, 4, 0))
+      m:advance(1000)
+      assert.equal(row[3], sr(m))
+    end)
+  end
+
+  -- tprog (facts §5.4: 16 µs typ / 100 µs max, UNCONFIRMED)
+  for _, row in ipairs{ { "", 16 }, { "tprog=typ", 16 }, { "tprog=max", 100 } } do
+    it(string.format("'%s': a program unit keeps BSY for %d µs", row[1], row[2]), function()
+      local m = with(row[1])
+      unlock(m)
+      assert(m:write(CR, 4, PG | PSIZE[4]))
+      assert(m:write(0x08000000, 4, 0))
+      m:advance(row[2] - 1)
+      assert.equal(BSY, sr(m) & BSY)
+      m:advance(1)
+      assert.equal(EOP, sr(m))
+    end)
+  end
+
+  -- busy_write (facts §6.3 step 8, UNCONFIRMED) on main flash; on F7 bit 7
+  -- is ERSERR, the same flag as a write without PG there (RM0385 §3.7.5)
+  local rows = {
+    { "stm32f407vg", "busy_write=stall", { nil, "stall" }, 0, EOP },
+    { "stm32f407vg", "busy_write=drop", { true }, 0xFFFFFFFF, EOP },
+    { "stm32f407vg", "busy_write=pgserr", { true }, 0xFFFFFFFF, EOP | PGSERR },
+    { "stm32f205rg", "busy_write=pgserr", { true }, 0xFFFFFFFF, EOP | PGSERR },
+    { "stm32f767zi", "busy_write=pgserr", { true }, 0xFFFFFFFF, EOP | PGSERR },
+  }
+  for _, row in ipairs(rows) do
+    local part, q, answer, word2, flags = table.unpack(row)
+    it(string.format("%s on %s: a main-flash word written while BSY answers %s; it reads %08X, SR %X",
+                     q, part, answer[2] or "ok", word2, flags), function()
+      local m = with(q, part)
+      unlock(m)
+      assert(m:write(CR, 4, PG | PSIZE[4]))
+      assert(m:write(0x08000000, 4, 0))
+      assert.same(answer, { m:write(0x08000004, 4, 0) })
+      m:advance(1000)
+      if answer[2] == "stall" then assert(m:write(0x08000004, 4, 0)) end
+      m:advance(1000)
+      assert.same({ 0, word2, flags }, { m:read(0x08000000, 4), m:read(0x08000004, 4), sr(m) })
+      if flags & PGSERR ~= 0 then
+        assert(m:write(CR, 4, PG | PSIZE[4]))
+        assert(m:write(0x08000008, 4, 0))                  -- left set, PGSERR refuses the next
+        m:advance(1000)
+        assert.equal(0xFFFFFFFF, m:read(0x08000008, 4))
+      end
+    end)
+  end
+end)

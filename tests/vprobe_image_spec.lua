@@ -191,4 +191,49 @@ describe("vprobe.image", function()
     local m = assert(vm.open{ image = p })
     assert.equal(0, m:read(0x40023C0C, 4))
   end)
+
+  -- a part without the F2/F4/F7 OTP layout (parts.c): 1 KiB of OTP, no locks
+  describe("of stm32l476rg", function()
+    local function l4_lines()
+      local t = { "part stm32l476rg", "uid 3a0028001951363036383438", "rdp aa", "sr_at_reset 00000000" }
+      for off = 0, 1023, 32 do t[#t + 1] = string.format("otp %04x: %s", off, string.rep("ff", 32)) end
+      return t
+    end
+
+    it("is created with 32 OTP lines and no lock line", function()
+      local p = tmp()
+      vm.open{ image = p, part = "stm32l476rg" }:close()
+      local text = slurp(p)
+      local _, n = text:gsub("\notp %x%x%x%x: " .. string.rep("ff", 32), "")
+      assert.same({ 32, nil }, { n, text:find("\nlock ", 1, true) })
+    end)
+
+    it("round-trips, its OTP readable at 0x1FFF7000 and its UID at 0x1FFF7590", function()
+      local p = tmp()
+      local lines = l4_lines()
+      lines[5 + 31] = "otp 03e0: " .. string.rep("ff", 28) .. "11223344"
+      spit(p, table.concat(lines, "\n") .. "\n")
+      local m = assert(vm.open{ image = p })
+      assert.equal(0x44332211, m:read(0x1FFF73FC, 4))
+      assert.equal(0x0028003A, m:read(0x1FFF7590, 4))
+      assert(m:save())
+      assert.equal(table.concat(lines, "\n") .. "\n", slurp(p):gsub("^#[^\n]*\n", ""))
+    end)
+
+    it("refuses a lock line, naming the part", function()
+      local p = tmp()
+      local lines = l4_lines()
+      lines[#lines + 1] = "lock " .. string.rep("ff", 16)
+      spit(p, table.concat(lines, "\n") .. "\n")
+      assert.same({ nil, p .. ": a 'lock' line, but stm32l476rg has no OTP lock bytes" }, { vm.open{ image = p } })
+    end)
+
+    it("refuses a missing OTP line as on any part", function()
+      local p = tmp()
+      local lines = l4_lines()
+      table.remove(lines, 5 + 20)
+      spit(p, table.concat(lines, "\n") .. "\n")
+      assert.same({ nil, p .. ": no 'otp 0280:' line" }, { vm.open{ image = p } })
+    end)
+  end)
 end)

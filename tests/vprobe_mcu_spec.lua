@@ -33,6 +33,8 @@ local ids = {
   { "stm32f722ze", 0x10000452, 0x411FC270, 512, 256, 0x1FF07A22 },
   { "stm32f746zg", 0x10010449, 0x410FC271, 1024, 320, 0x1FF0F442 },
   { "stm32f767zi", 0x10010451, 0x411FC270, 2048, 512, 0x1FF0F442 },
+  -- not an F2/F4/F7 (parts.c: OOCD stm32l4x.c rev 4, STL chip table, RM0351)
+  { "stm32l476rg", 0x10070415, 0x410FC241, 1024, 96, 0x1FFF75E0 },
 }
 
 describe("vprobe.mcu", function()
@@ -44,8 +46,8 @@ describe("vprobe.mcu", function()
       assert.equal(idcode, m:read(0xE0042000, 4))
       assert.equal(cpuid, m:read(0xE000ED00, 4))
       assert.equal(flash, m:read(fsreg, 2))
-      -- STL reads the aligned word and takes the upper half (facts §5.1)
-      assert.equal(flash, m:read(fsreg - 2, 4) >> 16)
+      -- STL reads the aligned word and takes the half it needs (facts §5.1)
+      assert.equal(flash, m:read(fsreg & ~3, 4) >> (8 * (fsreg & 3)) & 0xFFFF)
       local top = 0x20000000 + sram * 1024
       assert(m:write(top - 4, 4, 0x5A5AA5A5))
       assert.equal(0x5A5AA5A5, m:read(top - 4, 4))
@@ -215,5 +217,68 @@ describe("vprobe.mcu", function()
     local m = open(nil, 1.5)
     assert.is_false(m:powered())
     assert.same({ nil, "nopower" }, { m:read(0xE0042000, 4) })
+  end)
+
+  -- identity and memory reads only: no flash interface is modelled (mcu.c)
+  describe("on stm32l476rg", function()
+    it("reads its UID at 0x1FFF7590, its 1 KiB OTP at 0x1FFF7000 and system memory", function()
+      local m = open("stm32l476rg")
+      local uid = m:read(0x1FFF7590, 4)
+      assert.equal(uid, m:read(0x1FFF7590, 4))
+      assert.is_true(uid ~= 0xFFFFFFFF)
+      assert.equal(0xFFFFFFFF, m:read(0x1FFF7000, 4))
+      assert.equal(0xFFFFFFFF, m:read(0x1FFF73FC, 4))
+      assert.same({ nil, "fault" }, { m:read(0x1FFF7400, 4) })
+      assert.equal(0x20001000, m:read(0x1FFF0000, 4))          -- bootloader initial SP
+      assert.same({ nil, "fault" }, { m:read(0x1FFF7800, 4) })  -- F4 OTP address: nothing
+      assert.same({ nil, "fault" }, { m:read(0x1FFF7A22, 2) })  -- F4 flash-size address
+      assert.equal(0xFFFFFFFF, m:read(0x08000000, 4))
+    end)
+
+    local faults = {
+      { "write main flash", function(m) return m:write(0x08000000, 4, 0) end },
+      { "write OTP", function(m) return m:write(0x1FFF7000, 4, 0) end },
+      { "write OTP bytewise", function(m) return m:write(0x1FFF7000, 1, 0) end },
+      { "read the F4 flash interface", function(m) return m:read(0x40023C0C, 4) end },
+      { "write the F4 KEYR", function(m) return m:write(0x40023C04, 4, 0x45670123) end },
+      { "read the F4 RCC", function(m) return m:read(0x40023800, 4) end },
+    }
+    for _, row in ipairs(faults) do
+      it("faults: " .. row[1], function()
+        local m = open("stm32l476rg")
+        assert.same({ nil, "fault" }, { row[2](m) })
+        assert.equal(0xFFFFFFFF, m:read(0x1FFF7000, 4))
+        assert.equal(0xFFFFFFFF, m:read(0x08000000, 4))
+        assert.is_false(m:dirty())
+      end)
+    end
+
+    it("answers a probe with its DPIDR and IDCODE, and keeps its board image across reopen", function()
+      local vb = require "vprobe_board"
+      local p = os.tmpname()
+      os.remove(p)
+      paths[#paths + 1] = p
+      local function cmd(fmt, ...) local c = string.pack(fmt, ...) return c .. string.rep("\0", 16 - #c) end
+      for round = 1, 2 do
+        local b = assert(vb.open{ state = p, target = round == 1 and "stm32l476rg" or "stm32f407vg" })
+        local u = b:usb()
+        assert(b:out(u.ep_out, cmd("BBB", 0xF2, 0x30, 0xA3)))         -- enter SWD
+        assert.equal("\x80\0", b:in_(u.ep_in, 2))
+        assert(b:out(u.ep_out, cmd("BB", 0xF2, 0x31)))                -- READ_IDCODES
+        local st, dpidr = string.unpack("<I2xxI4", b:in_(u.ep_in, 12))
+        assert.same({ 0x80, 0x2BA01477 }, { st, dpidr })
+        assert(b:out(u.ep_out, cmd("<BBI4I2", 0xF2, 0x07, 0xE0042000, 4)))
+        assert.equal(0x10070415, (string.unpack("<I4", b:in_(u.ep_in, 4))))
+        b:close()
+      end
+      assert.truthy(require("testfiles").slurp(p):find("\npart stm32l476rg\n", 1, true))
+    end)
+
+    it("still has the core debug registers and DBGMCU of a Cortex-M4", function()
+      local m = open("stm32l476rg")
+      assert(m:write(DHCSR, 4, KEY | C_DEBUGEN | C_HALT))
+      assert.equal(S_HALT, m:read(DHCSR, 4) & S_HALT)
+      assert.equal(0x10110021, m:read(0xE000EF40, 4))           -- MVFR0: single-precision FPU
+    end)
   end)
 end)

@@ -166,3 +166,132 @@ describe("vprobe.otp", function()
     assert.same({ nil, "fault" }, { m:read(0x08000000, 4) })
   end)
 end)
+
+-- VPROBE_QUIRKS busy_write (facts §6.3 step 8, UNCONFIRMED): a program
+-- write that arrives while the previous unit is still BSY.
+describe("vprobe.otp quirk busy_write", function()
+  local PGSERR, BSY = 0x80, 0x10000
+
+  -- the target model alone: the second write comes with no time between
+  local model_rows = {
+    { "stall", { nil, "stall" }, 0x55667788, EOP },   -- retried once BSY clears
+    { "drop", { true }, 0xFFFFFFFF, EOP },
+    { "pgserr", { true }, 0xFFFFFFFF, EOP | PGSERR },
+  }
+  for _, row in ipairs(model_rows) do
+    local value, second, word2, sr = table.unpack(row)
+    it(string.format("%s: a word written while BSY answers %s, then OTP word 2 is %08X and SR %X",
+                     value, second[2] or "ok", word2, sr), function()
+      local m = assert(vm.open{ image = tmp(), part = "stm32f407vg", quirks = "busy_write=" .. value })
+      unlock(m)
+      assert(m:write(CR, 4, PG | PSIZE32))
+      assert(m:write(0x1FFF7800, 4, 0x11223344))
+      assert.equal(BSY, m:read(SR, 4) & BSY)
+      assert.same(second, { m:write(0x1FFF7804, 4, 0x55667788) })
+      m:advance(1000)
+      if value == "stall" then assert(m:write(0x1FFF7804, 4, 0x55667788)) end -- the SWD engine's retry
+      m:advance(1000)
+      assert.same({ 0x11223344, word2, sr }, { m:read(0x1FFF7800, 4), m:read(0x1FFF7804, 4), m:read(SR, 4) })
+    end)
+  end
+
+  -- end to end: one WRITEMEM through the virtual ST-Link (facts §2.2)
+  local vb = require "vprobe_board"
+  local function cmd(fmt, ...)
+    local s = string.pack(fmt, ...)
+    return s .. string.rep("\0", 16 - #s)
+  end
+  local function xfer(b, packet, cap, data)
+    local usb = b:usb()
+    assert(b:out(usb.ep_out, packet))
+    if data then assert(b:out(usb.ep_out, data)) end
+    if cap then return b:in_(usb.ep_in, cap) end
+  end
+  local function write(b, op, addr, data) xfer(b, cmd("<BBI4I2", 0xF2, op, addr, #data), nil, data) end
+  local function read32(b, addr) return (string.unpack("<I4", xfer(b, cmd("<BBI4I2", 0xF2, 0x07, addr, 4), 4))) end
+  local function rwstatus(b) return (string.unpack("<H", xfer(b, cmd("BB", 0xF2, 0x3E), 12))) end
+
+  -- WRITEMEM_32BIT (08) of two words into OTP with PSIZE x32, and
+  -- WRITEMEM_8BIT (0D) of two lock bytes with PSIZE x8; at the default
+  -- 1.8 MHz SWD clock one AP write takes about 25 µs, so tprog=max
+  -- (100 µs) makes the second unit meet BSY; with tprog=typ (16 µs) it
+  -- arrives after BSY has cleared and every reading programs both.
+  local rows = {
+    { "busy_write=stall,tprog=max", 0x55667788, 0xFFFF0000, EOP },
+    { "busy_write=drop,tprog=max", 0xFFFFFFFF, 0xFFFFFF00, EOP },
+    { "busy_write=pgserr,tprog=max", 0xFFFFFFFF, 0xFFFFFF00, EOP | PGSERR },
+    { "tprog=max", 0x55667788, 0xFFFF0000, EOP },                    -- stall is the default
+    { "busy_write=drop", 0x55667788, 0xFFFF0000, EOP },
+  }
+  for _, row in ipairs(rows) do
+    local quirks, word2, locks, sr = table.unpack(row)
+    for _, unit in ipairs{ "word", "lock byte" } do
+      it(string.format("%s: a two-%s WRITEMEM leaves %08X and SR %X", quirks, unit,
+                       unit == "word" and word2 or locks, sr), function()
+        local b <close> = assert(vb.open{ state = tmp(), target = "stm32f407vg", quirks = quirks })
+        xfer(b, cmd("BBB", 0xF2, 0x30, 0xA3), 2)                     -- enter SWD
+        write(b, 0x08, KEYR, string.pack("<I4", 0x45670123))
+        write(b, 0x08, KEYR, string.pack("<I4", 0xCDEF89AB))
+        write(b, 0x08, SR, string.pack("<I4", 0xF3))
+        if unit == "word" then
+          write(b, 0x08, CR, string.pack("<I4", PG | PSIZE32))
+          write(b, 0x08, 0x1FFF7800, string.pack("<I4I4", 0x11223344, 0x55667788))
+          assert.equal(0x80, rwstatus(b))                            -- the host is told nothing
+          assert.same({ 0x11223344, word2 }, { read32(b, 0x1FFF7800), read32(b, 0x1FFF7804) })
+        else
+          write(b, 0x08, CR, string.pack("<I4", PG | PSIZE8))
+          write(b, 0x0D, 0x1FFF7A00, "\0\0")
+          assert.equal(0x80, rwstatus(b))
+          assert.same({ locks, 0xFFFFFFFF }, { read32(b, 0x1FFF7A00), read32(b, 0x1FFF7A04) })
+        end
+        assert.equal(sr, read32(b, SR))
+      end)
+    end
+  end
+end)
+
+-- VPROBE_QUIRKS rdp1_otp (facts §6.2, UNCONFIRMED): OTP at RDP level 1.
+describe("vprobe.otp quirk rdp1_otp", function()
+  local function level1(quirks)
+    local p = tmp()
+    open(p, "stm32f407vg"):close()
+    local text = slurp(p):gsub("rdp aa", "rdp bb")
+    local f = assert(io.open(p, "w"))
+    f:write(text)
+    f:close()
+    return assert(vm.open{ image = p, quirks = quirks })
+  end
+
+  for _, q in ipairs{ "", "rdp1_otp=readable" } do
+    it("'" .. q .. "': reads and programs OTP and lock bytes at level 1; main flash faults", function()
+      local m = level1(q)
+      assert.same({ 0xFFFFFFFF, 0xFFFFFFFF }, { m:read(0x1FFF7800, 4), m:read(0x1FFF7A00, 4) })
+      assert.same({ nil, "fault" }, { m:read(0x08000000, 4) })
+      unlock(m)
+      assert.same({ true }, { program(m, 0x1FFF7800, 4, 0x12345678) })
+      assert.equal(0x12345678, m:read(0x1FFF7800, 4))
+    end)
+  end
+
+  it("'rdp1_otp=fault': faults OTP data and lock reads and writes at level 1, not UID or flash size", function()
+    local m = level1("rdp1_otp=fault")
+    assert.same({ nil, "fault" }, { m:read(0x1FFF7800, 4) })
+    assert.same({ nil, "fault" }, { m:read(0x1FFF79FC, 4) })
+    assert.same({ nil, "fault" }, { m:read(0x1FFF7A00, 1) })
+    assert.same({ nil, "fault" }, { m:read(0x08000000, 4) })
+    assert.equal(1024, m:read(0x1FFF7A22, 2))
+    assert.is_number(m:read(0x1FFF7A10, 4))
+    unlock(m)
+    assert.same({ nil, "fault" }, { program(m, 0x1FFF7800, 4, 0) })
+    assert.same({ nil, "fault" }, { program(m, 0x1FFF7A00, 1, 0) })
+    assert.is_false(m:dirty())
+  end)
+
+  it("'rdp1_otp=fault' changes nothing at level 0", function()
+    local m = assert(vm.open{ image = tmp(), part = "stm32f407vg", quirks = "rdp1_otp=fault" })
+    assert.equal(0xFFFFFFFF, m:read(0x1FFF7800, 4))
+    unlock(m)
+    program(m, 0x1FFF7800, 4, 0x12345678)
+    assert.equal(0x12345678, m:read(0x1FFF7800, 4))
+  end)
+end)

@@ -34,6 +34,26 @@ local function scenario(env, sends)
   return r
 end
 
+-- libusb_init of the drop-in library in a child process with these VPROBE_*
+-- variables: returns its code and the child's stderr, where the shim tells
+-- a user what is wrong (captured here rather than printed amid the suite)
+local function child_init(env)
+  local script, out, err = tmp .. "/child.lua", tmp .. "/child.out", tmp .. "/child.err"
+  local f = assert(io.open(script, "w"))
+  f:write(string.format("package.cpath = %q .. package.cpath\n", build .. "/test/?.so;"),
+          string.format("io.write(require('vprobe_board').libusb_scenario(%q, 1).init)\n", shim))
+  f:close()
+  local vars = {}
+  for k, v in pairs(env) do vars[#vars + 1] = k .. "='" .. v .. "'" end
+  os.execute("env -u " .. table.concat(VARS, " -u ") .. " " .. table.concat(vars, " ") ..
+             " lua5.4 " .. script .. " >" .. out .. " 2>" .. err)
+  local o, e = io.open(out), io.open(err)
+  local rc, msg = tonumber(o:read("a")), e:read("a")
+  o:close()
+  e:close()
+  return rc, msg
+end
+
 -- a libusb context of the drop-in library on image `path` (VPROBE_STATE is
 -- read at libusb_init only)
 local function session(path, fault)
@@ -225,9 +245,11 @@ describe("vprobe.usb", function()
       assert.same({ nil, ACCESS }, { s:open(1) })
     end)
 
-    it("refuses to initialise on a bad VPROBE_FAULT", function()
-      local r = scenario{ VPROBE_STATE = img(), VPROBE_FAULT = "unplug@0" }
-      assert.same(-99, r.init)  -- LIBUSB_ERROR_OTHER
+    it("refuses to initialise on a bad VPROBE_FAULT, saying why on stderr", function()
+      local rc, err = child_init{ VPROBE_STATE = img(), VPROBE_FAULT = "unplug@0" }
+      assert.equal(-99, rc)  -- LIBUSB_ERROR_OTHER
+      local want = "vprobe: VPROBE_FAULT: bad item 'unplug@0' (want "
+      assert.equal(want, err:sub(1, #want))
     end)
   end)
 
@@ -285,7 +307,7 @@ describe("vprobe.usb", function()
       local fifo = tmp .. "/never"
       assert(os.execute("mkfifo " .. fifo))
       local p = assert(io.popen("VPROBE_STATE=" .. path .. " LUA_CPATH='" .. build .. "/test/?.so' " ..
-                                "sh -c 'echo $$; exec lua5.4 " .. child .. " " .. shim .. " " .. fifo .. "'"))
+                                "exec sh -c 'echo $$; exec lua5.4 " .. child .. " " .. shim .. " " .. fifo .. "'"))
       local pid, claimed = p:read("l"), p:read("l")
       local s <close> = assert(session(path))
       local h = assert(s:open(1))

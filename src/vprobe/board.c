@@ -23,6 +23,7 @@
 #include "image.h"
 #include "mcu.h"
 #include "probe_kinds.h"
+#include "quirks.h"
 #include "stlink_fw.h"
 
 /* Model parameters, not measurements: the wire time of one byte on a
@@ -71,6 +72,7 @@ void vp_options_from_env(vp_options *opt, const char *path, unsigned index)
 	opt->probe = getenv("VPROBE_PROBE");
 	opt->fault = getenv("VPROBE_FAULT");
 	opt->stats_path = getenv("VPROBE_STATS");
+	opt->quirks = getenv("VPROBE_QUIRKS");
 	opt->index = index;
 	opt->voltage = -1;
 	opt->latency_us = -1;
@@ -118,7 +120,10 @@ static int check_options(const vp_options *opt, char *err, size_t errlen)
 int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errlen)
 {
 	*out = NULL;
-	if (check_options(opt, err, errlen) != 0)
+	vp_mcu_params prm;
+	vp_mcu_params_default(&prm);
+	/* before the image is made: a bad option creates no file */
+	if (check_options(opt, err, errlen) != 0 || vp_quirks_parse(opt->quirks, &prm, err, errlen) != 0)
 		return -1;
 	vp_board *b = calloc(1, sizeof *b);
 	if (!b) {
@@ -134,6 +139,8 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 		goto fail;
 	double volts = opt->voltage > 0 ? opt->voltage : 3.3;
 	b->mcu = vp_mcu_new(&b->img, b->img.part, &b->clock, volts);
+	if (b->mcu)
+		vp_mcu_set_params(b->mcu, &prm);
 	b->fw = b->mcu ? vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock, NULL) : NULL;
 	if (!b->fw) {
 		snprintf(err, errlen, "vprobe: out of memory");

@@ -53,6 +53,14 @@ void vp_mcu_params_default(vp_mcu_params *p)
 	/* UNCONFIRMED: stale PGSERR/PGPERR "make the first program fail unless
 	 * they are cleared" (facts §8.6, community.st.com 20564, 351906). */
 	p->stale_errors_block = true;
+	/* UNCONFIRMED (facts §6.3 step 8): RM0090 §3.6 stalls the AHB for CR
+	 * writes and flash reads while BSY; the model extends the stall to
+	 * program writes, so several units back-to-back in one WRITEMEM all
+	 * program. Quirk busy_write = drop / pgserr gives the other readings. */
+	p->busy_write = VP_BUSY_STALL;
+	/* UNCONFIRMED (facts §6.2): no source says whether OTP reads are
+	 * blocked at RDP level 1; left readable (quirk rdp1_otp). */
+	p->rdp1_otp_fault = false;
 }
 
 static bool is_f7(const vp_part *p)
@@ -399,11 +407,28 @@ static int program_checks(vp_flashctl *fc, const vp_flash_unit *u)
 	return 0;
 }
 
+/* A program write while BSY, per quirk busy_write (see the default in
+ * vp_mcu_params_default). pgserr: "a write access to the Flash memory is
+ * performed by the code while the control register has not been correctly
+ * configured" is the nearest documented flag (facts §5.5); on F7 bit 7 is
+ * ERSERR with the same description (RM0385 §3.7.5). */
+static vp_bus busy_program(vp_flashctl *fc)
+{
+	switch (fc->prm.busy_write) {
+	case VP_BUSY_DROP: return VP_BUS_OK;
+	case VP_BUSY_PGSERR:
+		fc->sr |= SR_PGSERR;
+		return VP_BUS_OK;
+	case VP_BUSY_STALL: break;
+	}
+	return VP_BUS_STALL; /* RM0090 §3.6 / facts §5.4 bus stall */
+}
+
 vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u, uint32_t value)
 {
 	settle(fc);
 	if (fc->busy)
-		return VP_BUS_STALL; /* RM0090 §3.6 / facts §5.4 bus stall */
+		return busy_program(fc);
 	if (program_checks(fc, u) != 0)
 		return VP_BUS_OK;
 	uint32_t old = 0;

@@ -12,7 +12,8 @@
  *   lock ffffffffffffffffffffffffffffffff
  *
  * Every key appears exactly once (each otp offset once); "sr_at_reset" is
- * optional. Blank lines and lines starting with '#' are ignored. A bad
+ * optional; "lock" is absent, and refused, on a part without OTP lock
+ * bytes (stm32l476rg, parts.c). Blank lines and lines starting with '#' are ignored. A bad
  * line is an error naming file and line: a model that guessed would hide
  * a damaged image, and an OTP image is exactly what must not be guessed.
  */
@@ -44,6 +45,11 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 static size_t otp_size(const vp_part *p)
 {
 	return (size_t)VP_OTP_BLOCKS * p->otp_block_size;
+}
+
+static bool has_lock(const vp_part *p)
+{
+	return p->otp_lock_base != 0;
 }
 
 /* Format of a plausible F2/F4/F7 UID (RM0090 §39.1: X/Y wafer coordinates
@@ -188,9 +194,12 @@ static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t
 static int check_complete(const parse_state *ps, const vp_image *img, char *err, size_t errlen)
 {
 	const char *missing = !ps->seen_part ? "part" : !ps->seen_uid ? "uid"
-	                    : !ps->seen_rdp ? "rdp" : !ps->seen_lock ? "lock" : NULL;
+	                    : !ps->seen_rdp ? "rdp" : !ps->seen_lock && has_lock(img->part) ? "lock" : NULL;
 	if (missing != NULL)
 		return fail(err, errlen, "%s: no '%s' line", ps->path, missing);
+	if (ps->seen_lock && !has_lock(img->part))
+		return fail(err, errlen, "%s: a 'lock' line, but %s has no OTP lock bytes", ps->path,
+		            img->part->name);
 	for (size_t off = 0; off < otp_size(img->part); off += LINE_BYTES)
 		if (!ps->seen_otp[off / LINE_BYTES])
 			return fail(err, errlen, "%s: no 'otp %04zx:' line", ps->path, off);
@@ -206,6 +215,7 @@ static int parse_file(FILE *f, const char *path, vp_image *img, char *err, size_
 	int rc = 0;
 	memset(img, 0, sizeof *img);
 	memset(img->otp, 0xFF, sizeof img->otp); /* bytes past the part's area */
+	memset(img->lock, 0xFF, sizeof img->lock); /* a part without lock bytes */
 	while (rc == 0 && (n = getline(&buf, &cap, f)) >= 0) {
 		ps.line++;
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -260,9 +270,11 @@ static void write_image(FILE *f, const vp_image *img)
 		put_hex(f, img->otp + off, LINE_BYTES);
 		fputc('\n', f);
 	}
-	fputs("lock ", f);
-	put_hex(f, img->lock, 16);
-	fputc('\n', f);
+	if (has_lock(img->part)) {
+		fputs("lock ", f);
+		put_hex(f, img->lock, 16);
+		fputc('\n', f);
+	}
 }
 
 /* fsync the directory holding `path`, so the rename itself is durable. */

@@ -12,6 +12,8 @@
  *               UID, flash-size and package registers (image-backed)
  *   0x40023C00  flash interface; 0x40023800 RCC; 0x40007000 PWR
  *   0xE0000000+ PPB (SCS, DWT, FPB, ITM, TPIU, ROM table), DBGMCU
+ * A part that is not an F2/F4/F7 (VP_SR_NONE, parts.h) has no flash
+ * interface, RCC or PWR here, and its flash areas fault on writes.
  * Anything else is a bus FAULT, as is a 2- or 4-byte access that is not
  * naturally aligned (except a flash program write, which flashctl judges:
  * PGAERR across a 128-bit row).
@@ -68,9 +70,12 @@ static uint32_t otp_bytes(const vp_part *p)
 }
 
 /* The info window after the lock bytes: up to the last of the flash-size
- * and package registers, rounded to a 128-bit row. */
+ * and package registers, rounded to a 128-bit row. A part without lock
+ * bytes (stm32l476rg) has its window from the row of the UID. */
 static uint32_t info_base(const vp_part *p)
 {
+	if (p->otp_lock_base == 0)
+		return (p->uid_addr < p->flash_size_reg ? p->uid_addr : p->flash_size_reg) & ~15u;
 	return p->otp_lock_base + 16;
 }
 
@@ -93,7 +98,7 @@ static enum area area_of(const vp_mcu *m, uint32_t a)
 		return A_SYSMEM;
 	if (in(a, p->otp_base, otp_bytes(p)))
 		return A_OTP;
-	if (in(a, p->otp_lock_base, 16))
+	if (p->otp_lock_base != 0 && in(a, p->otp_lock_base, 16))
 		return A_LOCK;
 	if (in(a, info_base(p), info_size(p)))
 		return A_INFO;
@@ -155,10 +160,14 @@ static uint8_t flash_byte(vp_mcu *m, enum area k, uint32_t a)
 
 /* Main flash is closed to the debugger at RDP level 1 (RM0090 §3.7.3).
  * Whether OTP reads are blocked too is UNCONFIRMED (facts §6.2): they are
- * left readable. */
+ * left readable unless quirk rdp1_otp=fault, which closes the OTP data and
+ * lock bytes as main flash is closed (reads and writes fault). The UID and
+ * flash-size registers stay readable either way. */
 static bool rdp_blocks(const vp_mcu *m, enum area k)
 {
-	return m->img->rdp != RDP_LEVEL0 && (k == A_MAIN || k == A_ALIAS);
+	if (m->img->rdp == RDP_LEVEL0)
+		return false;
+	return k == A_MAIN || k == A_ALIAS || (m->fc.prm.rdp1_otp_fault && (k == A_OTP || k == A_LOCK));
 }
 
 static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size, uint32_t *v)
@@ -194,9 +203,14 @@ static uint8_t *program_cells(vp_mcu *m, enum area k, uint32_t a)
 	}
 }
 
+/* A part whose flash interface is not modelled (VP_SR_NONE: stm32l476rg)
+ * answers every write into its flash areas with a bus fault. Model choice,
+ * UNCONFIRMED: a real L4 without PG set flags PGSERR in its own FLASH_SR
+ * (RM0351 §3.7, not in the facts); a fault is the loud reading, so a host
+ * that wrongly goes ahead learns it at once instead of reading back 0xFF. */
 static vp_bus flash_write(vp_mcu *m, enum area k, uint32_t a, unsigned size, uint32_t v)
 {
-	if (rdp_blocks(m, k))
+	if (rdp_blocks(m, k) || !VP_PART_HAS_FLASHCTL(m->part))
 		return VP_BUS_FAULT;
 	if (k == A_ALIAS)
 		return VP_BUS_FAULT; /* the boot alias is not writable here */
@@ -335,16 +349,26 @@ static uint32_t lane_merge(uint32_t word, uint32_t a, unsigned size, uint32_t v)
 	return (word & ~mask) | ((v << (8 * (a & 3u))) & mask);
 }
 
+/* Flash interface, RCC and PWR are those of the F2/F4/F7; on any other
+ * part (VP_SR_NONE) their addresses are empty (the L47x has its flash
+ * interface at 0x40022000 and RCC at 0x40021000, RM0351 §2.2.2, not in
+ * the facts, neither modelled). */
+static bool f_regs(const vp_mcu *m, uint32_t a)
+{
+	return VP_PART_HAS_FLASHCTL(m->part) && in(a, 0x40000000u, 0x20000000u);
+}
+
 static vp_bus reg_read(vp_mcu *m, uint32_t a, unsigned size, uint32_t *v)
 {
 	uint32_t w = a & ~3u, word;
-	if (in(a, VP_FLASH_REGS, VP_FLASH_REGS_SIZE))
+	bool f = f_regs(m, a);
+	if (f && in(a, VP_FLASH_REGS, VP_FLASH_REGS_SIZE))
 		return vp_flashctl_read(&m->fc, a - VP_FLASH_REGS, size, v);
 	if (in(w, DEBUG_REGS, 16))
 		word = vp_core_read_dbg(&m->core, w - DEBUG_REGS);
 	else if (w == AIRCR)
 		word = 0xFA050000u | m->aircr; /* VECTKEYSTAT (ARMv7-M B3.2.6) */
-	else if (!vp_periph_read(&m->per, w, &word) && !vp_ppb_read(&m->ppb, w, &word))
+	else if (!(f && vp_periph_read(&m->per, w, &word)) && !vp_ppb_read(&m->ppb, w, &word))
 		return VP_BUS_FAULT;
 	*v = lane_extract(word, a, size);
 	return VP_BUS_OK;
@@ -367,7 +391,8 @@ static void aircr_write(vp_mcu *m, uint32_t v)
 static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
 {
 	uint32_t w = a & ~3u, word = 0;
-	if (in(a, VP_FLASH_REGS, VP_FLASH_REGS_SIZE))
+	bool f = f_regs(m, a);
+	if (f && in(a, VP_FLASH_REGS, VP_FLASH_REGS_SIZE))
 		return vp_flashctl_write(&m->fc, a - VP_FLASH_REGS, size, v);
 	if (in(w, DEBUG_REGS, 16)) {
 		/* Narrow writes to the debug registers are UNPREDICTABLE
@@ -381,7 +406,7 @@ static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
 			aircr_write(m, v);
 		return VP_BUS_OK;
 	}
-	if (vp_periph_read(&m->per, w, &word))
+	if (f && vp_periph_read(&m->per, w, &word))
 		return vp_periph_write(&m->per, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
 	if (vp_ppb_read(&m->ppb, w, &word))
 		return vp_ppb_write(&m->ppb, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;

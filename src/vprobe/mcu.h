@@ -58,8 +58,17 @@ bool vp_mcu_halted(const vp_mcu *m);
 
 /* --- Added by the target side --- */
 
+/* What a flash/OTP program write does when it arrives while BSY (facts
+ * §6.3 step 8, UNCONFIRMED; VPROBE_QUIRKS busy_write, quirks.h). */
+enum vp_busy_write {
+	VP_BUSY_STALL,  /* the AHB access waits until BSY clears (default) */
+	VP_BUSY_DROP,   /* the write is lost, no flag */
+	VP_BUSY_PGSERR, /* not performed, SR bit 7 (PGSERR; ERSERR on F7) set */
+};
+
 /* Model switches for behaviour the sources leave UNCONFIRMED (facts §5.2,
- * §5.4, §5.5), so a host can be tried against either reading. */
+ * §5.4, §5.5, §6.2, §6.3), so a host can be tried against either reading.
+ * Those a host could depend on are also VPROBE_QUIRKS (quirks.h). */
 typedef struct vp_mcu_params {
 	uint32_t tprog_us;        /* BSY time per program unit x8/x16/x32 (16 typ, UNCONFIRMED) */
 	uint32_t terase_us;       /* BSY time per sector erase (UNCONFIRMED) */
@@ -68,6 +77,8 @@ typedef struct vp_mcu_params {
 	bool eop_needs_eopie;     /* EOP set only when CR.EOPIE = 1 */
 	bool operr_needs_errie;   /* OPERR set only when CR.ERRIE = 1 */
 	bool stale_errors_block;  /* PGSERR/PGPERR/PGAERR left set refuse the next program */
+	enum vp_busy_write busy_write; /* quirk busy_write */
+	bool rdp1_otp_fault;      /* OTP data/lock reads and writes fault at RDP 1 (quirk rdp1_otp) */
 } vp_mcu_params;
 
 /* The defaults, each explained in flashctl.c. */

@@ -18,6 +18,22 @@
  *     the OTP at 0x1FF07800 (CMSIS) bounds it to 30 KiB (inferred).
  *   Minimum programming voltage: facts §5.3 (HAL notes: byte program from
  *     1.8 V on F2/F4, 1.7 V on F7).
+ *
+ * stm32l476rg is here only so that hosts can be shown a part that is not
+ * an F2/F4/F7 (and must refuse it for OTP work). Its flash interface is not
+ * modelled (VP_SR_NONE). Sources, none of them in the facts file except
+ * where said: DEV_ID 0x415 and REV_ID 0x1007 (rev 4) from OOCD
+ * stm32l4x.c stm32l47_l48xx_revs; flash-size register 0x1FFF75E0 from the
+ * STL chip table ("L47x/L48x", RM0351 §45.2) and OOCD stm32l4x.c;
+ * UID 0x1FFF7590 from CMSIS stm32l476xx.h UID_BASE; SRAM1 96 KiB at
+ * 0x20000000 (SRAM2 sits at 0x10000000, not modelled) and system memory
+ * 0x1FFF0000, 28 KiB, from the STL chip table (RM0351 Tables 4-6); OTP
+ * 0x1FFF7000, 1 KiB: facts §7.2 gives it for the L45x/L46x and L49x/L4Ax
+ * chip files; the L4 HAL (stm32l4xx_hal_flash.h IS_FLASH_OTP_ADDRESS,
+ * 0x1FFF7000-0x1FFF73FF) gives it for every L4, the L47x included. It
+ * has no lock bytes and no 16-block structure (128 double words, as L4
+ * firmware uses it): stored as 16 x 64 bytes only so the image keeps it.
+ * CPUID/DPIDR: the Cortex-M4 values of facts §5.1. No package register.
  */
 #include <stddef.h>
 #include <string.h>
@@ -34,6 +50,9 @@
 #define F72_OTP     0x1FF07800u, 32u, 0x1FF07A00u       /* F72x/F73x */
 #define F72_IDS     0x1FF07A22u, 0x1FF07A10u
 #define F72_SYSMEM  0x1FF00000u, 30u * 1024u
+#define L47_IDS     0x1FFF75E0u, 0x1FFF7590u
+#define L47_OTP     0x1FFF7000u, 64u, 0u                /* no lock bytes */
+#define L47_SYSMEM  0x1FFF0000u, 28u * 1024u
 
 #define DP_M34      0x2BA01477u, 0x24770011u  /* SW-DP DPIDR, AHB-AP IDR */
 #define DP_M7       0x5BA02477u, 0x74770001u  /* AP IDR: F746 log; F76x/F72x UNCONFIRMED, same AP assumed */
@@ -70,6 +89,8 @@ static const vp_part parts[] = {
 	  1024, 320, F7_IDS, F7_OTP, F7_SYSMEM, VP_SR_F7, 1, 0x1FF0F7E0, 0x0300, 1, 1700 },
 	{ "stm32f767zi", "STM32F76xxx/77xxx", 0x451, 0x1001 /* rev Z */, CPUID_M7_10, DP_M7,
 	  2048, 512, F7_IDS, F7_OTP, F7_SYSMEM, VP_SR_F7, 1, 0x1FF0F7E0, 0x0300, 2, 1700 },
+	{ "stm32l476rg", "STM32L47x/L48x", 0x415, 0x1007 /* rev 4 */, CPUID_M4, DP_M34,
+	  1024, 96, L47_IDS, L47_OTP, L47_SYSMEM, VP_SR_NONE, 0, 0, 0, 1, 0 /* never programs */ },
 };
 
 #define NPARTS (sizeof parts / sizeof parts[0])
@@ -79,7 +100,7 @@ static const vp_part parts[] = {
 static const char part_names[] =
 	"stm32f205rg, stm32f207zg, stm32f401re, stm32f405rg, stm32f407vg, "
 	"stm32f411re, stm32f429zi, stm32f439zi, stm32f446re, stm32f722ze, "
-	"stm32f746zg, stm32f767zi";
+	"stm32f746zg, stm32f767zi, stm32l476rg";
 
 const vp_part *vp_part_find(const char *name)
 {

@@ -15,7 +15,13 @@ enum vp_sr_flavour {
 	VP_SR_F4_RDERR, /* as above + RDERR (bit 8) */
 	VP_SR_F7,       /* bit 7 = ERSERR, no RDERR */
 	VP_SR_F7_RDERR, /* F72x/F73x: ERSERR + RDERR */
+	VP_SR_NONE,     /* not an F2/F4/F7: no flash interface is modelled
+	                   (identity, SRAM and memory reads only; mcu.c) */
 };
+
+/* Whether the part has the F2/F4/F7 flash interface at 0x40023C00 and the
+ * RCC/PWR of those lines, i.e. whether the model programs it at all. */
+#define VP_PART_HAS_FLASHCTL(p) ((p)->sr != VP_SR_NONE)
 
 typedef struct vp_part {
 	const char *name;        /* lower case, as VPROBE_TARGET: "stm32f429zi" */
@@ -29,9 +35,9 @@ typedef struct vp_part {
 	uint32_t sram_kib;       /* contiguous SRAM at 0x20000000 */
 	uint32_t flash_size_reg; /* address of the u16 flash-size register */
 	uint32_t uid_addr;       /* 96-bit unique ID */
-	uint32_t otp_base;       /* OTP data area */
+	uint32_t otp_base;       /* OTP data area of VP_OTP_BLOCKS blocks */
 	uint32_t otp_block_size; /* 32 or 64 */
-	uint32_t otp_lock_base;  /* 16 lock bytes */
+	uint32_t otp_lock_base;  /* 16 lock bytes; 0: the part has none */
 	uint32_t sysmem_base, sysmem_size; /* system memory (bootloader), readable */
 	enum vp_sr_flavour sr;
 	int dual_bank;           /* OPTCR1 present (F42x/43x/469/479, F7) */

@@ -69,6 +69,12 @@ typedef struct vp_options {
 	long latency_us;          /* cost of one USB round trip; < 0: by probe kind */
 	const char *fault;        /* VPROBE_FAULT syntax, or NULL */
 	const char *stats_path;   /* where vp_board_close writes JSON stats, or NULL */
+	const char *quirks;       /* VPROBE_QUIRKS syntax: comma-separated
+	                             name=value choosing the model's reading of
+	                             an UNCONFIRMED behaviour (src/vprobe/quirks.h
+	                             lists them); NULL or "": every default.
+	                             A bad name or value fails vp_board_open
+	                             with a message listing the valid ones. */
 	unsigned index;           /* position among the boards of one process:
 	                             gives each a distinct bus address */
 } vp_options;

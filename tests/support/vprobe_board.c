@@ -7,7 +7,7 @@
  *   local b = assert(vb.open{ state = "x.img", target = "stm32f407vg",
  *                             probe = "v2:J28", voltage = 3.0,
  *                             fault = "wait@3:2", stats = "s.json",
- *                             latency = 1000, index = 0 })
+ *                             latency = 1000, index = 0, quirks = "eop=eopie" })
  *   b:out(ep, bytes) -> n | nil, err, code
  *   b:in_(ep, cap)   -> bytes | nil, err, code
  *   b:usb()          -> { vid=, pid=, ep_out=, ..., serial=, serial_desc= }
@@ -84,7 +84,7 @@ static const char *opt_string(lua_State *L, const char *key)
 static int board_open(lua_State *L)
 {
 	static const char *const keys[] = { "state", "target", "probe", "voltage", "fault",
-	                                     "stats", "latency", "index", NULL };
+	                                     "stats", "latency", "index", "quirks", NULL };
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_pushnil(L);
 	while (lua_next(L, 1)) { /* strict options: a misspelt key is an error */
@@ -105,6 +105,7 @@ static int board_open(lua_State *L)
 	opt.probe = opt_string(L, "probe");
 	opt.fault = opt_string(L, "fault");
 	opt.stats_path = opt_string(L, "stats");
+	opt.quirks = opt_string(L, "quirks");
 	lua_getfield(L, 1, "voltage");
 	opt.voltage = lua_isnil(L, -1) ? -1 : luaL_checknumber(L, -1);
 	lua_getfield(L, 1, "latency");

@@ -4,7 +4,8 @@
  * the SWD engine would.
  *
  *   local vm = require "vprobe_model"
- *   local m = vm.open{ image = path, part = "stm32f407vg", voltage = 3.3 }
+ *   local m = vm.open{ image = path, part = "stm32f407vg", voltage = 3.3,
+ *                      quirks = "busy_write=pgserr" }   (-> nil, message)
  *   m:read(addr, size)          -> value | nil, "fault"|"stall"|"nopower"
  *   m:write(addr, size, value)  -> true  | nil, reason
  *   m:reset()  m:advance(us)  m:now()  m:save()  m:powerloss(n)  m:close()
@@ -12,6 +13,7 @@
  *   m:core_reg(i)  m:set_core_reg(i, v)  m:params{...}
  *   vm.part(name) -> table | nil     vm.part_names() -> string
  *   vm.part_at(i) -> name | nil      (1-based)
+ *   vm.quirks_valid() -> "busy_write=stall|drop|pgserr, ..."
  */
 #include <string.h>
 
@@ -25,6 +27,7 @@
 #include "image.h"
 #include "mcu.h"
 #include "parts.h"
+#include "quirks.h"
 
 #define MT "vprobe_model.Mcu"
 
@@ -78,7 +81,7 @@ static void check_keys(lua_State *L, int idx, const char *const *known)
 
 static int m_open(lua_State *L)
 {
-	static const char *const keys[] = { "image", "part", "voltage", NULL };
+	static const char *const keys[] = { "image", "part", "voltage", "quirks", NULL };
 	luaL_checktype(L, 1, LUA_TTABLE);
 	check_keys(L, 1, keys);
 	lua_getfield(L, 1, "image");
@@ -87,6 +90,8 @@ static int m_open(lua_State *L)
 	const char *part = luaL_optstring(L, -1, NULL);
 	lua_getfield(L, 1, "voltage");
 	double volts = luaL_optnumber(L, -1, 3.3);
+	lua_getfield(L, 1, "quirks");
+	const char *quirks = luaL_optstring(L, -1, NULL);
 	if (strlen(path) >= sizeof ((model *)0)->path)
 		return luaL_argerror(L, 1, "image path too long");
 	model *m = lua_newuserdatauv(L, sizeof *m, 0);
@@ -94,12 +99,15 @@ static int m_open(lua_State *L)
 	luaL_setmetatable(L, MT);
 	strcpy(m->path, path);
 	char err[512];
+	vp_mcu_params_default(&m->prm);
+	if (vp_quirks_parse(quirks, &m->prm, err, sizeof err) != 0)
+		return push_fail(L, err);
 	if (vp_image_load(&m->img, path, part, err, sizeof err) != 0)
 		return push_fail(L, err);
 	m->mcu = vp_mcu_new(&m->img, m->img.part, &m->clock, volts);
 	if (m->mcu == NULL)
 		return push_fail(L, "out of memory");
-	vp_mcu_params_default(&m->prm);
+	vp_mcu_set_params(m->mcu, &m->prm);
 	return 1;
 }
 
@@ -313,6 +321,12 @@ static int l_part_names(lua_State *L)
 	return 1;
 }
 
+static int l_quirks_valid(lua_State *L)
+{
+	lua_pushstring(L, vp_quirks_valid());
+	return 1;
+}
+
 __attribute__((visibility("default"))) int luaopen_vprobe_model(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -328,7 +342,7 @@ __attribute__((visibility("default"))) int luaopen_vprobe_model(lua_State *L)
 	};
 	static const luaL_Reg fns[] = {
 		{ "open", m_open }, { "part", l_part }, { "part_at", l_part_at },
-		{ "part_names", l_part_names }, { NULL, NULL }
+		{ "part_names", l_part_names }, { "quirks_valid", l_quirks_valid }, { NULL, NULL }
 	};
 	luaL_newmetatable(L, MT);
 	luaL_setfuncs(L, meta, 0);

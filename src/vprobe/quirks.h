@@ -1,0 +1,33 @@
+/*
+ * VPROBE_QUIRKS: the model's reading of behaviours the sources leave
+ * UNCONFIRMED and hosts could depend on (DESIGN.md, "The virtual probe":
+ * make them switches). Syntax: comma-separated name=value, e.g.
+ *   VPROBE_QUIRKS=busy_write=pgserr,rdp1_otp=fault
+ * An absent name keeps its default (the first value listed):
+ *   busy_write=stall|drop|pgserr  a flash/OTP write arriving while BSY
+ *                                 (facts §6.3 step 8)
+ *   rdp1_otp=readable|fault       OTP data and lock bytes at RDP level 1
+ *                                 (facts §6.2)
+ *   eop=always|eopie              whether EOP needs CR.EOPIE (facts §5.5)
+ *   tprog=typ|max                 BSY time of one program unit, 16 or
+ *                                 100 µs (facts §5.4)
+ * Each is explained where it acts (flashctl.c, mcu.c).
+ */
+#ifndef STOTP_VPROBE_QUIRKS_H
+#define STOTP_VPROBE_QUIRKS_H
+
+#include <stddef.h>
+
+#include "mcu.h"
+
+/* Apply `spec` (NULL or "": nothing) over *prm, which holds the defaults
+ * (vp_mcu_params_default). Returns 0, or -1 with a message in err naming
+ * the bad item and listing the valid names and values; *prm is then
+ * unspecified. */
+int vp_quirks_parse(const char *spec, vp_mcu_params *prm, char *err, size_t errlen);
+
+/* "busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, ...": every
+ * quirk with its values, default first (error messages, docs). */
+const char *vp_quirks_valid(void);
+
+#endif
