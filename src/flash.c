@@ -162,6 +162,19 @@ int flash_finish_op(stlink *s, const flash_regs *f, const char *what)
 	return 0;
 }
 
+int flash_finish_burst(stlink *s, const flash_regs *f, const char *what)
+{
+	uint32_t sr;
+
+	if (wait_idle(s, &sr) != 0)
+		return -1;
+	if (sr & sr_errors(f)) {
+		sr_fail(s, f, sr, what);
+		return 1;
+	}
+	return 0;
+}
+
 int flash_end(stlink *s)
 {
 	return stlink_write_dbg(s, FLASH_CR, CR_LOCK);

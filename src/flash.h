@@ -29,6 +29,11 @@ int flash_begin(stlink *s, const flash_regs *f, unsigned width);
 int flash_set_width(stlink *s, unsigned width);
 /* Poll SR until BSY = 0 (bounded), then decode its error flags. */
 int flash_finish_op(stlink *s, const flash_regs *f, const char *what);
+/* The same after a burst (several units in one memory command), whose
+ * outcome is UNCONFIRMED (facts §6.3 step 8): 1 when SR holds an error
+ * flag (the message in s->err; the caller clears it and retries per
+ * unit), 0, or -1 when SR cannot be read or BSY never clears. */
+int flash_finish_burst(stlink *s, const flash_regs *f, const char *what);
 /* Clear SR flags left by a failed burst; fails if BSY never clears. */
 int flash_recover(stlink *s, const flash_regs *f);
 /* CR = LOCK (PG cleared). */

@@ -83,6 +83,8 @@ typedef struct st_sim_options {
 	const char *part;        /* NULL: VPROBE_TARGET or the model's default */
 	const char *probe;       /* NULL: VPROBE_PROBE or the model's default */
 	const char *fault;       /* NULL: VPROBE_FAULT */
+	const char *quirks;      /* NULL: VPROBE_QUIRKS (the model's reading
+	                            of UNCONFIRMED behaviour, vprobe.h) */
 	double voltage;          /* <= 0: VPROBE_VOLTAGE or 3.3 */
 } st_sim_options;
 

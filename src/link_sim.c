@@ -123,6 +123,8 @@ int link_sim_open(st_link **out, const st_sim_options *o, st_error *e)
 		opt.probe = o->probe;
 	if (o->fault != NULL)
 		opt.fault = o->fault;
+	if (o->quirks != NULL)
+		opt.quirks = o->quirks;
 	if (o->voltage > 0)
 		opt.voltage = o->voltage;
 	s = calloc(1, sizeof *s);

@@ -149,6 +149,7 @@ static void read_options(lua_State *L, probe_options *o)
 	o->sim.part = opt_string(L, 1, "sim_part");
 	o->sim.probe = opt_string(L, 1, "sim_probe");
 	o->sim.fault = opt_string(L, 1, "sim_fault");
+	o->sim.quirks = opt_string(L, 1, "sim_quirks");
 	o->sim.voltage = opt_number(L, 1, "sim_voltage", 0);
 	if ((bad = probe_options_check(o)) != NULL)
 		luaL_error(L, "stotp.open: %s", bad);

@@ -315,16 +315,71 @@ static int target_otp_write(lua_State *L)
 	return push_done(L, &st);
 }
 
+/* otp_lock's options table at idx (0: none given), { expect = { [block]
+ * = bytes } }. Types are checked here (a mistake raises); which blocks
+ * and how many bytes are otp.c's call. The strings stay alive in the
+ * caller's table for the call. */
+static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex)
+{
+	static const char *const keys[] = { "expect", NULL };
+	otp_expect *ex;
+	size_t i = 0;
+	int et;
+
+	*nex = 0;
+	if (idx == 0 || lua_isnil(L, idx))
+		return NULL;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	lstotp_check_keys(L, idx, "otp_lock", keys);
+	if (lua_getfield(L, idx, "expect") == LUA_TNIL)
+		return NULL;
+	if (!lua_istable(L, -1))
+		luaL_error(L, "otp_lock: option 'expect' must be a table of "
+		           "block = bytes, got %s", luaL_typename(L, -1));
+	et = lua_gettop(L);
+	for (lua_pushnil(L); lua_next(L, et) != 0; lua_pop(L, 1))
+		(*nex)++;
+	ex = lua_newuserdatauv(L, (*nex ? *nex : 1) * sizeof *ex, 0);
+	for (lua_pushnil(L); lua_next(L, et) != 0; lua_pop(L, 1), i++) {
+		int isint;
+		ex[i].block = (long long)lua_tointegerx(L, -2, &isint);
+		if (lua_type(L, -2) != LUA_TNUMBER || !isint)
+			luaL_error(L, "otp_lock: expect keys must be block numbers "
+			           "(integers), got %s", luaL_typename(L, -2));
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "otp_lock: expect[%d] must be a string of the "
+			           "block's bytes, got %s", (int)ex[i].block,
+			           luaL_typename(L, -1));
+		ex[i].bytes = (const uint8_t *)lua_tolstring(L, -1, &ex[i].len);
+	}
+	return ex;
+}
+
 /* Block numbers as arguments (2, 5, 7) or one table {2, 5, 7}: integers
- * (2.0 too, not "2"); their range and uniqueness are otp.c's call. */
+ * (2.0 too, not "2"); their range and uniqueness are otp.c's call. A
+ * table after the numbers, or after the list, holds the options. */
 static int target_otp_lock(lua_State *L)
 {
 	TARGET_OR_CLOSED(L, t);
-	int tbl = lua_istable(L, 2), isint;
-	lua_Integer i, n = tbl ? luaL_len(L, 2) : lua_gettop(L) - 1;
+	int top = lua_gettop(L), tbl = lua_istable(L, 2), isint, opt;
+	lua_Integer i, n;
 	long long *blocks;
+	otp_expect *ex;
+	size_t nex;
 	otp_stats st;
 
+	if (tbl) {
+		if (top > 3 || (top == 3 && !lua_istable(L, 3)
+		                && !lua_isnil(L, 3)))
+			return luaL_argerror(L, 3, "a block list cannot be followed "
+			                     "by more blocks (only an options table)");
+		opt = top == 3 ? 3 : 0;
+		n = luaL_len(L, 2);
+	} else {
+		opt = top >= 3 && (lua_istable(L, top) || lua_isnil(L, top))
+		      ? top : 0;
+		n = (opt ? opt : top + 1) - 2;
+	}
 	luaL_argcheck(L, n > 0, 2, "block number(s) expected");
 	blocks = lua_newuserdatauv(L, (size_t)n * sizeof *blocks, 0);
 	for (i = 1; i <= n; i++) {
@@ -338,7 +393,8 @@ static int target_otp_lock(lua_State *L)
 			                     "block number (an integer) expected");
 		lua_pop(L, 1);
 	}
-	if (otp_lock_list(t, blocks, (size_t)n, &st) != 0)
+	ex = check_lock_options(L, opt, &nex);
+	if (otp_lock_list(t, blocks, (size_t)n, ex, nex, &st) != 0)
 		return lstotp_fail(L, &t->st->err);
 	return push_done(L, &st);
 }

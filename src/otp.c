@@ -256,10 +256,11 @@ static int is_retryable(const stlink *s)
 }
 
 /* Every piece of width w (PSIZE already w). Burst: adjacent pieces are
- * one memory command, the flash stalling the bus while BSY (RM0090 §3.6)
- * so back-to-back units program in order, one BSY/SR check at the end.
- * Unit: one unit, then BSY poll and SR check (OOCD/STL style, facts §6.3).
- * Returns 0, 1 when a burst command reported WAIT/FAULT (fall back), -1. */
+ * one memory command, relying on the flash stalling the bus while BSY
+ * (RM0090 §3.6) so back-to-back units program in order, one BSY/SR check
+ * at the end. Unit: one unit, then BSY poll and SR check (OOCD/STL style,
+ * facts §6.3). Returns 0, 1 when a burst reported WAIT/FAULT or left an
+ * SR error flag (the caller retries per unit), -1. */
 static int write_pass(target *t, const uint8_t *val, const uint8_t *wid,
                       size_t size, unsigned w, int mode, otp_stats *st)
 {
@@ -283,7 +284,7 @@ static int write_pass(target *t, const uint8_t *val, const uint8_t *wid,
 		st->units += (unsigned)((end - i) / w);
 		i = end;
 	}
-	return unit ? 0 : flash_finish_op(t->st, &t->id.flash, "OTP program");
+	return unit ? 0 : flash_finish_burst(t->st, &t->id.flash, "OTP program");
 }
 
 /* One pass per width present, widest first, switching PSIZE between
@@ -314,7 +315,7 @@ static unsigned first_width(const uint8_t *wid, size_t size)
 }
 
 /* Plan the pieces against what the chip holds now (cur), unlock, and
- * write them in `mode`. */
+ * write them in `mode`. Returns as write_pass. */
 static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
                         unsigned widest, int mode, otp_stats *st)
 {
@@ -329,6 +330,8 @@ static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
 		               "or after an interrupted burst)");
 	if (st->bytes == 0)
 		st->bytes = (unsigned)n;
+	if (n == 0)
+		return 0;
 	cut_pieces(chg, size, usable_widths(t->st, widest), wid);
 	psize = first_width(wid, size);
 	if (flash_begin(t->st, &t->id.flash, psize) != 0)
@@ -336,56 +339,86 @@ static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
 	return write_pieces(t, val, wid, size, &psize, mode, st);
 }
 
-static int program(target *t, const otp_plan *p, unsigned widest, int mode,
-                   otp_stats *st)
+/* program_from, then relock whatever happened (the first error is the
+ * one reported). After burst trouble the flash is first let settle and
+ * its SR flags cleared, so a per-unit pass starts clean. */
+static int program_pass(target *t, const otp_plan *p, const uint8_t *cur,
+                        unsigned widest, int mode, otp_stats *st)
 {
-	uint8_t cur[OTP_MAX_DATA], locks[OTP_BLOCKS];
 	st_error keep;
-	int rc = program_from(t, p, p->chip, widest, mode, st);
+	int rc = program_from(t, p, cur, widest, mode, st);
 
-	if (rc == 1) {
-		/* A burst reported WAIT/FAULT: settle the controller, re-read
-		 * what the chip now holds, and do the rest one unit at a time
-		 * (bytes already programmed are now "same": rule 3 holds). */
-		st->fell_back = 1;
-		st->mode = OTP_MODE_UNIT;
-		rc = flash_recover(t->st, &t->id.flash) != 0
-		     || otp_read_all(t, cur, locks) != 0
-		     ? -1 : program_from(t, p, cur, widest, OTP_MODE_UNIT, st);
-	}
-	/* Relock whatever happened; the first error is the one reported. */
+	if (rc == 1 && flash_recover(t->st, &t->id.flash) != 0)
+		rc = -1;
 	keep = t->st->err;
-	if (flash_end(t->st) != 0 && rc == 0)
+	if (flash_end(t->st) != 0 && rc >= 0)
 		return -1;
-	if (rc != 0)
+	if (rc < 0)
 		t->st->err = keep;
 	return rc;
 }
 
-/* Read the whole area back: the range must hold the wanted bytes and
- * nothing else may have moved (DESIGN rule 5). */
-static int verify(target *t, const otp_plan *p, const uint8_t *before,
-                  const uint8_t *locks_before)
+/* 1 when every byte of the range reads back as wanted. */
+static int in_place(const otp_plan *p, const uint8_t *now)
+{
+	return memcmp(now + p->offset, p->want, p->n) == 0;
+}
+
+/* The whole area as read back (now, locks) against the plan: the range
+ * must hold the wanted bytes and nothing else may have moved (DESIGN
+ * rule 5). */
+static int check_read_back(target *t, const otp_plan *p, const uint8_t *now,
+                           const uint8_t *locks)
 {
 	const otp_map *m = t->id.otp;
-	uint8_t now[OTP_MAX_DATA], locks[OTP_BLOCKS];
-	size_t i, size = otp_map_size(m);
+	size_t i, size = otp_map_size(m), bad = size;
 
-	if (otp_read_all(t, now, locks) != 0)
-		return -1;
-	for (i = 0; i < size; i++) {
+	for (i = size; i-- > 0;) {
 		int in = i >= p->offset && i < p->offset + p->n;
-		uint8_t want = in ? p->want[i - p->offset] : before[i];
-		if (now[i] != want)
-			return st_fail(&t->st->err, ST_EVERIFY, 0,
-			               "read-back of 0x%08zX is 0x%02X, expected 0x%02X%s",
-			               m->base + i, now[i], want,
-			               in ? "" : " (outside the write)");
+		if (now[i] != (in ? p->want[i - p->offset] : p->chip[i])) {
+			/* A byte that moved outside the write is no longer
+			 * what this handle verified either (rule 4). */
+			t->wstate[i] = OTP_W_UNVERIFIED;
+			bad = i;
+		}
 	}
-	if (memcmp(locks, locks_before, m->blocks) != 0)
+	if (bad < size) {
+		int in = bad >= p->offset && bad < p->offset + p->n;
+		return st_fail(&t->st->err, ST_EVERIFY, 0,
+		               "read-back of 0x%08zX is 0x%02X, expected 0x%02X%s",
+		               m->base + bad, now[bad],
+		               in ? p->want[bad - p->offset] : p->chip[bad],
+		               in ? "" : " (outside the write)");
+	}
+	if (memcmp(locks, p->locks, m->blocks) != 0)
 		return st_fail(&t->st->err, ST_EVERIFY, 0,
 		               "lock bytes changed during a data write");
 	return 0;
+}
+
+/* Program, read back, verify. Whether one memory command may carry
+ * several units while BSY stalls the bus is UNCONFIRMED (facts §6.3 step
+ * 8): real silicon might stall (the burst works), drop the units that
+ * arrive while BSY, or flag PGSERR. So after a burst that reported WAIT/
+ * FAULT, left an SR error, or did not read back whole, every byte still
+ * wrong and still programmable (only 1 -> 0 needed) is programmed again
+ * one unit at a time; bytes already right are not written (rule 3). */
+static int burn(target *t, const otp_plan *p, unsigned widest, int mode,
+                otp_stats *st)
+{
+	uint8_t now[OTP_MAX_DATA], locks[OTP_BLOCKS];
+	int rc = program_pass(t, p, p->chip, widest, mode, st);
+
+	if (rc < 0 || otp_read_all(t, now, locks) != 0)
+		return -1;
+	if (rc == 0 && (mode == OTP_MODE_UNIT || in_place(p, now)))
+		return check_read_back(t, p, now, locks);
+	st->fell_back = 1;
+	st->mode = OTP_MODE_UNIT;
+	if (program_pass(t, p, now, widest, OTP_MODE_UNIT, st) != 0
+	    || otp_read_all(t, now, locks) != 0)
+		return -1;
+	return check_read_back(t, p, now, locks);
 }
 
 int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
@@ -394,7 +427,6 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
 	uint64_t c0 = t->st->commands;
 	otp_plan *p = malloc(sizeof *p);
 	unsigned width = 0;
-	size_t i;
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
@@ -409,20 +441,22 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
 		refuse(t, p);
 		goto out;
 	}
+	/* Rule 3: nothing differs, nothing written; the plan's read just
+	 * showed every byte of the range holds its wanted value. */
+	if (p->program > 0) {
+		if (otp_supply_width(t, st, &width) != 0)
+			goto out;   /* nothing touched yet */
+		if (burn(t, p, width, mode, st) != 0) {
+			/* Failed or partial: the range may hold anything between
+			 * old and wanted; a lock now needs `expect` (rule 4). */
+			memset(t->wstate + p->offset, OTP_W_UNVERIFIED, n);
+			goto out;
+		}
+		st->width = width;
+	}
 	rc = 0;
-	if (p->program == 0)
-		goto out;       /* rule 3: nothing differs, nothing written */
-	if (otp_supply_width(t, st, &width) != 0
-	    || program(t, p, width, mode, st) != 0
-	    || verify(t, p, p->chip, p->locks) != 0) {
-		rc = -1;
-		goto out;
-	}
-	st->width = width;
-	for (i = 0; i < n; i++) {
-		t->written[p->offset + i] = want[i];
-		t->written_set[p->offset + i] = 1;
-	}
+	memcpy(t->written + p->offset, want, n);
+	memset(t->wstate + p->offset, OTP_W_VERIFIED, n);
 out:
 	st->commands = t->st->commands - c0;
 	free(p);

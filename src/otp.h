@@ -62,11 +62,22 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
  * cannot measure it), st->volts the reading; refuses a low or absurd one. */
 int otp_supply_width(target *t, otp_stats *st, unsigned *width);
 
-/* otp_lock.c. blocks: bit i set = lock block i. */
-int otp_lock(target *t, uint32_t blocks, otp_stats *st);
+/* otp_lock.c. A caller's statement of a whole block's contents. */
+typedef struct otp_expect {
+	long long block;
+	const uint8_t *bytes;
+	size_t len;              /* must be the block size */
+} otp_expect;
+
+/* blocks: bit i set = lock block i. A block is locked only if expect[i]
+ * (block_size bytes, or NULL) reads back exactly, or without it if this
+ * handle wrote and verified the block and no write of it failed since. */
+int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
+             otp_stats *st);
 /* Block numbers as a user gives them: each must exist and be named once,
- * or nothing is locked. */
+ * each expect must name one of them with block_size bytes, or nothing is
+ * locked. */
 int otp_lock_list(target *t, const long long *blocks, size_t n,
-                  otp_stats *st);
+                  const otp_expect *ex, size_t nex, otp_stats *st);
 
 #endif

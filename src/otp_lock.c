@@ -1,37 +1,75 @@
 /*
  * Locking OTP blocks (DESIGN rule 4; facts §6.2): a block's lock byte is
  * written 0x00, one byte wide, only after the block's data reads back as
- * this handle wrote it, and all lock bytes are read back afterwards.
+ * this handle wrote and verified it, or as the caller's `expect` says,
+ * and all lock bytes are read back afterwards.
  */
 #include <string.h>
 
 #include "otp.h"
 
-/* Rule 4: a block is locked only if its data reads back as this handle
- * wrote it (bytes it never wrote: the read itself must have succeeded). */
-static int check_block_data(target *t, const uint8_t *data, unsigned b)
+/* The caller's own statement of what block b holds (otp_lock's expect):
+ * every byte must read back so, whatever this handle did before. */
+static int check_expect(target *t, const uint8_t *data, unsigned b,
+                        const uint8_t *expect)
 {
 	const otp_map *m = t->id.otp;
 	size_t i, first = (size_t)b * m->block_size;
 
-	for (i = first; i < first + m->block_size; i++)
-		if (t->written_set[i] && data[i] != t->written[i])
+	for (i = 0; i < m->block_size; i++)
+		if (data[first + i] != expect[i])
+			return st_fail(&t->st->err, ST_EVERIFY, 0,
+			               "block %u differs from expect at offset 0x%zX "
+			               "(0x%08zX): reads 0x%02X, expected 0x%02X; "
+			               "nothing locked", b, first + i, m->base + first + i,
+			               data[first + i], expect[i]);
+	return 0;
+}
+
+/* Rule 4 without expect: this handle wrote the block and read it back as
+ * wanted, no write of it has failed since, and what it verified still
+ * reads back so. A block it never wrote was verified by nobody here. */
+static int check_block_data(target *t, const uint8_t *data, unsigned b)
+{
+	const otp_map *m = t->id.otp;
+	size_t i, first = (size_t)b * m->block_size;
+	int verified = 0;
+
+	for (i = first; i < first + m->block_size; i++) {
+		if (t->wstate[i] == OTP_W_UNVERIFIED)
+			return st_fail(&t->st->err, ST_EVERIFY, 0,
+			               "block %u holds data a failed write left "
+			               "unverified (0x%08zX): nothing locked; pass its "
+			               "whole contents as expect = { [%u] = ... } to "
+			               "lock what it holds", b, m->base + i, b);
+		if (t->wstate[i] != OTP_W_VERIFIED)
+			continue;
+		verified = 1;
+		if (data[i] != t->written[i])
 			return st_fail(&t->st->err, ST_EVERIFY, 0,
 			               "block %u does not read back as written (0x%08zX "
-			               "reads 0x%02X, wrote 0x%02X): not locking", b,
+			               "reads 0x%02X, wrote 0x%02X): nothing locked", b,
 			               m->base + i, data[i], t->written[i]);
+	}
+	if (!verified)
+		return st_fail(&t->st->err, ST_EVERIFY, 0,
+		               "block %u was not written and verified through this "
+		               "handle: nothing locked; pass its whole contents as "
+		               "expect = { [%u] = ... } to lock it", b, b);
 	return 0;
 }
 
 /* Lock bytes are written one byte wide, PSIZE x8 and 8-bit accesses, so
  * no neighbour is ever programmed (CubeProgrammer damaged F767 neighbours,
- * facts §6.2). A run of adjacent blocks is one 8-bit command of single-
- * byte accesses; on WAIT/FAULT each remaining byte goes alone. */
-static int write_locks(target *t, uint32_t todo, otp_stats *st)
+ * facts §6.2). Burst: a run of adjacent blocks is one 8-bit command of
+ * single-byte accesses, each its own program operation, relying on the
+ * bus stall while BSY (facts §6.3 step 8, UNCONFIRMED); one SR check at
+ * the end. Unit: each byte alone, then BSY poll and SR check. Returns 0,
+ * 1 when a burst reported WAIT/FAULT or left an SR error flag, -1. */
+static int write_locks(target *t, uint32_t todo, int unit, otp_stats *st)
 {
 	const otp_map *m = t->id.otp;
 	static const uint8_t zeros[OTP_BLOCKS] = { 0 };
-	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
 	unsigned b, e;
 
 	for (b = 0; b < m->blocks;) {
@@ -39,43 +77,61 @@ static int write_locks(target *t, uint32_t todo, otp_stats *st)
 			b++;
 			continue;
 		}
-		for (e = b; e < m->blocks && (todo >> e & 1); e++)
+		for (e = b + 1; !unit && e < m->blocks && (todo >> e & 1); e++)
 			;
 		if (stlink_write_mem(t->st, m->lock_base + b, zeros, e - b, 1,
-		                     STW_NO_RETRY) != 0)
-			goto fallback;
+		                     unit ? 0 : STW_NO_RETRY) != 0)
+			return !unit && (t->st->err.code == ST_EWAIT
+			                 || t->st->err.code == ST_ETARGET) ? 1 : -1;
+		if (unit && flash_finish_op(t->st, &t->id.flash, "OTP lock") != 0)
+			return -1;
 		st->units += e - b;
 		b = e;
 	}
-	return flash_finish_op(t->st, &t->id.flash, "OTP lock");
-fallback:
-	if (t->st->err.code != ST_EWAIT && t->st->err.code != ST_ETARGET)
-		return -1;
-	st->fell_back = 1;
-	if (flash_recover(t->st, &t->id.flash) != 0
-	    || flash_begin(t->st, &t->id.flash, 1) != 0
-	    || otp_read_all(t, data, locks) != 0)
-		return -1;
-	for (b = 0; b < m->blocks; b++) {
-		if (!(todo >> b & 1) || locks[b] == 0x00)
-			continue;
-		if (stlink_write_mem(t->st, m->lock_base + b, zeros, 1, 1, 0) != 0
-		    || flash_finish_op(t->st, &t->id.flash, "OTP lock") != 0)
-			return -1;
-		st->units++;
-	}
-	return 0;
+	return unit ? 0 : flash_finish_burst(t->st, &t->id.flash, "OTP lock");
 }
 
-static int verify_locks(target *t, uint32_t todo, const uint8_t *data0,
-                        const uint8_t *locks0)
+/* Unlock with PSIZE x8, write_locks, and relock whatever happened (the
+ * first error is the one reported); after burst trouble the flash is
+ * first let settle and its SR flags cleared. Returns as write_locks. */
+static int lock_pass(target *t, uint32_t todo, int unit, otp_stats *st)
 {
-	const otp_map *m = t->id.otp;
-	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
+	st_error keep;
+	int rc = flash_begin(t->st, &t->id.flash, 1) != 0
+	         ? -1 : write_locks(t, todo, unit, st);
+
+	if (rc == 1 && flash_recover(t->st, &t->id.flash) != 0)
+		rc = -1;
+	keep = t->st->err;
+	if (flash_end(t->st) != 0 && rc >= 0)
+		return -1;
+	if (rc < 0)
+		t->st->err = keep;
+	return rc;
+}
+
+/* The blocks of todo whose lock byte does not read 0x00. */
+static uint32_t not_locked(const otp_map *m, uint32_t todo,
+                           const uint8_t *locks)
+{
+	uint32_t left = 0;
 	unsigned b;
 
-	if (otp_read_all(t, data, locks) != 0)
-		return -1;
+	for (b = 0; b < m->blocks; b++)
+		if ((todo >> b & 1) && locks[b] != 0x00)
+			left |= 1u << b;
+	return left;
+}
+
+/* Rule 4: all lock bytes as read back: exactly the wanted ones 0x00, the
+ * others as before, and the data untouched. */
+static int check_locks(target *t, uint32_t todo, const uint8_t *data,
+                       const uint8_t *locks, const uint8_t *data0,
+                       const uint8_t *locks0)
+{
+	const otp_map *m = t->id.otp;
+	unsigned b;
+
 	for (b = 0; b < m->blocks; b++) {
 		uint8_t want = (todo >> b & 1) ? 0x00 : locks0[b];
 		if (locks[b] != want)
@@ -89,13 +145,37 @@ static int verify_locks(target *t, uint32_t todo, const uint8_t *data0,
 	return 0;
 }
 
-int otp_lock(target *t, uint32_t blocks, otp_stats *st)
+/* Write the lock bytes of todo and read all back. As for data (otp.c
+ * burn), a burst that reported WAIT/FAULT, left an SR error, or did not
+ * read back whole is followed by each lock byte not yet 0x00 written
+ * alone; those already 0x00 are not written again (rule 3). */
+static int lock_blocks(target *t, uint32_t todo, const uint8_t *data0,
+                       const uint8_t *locks0, otp_stats *st)
+{
+	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
+	uint32_t left;
+	int rc = lock_pass(t, todo, 0, st);
+
+	if (rc < 0 || otp_read_all(t, data, locks) != 0)
+		return -1;
+	left = not_locked(t->id.otp, todo, locks);
+	if (rc == 1 || left != 0) {
+		st->fell_back = 1;
+		st->mode = OTP_MODE_UNIT;
+		if ((left != 0 && lock_pass(t, left, 1, st) != 0)
+		    || otp_read_all(t, data, locks) != 0)
+			return -1;
+	}
+	return check_locks(t, todo, data, locks, data0, locks0);
+}
+
+int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
+             otp_stats *st)
 {
 	uint64_t c0 = t->st->commands;
 	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
 	uint32_t todo = 0;
 	unsigned b, width;
-	st_error keep;
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
@@ -108,12 +188,17 @@ int otp_lock(target *t, uint32_t blocks, otp_stats *st)
 		               "OTP blocks are numbered 0-%u", t->id.otp->blocks - 1);
 	if (otp_read_all(t, data, locks) != 0)
 		goto out;
+	/* Rule 1: every named block is checked before any lock byte is
+	 * written; expect is checked on already locked blocks too. */
 	for (b = 0; b < t->id.otp->blocks; b++) {
-		if (!(blocks >> b & 1) || locks[b] == 0x00)
-			continue;   /* already locked: rule 3, not written again */
-		if (check_block_data(t, data, b) != 0)
+		if (!(blocks >> b & 1))
+			continue;
+		if (expect[b] != NULL ? check_expect(t, data, b, expect[b]) != 0
+		    : locks[b] != 0x00 && check_block_data(t, data, b) != 0)
 			goto out;
-		todo |= 1u << b;
+		/* An already locked block is not written again (rule 3). */
+		if (locks[b] != 0x00)
+			todo |= 1u << b;
 	}
 	rc = 0;
 	if (todo == 0)
@@ -123,23 +208,16 @@ int otp_lock(target *t, uint32_t blocks, otp_stats *st)
 		rc = -1;
 		goto out;
 	}
-	rc = flash_begin(t->st, &t->id.flash, 1) != 0 ? -1
-	                                              : write_locks(t, todo, st);
-	keep = t->st->err;
-	if (flash_end(t->st) != 0 && rc == 0)
-		rc = -1;
-	else if (rc != 0)
-		t->st->err = keep;
-	if (rc == 0)
-		rc = verify_locks(t, todo, data, locks);
+	rc = lock_blocks(t, todo, data, locks, st);
 out:
 	st->commands = t->st->commands - c0;
 	return rc;
 }
 
 int otp_lock_list(target *t, const long long *blocks, size_t n,
-                  otp_stats *st)
+                  const otp_expect *ex, size_t nex, otp_stats *st)
 {
+	const uint8_t *expect[OTP_BLOCKS] = { NULL };
 	uint32_t mask = 0;
 	size_t i;
 
@@ -161,5 +239,19 @@ int otp_lock_list(target *t, const long long *blocks, size_t n,
 			               "block %lld is named twice; nothing locked", b);
 		mask |= 1u << b;
 	}
-	return otp_lock(t, mask, st);
+	for (i = 0; i < nex; i++) {
+		long long b = ex[i].block;
+		/* An expect for a block not named is a slip in the numbers. */
+		if (b < 0 || b >= (long long)t->id.otp->blocks || !(mask >> b & 1))
+			return st_fail(&t->st->err, ST_ERANGE, 0,
+			               "expect names block %lld, which this call does "
+			               "not lock; nothing locked", b);
+		if (ex[i].len != t->id.otp->block_size)
+			return st_fail(&t->st->err, ST_ERANGE, 0,
+			               "expect for block %lld is %zu bytes; a block is "
+			               "%u bytes on this part; nothing locked", b,
+			               ex[i].len, t->id.otp->block_size);
+		expect[b] = ex[i].bytes;
+	}
+	return otp_lock(t, mask, expect, st);
 }

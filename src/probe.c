@@ -9,7 +9,8 @@
 #define MAX_KHZ 100000.0
 
 const char *const probe_option_names[] = { "serial", "freq_khz", "sim",
-	"sim_part", "sim_probe", "sim_voltage", "sim_fault", NULL };
+	"sim_part", "sim_probe", "sim_voltage", "sim_fault", "sim_quirks",
+	NULL };
 
 static void describe_one(probe_desc *d)
 {
@@ -60,11 +61,13 @@ const char *probe_options_check(const probe_options *o)
 		return "option 'sim_voltage' must be a positive number of volts up "
 		       "to 10";
 	if (s->path == NULL
-	    && (s->part || s->probe || s->fault || s->voltage > 0))
+	    && (s->part || s->probe || s->fault || s->quirks
+	        || s->voltage > 0))
 		/* Without sim these would be ignored and a real probe opened:
 		 * on an OTP tool that is the worst way to misread an option. */
-		return "options 'sim_part', 'sim_probe', 'sim_voltage' and "
-		       "'sim_fault' need 'sim' (a board image path)";
+		return "options 'sim_part', 'sim_probe', 'sim_voltage', "
+		       "'sim_fault' and 'sim_quirks' need 'sim' (a board image "
+		       "path)";
 	if (s->path != NULL && o->serial != NULL)
 		return "options 'sim' and 'serial' exclude each other";
 	if (s->path != NULL && s->path[0] == '\0')

@@ -40,6 +40,11 @@ typedef struct target_ident {
 /* Pure: decode an IDCODE (cpuid for the F4 rev A errata; 0 if unknown). */
 void target_decode(uint32_t idcode, uint32_t cpuid, target_ident *out);
 
+/* A byte this handle never wrote; wrote and read back as wanted; or
+ * meant to write in a write that failed or stopped part-way, so it may
+ * hold anything between the old and the wanted value. */
+enum otp_wstate { OTP_W_NONE, OTP_W_VERIFIED, OTP_W_UNVERIFIED };
+
 typedef struct target {
 	stlink *st;              /* borrowed: the probe owns it */
 	target_ident id;
@@ -48,10 +53,11 @@ typedef struct target {
 	int have_uid;
 	unsigned flash_kib;
 	int rdp;                 /* 0, 1, 2; -1 unknown */
-	/* Bytes this handle wrote and verified, so a lock can check a
-	 * block's data still reads back as written (DESIGN rule 4). */
+	/* What this handle knows of each OTP data byte, so a lock can
+	 * check a block's data was verified (DESIGN rule 4): wstate[i] is
+	 * an enum otp_wstate; written[i] the value when OTP_W_VERIFIED. */
 	uint8_t written[OTP_MAX_DATA];
-	uint8_t written_set[OTP_MAX_DATA];
+	uint8_t wstate[OTP_MAX_DATA];
 } target;
 
 /* Data bytes of a layout (blocks x block_size). */

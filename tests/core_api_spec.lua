@@ -5,6 +5,7 @@ local stotp = require("stotp")
 
 local IMG = kit.TMP .. "/stotp-core-api.img"
 local NEW = kit.TMP .. "/stotp-core-api-new.img"   -- must never be created
+local FF32 = string.rep("\xFF", 32)   -- an erased F4 block
 
 local function fresh()
   os.remove(IMG)
@@ -42,6 +43,8 @@ describe("stotp.core api", function()
     { { sim_probe = "v3" }, "need 'sim' (a board image path)" },
     { { sim_voltage = 3.3 }, "need 'sim' (a board image path)" },
     { { sim_fault = "unplug@3" }, "need 'sim' (a board image path)" },
+    { { sim_quirks = "busy_write=drop" }, "need 'sim' (a board image path)" },
+    { { sim = NEW, sim_quirks = 1 }, "option 'sim_quirks' must be a string" },
     { { sim = NEW, serial = "066D" }, "options 'sim' and 'serial' exclude each other" },
     { { sim = NEW, sim_voltage = -1 }, "option 'sim_voltage' must be a positive number" },
     { { sim = NEW, sim_voltage = 0 / 0 }, "option 'sim_voltage' must be a positive number" },
@@ -238,6 +241,32 @@ describe("stotp.core api", function()
     { "otp_lock", { 0, 0 }, code = "range", err = "block 0 is named twice; nothing locked" },
     { "otp_lock", { { 5, 2, 5 } }, code = "range", err = "block 5 is named twice" },
     { "otp_lock", { 2, 2.0 }, code = "range", err = "block 2 is named twice" },
+    -- a list is all the blocks: only an options table may follow it
+    { "otp_lock", { { 1 }, 2 }, err = "a block list cannot be followed by more blocks" },
+    { "otp_lock", { { 1 }, {}, {} }, err = "a block list cannot be followed by more blocks" },
+    { "otp_lock", { { 1 }, "x" }, err = "a block list cannot be followed by more blocks" },
+    { "otp_lock", { 1, "x" }, err = "block number (an integer) expected" },
+    { "otp_lock", { 1, {}, 2 }, err = "block number (an integer) expected" },
+    { "otp_lock", { 1, { expct = {} } }, err = "otp_lock: unknown option 'expct'" },
+    { "otp_lock", { 1, { expect = "\255" } }, err = "option 'expect' must be a table of block = bytes" },
+    { "otp_lock", { 1, { expect = { x = FF32 } } }, err = "expect keys must be block numbers (integers), got string" },
+    { "otp_lock", { 1, { expect = { [1.5] = FF32 } } }, err = "expect keys must be block numbers" },
+    { "otp_lock", { 1, { expect = { [1] = 255 } } }, err = "expect[1] must be a string of the block's bytes, got number" },
+    { "otp_lock", { 1, { expect = { [2] = FF32 } } }, code = "range",
+      err = "expect names block 2, which this call does not lock; nothing locked" },
+    { "otp_lock", { 1, { expect = { [16] = FF32 } } }, code = "range", err = "expect names block 16" },
+    { "otp_lock", { 1, { expect = { [1] = FF32:sub(2) } } }, code = "range",
+      err = "expect for block 1 is 31 bytes; a block is 32 bytes on this part; nothing locked" },
+    -- rule 4: data this handle did not write and verify is locked only
+    -- against the caller's expect, and all of it must match
+    { "otp_lock", { 1 }, code = "verify", err = "block 1 was not written and verified through this handle" },
+    { "otp_lock", { 0 }, code = "verify", err = "block 0 was not written and verified through this handle" },
+    { "otp_lock", { 0, { expect = { [0] = "\x13" .. FF32:sub(2) } } }, code = "verify",
+      err = "block 0 differs from expect at offset 0x0 (0x1FFF7800): reads 0x12, expected 0x13; nothing locked" },
+    { "otp_lock", { { 0, 1 }, { expect = { [0] = "\x12" .. FF32:sub(2), [1] = FF32:sub(2) .. "\0" } } },
+      code = "verify", err = "block 1 differs from expect at offset 0x3F (0x1FFF783F): reads 0xFF, expected 0x00" },
+    { "otp_lock", { 2, 3, { expect = { [2] = FF32, [3] = "\0" .. FF32:sub(2) } } }, code = "verify",
+      err = "block 3 differs from expect at offset 0x60" },
   }
   for i, row in ipairs(bad_calls) do
     it(string.format("rejects bad input #%d to target:%s (%s), writing nothing", i, row[1], row.err), function()
@@ -245,7 +274,7 @@ describe("stotp.core api", function()
       local p = fresh()
       local t = assert(p:attach())
       assert.is_true((t:otp_write(0, "\x12")))
-      assert.is_true((t:otp_lock(3)))
+      assert.is_true((t:otp_lock(3, { expect = { [3] = FF32 } })))
       p:close()
       local before = kit.slurp(IMG)
       p = assert(stotp.open { sim = IMG })
@@ -268,7 +297,7 @@ describe("stotp.core api", function()
   it("lists locked blocks through the Lua layer", function()
     local p = fresh()
     local t = assert(p:attach())
-    assert.is_true((t:otp_lock(3, 7)))
+    assert.is_true((t:otp_lock(3, 7, { expect = { [3] = FF32, [7] = FF32 } })))
     assert.same({ 3, 7 }, stotp.locked_blocks(t))
     p:close()
   end)

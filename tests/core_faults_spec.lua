@@ -34,7 +34,11 @@ local function run(transport, fault)
       res = { nil, msg, code }
     else
       res = { t:otp_write(0, DATA) }
-      if res[1] then res = { t:otp_lock(0, 1, 2) } end
+      res.stage = "write"
+      if res[1] then
+        res = { t:otp_lock(0, 1, 2) }
+        res.stage = "lock"
+      end
     end
     p:close()
   end
@@ -51,6 +55,10 @@ local function check(res, back, locks, fault)
     assert.is_string(res[2], fault)
     assert.is_true(CODES[res[3]] == true, fault .. ": " .. tostring(res[3]))
     assert.equal(res[3] .. ":", res[2]:match("^%w+:"), fault)
+    -- a data write that failed never touched a lock byte (rule 4)
+    if res.stage ~= "lock" then
+      assert.equal(string.rep("\xFF", 16), kit.image_locks(IMG), fault)
+    end
   end
 end
 
@@ -100,21 +108,17 @@ end
 
 -- Rule 5: every written byte is read back and a mismatch stops with
 -- "verify". Only a cell that does not program while the flash controller
--- reports success shows that; the model needs a fault for it
--- (proposed: VPROBE_FAULT stuck@OFFSET:MASK, bits MASK of OTP data byte
--- OFFSET stay 1 whatever is programmed, no SR flag). Until then: pending.
+-- reports success shows that: VPROBE_FAULT stuck@OFFSET:MASK (bits MASK of
+-- OTP data byte OFFSET stay 1 whatever is programmed, no SR flag).
 describe("stotp.core read-back", function()
   it("rule 5: stops with 'verify' naming the byte when it does not read back as written", function()
     os.remove(IMG)
-    local p, msg = kit.open("sim", IMG, "stm32f429zi", "v2-1:J40M27", { fault = "stuck@16:0x01" })
-    if not p and msg:match("bad item") then
-      pending("vprobe has no stuck-cell fault (stuck@OFFSET:MASK) yet")
-      return
-    end
-    local t = assert(assert(p):attach())
+    local p = assert(kit.open("sim", IMG, "stm32f429zi", "v2-1:J40M27", { fault = "stuck@16:0x01" }))
+    local t = assert(p:attach())
     local r = { t:otp_write(0, string.rep("\0", 32)) }
     assert.same({ nil, "verify" }, { r[1], r[3] })
     assert.matches("read-back of 0x1FFF7810 is 0x01, expected 0x00", r[2], 1, true)
     p:close()
+    assert.equal(string.rep("\xFF", 16), kit.image_locks(IMG))
   end)
 end)

@@ -179,7 +179,8 @@ for _, transport in ipairs { "usb", "sim" } do
         it("rule 4: locks with PSIZE x8 and byte writes of only the named lock bytes, then reads all back", function()
           assert.is_true((t:otp_write(2 * info.bs, "\x5A")))
           p:trace(true)
-          assert.is_true((t:otp_lock(2, 5, 6)))
+          local erased = string.rep("\xFF", info.bs)
+          assert.is_true((t:otp_lock(2, 5, 6, { expect = { [5] = erased, [6] = erased } })))
           local trace = p:trace(false)
           local writes, psize = kit.writes(trace), nil
           local last_lock_write = 0
@@ -200,7 +201,7 @@ for _, transport in ipairs { "usb", "sim" } do
           assert.is_true(read_back, "all lock bytes read back after the lock writes")
           -- already locked blocks are not written again (rule 3 for locks)
           p:trace(true)
-          assert.is_true((t:otp_lock { 5, 7 }))
+          assert.is_true((t:otp_lock({ 5, 7 }, { expect = { [7] = erased } })))
           assert.same({ info.lock + 7 }, kit.touched(p:trace(false), info.base, info.lock + 16))
           p:close()
           p = nil
@@ -213,7 +214,8 @@ for _, transport in ipairs { "usb", "sim" } do
           local other = assert(p:attach())     -- a second handle on the same chip
           assert.is_true((other:otp_write(info.bs, "\x0E")))
           p:trace(true)
-          local r = { t:otp_lock(0, 1) }
+          -- block 0 passes (expect); block 1 fails, so neither is locked
+          local r = { t:otp_lock(0, 1, { expect = { [0] = string.rep("\xFF", info.bs) } }) }
           assert.same({ nil, "verify" }, { r[1], r[3] })
           assert.matches("block 1 does not read back as written", r[2], 1, true)
           assert.same({}, kit.touched(p:trace(false), info.lock, info.lock + 16))

@@ -28,11 +28,12 @@ end
 
 -- Opens a probe on board image `img` through "usb" (the libusb drop-in,
 -- configured by VPROBE_*) or "sim" (in process). extra: voltage, fault,
--- stats (a VPROBE_STATS path, usb only).
+-- quirks (VPROBE_QUIRKS syntax), stats (a VPROBE_STATS path, usb only).
 function M.open(transport, img, part, probe, extra)
   extra = extra or {}
   env.setenv("VPROBE_STATS", extra.stats)
   if transport == "usb" then
+    env.setenv("VPROBE_QUIRKS", extra.quirks)
     env.setenv("VPROBE_STATE", img)
     env.setenv("VPROBE_TARGET", part)
     env.setenv("VPROBE_PROBE", probe)
@@ -42,8 +43,10 @@ function M.open(transport, img, part, probe, extra)
   end
   env.setenv("VPROBE_FAULT", nil)
   env.setenv("VPROBE_VOLTAGE", nil)
+  env.setenv("VPROBE_QUIRKS", nil)
   return stotp.open { sim = img, sim_part = part, sim_probe = probe,
-                      sim_voltage = extra.voltage, sim_fault = extra.fault }
+                      sim_voltage = extra.voltage, sim_fault = extra.fault,
+                      sim_quirks = extra.quirks }
 end
 
 -- { 0, 1, ..., 15 }
