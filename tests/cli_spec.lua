@@ -23,7 +23,7 @@ journal = "w.db"
 serials = { first = 500, last = 599 }
 block(0) {
   field "serial" { u32le, serial },
-  field "mac"    { mac, from_serial("02:00:00:00:10:00") },
+  field "mac"    { mac, from_serial("02:00:00:00:10:00", 500) },
   field "crc"    { crc16_ccitt, over = { "serial", "mac" } },
 }
 block(1) { field "key" { bytes(16), derived_key("k.key", "dev") } }
@@ -40,6 +40,7 @@ describe("stotp.cli", function()
     opts = opts or {}
     local out, err = buffer(), buffer()
     local code = cli.main(argv, {
+      journal = opts.journal,
       stotp = function() return core end, out = out, err = err, input = buffer(opts.input),
       getenv = function(k) return env[k] end, random = function(n)
         -- RANDOM first, then other bytes: a rerun must keep a recorded key
@@ -98,7 +99,8 @@ describe("stotp.cli", function()
 
   for _, row in ipairs(bad.rows) do
     it("exits 2 on a config with " .. row[1] .. ", opens no probe, writes nothing", function()
-      if row.key then assert(os.execute("mkdir -p " .. dir .. "/keys")); write(dir .. "/keys/k.key", row.key) end
+      assert(os.execute("mkdir -p " .. dir .. "/keys"))
+      if row.key then write(dir .. "/keys/k.key", row.key) end
       write(dir .. "/bad.cfg", bad.HEADER .. row[2])
       local code, out, err = run({ dir .. "/bad.cfg", "--probe", "b1", "--yes" })
       assert.equal(2, code)
@@ -154,14 +156,150 @@ describe("stotp.cli", function()
     assert.is_nil(io.open(dir .. "/w.db"))
   end)
 
-  it("refuses a plan with an impossible field: exit 1, nothing written, failure recorded", function()
+  it("refuses a board that holds other data: exit 1, nothing written, failure recorded", function()
     boards.b1.otp = "\x00" .. boards.b1.otp:sub(2) -- serial's low byte already 00, 500 needs F4
     local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
     assert.equal(1, code)
     assert.truthy(out:find("impossible", 1, true))
-    assert.truthy(err:find("plan refused, nothing written: field 'serial': byte +0 needs a bit from 0 to 1", 1, true))
+    assert.truthy(err:find("plan refused, nothing written: field 'serial': block 0 holds 00 FF FF FF, a different " ..
+      "value than planned (F4 01 00 00); this board was provisioned before (another journal?)", 1, true), err)
     assert.same({}, boards.b1.log)
     assert.equal("failed", records()[1].state)
+  end)
+
+  -- Review item S1: serial 501 (F5 01 00 00) -> 500 (F4 01 00 00) only
+  -- clears a bit; a second journal must still not re-burn the board.
+  it("never re-burns a board another journal provisioned, even where only bits would be cleared", function()
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.equal(string.pack("<I4", 501), boards.b1.otp:sub(1, 4))
+    local before, nlog = boards.b1.otp, #boards.b1.log
+    local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--journal", dir .. "/other.db" })
+    assert.equal(1, code)
+    assert.falsy(out:find("provisioned:", 1, true))
+    local why = "field 'serial': block 0 holds F5 01 00 00, a different value than planned (F4 01 00 00); " ..
+      "this board was provisioned before (another journal?)"
+    assert.truthy(err:find("plan refused, nothing written: " .. why, 1, true), err)
+    assert.same({ before, nlog }, { boards.b1.otp, #boards.b1.log })
+    local j = assert(journal.open(dir .. "/other.db", { product = "widget" }))
+    local r = j:all()
+    j:close()
+    assert.same({ 1, "failed", fake.uid_hex(boards.b1) }, { #r, r[1].state, r[1].uid })
+    assert.truthy(r[1].reason:find("plan refused: " .. why, 1, true))
+  end)
+
+  -- Review item S2: a journal that stops taking updates half-way.
+  local function failing_journal(when)
+    return { open = function(...)
+      local j, e = journal.open(...)
+      if not j then return nil, e end
+      local update = j.update
+      j.update = function(self, uid, t)
+        if when(t) then return nil, "journal " .. dir .. "/w.db: disk I/O error", "journal" end
+        return update(self, uid, t)
+      end
+      return j
+    end }
+  end
+  local unrecorded = {
+    { "burned", "board burned but the journal was not updated" },
+    { "verified", "board burned and verified but the journal was not updated" },
+    { "locked", "board locked but the journal was not updated" },
+  }
+  for _, u in ipairs(unrecorded) do
+    it("exits 1 and says so when the journal does not take the '" .. u[1] .. "' record", function()
+      local jm = failing_journal(function(t) return t.state == u[1] end)
+      local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" }, { journal = jm })
+      assert.equal(1, code)
+      local r = dkjson.decode(out)
+      assert.same({ "journal not updated", u[2] .. ": journal " .. dir .. "/w.db: disk I/O error" }, { r.status, r.reason })
+      assert.equal(string.pack("<I4", 500), boards.b1.otp:sub(1, 4))
+      assert.not_equal("locked", records()[1].state)
+      local code2, out2 = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+      assert.equal(0, code2)
+      assert.truthy(out2:find("serial 500", 1, true))
+      assert.equal("locked", records()[1].state)
+    end)
+  end
+
+  it("writes nothing when the journal does not take the payload record", function()
+    local jm = failing_journal(function(t) return t.payload_sha256 ~= nil end)
+    local code, _, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" }, { journal = jm })
+    assert.equal(1, code)
+    assert.truthy(err:find("provision: failed: nothing written: journal " .. dir .. "/w.db: disk I/O error", 1, true), err)
+    assert.same({}, boards.b1.log)
+  end)
+
+  -- Review item S5: the MAC offset is anchored in the field, not in `first`.
+  it("keeps MAC addresses unique when the serial pool is edited", function()
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    write(dir .. "/w.cfg", (CFG:gsub("first = 500", "first = 550")))
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
+    assert.equal(string.pack("<I4", 550) .. "\x02\x00\x00\x00\x10\x32", boards.b2.otp:sub(1, 10))
+    assert.equal("\x02\x00\x00\x00\x10\x00", boards.b1.otp:sub(5, 10))
+    local j = assert(journal.open(dir .. "/w.db", { product = "widget" }))
+    local macs = j:rows("SELECT mac, uid, field FROM stotp_macs ORDER BY mac")
+    j:close()
+    assert.same({ { 0x020000001000, fake.uid_hex(boards.b1), "mac" }, { 0x020000001032, fake.uid_hex(boards.b2), "mac" } },
+      { { math.tointeger(tonumber(macs[1].mac)), macs[1].uid, macs[1].field },
+        { math.tointeger(tonumber(macs[2].mac)), macs[2].uid, macs[2].field } })
+  end)
+
+  it("refuses, before any write, a MAC address the journal gave another board", function()
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    write(dir .. "/g.cfg", (CFG:gsub('product = "widget"', 'product = "gadget"')))
+    local code, _, err = run({ dir .. "/g.cfg", "--probe", "b2", "--yes" })
+    assert.equal(1, code)
+    assert.truthy(err:find("nothing written: MAC 02:00:00:00:10:00 (field 'mac') already belongs to UID " ..
+      fake.uid_hex(boards.b1) .. " of widget in journal " .. dir .. "/w.db", 1, true), err)
+    assert.same({}, boards.b2.log)
+  end)
+
+  -- Review item S6: simulated boards keep out of the production journal.
+  it("gives a --sim run a journal of its own next to the image unless --journal is given", function()
+    local code, out = run({ dir .. "/w.cfg", "--sim", dir .. "/s.img", "--yes" })
+    assert.equal(0, code)
+    assert.truthy(out:find("journal " .. dir .. "/s.img.journal.db (a --sim run's own; give --journal to share one)",
+      1, true), out)
+    assert.is_nil(io.open(dir .. "/w.db"))
+    local j = assert(journal.open(dir .. "/s.img.journal.db", { product = "widget" }))
+    assert.same({ 500, fake.uid_hex(boards[dir .. "/s.img"]) }, { j:all()[1].serial, j:all()[1].uid })
+    j:close()
+    assert.equal(0, (run({ dir .. "/w.cfg", "--sim", dir .. "/t.img", "--yes", "--journal", dir .. "/w.db" })))
+    assert.equal(1, #records())
+  end)
+
+  -- Review item S7: no `serials`, no serial drawn: one record per UID.
+  it("provisions any number of boards with a recipe that draws no serials", function()
+    write(dir .. "/u.cfg", [[
+product = "tag"
+parts = { "stm32f4" }
+journal = "u.db"
+block(0) { field "uid" { bytes(12), uid } }
+lock { 0 }
+]])
+    boards.b3 = fake.board()
+    for _, b in ipairs({ "b1", "b2", "b3" }) do
+      local code, out = run({ dir .. "/u.cfg", "--probe", b, "--yes" })
+      assert.equal(0, code)
+      assert.truthy(out:find("provisioned: UID " .. fake.uid_hex(boards[b]) .. " (no serial)", 1, true), out)
+      assert.equal(boards[b].uid_bytes, boards[b].otp:sub(1, 12))
+    end
+    local j = assert(journal.open(dir .. "/u.db", { product = "tag" }))
+    local r = j:all()
+    j:close()
+    assert.equal(3, #r)
+    for _, rec in ipairs(r) do assert.same({ "locked", nil }, { rec.state, rec.serial }) end
+    local code, out = run({ dir .. "/u.cfg", "--probe", "b2", "--yes" })
+    assert.equal(0, code)
+    assert.truthy(out:find("already provisioned: UID " .. fake.uid_hex(boards.b2) .. " (no serial)", 1, true), out)
+  end)
+
+  -- Review item S9: the probe the run really used, not "auto".
+  it("records the serial of the probe it found when none is named", function()
+    boards.b2 = nil
+    assert.equal(0, (run({ dir .. "/w.cfg", "--yes" })))
+    assert.equal("b1", records()[1].probe_serial)
   end)
 
   it("refuses a part the recipe does not accept", function()
@@ -200,10 +338,15 @@ describe("stotp.cli", function()
     end
   end)
 
-  local steps = { "attached", "reserved", "planned", "confirmed", "recorded", "write:serial", "write:crc", "write:key",
+  -- In-process, a "crash" is an error raised at the step (cli.main's pcall
+  -- catches it and closes the handles): the journal and the fake board are
+  -- left exactly as a kill there would leave them. The real SIGKILLs, of
+  -- the named steps and after each OTP write, are in provision_spec.
+  local steps = { "attached", "reserved", "planned", "confirmed", "recorded", "write:serial", "write:mac", "write:crc",
+    "write:key",
     "write:rnd", "burned", "verified", "lock:0", "lock:1", "locked" }
   for _, step in ipairs(steps) do
-    it("completes the board on a rerun after a crash at " .. step, function()
+    it("completes the board on a rerun after the run is cut off at " .. step, function()
       env.STOTP_TEST_CRASH_AT = step
       local code, _, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
       assert.equal(1, code)

@@ -92,8 +92,45 @@ describe("stotp.journal", function()
 
   it("lets the database refuse a second UID for one serial", function()
     assert(j:reserve("AA", {}))
-    local ok = j:exec("INSERT INTO stotp_boards (product, uid, serial, state, created_at, updated_at) VALUES ('p', 'ZZ', 100, 'reserved', 0, 0)")
-    assert.is_nil(ok)
+    local ok, err, code = j:exec("INSERT INTO stotp_boards (product, uid, serial, state, created_at, updated_at) " ..
+      "VALUES ('p', 'ZZ', 100, 'reserved', 0, 0)")
+    assert.same({ nil, "journal", true }, { ok, code, err:find("UNIQUE constraint failed: stotp_boards.product, " ..
+      "stotp_boards.serial", 1, true) ~= nil }, err)
+  end)
+
+  it("lets the database refuse a second board for one MAC address, of any product", function()
+    assert(j:reserve("AA", {}))
+    assert.is_true(j:update("AA", { macs = { mac = 0x0280E1000001 } }))
+    assert.is_true(j:update("AA", { macs = { mac = 0x0280E1000001 } })) -- the same board again
+    local ok, err, code = j:exec("INSERT INTO stotp_macs VALUES (" .. 0x0280E1000001 .. ", 'q', 'ZZ', 'mac')")
+    assert.same({ nil, "journal", true }, { ok, code, err:find("UNIQUE constraint failed: stotp_macs.mac", 1, true) ~= nil },
+      err)
+    assert(j:reserve("BB", {}))
+    assert.same({ nil, "MAC 02:80:E1:00:00:01 (field 'mac') already belongs to UID AA of p in journal " .. dir .. "/j.db",
+      "journal" }, { j:update("BB", { macs = { mac = 0x0280E1000001 } }) })
+  end)
+
+  it("draws no serial for a recipe without a pool, and keys the record by UID", function()
+    local u = assert(journal.open(dir .. "/u.db", { product = "u" }))
+    local a, new = u:reserve("AA", {})
+    local b = u:reserve("BB", {})
+    assert.same({ nil, true, nil, 2, false }, { a.serial, new, b.serial, #u:all(), u:peek() })
+    assert.is_true(u:update("AA", { state = "locked" }))
+    assert.equal("locked", u:find("AA").state)
+    u:close()
+  end)
+
+  it("refuses a journal made by an earlier stotp instead of half using it", function()
+    local old = dir .. "/old.db"
+    local env = require("luasql.sqlite3").sqlite3()
+    local conn = env:connect(old)
+    assert(conn:execute("CREATE TABLE stotp_boards (product TEXT NOT NULL, uid TEXT NOT NULL, serial BIGINT NOT NULL, " ..
+      "state TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)"))
+    conn:close()
+    env:close()
+    assert.same({ nil, "journal " .. old .. " was made by an earlier stotp (schema 1: serial NOT NULL, no MAC table); " ..
+      "keep it as a record and start a new journal, or copy its rows into one made by this stotp", "journal" },
+      { journal.open(old, { product = "p" }) })
   end)
 
   it("peeks without reserving, and a read-only open creates no file", function()

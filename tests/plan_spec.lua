@@ -49,7 +49,8 @@ describe("stotp.plan", function()
     assert.equal("\xCA\xFE" .. string.pack("<I4", 123) .. string.pack("<I2", crc), p.fields[1].new .. p.fields[2].new .. p.fields[3].new)
     assert.equal(3 * 32, p.fields[4].offset)
     assert.equal(key, p.fields[4].new)
-    assert.same({ { block = 0, status = "lock" } }, p.locks)
+    local block0 = "\xCA\xFE" .. string.pack("<I4", 123) .. string.pack("<I2", crc) .. ("\xFF"):rep(24)
+    assert.same({ { block = 0, status = "lock", expect = block0 } }, p.locks)
     assert.same({ key = keys.fingerprint(key) }, p.key_fingerprints)
   end)
 
@@ -81,20 +82,97 @@ describe("stotp.plan", function()
   end)
 
   it("refuses the whole plan when one field needs a bit from 0 to 1", function()
-    local _, b, t = setup()
-    assert(t:otp_write(2, "\x7B\x00\x00\x00")) -- serial 123 already; now ask for 124
-    local r = assert(recipe.load_string(CFG, "p.cfg"))
-    local p = plan.build(r, { serial = 124, first = 100, key_fingerprints = {}, random_key = function() return ("\x11"):rep(16) end },
-      { otp = t:otp_read(), locks = t:otp_locks(), block_size = 32 })
+    local _, b, t, ctx, build = setup()
+    ctx.recorded_payload = build().payload_sha256 -- this journal began this very burn
+    assert(t:otp_write(2, "\x7A")) -- serial 123 = 7B: bit 0 of its first byte is gone
+    local p = build()
     assert.is_true(p.refused)
-    assert.same({ "field 'serial': byte +0 needs a bit from 0 to 1 (holds 7B, wanted 7C)" }, p.reasons)
+    assert.same({ "field 'serial': byte +0 needs a bit from 0 to 1 (holds 7A, wanted 7B)" }, p.reasons)
     assert.is_nil(p.payload_sha256)
     assert.equal(1, #b.log)
   end)
 
+  -- The re-burn of review item S1: 100001 = A1 86 01 00 -> 100000 = A0 86 01 00
+  -- only clears bits, so the bit rule alone would let it through.
+  it("refuses a value another journal burned even when clearing bits would reach the wanted one", function()
+    local _, b, t, ctx, build = setup()
+    assert(t:otp_write(2, string.pack("<I4", 127))) -- 7F: 123 (7B) is 7F with a bit cleared
+    local p = build()
+    assert.is_true(p.refused)
+    assert.same({ "field 'serial': block 0 holds 7F 00 00 00, a different value than planned (7B 00 00 00); " ..
+      "this board was provisioned before (another journal?)" }, p.reasons)
+    ctx.recorded_payload = ("0"):rep(64)
+    assert.same({ "field 'serial': block 0 holds 7F 00 00 00, a different value than planned (7B 00 00 00); " ..
+      "the journal's record of this board planned another payload (was the recipe changed?)" }, build().reasons)
+    assert.equal(1, #b.log)
+  end)
+
+  it("completes a field a crash left half burned when the journal recorded this payload", function()
+    local _, _, t, ctx, build = setup()
+    ctx.recorded_payload = build().payload_sha256
+    assert(t:otp_write(0, "\xCA\xFE\x7B\x00")) -- magic whole, serial cut short after two bytes
+    assert(t:otp_write(5, "\xF0"))               -- and its last byte half programmed
+    local p = build()
+    assert.is_false(p.refused)
+    assert.same({ magic = "same", serial = "write", crc = "write", key = "write" }, statuses(p))
+    ctx.recorded_payload = nil
+    assert.equal("impossible", statuses(build()).serial)
+  end)
+
+  it("keeps random keys out of the payload hash, so a rerun that draws a new key can still complete", function()
+    local _, _, t, ctx, build = setup()
+    local h = build().payload_sha256
+    ctx.random_key = function() return ("\x99"):rep(16) end
+    assert.equal(h, build().payload_sha256)
+    -- the hash is still over every other field's exact bytes
+    local want = {}
+    for _, f in ipairs({ { 0, "\xCA\xFE" }, { 2, string.pack("<I4", 123) } }) do
+      want[#want + 1] = string.pack(">I2", f[1]) .. f[2]
+    end
+    local crc = fields.crc16_ccitt_of("\xCA\xFE" .. string.pack("<I4", 123))
+    want[#want + 1] = string.pack(">I2", 6) .. string.pack("<I2", crc)
+    assert.equal(keys.sha256_hex(table.concat(want)), h)
+    assert(t:otp_write(96, ("\x99"):rep(8))) -- half a key a crash left: not completable
+    ctx.recorded_payload = h
+    local p = build()
+    assert.same({ "field 'key': block 3 holds a value that depends on a random key which is not in OTP whole as " ..
+      "the journal recorded it (a burn cut short?); a random key cannot be recomputed" }, p.reasons)
+  end)
+
+  it("locks each block against its whole planned contents and refuses when it reads back otherwise", function()
+    local _, b, t, _, build = setup()
+    local p = build()
+    assert.is_true(plan.burn(t, p, function() end))
+    assert.is_true(plan.verify(t, p))
+    assert.is_true(plan.lock(t, p, function() end))
+    local last = b.log[#b.log]
+    assert.same({ "lock", 0, t:otp_read():sub(1, 32) }, { last.op, last.block, last.expect })
+    local _, b2, t2, _, build2 = setup()
+    local p2 = build2()
+    assert.is_true(plan.burn(t2, p2, function() end))
+    assert(t2:otp_write(20, "\x00")) -- a byte outside every field changes after the plan
+    assert.same({ nil, "locking block 0: block 0 differs from expect; nothing locked", "verify" },
+      { plan.lock(t2, p2, function() end) })
+    assert.is_false(b2.locks[1])
+  end)
+
+  it("lists the MAC addresses it derives from the serial", function()
+    local r = assert(recipe.load_string([[
+product = "m"
+parts = { "stm32f4" }
+journal = "m.db"
+serials = { first = 10, last = 20 }
+block(0) { field "mac" { mac, from_serial("02:00:00:00:00:00", 5) } }
+]], "m.cfg"))
+    local p = plan.build(r, { serial = 12, key_fingerprints = {} },
+      { otp = ("\xFF"):rep(512), locks = {}, block_size = 32 })
+    assert.same({ mac = 0x020000000007 }, p.macs)
+    assert.equal("\x02\x00\x00\x00\x00\x07", p.fields[1].new)
+  end)
+
   it("refuses a write into a locked block but accepts bytes already there", function()
     local _, _, t, _, build = setup()
-    assert(t:otp_lock(3))
+    assert(t:otp_lock(3, { expect = { [3] = ("\xFF"):rep(32) } }))
     local p = build()
     assert.is_true(p.refused)
     assert.same({ "field 'key': block 3 is locked" }, p.reasons)

@@ -120,8 +120,9 @@ describe("provision.lua end to end", function()
 
   it("gives two fresh boards consecutive serials, exactly the planned bytes and locks; a rerun changes nothing", function()
     local cfg = copy_example(dir, "sensor-mac.cfg")
+    local j = " --journal " .. dir .. "/sensor-mac.db"
     for i, img in ipairs({ "a.img", "b.img" }) do
-      local code, out, err = provision(dir, cfg .. " --sim " .. dir .. "/" .. img .. " --yes")
+      local code, out, err = provision(dir, cfg .. " --sim " .. dir .. "/" .. img .. j .. " --yes")
       assert.equal(0, code, err)
       assert.truthy(out:find("provisioned: serial " .. (99999 + i), 1, true), out)
     end
@@ -134,7 +135,7 @@ describe("provision.lua end to end", function()
     local rows = records(dir .. "/sensor-mac.db", "sensor-mac")
     assert.same({ 100000, 100001, "locked", "locked" }, { rows[1].serial, rows[2].serial, rows[1].state, rows[2].state })
     local image = slurp(dir .. "/a.img")
-    local code, out = provision(dir, cfg .. " --sim " .. dir .. "/a.img --yes")
+    local code, out = provision(dir, cfg .. " --sim " .. dir .. "/a.img" .. j .. " --yes")
     assert.equal(0, code)
     assert.truthy(out:find("already provisioned: serial 100000", 1, true), out)
     assert.equal(image, slurp(dir .. "/a.img"))
@@ -177,7 +178,7 @@ describe("provision.lua end to end", function()
       secrets[#secrets + 1] = b.otp:sub(49, 64)
     end
     local hex = require("stotp.fields").tohex
-    local haystacks = { out1, err1, out2, err2, slurp(dir .. "/keyed-node.db") }
+    local haystacks = { out1, err1, out2, err2, slurp(dir .. "/k.img.journal.db"), slurp(dir .. "/k2.img.journal.db") }
     for _, secret in ipairs(secrets) do
       assert.not_equal(("\xFF"):rep(#secret), secret)
       for _, form in ipairs({ secret, hex(secret), hex(secret):lower(), hex(secret, " "), hex(secret, " "):lower() }) do
@@ -191,11 +192,12 @@ describe("provision.lua end to end", function()
     "write:mac", "write:crc", "burned", "verified", "lock:0", "locked" }
   it("completes every board after a SIGKILL at each step of a run", function()
     local cfg = copy_example(dir, "sensor-mac.cfg")
+    local j = " --journal " .. dir .. "/sensor-mac.db"
     for i, step in ipairs(STEPS) do
       local img = dir .. "/crash" .. i .. ".img"
-      local code = provision(dir, cfg .. " --sim " .. img .. " --yes", "STOTP_TEST_CRASH_AT=" .. step)
+      local code = provision(dir, cfg .. " --sim " .. img .. j .. " --yes", "STOTP_TEST_CRASH_AT=" .. step)
       assert.equal(137, code, step)
-      local code2, _, err2 = provision(dir, cfg .. " --sim " .. img .. " --yes")
+      local code2, _, err2 = provision(dir, cfg .. " --sim " .. img .. j .. " --yes")
       assert.equal(0, code2, step .. ": " .. tostring(err2))
     end
     local rows = records(dir .. "/sensor-mac.db", "sensor-mac")
@@ -210,18 +212,111 @@ describe("provision.lua end to end", function()
     assert.equal(#STEPS, #rows)
   end)
 
-  it("completes boards killed by SIGKILL at arbitrary moments", function()
-    local cfg = copy_example(dir, "keyed-node.cfg")
-    for i, delay in ipairs({ "0.01", "0.05", "0.1", "0.15", "0.2", "0.3" }) do
-      local img = dir .. "/kill" .. i .. ".img"
-      provision(dir, cfg .. " --sim " .. img .. " --yes", "timeout -s KILL " .. delay)
-      local code, _, err = provision(dir, cfg .. " --sim " .. img .. " --yes")
-      assert.equal(0, code, err)
-      assert.equal("1100000000000000", readback(dir, img).locks)
+  -- keyed-node.cfg programs OTP in 8 calls: 6 field writes (block 0:
+  -- serial, model, uid_copy, crc; block 1: device_key, boot_key), 2 locks.
+  local KEYED_RANGES = { { 1, 2 }, { 3, 16 }, { 17, 28 }, { 29, 30 }, { 33, 48 }, { 49, 64 } }
+  local function programmed(b)
+    local n = 0
+    for _, r in ipairs(KEYED_RANGES) do
+      if b.otp:sub(r[1], r[2]) ~= ("\xFF"):rep(r[2] - r[1] + 1) then n = n + 1 end
     end
+    return n + select(2, b.locks:gsub("1", ""))
+  end
+
+  it("completes every board after a SIGKILL right after each OTP write or lock", function()
+    local cfg = copy_example(dir, "keyed-node.cfg")
+    local j = " --journal " .. dir .. "/keyed-node.db"
+    for n = 1, 8 do
+      local img = dir .. "/kill" .. n .. ".img"
+      local code = provision(dir, cfg .. " --sim " .. img .. j .. " --yes", "STOTP_TEST_CRASH_AFTER_WRITES=" .. n)
+      assert.equal(137, code, "kill after OTP call " .. n)
+      assert.equal(n, programmed(readback(dir, img)), "kill after OTP call " .. n)
+      local code2, _, err = provision(dir, cfg .. " --sim " .. img .. j .. " --yes")
+      assert.equal(0, code2, n .. ": " .. err)
+      local b = readback(dir, img)
+      assert.same({ 8, "1100000000000000" }, { programmed(b), b.locks })
+    end
+    -- there is no 9th call: the run completes untouched by the hook
+    assert.equal(0, (provision(dir, cfg .. " --sim " .. dir .. "/kill9.img" .. j .. " --yes",
+      "STOTP_TEST_CRASH_AFTER_WRITES=9")))
     local rows = records(dir .. "/keyed-node.db", "keyed-node")
     assert_consistent(rows)
-    assert.equal(6, #rows)
+    assert.equal(9, #rows)
+    for _, r in ipairs(rows) do assert.equal("locked", r.state) end
+  end)
+
+  -- Power lost half-way through the Nth flash program operation (vprobe
+  -- VPROBE_FAULT powerloss@N) leaves a field partly burned: its own
+  -- journal completes it; another journal refuses it as foreign data.
+  it("completes a field half burned by a power loss, through the journal that began it only", function()
+    local cfg = copy_example(dir, "sensor-mac.cfg")
+    local j = " --journal " .. dir .. "/sensor-mac.db"
+    -- another line's journal: the same recipe, a pool that starts elsewhere
+    local other = dir .. "/other.cfg"
+    write(other, (slurp(cfg):gsub("first = 100000", "first = 150000"):gsub('"sensor%-mac.db"', '"other.db"')))
+    local cut = 0
+    for n = 1, 40 do
+      local img = dir .. "/pl" .. n .. ".img"
+      local code = provision(dir, cfg .. " --sim " .. img .. j .. " --yes", "VPROBE_FAULT=powerloss@" .. n)
+      if code == 0 then break end
+      assert.equal(1, code, "powerloss@" .. n)
+      cut = n
+      local half = slurp(img)
+      if readback(dir, img).otp:sub(1, 19) ~= ("\xFF"):rep(19) then
+        local code3, _, err3 = provision(dir, other .. " --sim " .. img .. " --journal " .. dir .. "/other.db --yes")
+        assert.equal(1, code3, "powerloss@" .. n)
+        assert.truthy(err3:find("this board was provisioned before (another journal?)", 1, true), err3)
+        assert.equal(half, slurp(img))
+      end
+      local code2, _, err2 = provision(dir, cfg .. " --sim " .. img .. j .. " --yes")
+      assert.equal(0, code2, "powerloss@" .. n .. ": " .. err2)
+      local b = readback(dir, img)
+      assert.same({ sensor_block0(100000 + n - 1), "1000000000000000" }, { b.otp:sub(1, 19), b.locks })
+    end
+    assert.is_true(cut >= 5, "only " .. cut .. " program operations were cut")
+    assert_consistent(records(dir .. "/sensor-mac.db", "sensor-mac"))
+  end)
+
+  -- Review item S1, end to end: serial 100001 must not become 100000.
+  -- The recipe without its lock: a locked block would be refused anyway,
+  -- and boards are not always locked (a line may lock later, a run may die
+  -- before its lock).
+  it("refuses to re-burn a board another journal provisioned; image byte-identical", function()
+    local cfg = copy_example(dir, "sensor-mac.cfg")
+    local text, n = slurp(cfg):gsub("\nlock { 0 }\n", "\n")
+    assert.equal(1, n)
+    write(cfg, text)
+    local a = " --journal " .. dir .. "/a.db"
+    assert.equal(0, (provision(dir, cfg .. " --sim " .. dir .. "/x.img" .. a .. " --yes")))
+    assert.equal(0, (provision(dir, cfg .. " --sim " .. dir .. "/y.img" .. a .. " --yes")))
+    local image = slurp(dir .. "/y.img")
+    local code, out, err = provision(dir, cfg .. " --sim " .. dir .. "/y.img --journal " .. dir .. "/b.db --yes")
+    assert.equal(1, code)
+    assert.falsy(out:find("provisioned:", 1, true))
+    assert.truthy(err:find("plan refused, nothing written: field 'serial': block 0 holds A1 86 01 00, a different value " ..
+      "than planned (A0 86 01 00); this board was provisioned before (another journal?)", 1, true), err)
+    assert.equal(image, slurp(dir .. "/y.img"))
+    local rows = records(dir .. "/b.db", "sensor-mac")
+    assert.same({ 1, "failed" }, { #rows, rows[1].state })
+  end)
+
+  -- Review item S6, in the form `make run` uses.
+  it("keeps --sim runs out of the recipe's journal: IMAGE.journal.db instead", function()
+    local cfg = copy_example(dir, "sensor-mac.cfg")
+    for _ = 1, 2 do
+      local code, out, err = provision(dir, cfg .. " --sim " .. dir .. "/demo-board.img --yes")
+      assert.equal(0, code, err)
+      assert.truthy(out:find("journal " .. dir .. "/demo-board.img.journal.db (a --sim run's own", 1, true), out)
+    end
+    assert.is_nil(slurp(dir .. "/sensor-mac.db"))
+    local rows = records(dir .. "/demo-board.img.journal.db", "sensor-mac")
+    assert.same({ 1, 100000, "locked" }, { #rows, rows[1].serial, rows[1].state })
+    local probe = readback(dir, dir .. "/demo-board.img")
+    assert.equal(probe.uid, rows[1].uid)
+    assert.truthy(rows[1].probe_serial:find("^%x+$"), rows[1].probe_serial)
+    local code, help = provision(dir, "--help")
+    assert.equal(0, code)
+    assert.truthy(help:find("IMAGE.journal.db", 1, true))
   end)
 
   it("exits 2 on every malformed config, opens no probe, creates no image", function()
@@ -234,6 +329,7 @@ describe("provision.lua end to end", function()
       assert.truthy(err:gsub(dir .. "/", ""):find(row[3], 1, true), row[1] .. ": " .. err)
       assert.is_nil(slurp(dir .. "/never.img"), row[1])
       assert.is_nil(slurp(dir .. "/t.db"), row[1])
+      assert.is_nil(slurp(dir .. "/never.img.journal.db"), row[1])
       assert.is_nil(slurp(dir .. "/pwned"), row[1])
     end
   end)

@@ -29,7 +29,7 @@ block(0) {
   field "magic"  { u32le, 0x53454E43 },
   field "serial" { u32le, serial },
   field "hw_rev" { u8, 3 },
-  field "mac"    { mac, from_serial("02:80:E1:00:00:00") },
+  field "mac"    { mac, from_serial("02:80:E1:00:00:00", 100000) },
   field "crc"    { crc32, over = { "magic", "serial", "hw_rev", "mac" } },
 }
 block(1) { field "device_key" { bytes(16), derived_key("keys/master.key", "device-key") } }
@@ -74,6 +74,23 @@ lock { 1, 0 }
     write(dir .. "/g.cfg", bad.HEADER .. 'local x = 1\nblock(0) { field "a" { u8, x } }\n')
     assert(recipe.load_file(dir .. "/g.cfg"))
     for k in pairs(_G) do assert.is_true(before[k], k) end
+  end)
+
+  it("turns an error no check foresaw into a placed message, not a traceback", function()
+    local keys = require("stotp.keys")
+    local load_master = keys.load_master
+    keys.load_master = function() error("unforeseen", 0) end
+    write(dir .. "/n.cfg", bad.HEADER .. 'block(1) {\n  field "k" { bytes(16), derived_key("keys/k.key", "dev") },\n}\n')
+    local ok, r, err = pcall(recipe.load_file, dir .. "/n.cfg")
+    keys.load_master = load_master
+    assert.same({ true, nil, dir .. "/n.cfg:6: field 'k': cannot check this value: unforeseen" }, { ok, r, err })
+  end)
+
+  it("gives every config its own, unchangeable vocabulary", function()
+    write(dir .. "/m.cfg", bad.HEADER .. 'u8.size = 0\n')
+    assert.is_nil((recipe.load_file(dir .. "/m.cfg")))
+    local fields = require("stotp.fields")
+    assert.same({ 1, "\x07" }, { fields.u8.size, fields.u8:encode(7) })
   end)
 
   describe("refuses a malformed config", function()

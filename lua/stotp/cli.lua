@@ -4,11 +4,13 @@
 -- lock, record. Exit status: 0 provisioned (or already was), 1 plan refused
 -- or burn failed (or no board / not confirmed), 2 usage or config error.
 --
--- Test hook: STOTP_TEST_CRASH_AT=<step> makes the run die by SIGKILL (or,
+-- Test hooks: STOTP_TEST_CRASH_AT=<step> makes the run die by SIGKILL (or,
 -- with STOTP_TEST_CRASH_MODE=exit, by os.exit(137) without cleanup) right
 -- after that step, so the crash specs hit every point of a run
 -- deterministically. Steps: attached, reserved, planned, confirmed,
 -- recorded, write:<field>, burned, verified, lock:<block>, locked.
+-- STOTP_TEST_CRASH_AFTER_WRITES=N does the same right after the Nth call
+-- that programs OTP (an otp_write of a field or an otp_lock of a block).
 
 local argparse = require("argparse")
 local recipe_mod = require("stotp.recipe")
@@ -27,9 +29,12 @@ local function parser()
   p:argument("config", "The product line's recipe (board.cfg).")
   p:mutex(
     p:option("--probe", "Use the ST-Link with this serial number (default: the only one connected)."):argname("SERIAL"),
-    p:option("--sim", "Use a virtual board kept in this image file (created when absent)."):argname("IMAGE"))
+    p:option("--sim", "Use a virtual board kept in this image file (created when absent). Without --journal, "
+      .. "the run uses a journal of its own, IMAGE.journal.db: simulated boards never take production serials."
+      ):argname("IMAGE"))
   p:option("--sim-part", "Part of a new --sim image, e.g. stm32f429zi, stm32f767zi."):argname("PART")
-  p:option("--journal", "Journal to use instead of the recipe's: an SQLite file or postgresql://... URL."):argname("PATH")
+  p:option("--journal", "Journal to use instead of the recipe's (or, with --sim, instead of IMAGE.journal.db): "
+    .. "an SQLite file or postgresql://... URL."):argname("PATH")
   p:option("--station", "Station name recorded in the journal (default: $STOTP_STATION, else the host name)."):argname("NAME")
   p:flag("--dry-run", "Show the plan and stop: nothing is burned, nothing is reserved.")
   p:flag("--yes", "Burn without asking to type the product name.")
@@ -50,6 +55,7 @@ local function defaults(deps)
     getenv = deps.getenv or os.getenv,
     crash = deps.crash or M.crash,
     random = deps.random or keys.random,
+    journal = deps.journal or journal_mod,
   }
 end
 
@@ -85,10 +91,23 @@ end
 
 function Run:step(name)
   local at = self.d.getenv("STOTP_TEST_CRASH_AT")
-  if at and at == name then
+  local crash = at and at == name
+  if name:find("^write:") or name:find("^lock:") then
+    self.otp_calls = (self.otp_calls or 0) + 1
+    crash = crash or self.d.getenv("STOTP_TEST_CRASH_AFTER_WRITES") == tostring(self.otp_calls)
+  end
+  if crash then
     self.d.out:flush()
     self.d.crash(self.d.getenv("STOTP_TEST_CRASH_MODE"))
   end
+end
+
+local function serial_text(serial)
+  return serial and tostring(serial) or "none (the recipe draws no serials)"
+end
+
+local function board_text(serial, uid)
+  return serial and string.format("serial %d on UID %s", serial, uid) or "UID " .. uid .. " (no serial)"
 end
 
 -- The final result, as text or as one JSON object.
@@ -114,16 +133,26 @@ function Run:open_target()
   if not probe then return nil, "no probe: " .. tostring(err) end
   self.probe = probe
   self.tool_version = stotp._VERSION or stotp.VERSION or M.VERSION
-  self.probe_serial = self.args.probe or (self.args.sim and "sim:" .. self.args.sim) or "auto"
+  self.probe_serial = probe.serial or self.args.probe or "unknown"
   local target, terr = probe:attach()
   if not target then return nil, "cannot attach to the target: " .. tostring(terr) end
   self.target = target
   return target
 end
 
+-- A --sim run without --journal keeps its own journal next to the image:
+-- a simulated board must not take a production serial, nor put a
+-- virtual UID into the audit record.
+function Run:journal_path()
+  if self.args.journal then return self.args.journal end
+  if self.args.sim then return self.args.sim .. ".journal.db", true end
+  return self.recipe.journal
+end
+
 function Run:open_journal()
-  local path = self.args.journal or self.recipe.journal
-  local j, err = journal_mod.open(path, { product = self.recipe.product, serials = self.recipe.serials,
+  local path, sim = self:journal_path()
+  if sim then self:say("journal %s (a --sim run's own; give --journal to share one)", path) end
+  local j, err = self.d.journal.open(path, { product = self.recipe.product, serials = self.recipe.serials,
     station = self.station, readonly = self.args.dry_run })
   if not j then return nil, err end
   self.journal = j
@@ -137,10 +166,9 @@ function Run:bind_serial(uid)
   if rec == nil then return nil, err end
   if rec then return rec, false end
   if self.args.dry_run then
-    if not self.recipe.serials then return { serial = nil, created_at = os.time(), key_fingerprints = {} } end
     local serial, perr = j:peek()
-    if not serial then return nil, perr end
-    return { serial = serial, created_at = os.time(), key_fingerprints = {}, dry = true }
+    if serial == nil then return nil, perr end
+    return { serial = serial or nil, created_at = os.time(), key_fingerprints = {}, dry = true }
   end
   local r, rerr = j:reserve(uid, { part = self.target.name, probe_serial = self.probe_serial,
     tool_version = self.tool_version })
@@ -151,7 +179,7 @@ end
 function Run:make_plan(rec)
   local t, recipe = self.target, self.recipe
   local ctx = {
-    serial = rec.serial, first = recipe.serials and recipe.serials.first, uid_bytes = t.uid_bytes,
+    serial = rec.serial, uid_bytes = t.uid_bytes, recorded_payload = rec.payload_sha256,
     now = rec.created_at, key_fingerprints = rec.key_fingerprints,
     master = function(path) return recipe.master_keys[path] end,
     random_key = function(fd) return self.d.random(fd.size) end,
@@ -167,7 +195,7 @@ function Run:show_plan(p, rec)
   local t = self.target
   self:say("%s: %s (%s), UID %s, OTP %d x %d bytes", self.recipe.product, t.name, t.family, t.uid,
     t.otp.blocks or 16, t.otp.block_size)
-  self:say("serial %s%s", tostring(rec.serial), rec.dry and " (next free; dry run reserves nothing)" or "")
+  self:say("serial %s%s", serial_text(rec.serial), rec.dry and rec.serial and " (next free; dry run reserves nothing)" or "")
   for _, line in ipairs(plan_mod.diff_lines(p)) do self:say("%s", line) end
 end
 
@@ -188,28 +216,39 @@ end
 
 -- A burn/verify/lock failure: record it, report it, exit 1.
 function Run:failed(msg)
-  self:record({ state = "failed", reason = msg })
+  local ok, err = self:record({ state = "failed", reason = msg })
+  if not ok then msg = msg .. "; and the journal was not updated: " .. tostring(err) end
   return self:finish(REFUSED, "failed", msg)
+end
+
+-- The board changed but its record did not: the journal is behind the
+-- board. A rerun brings it level (the plan finds the bytes in place).
+function Run:unrecorded(what, err)
+  return self:finish(REFUSED, "journal not updated", string.format("board %s but the journal was not updated: %s",
+    what, tostring(err)))
 end
 
 function Run:execute(p)
   local step = function(name) self:step(name) end
   local ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
-    part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version })
-  if not ok then return self:finish(REFUSED, "failed", err) end
+    part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version, macs = p.macs })
+  if not ok then return self:failed("nothing written: " .. tostring(err)) end
   self:step("recorded")
   ok, err = plan_mod.burn(self.target, p, step)
   if not ok then return self:failed(err) end
-  self:record({ state = "burned" })
+  ok, err = self:record({ state = "burned" })
+  if not ok then return self:unrecorded("burned", err) end
   self:step("burned")
   ok, err = plan_mod.verify(self.target, p)
   if not ok then return self:failed(err) end
-  self:record({ state = "verified" })
+  ok, err = self:record({ state = "verified" })
+  if not ok then return self:unrecorded("burned and verified", err) end
   self:step("verified")
   if #p.locks > 0 then
     ok, err = plan_mod.lock(self.target, p, step)
     if not ok then return self:failed(err) end
-    self:record({ state = "locked" })
+    ok, err = self:record({ state = "locked" })
+    if not ok then return self:unrecorded("locked", err) end
     self:step("locked")
   end
   return nil
@@ -227,10 +266,11 @@ end
 function Run:already(p, rec)
   local final = #p.locks > 0 and "locked" or "verified"
   if rec.state ~= final and not self.args.dry_run then
-    local ok, err = self:record({ state = final, payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints })
-    if not ok then return self:finish(REFUSED, "failed", err) end
+    local ok, err = self:record({ state = final, payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
+      macs = p.macs })
+    if not ok then return self:unrecorded("provisioned", err) end
   end
-  self:say("already provisioned: serial %s on UID %s; nothing to burn", tostring(rec.serial), self.uid)
+  self:say("already provisioned: %s; nothing to burn", board_text(rec.serial, self.uid))
   return self:finish(OK, "already provisioned")
 end
 
@@ -257,10 +297,12 @@ function Run:provision()
   self:show_plan(p, rec)
   self:step("planned")
   if p.refused then
+    local why = "plan refused, nothing written: " .. table.concat(p.reasons, "; ")
     if not self.args.dry_run and (rec.state == "reserved" or rec.state == "failed") then
-      self:record({ state = "failed", reason = "plan refused: " .. table.concat(p.reasons, "; ") })
+      local ok, werr = self:record({ state = "failed", reason = "plan refused: " .. table.concat(p.reasons, "; ") })
+      if not ok then why = why .. "; and the journal was not updated: " .. tostring(werr) end
     end
-    return self:finish(REFUSED, "refused", "plan refused, nothing written: " .. table.concat(p.reasons, "; "))
+    return self:finish(REFUSED, "refused", why)
   end
   if p.complete then return self:already(p, rec) end
   if self.args.dry_run then
@@ -273,8 +315,8 @@ function Run:provision()
   local code = self:execute(p)
   if code then return code end
   self.result.fields_written, self.result.blocks_locked = written(p)
-  self:say("provisioned: serial %s on UID %s (%d field(s) written, %d block(s) locked)", tostring(rec.serial),
-    self.uid, #self.result.fields_written, #self.result.blocks_locked)
+  self:say("provisioned: %s (%d field(s) written, %d block(s) locked)", board_text(rec.serial, self.uid),
+    #self.result.fields_written, #self.result.blocks_locked)
   return self:finish(OK, "provisioned")
 end
 

@@ -9,16 +9,32 @@
 
 local M = {}
 
-local Encoder = {}
-Encoder.__index = Encoder
-Encoder.__tostring = function(e) return "encoder " .. e.name end
+-- Encoders are read-only: board.cfg code gets these very objects, and a
+-- config that could set `u8.encode` or `u8.size` would change what every
+-- later field (and the plan, run outside the config's instruction budget)
+-- computes. An encoder is an empty proxy over its definition; writes raise,
+-- and the sandbox has no rawset or setmetatable to get around that.
+local encoders = setmetatable({}, { __mode = "k" })
+
+function M.read_only(def, what)
+  return setmetatable({}, {
+    __index = def,
+    __newindex = function()
+      error(string.format("%s is read-only: the recipe vocabulary cannot be changed", what), 2)
+    end,
+    __tostring = function() return what end,
+    __metatable = false,
+  })
+end
 
 local function encoder(t)
-  return setmetatable(t, Encoder)
+  local e = M.read_only(t, "encoder " .. t.name)
+  encoders[e] = true
+  return e
 end
 
 function M.is_encoder(v)
-  return getmetatable(v) == Encoder
+  return encoders[v] == true
 end
 
 -- Values that are bytes already: a chip UID, a key. `secret` values are

@@ -4,7 +4,10 @@
 --
 -- Invariants, each enforced by the database, not only by this code:
 --   * a board (product, uid) has one record: PRIMARY KEY (product, uid);
---   * a serial belongs to at most one board: UNIQUE (product, serial);
+--   * a serial belongs to at most one board: UNIQUE (product, serial); a
+--     recipe without a serial pool draws none (serial NULL, keyed by UID);
+--   * a MAC address (from_serial) belongs to at most one board of any
+--     product: stotp_macs PRIMARY KEY (mac), written before any burn;
 --   * a serial is bound to a UID in a committed transaction before any
 --     byte is burned (reserve), and stays bound whatever happens next, so a
 --     board that crashed gets its own serial back on the rerun;
@@ -17,16 +20,22 @@ local M = {}
 
 M.STATES = { reserved = true, burned = true, verified = true, locked = true, failed = true }
 
+-- Schema 2: serial nullable, stotp_macs. A journal of schema 1 (serial NOT
+-- NULL, no MAC table) is refused rather than half used.
+M.SCHEMA_VERSION = 2
 local SCHEMA = {
   [[CREATE TABLE IF NOT EXISTS stotp_boards (
-      product TEXT NOT NULL, uid TEXT NOT NULL, serial BIGINT NOT NULL,
+      product TEXT NOT NULL, uid TEXT NOT NULL, serial BIGINT,
       state TEXT NOT NULL, reason TEXT, part TEXT, payload_sha256 TEXT,
       key_fingerprints TEXT, probe_serial TEXT, station TEXT, tool_version TEXT,
       created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
       PRIMARY KEY (product, uid), UNIQUE (product, serial))]],
   [[CREATE TABLE IF NOT EXISTS stotp_events (
-      product TEXT NOT NULL, uid TEXT NOT NULL, serial BIGINT NOT NULL,
+      product TEXT NOT NULL, uid TEXT NOT NULL, serial BIGINT,
       state TEXT NOT NULL, reason TEXT, station TEXT, at BIGINT NOT NULL)]],
+  [[CREATE TABLE IF NOT EXISTS stotp_macs (
+      mac BIGINT NOT NULL PRIMARY KEY, product TEXT NOT NULL, uid TEXT NOT NULL, field TEXT NOT NULL)]],
+  [[CREATE TABLE IF NOT EXISTS stotp_schema (version INTEGER NOT NULL)]],
 }
 
 local Journal = {}
@@ -94,7 +103,10 @@ end
 
 local function normalise(row)
   if not row then return nil end
-  for _, k in ipairs({ "serial", "created_at", "updated_at" }) do row[k] = math.tointeger(tonumber(row[k])) end
+  for _, k in ipairs({ "serial", "created_at", "updated_at" }) do
+    local n = tonumber(row[k])
+    row[k] = n and math.tointeger(n)
+  end
   local fps = {}
   for name, fp in (row.key_fingerprints or ""):gmatch("([%w_]+)=([%w:]+)") do fps[name] = fp end
   row.key_fingerprints = fps
@@ -115,8 +127,10 @@ function Journal:find(uid)
   return normalise(rows[1]) or false
 end
 
--- The serial a new board would get now (dry runs; nothing is reserved).
+-- The serial a new board would get now (dry runs; nothing is reserved);
+-- false when the recipe draws no serials.
 function Journal:peek()
+  if not self.serials then return false end
   local rows, err, code = self:rows(string.format("SELECT MAX(serial) AS m FROM stotp_boards WHERE product = %s",
     self:q(self.product)))
   if not rows then return nil, err, code end
@@ -130,8 +144,8 @@ function Journal:peek()
 end
 
 function Journal:event(uid, serial, state, reason, now)
-  return self:exec(string.format("INSERT INTO stotp_events VALUES (%s, %s, %d, %s, %s, %s, %d)", self:q(self.product),
-    self:q(uid), serial, self:q(state), self:q(reason), self:q(self.station), now))
+  return self:exec(string.format("INSERT INTO stotp_events VALUES (%s, %s, %s, %s, %s, %s, %d)", self:q(self.product),
+    self:q(uid), self:q(serial), self:q(state), self:q(reason), self:q(self.station), now))
 end
 
 -- Bind a serial to `uid`: the board's own record if it has one, else the
@@ -143,13 +157,13 @@ function Journal:reserve(uid, info)
     if rec == nil then return nil, err, code end
     if rec then return rec, false end
     local serial, perr, pcode = self:peek()
-    if not serial then return nil, perr, pcode end
+    if serial == nil then return nil, perr, pcode end
     local now = os.time()
     local ok, ierr, icode = self:exec(string.format(
       "INSERT INTO stotp_boards (product, uid, serial, state, part, probe_serial, station, tool_version, " ..
-      "created_at, updated_at) VALUES (%s, %s, %d, 'reserved', %s, %s, %s, %s, %d, %d)",
-      self:q(self.product), self:q(uid), serial, self:q(info.part), self:q(info.probe_serial), self:q(self.station),
-      self:q(info.tool_version), now, now))
+      "created_at, updated_at) VALUES (%s, %s, %s, 'reserved', %s, %s, %s, %s, %d, %d)",
+      self:q(self.product), self:q(uid), self:q(serial or nil), self:q(info.part), self:q(info.probe_serial),
+      self:q(self.station), self:q(info.tool_version), now, now))
     if not ok then return nil, ierr, icode end
     ok, ierr, icode = self:event(uid, serial, "reserved", nil, now)
     if not ok then return nil, ierr, icode end
@@ -158,8 +172,36 @@ function Journal:reserve(uid, info)
   end)
 end
 
+local function mac_text(n)
+  local b = string.pack(">I6", n)
+  return (b:gsub(".", function(c) return string.format("%02X:", c:byte()) end):sub(1, -2))
+end
+
+-- Bind the board's MAC addresses (macs = { [field] = integer }) to it:
+-- its old bindings are replaced, another board's are refused.
+function Journal:bind_macs(uid, macs)
+  local ok, err, code = self:exec(string.format("DELETE FROM stotp_macs WHERE product = %s AND uid = %s",
+    self:q(self.product), self:q(uid)))
+  if not ok then return nil, err, code end
+  local names = {}
+  for name in pairs(macs) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local rows, rerr, rcode = self:rows("SELECT product, uid FROM stotp_macs WHERE mac = " .. macs[name])
+    if not rows then return nil, rerr, rcode end
+    if rows[1] then
+      return nil, string.format("MAC %s (field '%s') already belongs to UID %s of %s in journal %s", mac_text(macs[name]),
+        name, rows[1].uid, rows[1].product, self.where), "journal"
+    end
+    ok, err, code = self:exec(string.format("INSERT INTO stotp_macs VALUES (%d, %s, %s, %s)", macs[name],
+      self:q(self.product), self:q(uid), self:q(name)))
+    if not ok then return nil, err, code end
+  end
+  return true
+end
+
 -- Move a record on: t = { state=, reason=, payload_sha256=, key_fingerprints=,
--- probe_serial=, tool_version= } (absent keys keep their value).
+-- probe_serial=, tool_version=, macs= } (absent keys keep their value).
 function Journal:update(uid, t)
   if t.state and not M.STATES[t.state] then error("unknown journal state " .. tostring(t.state), 2) end
   return self:transaction(function()
@@ -174,6 +216,10 @@ function Journal:update(uid, t)
     local ok, uerr, ucode = self:exec(string.format("UPDATE stotp_boards SET %s WHERE product = %s AND uid = %s",
       table.concat(sets, ", "), self:q(self.product), self:q(uid)))
     if not ok then return nil, uerr, ucode end
+    if t.macs then
+      ok, uerr, ucode = self:bind_macs(uid, t.macs)
+      if not ok then return nil, uerr, ucode end
+    end
     if t.state then
       ok, uerr, ucode = self:event(uid, rec.serial, t.state, t.reason, now)
       if not ok then return nil, uerr, ucode end
@@ -183,7 +229,7 @@ function Journal:update(uid, t)
 end
 
 function Journal:all()
-  local rows, err, code = self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s ORDER BY serial",
+  local rows, err, code = self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s ORDER BY serial, uid",
     self:q(self.product)))
   if not rows then return nil, err, code end
   for i, r in ipairs(rows) do rows[i] = normalise(r) end
@@ -211,7 +257,40 @@ local function connect(url)
   return env, conn
 end
 
--- opts = { product=, serials={first,last}, station=, readonly= }.
+function Journal:has_table(name)
+  local sql = self.pg and ("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() " ..
+    "AND table_name = " .. self:q(name)) or ("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = " ..
+    self:q(name))
+  local rows, err, code = self:rows(sql)
+  if not rows then return nil, err, code end
+  return tonumber(rows[1].n) > 0
+end
+
+-- Create the tables, or check that an existing journal has this schema.
+function Journal:schema()
+  local boards, err, code = self:has_table("stotp_boards")
+  if boards == nil then return nil, err, code end
+  local versioned, verr, vcode = self:has_table("stotp_schema")
+  if versioned == nil then return nil, verr, vcode end
+  if boards and not versioned then
+    return nil, string.format("journal %s was made by an earlier stotp (schema 1: serial NOT NULL, no MAC table); " ..
+      "keep it as a record and start a new journal, or copy its rows into one made by this stotp", self.where), "journal"
+  end
+  for _, sql in ipairs(SCHEMA) do
+    local r, e, cc = self:exec(sql)
+    if not r then return nil, e, cc end
+  end
+  local rows, rerr, rcode = self:rows("SELECT version FROM stotp_schema")
+  if not rows then return nil, rerr, rcode end
+  if not rows[1] then return self:exec("INSERT INTO stotp_schema VALUES (" .. M.SCHEMA_VERSION .. ")") end
+  if tonumber(rows[1].version) ~= M.SCHEMA_VERSION then
+    return nil, string.format("journal %s has schema %s; this stotp reads schema %d", self.where, rows[1].version,
+      M.SCHEMA_VERSION), "journal"
+  end
+  return true
+end
+
+-- opts = { product=, serials={first,last} (nil: draw none), station=, readonly= }.
 -- readonly: a dry run; a journal file that does not exist is not created
 -- (returns an empty in-memory journal instead).
 function M.open(url, opts)
@@ -223,18 +302,12 @@ function M.open(url, opts)
   local env, conn, code = connect(url)
   if not env then return nil, conn, code end
   local j = setmetatable({ env = env, conn = conn, pg = is_pg(url), where = where, product = opts.product,
-    serials = opts.serials or { first = 0, last = 0 }, station = opts.station }, Journal)
+    serials = opts.serials, station = opts.station }, Journal)
   if not j.pg then
     local ok, err, c = j:exec("PRAGMA busy_timeout = 60000")
     if not ok then j:close(); return nil, err, c end
   end
-  local ok, err, c = j:transaction(function()
-    for _, sql in ipairs(SCHEMA) do
-      local r, e, cc = j:exec(sql)
-      if not r then return nil, e, cc end
-    end
-    return true
-  end, true)
+  local ok, err, c = j:transaction(function() return j:schema() end, true)
   if not ok then j:close(); return nil, err, c end
   return j
 end

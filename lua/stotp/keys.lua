@@ -51,8 +51,10 @@ end
 function M.load_master(path)
   local f, err = io.open(path, "rb")
   if not f then return nil, "cannot read key file " .. path .. ": " .. (err:match(": (.*)$") or err) end
-  local data = f:read("a")
+  local data, rerr = f:read("a")
   f:close()
+  -- A directory opens but does not read (EISDIR).
+  if not data then return nil, "cannot read key file " .. path .. ": " .. (tostring(rerr):match(": (.*)$") or tostring(rerr)) end
   if #data == M.MASTER_KEY_BYTES and not data:find("^[%x%s#]*$") then return data end
   local text = data:gsub("#[^\n]*", ""):gsub("%s", "")
   if text:find("[^%x]") then

@@ -6,6 +6,14 @@
 --   (DESIGN.md OTP safety rules 1-3).
 -- OTP programming only clears bits (facts §6.2: AND semantics, no erase),
 -- and a block whose lock byte is 0x00 takes no more writes (RM0090 §3.8).
+--
+-- Data that is neither blank nor the wanted value is never built on unless
+-- this journal started burning exactly this payload on this board: a value
+-- that only has extra 1s relative to the wanted one (A1 -> A0) could be
+-- "completed" by clearing bits, which would turn another journal's serial
+-- 100001 into this journal's 100000 and give one serial to two boards.
+-- The one field that may be completed is one a crash cut short, and only
+-- the journal knows that (ctx.recorded_payload == this plan's payload).
 
 local fields = require("stotp.fields")
 local keys = require("stotp.keys")
@@ -22,6 +30,18 @@ local function needs_set_bit(old, new)
   end
 end
 
+-- A field whose bytes a rerun cannot recompute: a random key, or a CRC
+-- over one. They stay out of the payload hash (keys are journaled by
+-- fingerprint), so the hash is the same on every run for one record.
+local function is_random(fd, by_name)
+  if fd.source and fd.source.random then return true end
+  for _, name in ipairs(fd.over or {}) do
+    local c = by_name[name]
+    if c.source and c.source.random then return true end
+  end
+  return false
+end
+
 -- Wanted bytes for every field. A random key that the journal recorded
 -- (by fingerprint) and that is already in OTP whole is kept: a rerun after
 -- a crash must not try to burn a second key over the first.
@@ -30,7 +50,7 @@ local function wanted(recipe, ctx, otp, bs)
   for _, fd in ipairs(recipe.fields) do
     local off = fd.block * bs + fd.at
     local old = otp:sub(off + 1, off + fd.size)
-    local bytes, err
+    local bytes, err, value
     if fd.literal then
       bytes = fd.literal
     elseif fd.source then
@@ -38,26 +58,46 @@ local function wanted(recipe, ctx, otp, bs)
       if fd.source.random and not blank(old) and recorded == keys.fingerprint(old) then
         bytes = old
       else
-        local value = fd.source:resolve(ctx, fd)
+        value = fd.source:resolve(ctx, fd)
         bytes, err = fd.encoder:encode(value)
       end
     end
-    out[fd.name] = { fd = fd, offset = off, old = old, new = bytes }
+    -- random: left out of the payload hash; fresh: a key drawn by this
+    -- very run (or a CRC over one), which no earlier run can have burned.
+    out[fd.name] = { fd = fd, offset = off, old = old, new = bytes, value = value,
+      random = is_random(fd, recipe.by_name), fresh = fd.source and fd.source.random and bytes ~= old or false }
     if not bytes and not fd.over then errs[fd.name] = err end
   end
   for _, fd in ipairs(recipe.fields) do
     if fd.over then
       local covered = {}
-      for i, name in ipairs(fd.over) do covered[i] = out[name].new or "" end
+      for i, name in ipairs(fd.over) do
+        covered[i] = out[name].new or ""
+        out[fd.name].fresh = out[fd.name].fresh or out[name].fresh
+      end
       out[fd.name].new = fd.encoder:encode(table.concat(covered))
     end
   end
   return out, errs
 end
 
-local function classify(entry, locked, err)
+local show
+
+-- resume: nil (this journal never started a burn on this board), true
+-- (it started this very payload) or false (it started another payload).
+local function classify(entry, locked, err, resume)
   if err then return "impossible", err end
   if entry.old == entry.new then return "same" end
+  if not blank(entry.old) and not resume then
+    return "impossible", string.format("block %d holds %s, a different value than planned (%s); %s", entry.fd.block,
+      show(entry.old, entry.secret), show(entry.new, entry.secret), resume == nil
+        and "this board was provisioned before (another journal?)"
+        or "the journal's record of this board planned another payload (was the recipe changed?)")
+  end
+  if entry.fresh and not blank(entry.old) then
+    return "impossible", string.format("block %d holds a value that depends on a random key which is not in OTP " ..
+      "whole as the journal recorded it (a burn cut short?); a random key cannot be recomputed", entry.fd.block)
+  end
   if locked then return "impossible", string.format("block %d is locked", entry.fd.block) end
   local at, o, n = needs_set_bit(entry.old, entry.new)
   if at then
@@ -66,19 +106,41 @@ local function classify(entry, locked, err)
   return "write"
 end
 
--- SHA-256 over (offset u16be, bytes) of every field in OTP order: the same
--- payload gives the same hash on every run, whatever the field order.
-local function payload_hash(entries)
+-- SHA-256 over (offset u16be, bytes) of every field in OTP order but the
+-- random ones (is_random): the same journal record gives the same hash on
+-- every run, whatever the field order.
+local function payload_hash(recipe, out)
+  local list = {}
+  for _, fd in ipairs(recipe.fields) do
+    local e = out[fd.name]
+    if not e.random then list[#list + 1] = e end
+  end
+  table.sort(list, function(a, b) return a.offset < b.offset end)
   local parts = {}
-  for i, e in ipairs(entries) do parts[i] = string.pack(">I2", e.offset) .. e.new end
+  for i, e in ipairs(list) do parts[i] = string.pack(">I2", e.offset) .. e.new end
   return keys.sha256_hex(table.concat(parts))
+end
+
+-- What block n must read back as once its fields are burned: its current
+-- bytes with every planned field in place (otp_lock's `expect`).
+local function block_image(otp, bs, n, fields_)
+  local img = otp:sub(n * bs + 1, (n + 1) * bs)
+  for _, e in ipairs(fields_) do
+    if e.fd.block == n then
+      local at = e.fd.at
+      img = img:sub(1, at) .. e.new .. img:sub(at + e.size + 1)
+    end
+  end
+  return img
 end
 
 -- Build the plan. target = { otp = string of all data bytes,
 -- locks = { [1..16] = locked? }, block_size = 32|64 }.
+-- ctx.recorded_payload: the payload hash this journal recorded for this
+-- board before burning it (nil: it never started a burn on this board).
 function M.build(recipe, ctx, target)
   local bs = target.block_size
-  local p = { fields = {}, locks = {}, reasons = {}, writes = 0, key_fingerprints = {}, block_size = bs }
+  local p = { fields = {}, locks = {}, reasons = {}, writes = 0, key_fingerprints = {}, block_size = bs, macs = {} }
   for _, fd in ipairs(recipe.fields) do
     if fd.at + fd.size > bs then
       p.reasons[#p.reasons + 1] = string.format("field '%s' does not fit a %d-byte block", fd.name, bs)
@@ -86,24 +148,29 @@ function M.build(recipe, ctx, target)
   end
   if #p.reasons > 0 then p.refused = true; return p end
   local out, errs = wanted(recipe, ctx, target.otp, bs)
+  if not next(errs) then p.payload_sha256 = payload_hash(recipe, out) end
+  local resume = nil
+  if ctx.recorded_payload then resume = ctx.recorded_payload == p.payload_sha256 end
   for _, fd in ipairs(recipe.fields) do
     local e = out[fd.name]
     e.name, e.size, e.secret = fd.name, fd.size, fd.source and fd.source.secret or false
-    e.status, e.reason = classify(e, target.locks[fd.block + 1], errs[fd.name])
+    e.status, e.reason = classify(e, target.locks[fd.block + 1], errs[fd.name], resume)
     if e.status == "impossible" then
       p.reasons[#p.reasons + 1] = string.format("field '%s': %s", fd.name, e.reason)
     elseif e.status == "write" then
       p.writes = p.writes + 1
     end
     if e.secret and e.new then p.key_fingerprints[fd.name] = keys.fingerprint(e.new) end
+    if fd.source and fd.source.kind == "from_serial" then p.macs[fd.name] = e.value end
     p.fields[#p.fields + 1] = e
   end
   table.sort(p.fields, function(a, b) return a.offset < b.offset end)
-  for _, n in ipairs(recipe.locks) do
-    p.locks[#p.locks + 1] = { block = n, status = target.locks[n + 1] and "same" or "lock" }
-  end
   p.refused = #p.reasons > 0
-  if not p.refused then p.payload_sha256 = payload_hash(p.fields) end
+  if p.refused then p.payload_sha256 = nil end
+  for _, n in ipairs(recipe.locks) do
+    p.locks[#p.locks + 1] = { block = n, status = target.locks[n + 1] and "same" or "lock",
+      expect = not p.refused and block_image(target.otp, bs, n, p.fields) or nil }
+  end
   p.complete = not p.refused and p.writes == 0 and not M.pending_locks(p)[1]
   return p
 end
@@ -114,7 +181,7 @@ function M.pending_locks(p)
   return out
 end
 
-local function show(bytes, secret)
+function show(bytes, secret)
   if not bytes then return "?" end
   if blank(bytes) then return "(blank)" end
   if secret then return "key " .. keys.fingerprint(bytes) end
@@ -163,12 +230,17 @@ function M.verify(target, p)
 end
 
 -- Lock the listed blocks (their data verified before this is called), one
--- lock byte at a time (rule 4), then read all lock bytes back.
+-- lock byte at a time (rule 4), then read all lock bytes back. Each lock
+-- passes the whole block as it must read back (`expect`): stotp.core locks
+-- a block it did not itself write and verify in this session (a board
+-- completed after a crash) only against the caller's statement of it.
 function M.lock(target, p, step)
-  for _, n in ipairs(M.pending_locks(p)) do
-    local ok, err, code = target:otp_lock(n)
-    if not ok then return nil, string.format("locking block %d: %s", n, err), code end
-    step("lock:" .. n)
+  for _, l in ipairs(p.locks) do
+    if l.status == "lock" then
+      local ok, err, code = target:otp_lock({ l.block }, { expect = { [l.block] = l.expect } })
+      if not ok then return nil, string.format("locking block %d: %s", l.block, err), code end
+      step("lock:" .. l.block)
+    end
   end
   local locks, err, code = target:otp_locks()
   if not locks then return nil, "reading lock bytes: " .. tostring(err), code end

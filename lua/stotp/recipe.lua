@@ -68,8 +68,14 @@ local function where(recipe, line, field)
 end
 
 -- The vocabulary: fresh per load, so one config cannot leak into the next.
+-- Encoders and sources are read-only objects (fields.read_only), so no
+-- config can change what they compute for itself or for a later config;
+-- field records are known by identity, so a hand-made { is_field = true }
+-- table is not a field.
 local function vocabulary(recipe)
   local v = {}
+  local made = setmetatable({}, { __mode = "k" })
+  recipe.is_field = function(f) return made[f] == true end
   for _, n in ipairs(fields.vocabulary) do v[n] = fields[n] end
   for _, n in ipairs(sources.vocabulary) do v[n] = sources[n] end
   local function line() return debug.getinfo(3, "l").currentline end
@@ -81,7 +87,9 @@ local function vocabulary(recipe)
     local at = line()
     return function(spec)
       if type(spec) ~= "table" then error("field '" .. name .. "' needs a table: { encoder, value }", 2) end
-      return { name = name, spec = spec, line = at, is_field = true }
+      local f = { name = name, spec = spec, line = at }
+      made[f] = true
+      return f
     end
   end
 
@@ -162,6 +170,9 @@ local function check_settings(recipe)
   end
   if #recipe.parts == 0 then fail(where(recipe, s.parts.line) .. " parts is empty") end
   local j = s.journal.value
+  if j == "" or j:sub(-1) == "/" then
+    fail(where(recipe, s.journal.line) .. " journal must name an SQLite file or a postgresql:// URL")
+  end
   if j:find("^postgresql://") or j:find("^postgres://") or j:sub(1, 1) == "/" then recipe.journal = j
   else recipe.journal = recipe.dir .. j end
   if s.serials then
@@ -169,7 +180,7 @@ local function check_settings(recipe)
     if not math.tointeger(first) or not math.tointeger(last) or first < 0 or last < first then
       fail(where(recipe, s.serials.line) .. " serials needs integers first <= last, both >= 0")
     end
-    recipe.serials = { first = first, last = last }
+    recipe.serials = { first = math.tointeger(first), last = math.tointeger(last) }
   end
 end
 
@@ -187,8 +198,9 @@ local function check_field(recipe, block, f, next_at)
     if k ~= 1 and k ~= 2 and k ~= "at" and k ~= "over" then fail(here .. " unknown key '" .. tostring(k) .. "'") end
   end
   local at = f.spec.at or next_at
-  if not math.tointeger(at) or at < 0 then fail(here .. " at must be a byte offset >= 0") end
-  if at + enc.size > recipe.block_size then
+  if math.type(at) ~= "integer" or at < 0 then fail(here .. " at must be a byte offset >= 0") end
+  -- at > size - n, not at + n > size: a huge `at` must not wrap around.
+  if at > recipe.block_size - enc.size then
     fail(string.format("%s %s at offset %d does not fit in a %d-byte OTP block of %s", here, enc.name, at,
       recipe.block_size, table.concat(recipe.parts, "/")))
   end
@@ -220,12 +232,13 @@ local function check_layout(recipe)
   for _, n in ipairs(order) do
     local block, next_at, taken = recipe.blocks[n], 0, {}
     for i, f in ipairs(block.list) do
-      if type(f) ~= "table" or not f.is_field then
+      if not recipe.is_field(f) then
         fail(where(recipe, block.line) .. " block(" .. n .. ") entry " .. i .. " is not a field \"name\" { ... }")
       end
       if recipe.by_name[f.name] then
         fail(where(recipe, f.line, f.name) .. " name already used at line " .. recipe.by_name[f.name].line)
       end
+      recipe.checking = { f.line, f.name }
       local fd = check_field(recipe, block, f, next_at)
       for b = fd.at, fd.at + fd.size - 1 do
         if taken[b] then
@@ -271,6 +284,7 @@ local function load_keys(recipe)
   recipe.master_keys = {}
   for _, fd in ipairs(recipe.fields) do
     local src = fd.source
+    recipe.checking = { fd.line, fd.name }
     if src and src.kind == "derived_key" and not recipe.master_keys[src.file] then
       local path = src.file:sub(1, 1) == "/" and src.file or recipe.dir .. src.file
       local key, err = keys.load_master(path)
@@ -296,9 +310,12 @@ function M.load_string(text, file)
   end)
   if not ok2 then
     if getmetatable(e) == Fail then return nil, e.msg end
-    error(e, 0)
+    -- A check tripped over a value nobody foresaw: still the config's
+    -- fault, so a placed message (exit 2), never a traceback.
+    local at = recipe.checking or {}
+    return nil, string.format("%s cannot check this value: %s", where(recipe, at[1], at[2]), tostring(e))
   end
-  recipe.settings, recipe.lock_list = nil, nil
+  recipe.settings, recipe.lock_list, recipe.checking, recipe.is_field = nil, nil, nil, nil
   return recipe
 end
 

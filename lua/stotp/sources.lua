@@ -4,7 +4,6 @@
 -- (check), long before a probe is opened; at run time it yields the value
 -- for one board (resolve) from the run context:
 --   ctx.serial      the serial reserved for this UID in the journal
---   ctx.first       the first serial of the pool (for from_serial)
 --   ctx.uid_bytes   the chip's 96-bit unique ID (12 bytes)
 --   ctx.now         the reservation time of this UID's journal record, so
 --                   that a rerun computes exactly the same bytes
@@ -16,13 +15,17 @@ local keys = require("stotp.keys")
 
 local M = {}
 
-local Source = {}
-Source.__index = Source
-Source.__tostring = function(s) return "source " .. s.kind end
+-- Read-only, like the encoders (fields.read_only): a config must not be
+-- able to replace `serial.resolve`.
+local sources = setmetatable({}, { __mode = "k" })
 
-local function source(t) return setmetatable(t, Source) end
+local function source(t)
+  local s = fields.read_only(t, "source " .. t.kind)
+  sources[s] = true
+  return s
+end
 
-function M.is_source(v) return getmetatable(v) == Source end
+function M.is_source(v) return sources[v] == true end
 
 -- serial: the next number of the product's pool, bound to the chip's UID.
 M.serial = source {
@@ -43,25 +46,36 @@ M.serial = source {
   resolve = function(_, ctx) return ctx.serial end,
 }
 
--- MAC address = base + (serial - first): consecutive serials get consecutive
--- addresses, and the pool size bounds the range taken from the base.
-function M.from_serial(base)
+-- MAC address = base + (serial - at_serial): serial `at_serial` gets the
+-- base address, each later serial the next address. The anchor is written
+-- in the field itself, not taken from the pool, so editing `serials` (a new
+-- `first` for the next batch) can never hand out an address twice.
+function M.from_serial(base, at_serial)
   local b, err = fields.parse_mac(base)
-  if not b then error("from_serial(base): " .. err, 2) end
+  if not b then error("from_serial(base, at_serial): " .. err, 2) end
+  if math.type(at_serial) ~= "integer" or at_serial < 0 then
+    error("from_serial(base, at_serial): at_serial must be the serial that gets the base address, " ..
+      "e.g. from_serial(\"02:80:E1:00:00:00\", 100000)", 2)
+  end
   return source {
-    kind = "from_serial", base = b,
-    describe = "from_serial(" .. tostring(base) .. ")",
+    kind = "from_serial", base = b, at_serial = at_serial,
+    describe = string.format("from_serial(%s, %d)", tostring(base), at_serial),
     check = function(_, enc, recipe)
       if enc ~= fields.mac then return nil, "from_serial gives a MAC address: use the mac encoder" end
       if not recipe.serials then return nil, "from_serial needs serials = { first = ..., last = ... }" end
+      if recipe.serials.first < at_serial then
+        return nil, string.format("serial %d (the pool's first) is below %d, the serial that gets the base address",
+          recipe.serials.first, at_serial)
+      end
       -- The low 24 bits are the NIC-specific half (IEEE 802 OUI + NIC):
       -- running past them would change the OUI.
-      if (b & 0xFFFFFF) + (recipe.serials.last - recipe.serials.first) > 0xFFFFFF then
-        return nil, "the serial pool runs past the 24-bit NIC part of MAC base " .. tostring(base)
+      if recipe.serials.last - at_serial > 0xFFFFFF - (b & 0xFFFFFF) then
+        return nil, string.format("serials up to %d run past the 24-bit NIC part of MAC base %s",
+          recipe.serials.last, tostring(base))
       end
       return true
     end,
-    resolve = function(_, ctx) return b + (ctx.serial - ctx.first) end,
+    resolve = function(_, ctx) return b + (ctx.serial - at_serial) end,
   }
 end
 
@@ -75,12 +89,26 @@ local function bytes_only(what, max)
   end
 end
 
+-- A random key is journaled by its fingerprint (64 bits of its SHA-256):
+-- a key much shorter than 128 bits could be found from that fingerprint by
+-- trying every value.
+M.KEY_MIN_BYTES = 16
+local function random_key_check(self, enc)
+  local ok, err = bytes_only("random_key")(self, enc)
+  if not ok then return nil, err end
+  if enc.size < M.KEY_MIN_BYTES then
+    return nil, string.format("random_key needs at least %d bytes (a shorter key could be recovered from its " ..
+      "journaled fingerprint by trying every value), the field is %s", M.KEY_MIN_BYTES, enc.name)
+  end
+  return true
+end
+
 -- A fresh random key per board. It cannot be recomputed: a rerun after a
 -- crash accepts it only if the whole field already holds a key whose
 -- fingerprint the journal recorded (plan.lua), never a half-burnt one.
 M.random_key = source {
   kind = "random_key", describe = "random_key", secret = true, random = true,
-  check = bytes_only("random_key"),
+  check = random_key_check,
   resolve = function(_, ctx, field) return fields.raw(ctx.random_key(field), true) end,
 }
 
@@ -111,8 +139,13 @@ M.uid = source {
 -- Provisioning time: the moment the journal first saw this board.
 M.now = source {
   kind = "now", describe = "now",
+  -- Capacity, not size: bcd(4) is 4 bytes but holds only 8 digits, less
+  -- than today's time. 0xFFFFFFFF seconds reach 2106.
   check = function(_, enc)
-    if enc.takes ~= "integer" or enc.size < 4 then return nil, "now needs unixtime or an integer encoder of 4 or 8 bytes" end
+    if enc.takes ~= "integer" or not enc.max or enc.max < 0xFFFFFFFF then
+      return nil, "now needs an encoder that holds times up to 2106 (0xFFFFFFFF seconds): unixtime, u32le, " ..
+        "u32be, u64le, u64be or bcd(5) and wider, not " .. enc.name
+    end
     return true
   end,
   resolve = function(_, ctx) return ctx.now end,

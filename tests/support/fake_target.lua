@@ -66,10 +66,28 @@ function Target:otp_write(offset, bytes)
   return true
 end
 
-function Target:otp_lock(n)
-  if math.type(n) ~= "integer" or n < 0 or n > 15 then return nil, "no such block", "range" end
-  self.b.locks[n + 1] = true
-  self.b.log[#self.b.log + 1] = { op = "lock", block = n }
+-- otp_lock(n [, opts]) or otp_lock({ n, ... } [, opts]); opts (strict) =
+-- { expect = { [n] = the whole block's bytes } }. stotp.core locks a block
+-- that this handle did not write and verify only against `expect`; the
+-- fake keeps no handle history, so it demands `expect` for every block.
+function Target:otp_lock(blocks, opts)
+  if type(blocks) ~= "table" then blocks = { blocks } end
+  for k in pairs(opts or {}) do
+    if k ~= "expect" then error("otp_lock: unknown option '" .. tostring(k) .. "'", 2) end
+  end
+  local expect, b = opts and opts.expect or {}, self.b
+  local bs = b.p.block_size
+  for _, n in ipairs(blocks) do
+    if math.type(n) ~= "integer" or n < 0 or n > 15 then return nil, "no such block", "range" end
+    if expect[n] == nil then return nil, string.format("block %d: no expect given; nothing locked", n), "verify" end
+    if b.otp:sub(n * bs + 1, (n + 1) * bs) ~= expect[n] then
+      return nil, string.format("block %d differs from expect; nothing locked", n), "verify"
+    end
+  end
+  for _, n in ipairs(blocks) do
+    b.locks[n + 1] = true
+    b.log[#b.log + 1] = { op = "lock", block = n, expect = expect[n] }
+  end
   return true
 end
 
@@ -98,6 +116,7 @@ function M.core(boards)
     end
     local b = boards[key]
     return {
+      serial = key,
       attach = function() return target(b) end,
       close = function() end,
       version = function() return { string = "V2J40M27", kind = "V2-1" } end,
