@@ -179,3 +179,17 @@ int flash_end(stlink *s)
 {
 	return stlink_write_dbg(s, FLASH_CR, CR_LOCK);
 }
+
+int flash_end_pass(stlink *s, const flash_regs *f, int rc)
+{
+	st_error keep;
+
+	if (rc == 1 && flash_recover(s, f) != 0)
+		rc = -1;
+	keep = s->err;
+	if (flash_end(s) != 0 && rc >= 0)
+		return -1;
+	if (rc < 0)
+		s->err = keep;
+	return rc;
+}

@@ -38,5 +38,10 @@ int flash_finish_burst(stlink *s, const flash_regs *f, const char *what);
 int flash_recover(stlink *s, const flash_regs *f);
 /* CR = LOCK (PG cleared). */
 int flash_end(stlink *s);
+/* End a programming pass that returned rc (1 burst trouble, 0, -1):
+ * after burst trouble let the flash settle and clear its SR flags, so a
+ * per-unit pass starts clean; then relock whatever happened, keeping the
+ * first error in s->err. Returns rc, or -1 when the ending fails. */
+int flash_end_pass(stlink *s, const flash_regs *f, int rc);
 
 #endif

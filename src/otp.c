@@ -339,23 +339,12 @@ static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
 	return write_pieces(t, val, wid, size, &psize, mode, st);
 }
 
-/* program_from, then relock whatever happened (the first error is the
- * one reported). After burst trouble the flash is first let settle and
- * its SR flags cleared, so a per-unit pass starts clean. */
+/* program_from, then relock whatever happened (flash_end_pass). */
 static int program_pass(target *t, const otp_plan *p, const uint8_t *cur,
                         unsigned widest, int mode, otp_stats *st)
 {
-	st_error keep;
-	int rc = program_from(t, p, cur, widest, mode, st);
-
-	if (rc == 1 && flash_recover(t->st, &t->id.flash) != 0)
-		rc = -1;
-	keep = t->st->err;
-	if (flash_end(t->st) != 0 && rc >= 0)
-		return -1;
-	if (rc < 0)
-		t->st->err = keep;
-	return rc;
+	return flash_end_pass(t->st, &t->id.flash,
+	                      program_from(t, p, cur, widest, mode, st));
 }
 
 /* 1 when every byte of the range reads back as wanted. */

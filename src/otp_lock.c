@@ -91,23 +91,14 @@ static int write_locks(target *t, uint32_t todo, int unit, otp_stats *st)
 	return unit ? 0 : flash_finish_burst(t->st, &t->id.flash, "OTP lock");
 }
 
-/* Unlock with PSIZE x8, write_locks, and relock whatever happened (the
- * first error is the one reported); after burst trouble the flash is
- * first let settle and its SR flags cleared. Returns as write_locks. */
+/* Unlock with PSIZE x8, write_locks, and relock whatever happened
+ * (flash_end_pass). Returns as write_locks. */
 static int lock_pass(target *t, uint32_t todo, int unit, otp_stats *st)
 {
-	st_error keep;
 	int rc = flash_begin(t->st, &t->id.flash, 1) != 0
 	         ? -1 : write_locks(t, todo, unit, st);
 
-	if (rc == 1 && flash_recover(t->st, &t->id.flash) != 0)
-		rc = -1;
-	keep = t->st->err;
-	if (flash_end(t->st) != 0 && rc >= 0)
-		return -1;
-	if (rc < 0)
-		t->st->err = keep;
-	return rc;
+	return flash_end_pass(t->st, &t->id.flash, rc);
 }
 
 /* The blocks of todo whose lock byte does not read 0x00. */

@@ -76,12 +76,7 @@ local function core_ready()
   return true
 end
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d .. "/keys"))
-  return d
-end
+local tmpdir = testfiles.sandbox
 
 local function copy_example(dir, name)
   write(dir .. "/" .. name, slurp(ROOT .. "/examples/" .. name))

@@ -5,12 +5,7 @@ local write = testfiles.spit
 local recipe = require("stotp.recipe")
 local bad = require("bad_configs")
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d .. "/keys"))
-  return d
-end
+local tmpdir = testfiles.sandbox
 
 
 describe("stotp.recipe", function()

@@ -2,28 +2,14 @@
 -- flash program operation, WAIT answers, a refused open (access) and weak
 -- OTP cells (stuck); bad specs refused at open.
 local vb = require "vprobe_board"
+local raw = require "stlink_raw"
+local cmd, xfer = raw.cmd, raw.xfer
 
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. tmp)
-local n_img = 0
+local tmp, image_name = require("testfiles").scratch("f")
 
 local function open(o)
-  n_img = n_img + 1
-  o.state = o.state or (tmp .. "/f" .. n_img .. ".img")
+  o.state = o.state or image_name()
   return vb.open(o)
-end
-
-local function cmd(fmt, ...)
-  local s = string.pack(fmt, ...)
-  return s .. string.rep("\0", 16 - #s)
-end
-
-local function xfer(b, packet, cap, data)
-  local usb = b:usb()
-  assert(b:out(usb.ep_out, packet))
-  if data then assert(b:out(usb.ep_out, data)) end
-  if cap then return b:in_(usb.ep_in, cap) end
 end
 
 local function enter_swd(b) -- 2 command packets on a V2-1 (MASS mode at power-on)

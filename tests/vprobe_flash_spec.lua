@@ -2,20 +2,20 @@
 -- over the bus as the SWD engine drives it. Quotes: RM0090 §3.5.4 and the
 -- facts file (shared/facts/stlink-otp-facts.md §5.2-§5.5).
 local vm = require "vprobe_model"
+local model_flash = require "model_flash"
+local unlock, program = model_flash.unlock, model_flash.program -- program: CR = PG | PSIZE, one write, tprog
 
 local KEYR, SR, CR = 0x40023C04, 0x40023C0C, 0x40023C10
 local KEY1, KEY2 = 0x45670123, 0xCDEF89AB
 local PG, LOCK, EOPIE, ERRIE = 0x1, 0x80000000, 1 << 24, 1 << 25
 local EOP, OPERR, WRPERR, PGAERR, PGPERR, PGSERR, RDERR, BSY =
   0x1, 0x2, 0x10, 0x20, 0x40, 0x80, 0x100, 0x10000
-local PSIZE = { [1] = 0, [2] = 1 << 8, [4] = 2 << 8 }
+local PSIZE = model_flash.PSIZE
 local OTP, SYSMEM = 0x1FFF7800, 0x1FFF0000
 
-local paths = {}
+local tmp, remove_tmps = require("testfiles").tmpnames()
 local function fresh(part, voltage, text)
-  local p = os.tmpname()
-  os.remove(p)
-  paths[#paths + 1] = p
+  local p = tmp()
   if text then
     local f = assert(io.open(p, "w"))
     f:write(text)
@@ -32,24 +32,9 @@ local function image_text(part, sr)
   return table.concat(t, "\n") .. "\n"
 end
 
-local function unlock(m)
-  assert(m:write(KEYR, 4, KEY1))
-  assert(m:write(KEYR, 4, KEY2))
-end
-
 local function sr(m) return m:read(SR, 4) end
 
--- CR = PG | PSIZE(size), one write, then wait tprog out.
-local function program(m, addr, size, value, psize)
-  assert(m:write(CR, 4, PG | PSIZE[psize or size]))
-  local ok, why = m:write(addr, size, value)
-  m:advance(1000)
-  return ok, why
-end
-
-teardown(function()
-  for _, p in ipairs(paths) do os.remove(p) end
-end)
+teardown(remove_tmps)
 
 describe("vprobe.flash", function()
   it("starts with CR locked at its reset value 0x80000000", function()
@@ -368,10 +353,7 @@ end)
 -- VPROBE_QUIRKS that act in the flash interface (src/vprobe/quirks.h).
 describe("vprobe.flash quirks", function()
   local function with(quirks, part)
-    local p = os.tmpname()
-    os.remove(p)
-    paths[#paths + 1] = p
-    return assert(vm.open{ image = p, part = part or "stm32f407vg", quirks = quirks })
+    return assert(vm.open{ image = tmp(), part = part or "stm32f407vg", quirks = quirks })
   end
 
   -- eop (facts §5.5, UNCONFIRMED): EOP after a program without and with EOPIE

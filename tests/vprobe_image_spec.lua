@@ -4,13 +4,7 @@ local testfiles = require("testfiles")
 local slurp, spit = testfiles.slurp, testfiles.spit
 local vm = require "vprobe_model"
 
-local paths = {}
-local function tmp()
-  local p = os.tmpname()
-  os.remove(p)
-  paths[#paths + 1] = p
-  return p
-end
+local tmp, remove_tmps = testfiles.tmpnames()
 
 
 
@@ -27,9 +21,7 @@ local function uid_of(m)
   return string.format("%08x%08x%08x", m:read(0x1FFF7A10, 4), m:read(0x1FFF7A14, 4), m:read(0x1FFF7A18, 4))
 end
 
-teardown(function()
-  for _, p in ipairs(paths) do os.remove(p) end
-end)
+teardown(remove_tmps)
 
 describe("vprobe.image", function()
   it("creates a missing image: part, random UID, OTP and locks 0xFF, RDP level 0", function()

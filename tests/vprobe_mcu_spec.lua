@@ -7,17 +7,13 @@ local KEY = 0xA05F0000
 local C_DEBUGEN, C_HALT = 0x1, 0x2
 local S_REGRDY, S_HALT, S_RETIRE_ST, S_RESET_ST = 1 << 16, 1 << 17, 1 << 24, 1 << 25
 
-local paths = {}
+local testfiles = require("testfiles")
+local tmp, remove_tmps = testfiles.tmpnames()
 local function open(part, voltage)
-  local p = os.tmpname()
-  os.remove(p)
-  paths[#paths + 1] = p
-  return assert(vm.open{ image = p, part = part or "stm32f407vg", voltage = voltage })
+  return assert(vm.open{ image = tmp(), part = part or "stm32f407vg", voltage = voltage })
 end
 
-teardown(function()
-  for _, p in ipairs(paths) do os.remove(p) end
-end)
+teardown(remove_tmps)
 
 -- facts §5.1: DEV_ID/REV_ID, CPUID, flash size, SRAM (task brief sizes).
 local ids = {
@@ -255,10 +251,8 @@ describe("vprobe.mcu", function()
 
     it("answers a probe with its DPIDR and IDCODE, and keeps its board image across reopen", function()
       local vb = require "vprobe_board"
-      local p = os.tmpname()
-      os.remove(p)
-      paths[#paths + 1] = p
-      local function cmd(fmt, ...) local c = string.pack(fmt, ...) return c .. string.rep("\0", 16 - #c) end
+      local p = tmp()
+      local cmd = require("stlink_raw").cmd
       for round = 1, 2 do
         local b = assert(vb.open{ state = p, target = round == 1 and "stm32l476rg" or "stm32f407vg" })
         local u = b:usb()
@@ -271,7 +265,7 @@ describe("vprobe.mcu", function()
         assert.equal(0x10070415, (string.unpack("<I4", b:in_(u.ep_in, 4))))
         b:close()
       end
-      assert.truthy(require("testfiles").slurp(p):find("\npart stm32l476rg\n", 1, true))
+      assert.truthy(testfiles.slurp(p):find("\npart stm32l476rg\n", 1, true))
     end)
 
     it("still has the core debug registers and DBGMCU of a Cortex-M4", function()

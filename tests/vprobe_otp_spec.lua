@@ -9,34 +9,17 @@ local KEYR, SR, CR = 0x40023C04, 0x40023C0C, 0x40023C10
 local PG, PSIZE8, PSIZE32 = 0x1, 0, 2 << 8
 local EOP, WRPERR = 0x1, 0x10
 
-local paths = {}
-local function tmp()
-  local p = os.tmpname()
-  os.remove(p)
-  paths[#paths + 1] = p
-  return p
-end
+local tmp, remove_tmps = testfiles.tmpnames()
 
 local function open(path, part, voltage)
   return assert(vm.open{ image = path, part = part, voltage = voltage })
 end
 
-local function unlock(m)
-  assert(m:write(KEYR, 4, 0x45670123))
-  assert(m:write(KEYR, 4, 0xCDEF89AB))
-end
-
-local function program(m, addr, size, value)
-  assert(m:write(CR, 4, PG | (size == 4 and PSIZE32 or size == 2 and 1 << 8 or PSIZE8)))
-  local ok, why = m:write(addr, size, value)
-  m:advance(1000)
-  return ok, why
-end
+local model_flash = require("model_flash")
+local unlock, program = model_flash.unlock, model_flash.program
 
 
-teardown(function()
-  for _, p in ipairs(paths) do os.remove(p) end
-end)
+teardown(remove_tmps)
 
 local layouts = {
   { part = "stm32f205rg", base = 0x1FFF7800, block = 32, lock = 0x1FFF7A00 },
@@ -197,16 +180,8 @@ describe("vprobe.otp quirk busy_write", function()
 
   -- end to end: one WRITEMEM through the virtual ST-Link (facts §2.2)
   local vb = require "vprobe_board"
-  local function cmd(fmt, ...)
-    local s = string.pack(fmt, ...)
-    return s .. string.rep("\0", 16 - #s)
-  end
-  local function xfer(b, packet, cap, data)
-    local usb = b:usb()
-    assert(b:out(usb.ep_out, packet))
-    if data then assert(b:out(usb.ep_out, data)) end
-    if cap then return b:in_(usb.ep_in, cap) end
-  end
+  local raw = require "stlink_raw"
+  local cmd, xfer = raw.cmd, raw.xfer
   local function write(b, op, addr, data) xfer(b, cmd("<BBI4I2", 0xF2, op, addr, #data), nil, data) end
   local function read32(b, addr) return (string.unpack("<I4", xfer(b, cmd("<BBI4I2", 0xF2, 0x07, addr, 4), 4))) end
   local function rwstatus(b) return (string.unpack("<H", xfer(b, cmd("BB", 0xF2, 0x3E), 12))) end

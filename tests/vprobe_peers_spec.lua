@@ -7,9 +7,7 @@ local vb = require "vprobe_board"
 
 local root = assert(io.popen("pwd")):read("l")
 local shim_dir = root .. "/" .. (os.getenv("STOTP_BUILD") or "build") .. "/vprobe"
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. tmp)
+local tmp = testfiles.scratch("p")
 
 local function exists(path)
   local f = io.open(path)

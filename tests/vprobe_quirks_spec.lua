@@ -6,17 +6,7 @@
 local vb = require "vprobe_board"
 local vm = require "vprobe_model"
 
-local root = assert(io.popen("pwd")):read("l")
-local build = root .. "/" .. (os.getenv("STOTP_BUILD") or "build")
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. tmp)
-local n_img = 0
-
-local function img()
-  n_img = n_img + 1
-  return tmp .. "/q" .. n_img .. ".img"
-end
+local tmp, img = require("testfiles").scratch("q")
 
 local function exists(path)
   local f = io.open(path)
@@ -24,30 +14,9 @@ local function exists(path)
   return f ~= nil
 end
 
-local function slurp(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- What the drop-in libusb does with these VPROBE_* variables, in a child
--- process so that its message on stderr (what a user sees) is captured
--- instead of printed amid the suite's output. Returns libusb_init's code
--- and the child's stderr.
-local function shim_init(env)
-  local script, out, err = tmp .. "/child.lua", tmp .. "/child.out", tmp .. "/child.err"
-  local f = assert(io.open(script, "w"))
-  f:write(string.format("package.cpath = %q .. package.cpath\n", build .. "/test/?.so;"),
-          string.format("io.write(require('vprobe_board').libusb_scenario(%q, 1).init)\n",
-                        build .. "/vprobe/libusb-1.0.so.0"))
-  f:close()
-  local vars = {}
-  for k, v in pairs(env) do vars[#vars + 1] = k .. "='" .. v .. "'" end
-  os.execute("env -u VPROBE_FAULT -u VPROBE_PROBE -u VPROBE_TARGET -u VPROBE_STATS " ..
-             table.concat(vars, " ") .. " lua5.4 " .. script .. " >" .. out .. " 2>" .. err)
-  return tonumber(slurp(out)), slurp(err)
-end
+-- What the drop-in libusb does with these VPROBE_* variables: libusb_init's
+-- code and the child's stderr (shim_child.lua)
+local function shim_init(env) return require("shim_child").init(tmp, env) end
 
 -- every name=value pair listed in the valid string
 local function all_pairs()

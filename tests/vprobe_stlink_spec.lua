@@ -2,30 +2,14 @@
 -- packets, IN replies) through the test-only vprobe_board binding.
 -- Expected values come from the facts file (shared/facts/stlink-otp-facts.md).
 local vb = require "vprobe_board"
+local raw = require "stlink_raw"
+local cmd, xfer = raw.cmd, raw.xfer
 
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. tmp)
-local n_img = 0
+local tmp, img = require("testfiles").scratch("b")
 
 local function open(o)
-  n_img = n_img + 1
-  o.state = o.state or (tmp .. "/b" .. n_img .. ".img")
+  o.state = o.state or img()
   return assert(vb.open(o))
-end
-
--- a 16-byte command packet from a string.pack format
-local function cmd(fmt, ...)
-  local s = string.pack(fmt, ...)
-  return s .. string.rep("\0", 16 - #s)
-end
-
--- send a command; return its reply (or nil, err when no reply is pending)
-local function xfer(b, packet, cap, data)
-  local usb = b:usb()
-  assert(b:out(usb.ep_out, packet))
-  if data then assert(b:out(usb.ep_out, data)) end
-  if cap then return b:in_(usb.ep_in, cap) end
 end
 
 local function enter_swd(b)

@@ -8,20 +8,9 @@ local testenv = require "testenv"
 local root = assert(io.popen("pwd")):read("l")
 local build = root .. "/" .. (os.getenv("STOTP_BUILD") or "build")
 local shim = build .. "/vprobe/libusb-1.0.so.0"
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. tmp)
-local n_img = 0
+local tmp, img = require("testfiles").scratch("u")
 
-local function img()
-  n_img = n_img + 1
-  return tmp .. "/u" .. n_img .. ".img"
-end
-
-local function cmd(fmt, ...)
-  local s = string.pack(fmt, ...)
-  return s .. string.rep("\0", 16 - #s)
-end
+local cmd = require("stlink_raw").cmd
 
 local VARS = { "VPROBE_STATE", "VPROBE_PROBE", "VPROBE_TARGET", "VPROBE_FAULT", "VPROBE_STATS" }
 
@@ -35,24 +24,8 @@ local function scenario(env, sends)
 end
 
 -- libusb_init of the drop-in library in a child process with these VPROBE_*
--- variables: returns its code and the child's stderr, where the shim tells
--- a user what is wrong (captured here rather than printed amid the suite)
-local function child_init(env)
-  local script, out, err = tmp .. "/child.lua", tmp .. "/child.out", tmp .. "/child.err"
-  local f = assert(io.open(script, "w"))
-  f:write(string.format("package.cpath = %q .. package.cpath\n", build .. "/test/?.so;"),
-          string.format("io.write(require('vprobe_board').libusb_scenario(%q, 1).init)\n", shim))
-  f:close()
-  local vars = {}
-  for k, v in pairs(env) do vars[#vars + 1] = k .. "='" .. v .. "'" end
-  os.execute("env -u " .. table.concat(VARS, " -u ") .. " " .. table.concat(vars, " ") ..
-             " lua5.4 " .. script .. " >" .. out .. " 2>" .. err)
-  local o, e = io.open(out), io.open(err)
-  local rc, msg = tonumber(o:read("a")), e:read("a")
-  o:close()
-  e:close()
-  return rc, msg
-end
+-- variables: returns its code and the child's stderr (shim_child.lua)
+local function child_init(env) return require("shim_child").init(tmp, env) end
 
 -- a libusb context of the drop-in library on image `path` (VPROBE_STATE is
 -- read at libusb_init only)

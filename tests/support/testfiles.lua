@@ -31,6 +31,45 @@ function M.tmpdir(prefix)
   return d
 end
 
+--- A fresh directory (os.tmpname's name) with an empty keys/ in it, the
+--- sandbox a board.cfg names its key files in; the spec removes it.
+function M.sandbox()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. d .. "/keys"))
+  return d
+end
+
+--- A scratch directory (os.tmpname's name; the spec removes it with
+--- `rm -rf` in a teardown) and a function that names a new image file in
+--- it on each call: <dir>/<letter><n>.img.
+function M.scratch(letter)
+  local dir = os.tmpname()
+  os.remove(dir)
+  os.execute("mkdir -p " .. dir)
+  local n = 0
+  return dir, function()
+    n = n + 1
+    return dir .. "/" .. letter .. n .. ".img"
+  end
+end
+
+--- A function that names a fresh temporary file on each call (os.tmpname's
+--- name, not created), and one that removes every file so named: for a
+--- teardown.
+function M.tmpnames()
+  local paths = {}
+  local function tmp()
+    local p = os.tmpname()
+    os.remove(p)
+    paths[#paths + 1] = p
+    return p
+  end
+  return tmp, function()
+    for _, p in ipairs(paths) do os.remove(p) end
+  end
+end
+
 -- CRC-32 (zlib polynomial), table driven: written apart from stotp.fields'
 -- bitwise one so that a shared mistake cannot pass a spec.
 local CRC_TABLE = {}
