@@ -52,4 +52,7 @@ int lstotp_attach(lua_State *L);               /* probe:attach() */
 void lstotp_push_ident(lua_State *L, const target_ident *id);
 extern const luaL_Reg lstotp_target_meta[], lstotp_target_methods[];
 
+/* Adds run_bounded (lstotp_sandbox.c) to the module table on the stack. */
+void lstotp_sandbox_register(lua_State *L);
+
 #endif

@@ -88,6 +88,66 @@ lock { 1, 0 }
     assert.same({ 1, "\x07" }, { fields.u8.size, fields.u8:encode(7) })
   end)
 
+  it("reads a config that starts with a UTF-8 byte-order mark, as lua5.4 reads a file", function()
+    write(dir .. "/bom.cfg", "\239\187\191" .. bad.HEADER .. 'block(0) { field "a" { u8, 1 } }\n')
+    local r = assert(recipe.load_file(dir .. "/bom.cfg"))
+    assert.equal("t", r.product)
+  end)
+
+  it("refuses precompiled Lua, naming the file", function()
+    write(dir .. "/bc.cfg", string.dump(function() end))
+    assert.same({ nil, dir .. "/bc.cfg: is precompiled Lua (bytecode); a recipe must be Lua source text" },
+      { recipe.load_file(dir .. "/bc.cfg") })
+  end)
+
+  it("stops a pattern search that would run for ever, within the wall-clock budget", function()
+    local sandbox = require("stotp.sandbox")
+    local saved = sandbox.MAX_MS
+    sandbox.MAX_MS = 300
+    write(dir .. "/slow.cfg", bad.HEADER .. 'local s = ("a"):rep(100000)\nlocal x = s:find(".-.-.-.-.-b")\n')
+    local r, err = recipe.load_file(dir .. "/slow.cfg")
+    sandbox.MAX_MS = saved
+    assert.same({ nil, dir .. "/slow.cfg: the config runs longer than 0.3 s (a pattern or string function on a huge input?)" },
+      { r, err })
+  end)
+
+  it("refuses a key file that is a FIFO without opening it (a reader would block for ever)", function()
+    os.execute("mkdir -p " .. dir .. "/keys && mkfifo " .. dir .. "/keys/fifo.key")
+    write(dir .. "/f.cfg", bad.HEADER .. 'block(1) { field "k" { bytes(16), derived_key("keys/fifo.key", "dev") } }\n')
+    assert.same({ nil, dir .. "/f.cfg:5: field 'k': key file " .. dir .. "/keys/fifo.key is a fifo, not a regular file" },
+      { recipe.load_file(dir .. "/f.cfg") })
+  end)
+
+  describe("with a master key file other users can reach", function()
+    local body = 'block(1) { field "k" { bytes(16), derived_key("keys/k.key", "dev") } }\n'
+    before_each(function()
+      write(dir .. "/keys/k.key", ("5a"):rep(32))
+      os.execute("chmod 644 " .. dir .. "/keys/k.key")
+    end)
+
+    it("loads it with a warning that names the file and the fix", function()
+      write(dir .. "/w.cfg", bad.HEADER .. body)
+      local r = assert(recipe.load_file(dir .. "/w.cfg"))
+      local path = dir .. "/keys/k.key"
+      assert.same({ dir .. "/w.cfg:5: field 'k': key file " .. path .. " can be read by other users (mode 0644): " ..
+        "chmod 600 " .. path }, r.warnings)
+    end)
+
+    it("refuses it when the recipe sets strict_key_files", function()
+      write(dir .. "/s.cfg", bad.HEADER .. "strict_key_files = true\n" .. body)
+      local r, err = recipe.load_file(dir .. "/s.cfg")
+      assert.is_nil(r)
+      assert.matches("s.cfg:6: field 'k': key file .* can be read by other users %(mode 0644%).*%(strict_key_files is set%)",
+        err)
+    end)
+
+    it("loads a private one without a warning", function()
+      os.execute("chmod 600 " .. dir .. "/keys/k.key")
+      write(dir .. "/p.cfg", bad.HEADER .. "strict_key_files = true\n" .. body)
+      assert.same({}, assert(recipe.load_file(dir .. "/p.cfg")).warnings)
+    end)
+  end)
+
   describe("refuses a malformed config", function()
     for _, row in ipairs(bad.rows) do
       it("with " .. row[1] .. ", naming the place", function()

@@ -44,18 +44,53 @@ function M.derive(master, label, uid_bytes, n)
   return M.hmac_sha256(master, label .. "\0" .. uid_bytes):sub(1, n)
 end
 
+-- Largest master key file read: 64 hex digits with comments fit many
+-- times over; anything bigger is not a key file (a disk image, /dev/zero).
+M.MASTER_FILE_MAX = 4096
+
+-- What a key file path is, checked before it is opened: a FIFO would block
+-- the station for ever, a device may never end. Returns info or nil, msg.
+local function key_file_info(path)
+  local info, err = require("stotp.core").file_info(path)
+  if not info then return nil, "cannot read key file " .. path .. ": " .. (err:match(": ([^:]*)$") or err) end
+  if info.kind ~= "file" then
+    return nil, string.format("key file %s is a %s, not a regular file", path, info.kind)
+  end
+  if info.size > M.MASTER_FILE_MAX then
+    return nil, string.format("key file %s is %d bytes; a master key file is 32 raw bytes or 64 hex digits " ..
+      "(at most %d bytes with comments)", path, info.size, M.MASTER_FILE_MAX)
+  end
+  return info
+end
+
+-- A master key others may read is a leaked key; one others may write can
+-- be swapped for a key the writer knows. nil when the mode is private.
+function M.exposure(path, mode)
+  if mode & 0x3F == 0 then return nil end
+  local who = mode & 0x12 ~= 0 and "written" or "read"
+  return string.format("key file %s can be %s by other users (mode %04o): chmod 600 %s", path, who, mode, path)
+end
+
 -- A master key file holds exactly 32 bytes: either raw, or as 64 hex digits
 -- (whitespace allowed; lines starting with '#' are comments, so a demo key
--- can say that it is one). Returns the key, or nil and a message that never
--- quotes the file's content.
+-- can say that it is one). Returns the key and a warning (nil when the
+-- file is private), or nil and a message that never quotes the file's
+-- content.
 function M.load_master(path)
+  local info, ierr = key_file_info(path)
+  if not info then return nil, ierr end
   local f, err = io.open(path, "rb")
   if not f then return nil, "cannot read key file " .. path .. ": " .. (err:match(": (.*)$") or err) end
-  local data, rerr = f:read("a")
+  local data, rerr = f:read(M.MASTER_FILE_MAX + 1)
   f:close()
-  -- A directory opens but does not read (EISDIR).
-  if not data then return nil, "cannot read key file " .. path .. ": " .. (tostring(rerr):match(": (.*)$") or tostring(rerr)) end
-  if #data == M.MASTER_KEY_BYTES and not data:find("^[%x%s#]*$") then return data end
+  if not data and rerr then
+    return nil, "cannot read key file " .. path .. ": " .. (tostring(rerr):match(": (.*)$") or tostring(rerr))
+  end
+  data = data or ""
+  if #data > M.MASTER_FILE_MAX then return nil, string.format("key file %s grew past %d bytes while read", path,
+    M.MASTER_FILE_MAX) end
+  local warning = M.exposure(path, info.mode)
+  if #data == M.MASTER_KEY_BYTES and not data:find("^[%x%s#]*$") then return data, warning end
   local text = data:gsub("#[^\n]*", ""):gsub("%s", "")
   if text:find("[^%x]") then
     return nil, string.format("key file %s is neither %d raw bytes nor %d hex digits", path,
@@ -65,7 +100,7 @@ function M.load_master(path)
     return nil, string.format("key file %s has the wrong length: %d hex digits, a master key is %d bytes (%d hex digits)",
       path, #text, M.MASTER_KEY_BYTES, 2 * M.MASTER_KEY_BYTES)
   end
-  return (text:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
+  return (text:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end)), warning
 end
 
 return M

@@ -11,52 +11,18 @@
 local fields = require("stotp.fields")
 local sources = require("stotp.sources")
 local keys = require("stotp.keys")
+local parts_mod = require("stotp.parts")
+local sandbox_mod = require("stotp.sandbox")
 
 local M = {}
 
--- OTP block size per part-name prefix (facts §6.1): F2/F4 and F72x/F73x
--- have 16 x 32 bytes; F74x-F77x have 16 x 64 bytes.
-local BLOCK_SIZE = {
-  stm32f2 = 32, stm32f4 = 32, stm32f72 = 32, stm32f73 = 32,
-  stm32f74 = 64, stm32f75 = 64, stm32f76 = 64, stm32f77 = 64,
-}
 M.BLOCKS = 16
-local MAX_INSTRUCTIONS = 1000000
-local SETTINGS = { product = "string", parts = "table", journal = "string", serials = "table" }
+local SETTINGS = { product = "string", parts = "table", journal = "string", serials = "table",
+  strict_key_files = "boolean" }
 
--- Block sizes of the parts a pattern accepts ("stm32f7" -> {32, 64}).
-function M.block_sizes(pattern)
-  local sizes = {}
-  for prefix, size in pairs(BLOCK_SIZE) do
-    if prefix:sub(1, #pattern) == pattern or pattern:sub(1, #prefix) == prefix then sizes[size] = true end
-  end
-  return sizes
-end
-
--- The part numbers a target's name covers. A chip tells its line by DEV_ID
--- only (facts §5.1), so stotp.core names it by line: "STM32F427/429/437/439",
--- "STM32F401xD/E" -> { "stm32f427", "stm32f429", ... }, { "stm32f401" }.
-function M.part_numbers(name)
-  local out = {}
-  local rest = name:lower():match("^stm32f(.*)$")
-  for item in (rest or ""):gmatch("[^/]+") do
-    local digits = item:match("^%d+")
-    if digits then out[#out + 1] = "stm32f" .. digits end
-  end
-  return out
-end
-
--- Does the target (by its line name) match an accepted pattern? A pattern
--- may be wider ("stm32f4") or narrower ("stm32f767zi") than a part number;
--- parts of one line (F765 and F767) cannot be told apart on the wire.
-function M.accepts(recipe, name)
-  for _, number in ipairs(M.part_numbers(name)) do
-    for _, p in ipairs(recipe.parts) do
-      if number:sub(1, #p) == p or p:sub(1, #number) == number then return true end
-    end
-  end
-  return false
-end
+M.block_sizes = parts_mod.block_sizes
+M.part_numbers = parts_mod.numbers_of
+function M.accepts(recipe, name) return parts_mod.accepts(recipe.parts, name) end
 
 local Fail = {}
 local function fail(msg) error(setmetatable({ msg = msg }, Fail), 0) end
@@ -65,6 +31,44 @@ local function where(recipe, line, field)
   local s = recipe.file .. ":" .. (line or "?") .. ":"
   if field then s = s .. " field '" .. field .. "':" end
   return s
+end
+
+-- How a value looks in a message: "0" (a string), nil, 1.5.
+local function shown(v)
+  if type(v) == "string" then return string.format("%q (a string)", v) end
+  return tostring(v)
+end
+
+-- A block or lock number: an integer 0..15 (a float with an integer value
+-- is that integer; "1" is not a number here, whatever Lua would coerce).
+local function block_number(v)
+  local n = math.type(v) and math.tointeger(v)
+  if n and n >= 0 and n < M.BLOCKS then return n end
+  return nil
+end
+
+-- A Lua list with a nil in it loses entries without a word: with `rev`
+-- nil, { "a", rev, "b" } has no [2] and # may well say 1. Every list a
+-- recipe gives must hold exactly the positions 1..n. Returns a message
+-- naming the first gap or stray key, or nil.
+local function list_problem(t, what)
+  local count, max = 0, 0
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 then
+      return string.format("%s is a list, but has the key %s", what, shown(k))
+    end
+    count, max = count + 1, math.max(max, k)
+  end
+  if count == max then return nil end
+  local gap = 1
+  while t[gap] ~= nil do gap = gap + 1 end
+  return string.format("%s has no entry %d but has %d after it (a nil in the list: an undefined local?); " ..
+    "every entry must have a value", what, gap, max)
+end
+
+local function check_list(t, what, level)
+  local problem = list_problem(t, what)
+  if problem then error(problem, level + 1) end
 end
 
 -- The vocabulary: fresh per load, so one config cannot leak into the next.
@@ -93,21 +97,35 @@ local function vocabulary(recipe)
     end
   end
 
+  -- A block is defined once: block(n) itself claims the number, and the
+  -- function it returns takes one list (a second call would replace it).
   function v.block(n)
-    local at = line()
-    if not math.tointeger(n) or n < 0 or n >= M.BLOCKS then
-      error(string.format("block number must be 0..%d", M.BLOCKS - 1), 2)
+    local at, num = line(), block_number(n)
+    if not num then error(string.format("block number must be an integer 0..%d, not %s", M.BLOCKS - 1, shown(n)), 2) end
+    if recipe.blocks[num] then
+      error(string.format("block %d is defined twice (first at line %d)", num, recipe.blocks[num].line), 2)
     end
-    if recipe.blocks[n] then error(string.format("block %d is defined twice (first at line %d)", n, recipe.blocks[n].line), 2) end
+    local block = { n = num, line = at }
+    recipe.blocks[num] = block
     return function(list)
-      if type(list) ~= "table" then error("block(" .. n .. ") needs a list of fields", 2) end
-      recipe.blocks[n] = { n = n, line = at, list = list }
+      if block.list then
+        error(string.format("block(%d) is given a field list twice (first at line %d)", num, block.list_line), 2)
+      end
+      if type(list) ~= "table" then error("block(" .. num .. ") needs a list of fields", 2) end
+      check_list(list, "block(" .. num .. ")", 2)
+      block.list, block.list_line = list, line()
     end
   end
 
   function v.lock(list)
     if type(list) ~= "table" then error("lock needs a list of block numbers, e.g. lock { 0, 1 }", 2) end
-    if recipe.lock_line then error("lock is given twice", 2) end
+    if recipe.lock_line then error(string.format("lock is given twice (first at line %d)", recipe.lock_line), 2) end
+    check_list(list, "lock", 2)
+    for i, n in ipairs(list) do
+      if not block_number(n) then
+        error(string.format("lock: entry %d is %s; block numbers are integers 0..%d", i, shown(n), M.BLOCKS - 1), 2)
+      end
+    end
     recipe.lock_line, recipe.lock_list = line(), list
   end
   return v
@@ -125,7 +143,7 @@ local function sandbox(recipe)
     __newindex = function(_, k, val)
       if vocab[k] ~= nil then error(string.format("'%s' is recipe vocabulary and cannot be redefined", k), 2) end
       if not SETTINGS[k] then
-        error(string.format("unknown setting '%s' (settings: product, parts, journal, serials; "
+        error(string.format("unknown setting '%s' (settings: product, parts, journal, serials, strict_key_files; "
           .. "use local for helpers)", tostring(k)), 2)
       end
       if type(val) ~= SETTINGS[k] then error(string.format("%s must be a %s", k, SETTINGS[k]), 2) end
@@ -134,18 +152,24 @@ local function sandbox(recipe)
   })
 end
 
--- Run the chunk in its own coroutine, with an instruction budget.
-local function run(chunk)
-  local co = coroutine.create(chunk)
-  debug.sethook(co, function() error("the config runs too long (a loop?)", 2) end, "", MAX_INSTRUCTIONS)
-  local ok, err = coroutine.resume(co)
-  if not ok then return nil, tostring(err) end
-  if coroutine.status(co) ~= "dead" then return nil, "the config must not yield" end
-  return true
-end
-
 local function setting_line(recipe, k)
   return recipe.settings[k] and recipe.settings[k].line
+end
+
+-- serials = { first = F, last = L }: integers, nothing else (a misspelt
+-- key such as `frist` must not leave the pool to a default).
+local function check_serials(recipe, setting)
+  local here, t = where(recipe, setting.line), setting.value
+  for k in pairs(t) do
+    if k ~= "first" and k ~= "last" then fail(here .. " serials: unknown key " .. shown(k) .. " (keys: first, last)") end
+  end
+  for _, k in ipairs({ "first", "last" }) do
+    if math.type(t[k]) ~= "integer" then
+      fail(string.format("%s serials.%s must be an integer, not %s", here, k, shown(t[k])))
+    end
+  end
+  if t.first < 0 or t.last < t.first then fail(here .. " serials needs integers first <= last, both >= 0") end
+  return { first = t.first, last = t.last }
 end
 
 local function check_settings(recipe)
@@ -159,13 +183,13 @@ local function check_settings(recipe)
   end
   recipe.parts = {}
   recipe.block_size = math.huge
+  local here = where(recipe, s.parts.line)
+  local problem = list_problem(s.parts.value, "parts")
+  if problem then fail(here .. " " .. problem) end
   for i, p in ipairs(s.parts.value) do
-    if type(p) ~= "string" then fail(where(recipe, s.parts.line) .. " parts[" .. i .. "] must be a part name") end
-    local sizes = M.block_sizes(p:lower())
-    if not next(sizes) then
-      fail(where(recipe, s.parts.line) .. " unknown part '" .. p .. "' (stotp knows stm32f2, stm32f4, stm32f7 parts)")
-    end
-    for size in pairs(sizes) do recipe.block_size = math.min(recipe.block_size, size) end
+    local _, err = parts_mod.covered(p)
+    if err then fail(string.format("%s parts[%d]: %s", here, i, err)) end
+    for size in pairs(M.block_sizes(p)) do recipe.block_size = math.min(recipe.block_size, size) end
     recipe.parts[i] = p:lower()
   end
   if #recipe.parts == 0 then fail(where(recipe, s.parts.line) .. " parts is empty") end
@@ -175,13 +199,22 @@ local function check_settings(recipe)
   end
   if j:find("^postgresql://") or j:find("^postgres://") or j:sub(1, 1) == "/" then recipe.journal = j
   else recipe.journal = recipe.dir .. j end
-  if s.serials then
-    local first, last = s.serials.value.first, s.serials.value.last
-    if not math.tointeger(first) or not math.tointeger(last) or first < 0 or last < first then
-      fail(where(recipe, s.serials.line) .. " serials needs integers first <= last, both >= 0")
-    end
-    recipe.serials = { first = math.tointeger(first), last = math.tointeger(last) }
+  if s.serials then recipe.serials = check_serials(recipe, s.serials) end
+end
+
+-- A CRC's `over`: a list of distinct field names, without holes (a nil
+-- name would silently shrink what the CRC covers).
+local function check_over(over, here)
+  if type(over) ~= "table" or next(over) == nil then fail(here .. " a CRC needs over = { field names }") end
+  local problem = list_problem(over, "over")
+  if problem then fail(here .. " " .. problem) end
+  local seen = {}
+  for i, name in ipairs(over) do
+    if type(name) ~= "string" then fail(string.format("%s over: entry %d is %s, not a field name", here, i, shown(name))) end
+    if seen[name] then fail(string.format("%s over names '%s' twice", here, name)) end
+    seen[name] = true
   end
+  return over
 end
 
 -- One field: encoder, value source (or literal), place in its block.
@@ -207,12 +240,14 @@ local function check_field(recipe, block, f, next_at)
   local fd = { name = f.name, block = block.n, at = at, size = enc.size, encoder = enc, line = f.line }
   if enc.takes == "crc" then
     if value ~= nil then fail(here .. " a CRC takes no value, only over = { field names }") end
-    if type(f.spec.over) ~= "table" or #f.spec.over == 0 then fail(here .. " a CRC needs over = { field names }") end
-    fd.over = f.spec.over
+    fd.over = check_over(f.spec.over, here)
   elseif f.spec.over ~= nil then
     fail(here .. " only CRC fields take over")
   elseif value == nil then
     fail(here .. " no value: { " .. enc.name .. ", value or source }")
+  elseif type(value) == "table" and not sources.is_source(value) then
+    fail(here .. " the value is a table, but not a source (serial, from_serial(...), random_key, " ..
+      "derived_key(...), uid, now): sources cannot be made by hand")
   elseif sources.is_source(value) then
     local ok, err = value:check(enc, recipe)
     if not ok then fail(here .. " " .. err) end
@@ -231,6 +266,9 @@ local function check_layout(recipe)
   table.sort(order)
   for _, n in ipairs(order) do
     local block, next_at, taken = recipe.blocks[n], 0, {}
+    if not block.list then
+      fail(string.format("%s block(%d) has no field list: block(%d) { field ... }", where(recipe, block.line), n, n))
+    end
     for i, f in ipairs(block.list) do
       if not recipe.is_field(f) then
         fail(where(recipe, block.line) .. " block(" .. n .. ") entry " .. i .. " is not a field \"name\" { ... }")
@@ -279,9 +317,12 @@ local function check_locks(recipe)
 end
 
 -- Key files are read now, so a missing or short key stops the run before
--- any probe is opened. Paths are relative to the config's directory.
+-- any probe is opened. Paths are relative to the config's directory. A
+-- key file other users can reach is a warning (recipe.warnings), or a
+-- refusal with strict_key_files = true.
 local function load_keys(recipe)
-  recipe.master_keys = {}
+  recipe.master_keys, recipe.warnings = {}, {}
+  local strict = recipe.settings.strict_key_files and recipe.settings.strict_key_files.value
   for _, fd in ipairs(recipe.fields) do
     local src = fd.source
     recipe.checking = { fd.line, fd.name }
@@ -289,17 +330,27 @@ local function load_keys(recipe)
       local path = src.file:sub(1, 1) == "/" and src.file or recipe.dir .. src.file
       local key, err = keys.load_master(path)
       if not key then fail(where(recipe, fd.line, fd.name) .. " " .. err) end
+      if err and strict then fail(where(recipe, fd.line, fd.name) .. " " .. err .. " (strict_key_files is set)") end
+      if err then recipe.warnings[#recipe.warnings + 1] = where(recipe, fd.line, fd.name) .. " " .. err end
       recipe.master_keys[src.file] = key
     end
   end
 end
 
--- Load and check a config from `text` (read from `file` by load_file).
-function M.load_string(text, file)
+local BOM = "\239\187\191"
+
+-- Load and check a config; returns the recipe or nil, message.
+local function load_checked(text, file)
   local recipe = { file = file, dir = file:match("^(.*/)") or "./", blocks = {}, fields = {}, by_name = {} }
+  if text:sub(1, 1) == "\27" then
+    return nil, file .. ": is precompiled Lua (bytecode); a recipe must be Lua source text"
+  end
+  -- lua5.4's own file loader skips a UTF-8 byte-order mark (lauxlib
+  -- skipBOM); editors on some systems write one.
+  if text:sub(1, 3) == BOM then text = text:sub(4) end
   local chunk, err = load(text, "@" .. file, "t", sandbox(recipe))
   if not chunk then return nil, "syntax error: " .. err end
-  local ok, rerr = run(chunk)
+  local ok, rerr = sandbox_mod.counted(chunk)
   if not ok then return nil, rerr end
   local ok2, e = pcall(function()
     check_settings(recipe)
@@ -317,6 +368,12 @@ function M.load_string(text, file)
   end
   recipe.settings, recipe.lock_list, recipe.checking, recipe.is_field = nil, nil, nil, nil
   return recipe
+end
+
+-- Load and check a config from `text` (read from `file` by load_file),
+-- within the memory, time and instruction budgets of stotp.sandbox.
+function M.load_string(text, file)
+  return sandbox_mod.bounded(function() return load_checked(text, file) end, file)
 end
 
 function M.load_file(file)

@@ -1,0 +1,250 @@
+/*
+ * stotp.core.run_bounded(fn, max_bytes, max_ms): run recipe code where it
+ * can neither exhaust the station's memory nor hang it.
+ *
+ * A recipe is Lua in a sandbox with an instruction budget (lua/stotp/
+ * recipe.lua), but the count hook only runs between Lua instructions: one
+ * call into C (("x"):rep(2^30), a pattern such as ".-.-.-.-b" that
+ * string.find takes O(n^k) steps to fail on) escapes it. So the code is
+ * first run in a forked child: its Lua allocator refuses to hold more than
+ * max_bytes beyond what the state held at the fork (Lua then raises "not
+ * enough memory", lua_Alloc contract, Lua 5.4 manual §4.6), and the parent
+ * kills it when max_ms of wall time have passed. A recipe is deterministic
+ * (no io, os, time or random in its sandbox), so once the child finishes
+ * within budget the parent may run the same code itself.
+ *
+ * Returns true, or false, why ("memory", "time", "error", "crash") and a
+ * message: fn's own error message for "error".
+ *
+ * stotp.core.file_info(path): what a path a recipe names is, before it is
+ * opened: a FIFO blocks the reader for ever, a device may never end, so a
+ * key file is checked for being a regular file of sane size first.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lstotp.h"
+
+typedef struct budget {
+	lua_Alloc inner;
+	void *inner_ud;
+	size_t used, limit;
+} budget;
+
+/* The lua_Alloc of the child: counts what the state holds and refuses
+ * growth past the limit; frees and shrinks always go through. */
+static void *bounded_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	budget *b = ud;
+	size_t old = ptr != NULL ? osize : 0;
+	void *p;
+
+	if (nsize > old && b->used - old + nsize > b->limit)
+		return NULL;
+	p = b->inner(b->inner_ud, ptr, osize, nsize);
+	if (p != NULL || nsize == 0)
+		b->used = b->used - old + nsize;
+	return p;
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* In the child: fn under the memory budget; the verdict goes to fd as one
+ * letter ('o' ok, 'm' memory, 'e' error) and the message. */
+static void child_run(lua_State *L, int fd, lua_Integer max_bytes)
+{
+	budget b;
+	const char *msg = "";
+	size_t len = 0;
+	char verdict = 'o';
+	int rc;
+
+	b.inner = lua_getallocf(L, &b.inner_ud);
+	b.used = (size_t)lua_gc(L, LUA_GCCOUNT) * 1024
+	         + (size_t)lua_gc(L, LUA_GCCOUNTB);
+	b.limit = b.used + (size_t)max_bytes;
+	lua_setallocf(L, bounded_alloc, &b);
+	lua_pushvalue(L, 1);
+	rc = lua_pcall(L, 0, 0, 0);
+	if (rc != LUA_OK) {
+		verdict = rc == LUA_ERRMEM ? 'm' : 'e';
+		msg = lua_tolstring(L, -1, &len);
+		if (msg == NULL) {
+			msg = "(error object is not a string)";
+			len = strlen(msg);
+		}
+	}
+	write_all(fd, &verdict, 1);
+	write_all(fd, msg, len);
+	close(fd);
+	_exit(0);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads the child's verdict until EOF or the deadline; 0 at EOF, -1 on
+ * timeout. */
+static int read_verdict(int fd, long long deadline, luaL_Buffer *out)
+{
+	char chunk[512];
+
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		long long left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0)
+			return -1;
+		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) < 0
+		    && errno != EINTR)
+			return 0;
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		r = read(fd, chunk, sizeof chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 0;
+		luaL_addlstring(out, chunk, (size_t)r);
+	}
+}
+
+static int push_verdict(lua_State *L, const char *why, const char *msg,
+                        size_t len)
+{
+	lua_pushboolean(L, 0);
+	lua_pushstring(L, why);
+	lua_pushlstring(L, msg, len);
+	return 3;
+}
+
+static int l_run_bounded(lua_State *L)
+{
+	lua_Integer max_bytes, max_ms;
+	int fds[2], status = 0, timed_out;
+	luaL_Buffer out;
+	pid_t pid;
+	const char *got;
+	size_t len;
+
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	max_bytes = luaL_checkinteger(L, 2);
+	max_ms = luaL_checkinteger(L, 3);
+	luaL_argcheck(L, max_bytes > 0, 2, "a positive number of bytes");
+	luaL_argcheck(L, max_ms > 0 && max_ms <= 24 * 3600 * 1000, 3,
+	              "a positive number of milliseconds");
+	luaL_argcheck(L, lua_gettop(L) == 3, 4, "no more arguments expected");
+	if (pipe(fds) != 0)
+		return luaL_error(L, "run_bounded: pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return luaL_error(L, "run_bounded: fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_run(L, fds[1], max_bytes);
+	}
+	close(fds[1]);
+	luaL_buffinit(L, &out);
+	timed_out = read_verdict(fds[0], now_ms() + max_ms, &out) != 0;
+	close(fds[0]);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	luaL_pushresult(&out);
+	got = lua_tolstring(L, -1, &len);
+	if (timed_out)
+		return push_verdict(L, "time", "", 0);
+	if (len == 0) {
+		char why[64];
+		snprintf(why, sizeof why, "the checker died (%s %d)",
+		         WIFSIGNALED(status) ? "signal" : "status",
+		         WIFSIGNALED(status) ? WTERMSIG(status)
+		                             : WEXITSTATUS(status));
+		return push_verdict(L, "crash", why, strlen(why));
+	}
+	if (got[0] == 'o') {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	return push_verdict(L, got[0] == 'm' ? "memory" : "error", got + 1,
+	                    len - 1);
+}
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISREG(m))
+		return "file";
+	if (S_ISDIR(m))
+		return "directory";
+	if (S_ISFIFO(m))
+		return "fifo";
+	if (S_ISCHR(m))
+		return "character device";
+	if (S_ISBLK(m))
+		return "block device";
+	if (S_ISSOCK(m))
+		return "socket";
+	return "special file";
+}
+
+/* { kind = "file"|"directory"|"fifo"|..., size = bytes, mode = permission
+ * bits } after following symlinks, or nil, message, "notfound". */
+static int l_file_info(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct stat st;
+
+	luaL_argcheck(L, lua_gettop(L) == 1, 2, "no more arguments expected");
+	if (stat(path, &st) != 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "notfound: %s: %s", path, strerror(errno));
+		lua_pushliteral(L, "notfound");
+		return 3;
+	}
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, file_kind(st.st_mode));
+	lua_setfield(L, -2, "kind");
+	lua_pushinteger(L, (lua_Integer)st.st_size);
+	lua_setfield(L, -2, "size");
+	lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
+	lua_setfield(L, -2, "mode");
+	return 1;
+}
+
+void lstotp_sandbox_register(lua_State *L)
+{
+	static const luaL_Reg fns[] = { { "run_bounded", l_run_bounded },
+		                        { "file_info", l_file_info },
+		                        { NULL, NULL } };
+
+	luaL_setfuncs(L, fns, 0);
+}
