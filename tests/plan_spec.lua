@@ -50,7 +50,7 @@ describe("stotp.plan", function()
     assert.equal(3 * 32, p.fields[4].offset)
     assert.equal(key, p.fields[4].new)
     local block0 = "\xCA\xFE" .. string.pack("<I4", 123) .. string.pack("<I2", crc) .. ("\xFF"):rep(24)
-    assert.same({ { block = 0, status = "lock", expect = block0 } }, p.locks)
+    assert.same({ { block = 0, status = "lock", expect = block0, secret = false } }, p.locks)
     assert.same({ key = keys.fingerprint(key) }, p.key_fingerprints)
   end)
 

@@ -42,6 +42,37 @@ local function is_random(fd, by_name)
   return false
 end
 
+-- "key" for a key field; "derived" for a CRC over one (its bytes are a
+-- function of the key: never shown, README "Keys in output"); false.
+local function secrecy(fd, by_name)
+  if fd.source and fd.source.secret then return "key" end
+  for _, name in ipairs(fd.over or {}) do
+    local c = by_name[name]
+    if c.source and c.source.secret then return "derived" end
+  end
+  return false
+end
+
+-- Bits (and bytes) where `a` and `b` differ, and the first such offset.
+local function differences(a, b)
+  local bits, bytes, first = 0, 0, nil
+  for i = 1, math.min(#a, #b) do
+    local x = a:byte(i) ~ b:byte(i)
+    if x ~= 0 then
+      first, bytes = first or i - 1, bytes + 1
+      while x ~= 0 do bits, x = bits + (x & 1), x >> 1 end
+    end
+  end
+  return bits, bytes, first
+end
+M.differences = differences
+
+-- stotp.core prints byte values as 0x%02X (addresses and registers are
+-- wider): a message about bytes of a key keeps its shape, not the values.
+function M.redact(msg)
+  return (tostring(msg):gsub("0x%x%x%f[^%x]", "0x??"))
+end
+
 -- Wanted bytes for every field. A random key that the journal recorded
 -- (by fingerprint) and that is already in OTP whole is kept: a rerun after
 -- a crash must not try to burn a second key over the first.
@@ -81,7 +112,7 @@ local function wanted(recipe, ctx, otp, bs)
   return out, errs
 end
 
-local show
+local show, holds_secret
 
 -- resume: nil (this journal never started a burn on this board), true
 -- (it started this very payload) or false (it started another payload).
@@ -100,7 +131,15 @@ local function classify(entry, locked, err, resume)
   end
   if locked then return "impossible", string.format("block %d is locked", entry.fd.block) end
   local at, o, n = needs_set_bit(entry.old, entry.new)
-  if at then
+  if at and entry.secret then
+    local bits = 0
+    for i = 1, #entry.new do
+      local x = entry.new:byte(i) & ~entry.old:byte(i)
+      while x ~= 0 do bits, x = bits + (x & 1), x >> 1 end
+    end
+    return "impossible", string.format("%d bit(s) would need to go from 0 to 1, first at byte +%d (values of a key " ..
+      "are not shown)", bits, at)
+  elseif at then
     return "impossible", string.format("byte +%d needs a bit from 0 to 1 (holds %02X, wanted %02X)", at, o, n)
   end
   return "write"
@@ -153,14 +192,14 @@ function M.build(recipe, ctx, target)
   if ctx.recorded_payload then resume = ctx.recorded_payload == p.payload_sha256 end
   for _, fd in ipairs(recipe.fields) do
     local e = out[fd.name]
-    e.name, e.size, e.secret = fd.name, fd.size, fd.source and fd.source.secret or false
+    e.name, e.size, e.secret = fd.name, fd.size, secrecy(fd, recipe.by_name)
     e.status, e.reason = classify(e, target.locks[fd.block + 1], errs[fd.name], resume)
     if e.status == "impossible" then
       p.reasons[#p.reasons + 1] = string.format("field '%s': %s", fd.name, e.reason)
     elseif e.status == "write" then
       p.writes = p.writes + 1
     end
-    if e.secret and e.new then p.key_fingerprints[fd.name] = keys.fingerprint(e.new) end
+    if e.secret == "key" and e.new then p.key_fingerprints[fd.name] = keys.fingerprint(e.new) end
     if fd.source and fd.source.kind == "from_serial" then p.macs[fd.name] = e.value end
     p.fields[#p.fields + 1] = e
   end
@@ -169,10 +208,17 @@ function M.build(recipe, ctx, target)
   if p.refused then p.payload_sha256 = nil end
   for _, n in ipairs(recipe.locks) do
     p.locks[#p.locks + 1] = { block = n, status = target.locks[n + 1] and "same" or "lock",
-      expect = not p.refused and block_image(target.otp, bs, n, p.fields) or nil }
+      expect = not p.refused and block_image(target.otp, bs, n, p.fields) or nil, secret = holds_secret(p, n) }
   end
   p.complete = not p.refused and p.writes == 0 and not M.pending_locks(p)[1]
   return p
+end
+
+function holds_secret(p, block)
+  for _, e in ipairs(p.fields) do
+    if e.fd.block == block and e.secret then return true end
+  end
+  return false
 end
 
 function M.pending_locks(p)
@@ -181,10 +227,14 @@ function M.pending_locks(p)
   return out
 end
 
+-- Keys as fingerprints (64 bits of SHA-256 of at least 128 secret bits);
+-- a CRC over a key not at all: a 2- or 4-byte value's fingerprint is
+-- reversed by trying every value.
 function show(bytes, secret)
   if not bytes then return "?" end
   if blank(bytes) then return "(blank)" end
-  if secret then return "key " .. keys.fingerprint(bytes) end
+  if secret == "key" then return "key " .. keys.fingerprint(bytes) end
+  if secret then return "(depends on a key)" end
   return fields.tohex(bytes, " ")
 end
 
@@ -207,10 +257,25 @@ end
 -- Burn the "write" fields, then read back all of OTP and compare every
 -- field (rule 5). `step(name)` is called after each stage (crash-test hook
 -- and journal progress). Returns true or nil, message, code.
+-- Why writing a secret field failed, with offsets and bit counts from a
+-- fresh read-back, never the values (the core's message names them).
+local function secret_failure(target, e, err, code)
+  local what = string.format("writing field '%s' (%s; values not shown): %s", e.name,
+    e.secret == "key" and "a key" or "depends on a key", M.redact(err))
+  local otp = target:otp_read()
+  if otp then
+    local bits, bytes, first = differences(otp:sub(e.offset + 1, e.offset + e.size), e.new)
+    what = bits == 0 and what .. "; the field reads back as planned"
+      or string.format("%s; %d bit(s) in %d byte(s) differ from the plan, first at byte +%d", what, bits, bytes, first)
+  end
+  return nil, what, code
+end
+
 function M.burn(target, p, step)
   for _, e in ipairs(p.fields) do
     if e.status == "write" then
       local ok, err, code = target:otp_write(e.offset, e.new)
+      if not ok and e.secret then return secret_failure(target, e, err, code) end
       if not ok then return nil, string.format("writing field '%s': %s", e.name, err), code end
       step("write:" .. e.name)
     end
@@ -238,7 +303,9 @@ function M.lock(target, p, step)
   for _, l in ipairs(p.locks) do
     if l.status == "lock" then
       local ok, err, code = target:otp_lock({ l.block }, { expect = { [l.block] = l.expect } })
-      if not ok then return nil, string.format("locking block %d: %s", l.block, err), code end
+      if not ok then
+        return nil, string.format("locking block %d: %s", l.block, l.secret and M.redact(err) or err), code
+      end
       step("lock:" .. l.block)
     end
   end

@@ -89,18 +89,22 @@ local function bytes_only(what, max)
   end
 end
 
--- A random key is journaled by its fingerprint (64 bits of its SHA-256):
--- a key much shorter than 128 bits could be found from that fingerprint by
--- trying every value.
+-- A key is journaled by its fingerprint (64 bits of its SHA-256) and a
+-- derived key also enters the payload hash: a key much shorter than 128
+-- bits could be found from either by trying every value. README "Keys in
+-- output" has the arithmetic.
 M.KEY_MIN_BYTES = 16
-local function random_key_check(self, enc)
-  local ok, err = bytes_only("random_key")(self, enc)
-  if not ok then return nil, err end
-  if enc.size < M.KEY_MIN_BYTES then
-    return nil, string.format("random_key needs at least %d bytes (a shorter key could be recovered from its " ..
-      "journaled fingerprint by trying every value), the field is %s", M.KEY_MIN_BYTES, enc.name)
+local function key_check(what, max)
+  local bytes_ok = bytes_only(what, max)
+  return function(self, enc)
+    local ok, err = bytes_ok(self, enc)
+    if not ok then return nil, err end
+    if enc.size < M.KEY_MIN_BYTES then
+      return nil, string.format("%s needs at least %d bytes (a shorter key could be recovered from its " ..
+        "journaled fingerprint by trying every value), the field is %s", what, M.KEY_MIN_BYTES, enc.name)
+    end
+    return true
   end
-  return true
 end
 
 -- A fresh random key per board. It cannot be recomputed: a rerun after a
@@ -108,7 +112,7 @@ end
 -- fingerprint the journal recorded (plan.lua), never a half-burnt one.
 M.random_key = source {
   kind = "random_key", describe = "random_key", secret = true, random = true,
-  check = random_key_check,
+  check = key_check("random_key"),
   resolve = function(_, ctx, field) return fields.raw(ctx.random_key(field), true) end,
 }
 
@@ -119,7 +123,7 @@ function M.derived_key(file, label)
   return source {
     kind = "derived_key", file = file, label = label, secret = true,
     describe = string.format("derived_key(%q, %q)", file, label),
-    check = bytes_only("derived_key", 32),
+    check = key_check("derived_key", 32),
     resolve = function(self, ctx, field)
       return fields.raw(keys.derive(ctx.master(self.file), self.label, ctx.uid_bytes, field.size), true)
     end,

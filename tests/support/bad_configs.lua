@@ -84,6 +84,9 @@ M.rows = {
   { "a random key shorter than 16 bytes", 'block(0) { field "k" { bytes(8), random_key } }\n',
     "bad.cfg:5: field 'k': random_key needs at least 16 bytes (a shorter key could be recovered from its journaled " ..
     "fingerprint by trying every value), the field is bytes(8)" },
+  { "a derived key shorter than 16 bytes", 'block(1) { field "k" { bytes(8), derived_key("keys/k.key", "dev") } }\n',
+    "bad.cfg:5: field 'k': derived_key needs at least 16 bytes (a shorter key could be recovered from its journaled " ..
+    "fingerprint by trying every value), the field is bytes(8)", key = ("ab"):rep(32) },
   { "a serial with no pool", 'serials = nil\n', "bad.cfg:5: serials must be a table" },
   { "an empty journal path", 'journal = ""\nblock(0) { field "a" { u8, 1 } }\n',
     "bad.cfg:5: journal must name an SQLite file or a postgresql:// URL" },
