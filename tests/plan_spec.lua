@@ -135,8 +135,10 @@ describe("stotp.plan", function()
     assert(t:otp_write(96, ("\x99"):rep(8))) -- half a key a crash left: not completable
     ctx.recorded_payload = h
     local p = build()
-    assert.same({ "field 'key': block 3 holds a value that depends on a random key which is not in OTP whole as " ..
-      "the journal recorded it (a burn cut short?); a random key cannot be recomputed" }, p.reasons)
+    assert.same({ "field 'key': block 3 holds part of a random key (or of a value that depends on one) that a burn " ..
+      "cut short, and no escrowed copy of that key exists, so it can never be completed: the block is spent. Set the " ..
+      "board aside (do not lock it); a recipe with escrow = \"...\" lets a rerun finish such a burn (README, " ..
+      "\"Random keys and escrow\")" }, p.reasons)
   end)
 
   it("locks each block against its whole planned contents and refuses when it reads back otherwise", function()

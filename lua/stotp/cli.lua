@@ -17,6 +17,7 @@ local recipe_mod = require("stotp.recipe")
 local plan_mod = require("stotp.plan")
 local journal_mod = require("stotp.journal")
 local keys = require("stotp.keys")
+local escrow_mod = require("stotp.escrow")
 
 local M = {}
 M.VERSION = "0.1.0"
@@ -176,13 +177,31 @@ function Run:bind_serial(uid)
   return r, true
 end
 
+-- With a recipe's escrow, the keys an earlier run of this board escrowed
+-- (stotp.escrow): a rerun burns those, not fresh ones.
+function Run:open_escrow()
+  local e = self.recipe.escrow
+  if not e then return true end
+  self.escrow = escrow_mod.new(self.journal, e.kek, e.path, self.uid)
+  local kept, err = self.escrow:load()
+  if not kept then return nil, err end
+  self.escrowed = kept
+  return true
+end
+
 function Run:make_plan(rec)
   local t, recipe = self.target, self.recipe
+  local eok, eerr = self:open_escrow()
+  if not eok then return nil, eerr end
   local ctx = {
     serial = rec.serial, uid_bytes = t.uid_bytes, recorded_payload = rec.payload_sha256,
     now = rec.created_at, key_fingerprints = rec.key_fingerprints,
     master = function(path) return recipe.master_keys[path] end,
-    random_key = function(fd) return self.d.random(fd.size) end,
+    random_key = function(fd)
+      local kept = self.escrowed and self.escrowed[fd.name]
+      if kept then return kept, true end
+      return self.d.random(fd.size)
+    end,
   }
   local otp, err = t:otp_read()
   if not otp then return nil, "reading OTP: " .. tostring(err) end
@@ -228,9 +247,25 @@ function Run:unrecorded(what, err)
     what, tostring(err)))
 end
 
+-- Fresh random keys go into the escrow, committed, before any is burned.
+function Run:escrow_keys(p)
+  local fresh = plan_mod.fresh_keys(p)
+  if not self.escrow or not next(fresh) then return true end
+  return self.escrow:store(fresh)
+end
+
+-- The keys verified whole in OTP: their wrapped copies are not kept.
+function Run:forget_keys()
+  if not self.escrow then return end
+  local ok, err = self.escrow:forget()
+  if not ok then self:say("warning: the escrowed keys of this board were not deleted: %s", tostring(err)) end
+end
+
 function Run:execute(p)
   local step = function(name) self:step(name) end
-  local ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
+  local ok, err = self:escrow_keys(p)
+  if not ok then return self:failed("nothing written: escrow: " .. tostring(err)) end
+  ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
     part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version, macs = p.macs })
   if not ok then return self:failed("nothing written: " .. tostring(err)) end
   self:step("recorded")
@@ -243,6 +278,7 @@ function Run:execute(p)
   if not ok then return self:failed(err) end
   ok, err = self:record({ state = "verified" })
   if not ok then return self:unrecorded("burned and verified", err) end
+  self:forget_keys()
   self:step("verified")
   if #p.locks > 0 then
     ok, err = plan_mod.lock(self.target, p, step)
@@ -269,6 +305,7 @@ function Run:already(p, rec)
     local ok, err = self:record({ state = final, payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
       macs = p.macs })
     if not ok then return self:unrecorded("provisioned", err) end
+    self:forget_keys()
   end
   self:say("already provisioned: %s; nothing to burn", board_text(rec.serial, self.uid))
   return self:finish(OK, "already provisioned")
@@ -345,6 +382,7 @@ function M.main(argv, deps)
     if args.json then d.out:write(require("dkjson").encode({ status = "config error", reason = err }), "\n") end
     return USAGE
   end
+  for _, w in ipairs(recipe.warnings) do d.err:write("provision: warning: ", w, "\n") end
   local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
     fields_written = {}, blocks_locked = {} } }, Run)
   run.station = station_name(d, args)

@@ -36,6 +36,8 @@ local SCHEMA = {
   [[CREATE TABLE IF NOT EXISTS stotp_macs (
       mac BIGINT NOT NULL PRIMARY KEY, product TEXT NOT NULL, uid TEXT NOT NULL, field TEXT NOT NULL)]],
   [[CREATE TABLE IF NOT EXISTS stotp_schema (version INTEGER NOT NULL)]],
+  -- Added without a version change: older journals gain it on open.
+  require("stotp.escrow").SCHEMA,
 }
 
 local Journal = {}

@@ -9,6 +9,7 @@
 local rand = require("openssl.rand")
 local digest = require("openssl.digest")
 local hmac = require("openssl.hmac")
+local cipher = require("openssl.cipher")
 
 local M = {}
 
@@ -42,6 +43,26 @@ end
 function M.derive(master, label, uid_bytes, n)
   assert(n >= 1 and n <= 32, "a derived key is at most 32 bytes")
   return M.hmac_sha256(master, label .. "\0" .. uid_bytes):sub(1, n)
+end
+
+-- AES-256 key wrap with padding (RFC 5649; OpenSSL "id-aes256-wrap-pad"
+-- through luaossl): wraps a key of any length under a 32-byte key-
+-- encryption key, with an integrity check, so a wrong KEK or a changed
+-- wrapped key is refused on unwrap instead of giving a wrong key.
+function M.wrap(kek, key)
+  local c = cipher.new("id-aes256-wrap-pad")
+  c:encrypt(kek)
+  return c:final(key)
+end
+
+-- The key, or nil when kek is not the key it was wrapped with (or the
+-- wrapped bytes were changed).
+function M.unwrap(kek, wrapped)
+  local c = cipher.new("id-aes256-wrap-pad")
+  c:decrypt(kek)
+  local ok, key = pcall(c.final, c, wrapped)
+  if ok and key then return key end
+  return nil
 end
 
 -- Largest master key file read: 64 hex digits with comments fit many

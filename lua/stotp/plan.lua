@@ -81,7 +81,7 @@ local function wanted(recipe, ctx, otp, bs)
   for _, fd in ipairs(recipe.fields) do
     local off = fd.block * bs + fd.at
     local old = otp:sub(off + 1, off + fd.size)
-    local bytes, err, value
+    local bytes, err, value, kept
     if fd.literal then
       bytes = fd.literal
     elseif fd.source then
@@ -89,14 +89,16 @@ local function wanted(recipe, ctx, otp, bs)
       if fd.source.random and not blank(old) and recorded == keys.fingerprint(old) then
         bytes = old
       else
-        value = fd.source:resolve(ctx, fd)
+        value, kept = fd.source:resolve(ctx, fd)
         bytes, err = fd.encoder:encode(value)
       end
     end
     -- random: left out of the payload hash; fresh: a key drawn by this
-    -- very run (or a CRC over one), which no earlier run can have burned.
+    -- very run (or a CRC over one), which no earlier run can have burned
+    -- (an escrowed key is not fresh: an earlier run drew it).
     out[fd.name] = { fd = fd, offset = off, old = old, new = bytes, value = value,
-      random = is_random(fd, recipe.by_name), fresh = fd.source and fd.source.random and bytes ~= old or false }
+      random = is_random(fd, recipe.by_name),
+      fresh = fd.source and fd.source.random and not kept and bytes ~= old or false }
     if not bytes and not fd.over then errs[fd.name] = err end
   end
   for _, fd in ipairs(recipe.fields) do
@@ -126,8 +128,10 @@ local function classify(entry, locked, err, resume)
         or "the journal's record of this board planned another payload (was the recipe changed?)")
   end
   if entry.fresh and not blank(entry.old) then
-    return "impossible", string.format("block %d holds a value that depends on a random key which is not in OTP " ..
-      "whole as the journal recorded it (a burn cut short?); a random key cannot be recomputed", entry.fd.block)
+    return "impossible", string.format("block %d holds part of a random key (or of a value that depends on one) " ..
+      "that a burn cut short, and no escrowed copy of that key exists, so it can never be completed: the " ..
+      "block is spent. Set the board aside (do not lock it); a recipe with escrow = \"...\" lets a rerun " ..
+      "finish such a burn (README, \"Random keys and escrow\")", entry.fd.block)
   end
   if locked then return "impossible", string.format("block %d is locked", entry.fd.block) end
   local at, o, n = needs_set_bit(entry.old, entry.new)
@@ -179,7 +183,8 @@ end
 -- board before burning it (nil: it never started a burn on this board).
 function M.build(recipe, ctx, target)
   local bs = target.block_size
-  local p = { fields = {}, locks = {}, reasons = {}, writes = 0, key_fingerprints = {}, block_size = bs, macs = {} }
+  local p = { fields = {}, locks = {}, reasons = {}, notes = {}, writes = 0, key_fingerprints = {}, block_size = bs,
+    macs = {} }
   for _, fd in ipairs(recipe.fields) do
     if fd.at + fd.size > bs then
       p.reasons[#p.reasons + 1] = string.format("field '%s' does not fit a %d-byte block", fd.name, bs)
@@ -204,6 +209,12 @@ function M.build(recipe, ctx, target)
     p.fields[#p.fields + 1] = e
   end
   table.sort(p.fields, function(a, b) return a.offset < b.offset end)
+  for _, e in ipairs(p.fields) do
+    if e.status == "write" and e.fd.source and e.fd.source.random and not recipe.escrow then
+      p.notes[#p.notes + 1] = string.format("field '%s' is a random key without escrow: if this burn is cut short " ..
+        "while it is written, block %d can never be completed", e.name, e.fd.block)
+    end
+  end
   p.refused = #p.reasons > 0
   if p.refused then p.payload_sha256 = nil end
   for _, n in ipairs(recipe.locks) do
@@ -219,6 +230,16 @@ function holds_secret(p, block)
     if e.fd.block == block and e.secret then return true end
   end
   return false
+end
+
+-- The random keys this plan draws fresh and burns: { [field] = key },
+-- what stotp.escrow must hold before the burn starts.
+function M.fresh_keys(p)
+  local out = {}
+  for _, e in ipairs(p.fields) do
+    if e.status == "write" and e.fresh and e.fd.source and e.fd.source.random then out[e.name] = e.new end
+  end
+  return out
 end
 
 function M.pending_locks(p)
@@ -250,6 +271,9 @@ function M.diff_lines(p)
   for _, l in ipairs(p.locks) do
     lines[#lines + 1] = string.format("  lock  %2d %-4s %-12s %-12s %-10s %s", l.block, "", "", "",
       l.status == "same" and "ok" or "lock", l.status == "same" and "already locked" or "FF -> 00")
+  end
+  if not p.refused then
+    for _, note in ipairs(p.notes) do lines[#lines + 1] = "  note: " .. note end
   end
   return lines
 end

@@ -18,7 +18,7 @@ local M = {}
 
 M.BLOCKS = 16
 local SETTINGS = { product = "string", parts = "table", journal = "string", serials = "table",
-  strict_key_files = "boolean" }
+  strict_key_files = "boolean", escrow = "string" }
 
 M.block_sizes = parts_mod.block_sizes
 M.part_numbers = parts_mod.numbers_of
@@ -143,7 +143,8 @@ local function sandbox(recipe)
     __newindex = function(_, k, val)
       if vocab[k] ~= nil then error(string.format("'%s' is recipe vocabulary and cannot be redefined", k), 2) end
       if not SETTINGS[k] then
-        error(string.format("unknown setting '%s' (settings: product, parts, journal, serials, strict_key_files; "
+        error(string.format("unknown setting '%s' (settings: product, parts, journal, serials, escrow, "
+          .. "strict_key_files; "
           .. "use local for helpers)", tostring(k)), 2)
       end
       if type(val) ~= SETTINGS[k] then error(string.format("%s must be a %s", k, SETTINGS[k]), 2) end
@@ -316,24 +317,38 @@ local function check_locks(recipe)
   table.sort(recipe.locks)
 end
 
--- Key files are read now, so a missing or short key stops the run before
--- any probe is opened. Paths are relative to the config's directory. A
--- key file other users can reach is a warning (recipe.warnings), or a
+-- A key file (master key or escrow KEK), relative to the config's folder.
+-- A key file other users can reach is a warning (recipe.warnings), or a
 -- refusal with strict_key_files = true.
+local function load_key_file(recipe, file, place)
+  local strict = recipe.settings.strict_key_files and recipe.settings.strict_key_files.value
+  local path = file:sub(1, 1) == "/" and file or recipe.dir .. file
+  local key, err = keys.load_master(path)
+  if not key then fail(place .. " " .. err) end
+  if err and strict then fail(place .. " " .. err .. " (strict_key_files is set)") end
+  if err then recipe.warnings[#recipe.warnings + 1] = place .. " " .. err end
+  return key, path
+end
+
+-- Key files are read now, so a missing or short key stops the run before
+-- any probe is opened.
 local function load_keys(recipe)
   recipe.master_keys, recipe.warnings = {}, {}
-  local strict = recipe.settings.strict_key_files and recipe.settings.strict_key_files.value
+  local random = false
   for _, fd in ipairs(recipe.fields) do
     local src = fd.source
     recipe.checking = { fd.line, fd.name }
+    random = random or (src and src.random) or false
     if src and src.kind == "derived_key" and not recipe.master_keys[src.file] then
-      local path = src.file:sub(1, 1) == "/" and src.file or recipe.dir .. src.file
-      local key, err = keys.load_master(path)
-      if not key then fail(where(recipe, fd.line, fd.name) .. " " .. err) end
-      if err and strict then fail(where(recipe, fd.line, fd.name) .. " " .. err .. " (strict_key_files is set)") end
-      if err then recipe.warnings[#recipe.warnings + 1] = where(recipe, fd.line, fd.name) .. " " .. err end
-      recipe.master_keys[src.file] = key
+      recipe.master_keys[src.file] = load_key_file(recipe, src.file, where(recipe, fd.line, fd.name))
     end
+  end
+  local e = recipe.settings.escrow
+  if e then
+    local place = where(recipe, e.line)
+    if not random then fail(place .. " escrow is set, but no field is a random_key: nothing to escrow") end
+    local kek, path = load_key_file(recipe, e.value, place .. " escrow:")
+    recipe.escrow = { kek = kek, path = path }
   end
 end
 

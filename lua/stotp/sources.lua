@@ -7,7 +7,8 @@
 --   ctx.uid_bytes   the chip's 96-bit unique ID (12 bytes)
 --   ctx.now         the reservation time of this UID's journal record, so
 --                   that a rerun computes exactly the same bytes
---   ctx.random_key(field) -> key bytes
+--   ctx.random_key(field) -> key bytes, and true when that is the key
+--                   escrowed for this board (a rerun), not a fresh one
 --   ctx.master(path) -> master key bytes (loaded and checked by recipe.lua)
 
 local fields = require("stotp.fields")
@@ -113,7 +114,12 @@ end
 M.random_key = source {
   kind = "random_key", describe = "random_key", secret = true, random = true,
   check = key_check("random_key"),
-  resolve = function(_, ctx, field) return fields.raw(ctx.random_key(field), true) end,
+  -- ctx.random_key gives the key and true when it is the board's escrowed
+  -- one (stotp.escrow) rather than freshly drawn.
+  resolve = function(_, ctx, field)
+    local key, kept = ctx.random_key(field)
+    return fields.raw(key, true), kept
+  end,
 }
 
 -- Per-device key: HMAC-SHA256(master key file, label, UID) (keys.derive).
