@@ -339,6 +339,7 @@ function Run:provision()
       local ok, werr = self:record({ state = "failed", reason = "plan refused: " .. table.concat(p.reasons, "; ") })
       if not ok then why = why .. "; and the journal was not updated: " .. tostring(werr) end
     end
+    if p.config_error then return self:finish(USAGE, "config error", why) end
     return self:finish(REFUSED, "refused", why)
   end
   if p.complete then return self:already(p, rec) end

@@ -17,6 +17,8 @@
 
 local fields = require("stotp.fields")
 local keys = require("stotp.keys")
+local compute = require("stotp.compute")
+local sandbox = require("stotp.sandbox")
 
 local M = {}
 
@@ -77,21 +79,22 @@ end
 -- (by fingerprint) and that is already in OTP whole is kept: a rerun after
 -- a crash must not try to burn a second key over the first.
 local function wanted(recipe, ctx, otp, bs)
-  local out, errs = {}, {}
+  local out, errs, earlier = {}, {}, {}
   for _, fd in ipairs(recipe.fields) do
     local off = fd.block * bs + fd.at
     local old = otp:sub(off + 1, off + fd.size)
     local bytes, err, value, kept
-    if fd.literal then
-      bytes = fd.literal
-    elseif fd.source then
-      local recorded = ctx.key_fingerprints and ctx.key_fingerprints[fd.name]
-      if fd.source.random and not blank(old) and recorded == keys.fingerprint(old) then
-        bytes = old
+    local recorded = ctx.key_fingerprints and ctx.key_fingerprints[fd.name]
+    if fd.source and fd.source.random and not blank(old) and recorded == keys.fingerprint(old) then
+      bytes = old
+    elseif not fd.over then
+      value, kept = compute.resolve(fd, ctx, earlier)
+      if fd.compute and value == nil then
+        errs[fd.name], kept = { config = string.format("%s:%d: field '%s': %s", recipe.file, fd.line, fd.name, kept) }, nil
       else
-        value, kept = fd.source:resolve(ctx, fd)
         bytes, err = fd.encoder:encode(value)
       end
+      compute.remember(earlier, fd, value)
     end
     -- random: left out of the payload hash; fresh: a key drawn by this
     -- very run (or a CRC over one), which no earlier run can have burned
@@ -99,7 +102,7 @@ local function wanted(recipe, ctx, otp, bs)
     out[fd.name] = { fd = fd, offset = off, old = old, new = bytes, value = value,
       random = is_random(fd, recipe.by_name),
       fresh = fd.source and fd.source.random and not kept and bytes ~= old or false }
-    if not bytes and not fd.over then errs[fd.name] = err end
+    if not bytes and not fd.over and not errs[fd.name] then errs[fd.name] = err end
   end
   for _, fd in ipairs(recipe.fields) do
     if fd.over then
@@ -177,14 +180,29 @@ local function block_image(otp, bs, n, fields_)
   return img
 end
 
--- Build the plan. target = { otp = string of all data bytes,
+local function empty_plan(bs)
+  return { fields = {}, locks = {}, reasons = {}, notes = {}, writes = 0, key_fingerprints = {}, block_size = bs,
+    macs = {} }
+end
+
+-- A recipe function that fails on this board is the recipe's fault: the
+-- plan is refused as a config error (exit 2), before anything is burned.
+local function config_errors(p, recipe, errs)
+  for _, fd in ipairs(recipe.fields) do
+    local e = errs[fd.name]
+    if type(e) == "table" then p.reasons[#p.reasons + 1], p.config_error = e.config, true end
+  end
+  p.refused = p.config_error or nil
+  return p.config_error
+end
+
+-- The plan. target = { otp = string of all data bytes,
 -- locks = { [1..16] = locked? }, block_size = 32|64 }.
 -- ctx.recorded_payload: the payload hash this journal recorded for this
 -- board before burning it (nil: it never started a burn on this board).
-function M.build(recipe, ctx, target)
+local function build(recipe, ctx, target)
   local bs = target.block_size
-  local p = { fields = {}, locks = {}, reasons = {}, notes = {}, writes = 0, key_fingerprints = {}, block_size = bs,
-    macs = {} }
+  local p = empty_plan(bs)
   for _, fd in ipairs(recipe.fields) do
     if fd.at + fd.size > bs then
       p.reasons[#p.reasons + 1] = string.format("field '%s' does not fit a %d-byte block", fd.name, bs)
@@ -192,6 +210,7 @@ function M.build(recipe, ctx, target)
   end
   if #p.reasons > 0 then p.refused = true; return p end
   local out, errs = wanted(recipe, ctx, target.otp, bs)
+  if config_errors(p, recipe, errs) then return p end
   if not next(errs) then p.payload_sha256 = payload_hash(recipe, out) end
   local resume = nil
   if ctx.recorded_payload then resume = ctx.recorded_payload == p.payload_sha256 end
@@ -240,6 +259,25 @@ function M.fresh_keys(p)
     if e.status == "write" and e.fresh and e.fd.source and e.fd.source.random then out[e.name] = e.new end
   end
   return out
+end
+
+-- Build the plan; a recipe with functions of its own runs them within the
+-- memory and time budgets of stotp.sandbox (a string bomb in a value
+-- function is a config error, not a killed station).
+function M.build(recipe, ctx, target)
+  if not recipe.has_code then return build(recipe, ctx, target) end
+  -- A config error in the child stops here: the station's own process
+  -- must not run the function that failed (a string bomb would allocate
+  -- here without a budget).
+  local p, err = sandbox.bounded(function()
+    local child = build(recipe, ctx, target)
+    if child.config_error then return nil, table.concat(child.reasons, "; ") end
+    return child
+  end, recipe.file)
+  if p then return p end
+  p = empty_plan(target.block_size)
+  p.reasons[1], p.refused, p.config_error = err, true, true
+  return p
 end
 
 function M.pending_locks(p)

@@ -13,6 +13,7 @@ local sources = require("stotp.sources")
 local keys = require("stotp.keys")
 local parts_mod = require("stotp.parts")
 local sandbox_mod = require("stotp.sandbox")
+local compute = require("stotp.compute")
 
 local M = {}
 
@@ -82,9 +83,16 @@ local function vocabulary(recipe)
   recipe.is_field = function(f) return made[f] == true end
   for _, n in ipairs(fields.vocabulary) do v[n] = fields[n] end
   for _, n in ipairs(sources.vocabulary) do v[n] = sources[n] end
+  for k, f in pairs(sandbox_mod.library()) do v[k] = f end
   local function line() return debug.getinfo(3, "l").currentline end
+  -- A recipe's functions run again at plan time; the layout is fixed by
+  -- then, so the words that build it only work while the config loads.
+  local function loading(word)
+    if recipe.sealed then error(word .. " can only be used while the config loads, not from a value function", 3) end
+  end
 
   function v.field(name)
+    loading("field")
     if type(name) ~= "string" or not name:find("^[%a_][%w_]*$") then
       error("field name must be an identifier, e.g. field \"serial\" { u32le, serial }", 2)
     end
@@ -100,6 +108,7 @@ local function vocabulary(recipe)
   -- A block is defined once: block(n) itself claims the number, and the
   -- function it returns takes one list (a second call would replace it).
   function v.block(n)
+    loading("block")
     local at, num = line(), block_number(n)
     if not num then error(string.format("block number must be an integer 0..%d, not %s", M.BLOCKS - 1, shown(n)), 2) end
     if recipe.blocks[num] then
@@ -118,6 +127,7 @@ local function vocabulary(recipe)
   end
 
   function v.lock(list)
+    loading("lock")
     if type(list) ~= "table" then error("lock needs a list of block numbers, e.g. lock { 0, 1 }", 2) end
     if recipe.lock_line then error(string.format("lock is given twice (first at line %d)", recipe.lock_line), 2) end
     check_list(list, "lock", 2)
@@ -141,6 +151,7 @@ local function sandbox(recipe)
       error(string.format("'%s' is not part of the recipe vocabulary", tostring(k)), 2)
     end,
     __newindex = function(_, k, val)
+      if recipe.sealed then error("the config's settings cannot change after it has loaded", 2) end
       if vocab[k] ~= nil then error(string.format("'%s' is recipe vocabulary and cannot be redefined", k), 2) end
       if not SETTINGS[k] then
         error(string.format("unknown setting '%s' (settings: product, parts, journal, serials, escrow, "
@@ -246,6 +257,9 @@ local function check_field(recipe, block, f, next_at)
     fail(here .. " only CRC fields take over")
   elseif value == nil then
     fail(here .. " no value: { " .. enc.name .. ", value or source }")
+  elseif type(value) == "function" then
+    fd.compute = value
+    recipe.has_code = true
   elseif type(value) == "table" and not sources.is_source(value) then
     fail(here .. " the value is a table, but not a source (serial, from_serial(...), random_key, " ..
       "derived_key(...), uid, now): sources cannot be made by hand")
@@ -256,7 +270,7 @@ local function check_field(recipe, block, f, next_at)
   else
     local bytes, err = enc:encode(value)
     if not bytes then fail(here .. " " .. err) end
-    fd.literal = bytes
+    fd.literal, fd.literal_value = bytes, value
   end
   return fd
 end
@@ -352,6 +366,37 @@ local function load_keys(recipe)
   end
 end
 
+-- A board no chip has, for trying the recipe's functions at load: the
+-- pool's first serial, UID 00 01 .. 0B, time 0, the first part accepted.
+local function sample_board(recipe)
+  return { serial = recipe.serials and recipe.serials.first, uid_bytes = "\0\1\2\3\4\5\6\7\8\9\10\11", now = 0,
+    product = recipe.product, part = recipe.parts[1], station = "(load)",
+    master = function(path) return recipe.master_keys[path] end,
+    random_key = function(fd) return ("\0"):rep(fd.size) end }
+end
+
+-- Every computed field once on the sample board, so that a function that
+-- fails, is not deterministic or gives what its encoder cannot take stops
+-- the config at load, before any probe is opened.
+local function check_computed(recipe)
+  if not recipe.has_code then return end
+  local board, earlier = sample_board(recipe), {}
+  for _, fd in ipairs(recipe.fields) do
+    recipe.checking = { fd.line, fd.name }
+    if not fd.over then
+      local value, extra = compute.resolve(fd, board, earlier)
+      local here = where(recipe, fd.line, fd.name)
+      if fd.compute and value == nil then fail(here .. " " .. extra) end
+      if fd.compute then
+        local _, err = fd.encoder:encode(value)
+        if err then fail(string.format("%s on a sample board (serial %s) the function gives %q: %s", here,
+          tostring(board.serial), tostring(value), err)) end
+      end
+      compute.remember(earlier, fd, value)
+    end
+  end
+end
+
 local BOM = "\239\187\191"
 
 -- Load and check a config; returns the recipe or nil, message.
@@ -367,12 +412,14 @@ local function load_checked(text, file)
   if not chunk then return nil, "syntax error: " .. err end
   local ok, rerr = sandbox_mod.counted(chunk)
   if not ok then return nil, rerr end
+  recipe.sealed = true
   local ok2, e = pcall(function()
     check_settings(recipe)
     check_layout(recipe)
     check_crcs(recipe)
     check_locks(recipe)
     load_keys(recipe)
+    check_computed(recipe)
   end)
   if not ok2 then
     if getmetatable(e) == Fail then return nil, e.msg end
