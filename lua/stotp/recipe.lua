@@ -411,6 +411,8 @@ local function load_checked(text, file)
   local chunk, err = load(text, "@" .. file, "t", sandbox(recipe))
   if not chunk then return nil, "syntax error: " .. err end
   local ok, rerr = sandbox_mod.counted(chunk)
+  -- A memory error has no line: Lua raises it without a position.
+  if not ok and rerr:sub(1, #file + 1) ~= file .. ":" then rerr = file .. ": " .. rerr end
   if not ok then return nil, rerr end
   recipe.sealed = true
   local ok2, e = pcall(function()
