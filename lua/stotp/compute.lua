@@ -84,6 +84,79 @@ function M.value(fn, board, earlier, field)
   return a
 end
 
+-- An encoder the recipe defines:
+--   encoder { name = "rev", size = 2, encode = function(v) ... end,
+--             decode = function(bytes) ... end, samples = { 1, 2 } }
+-- encode gives exactly `size` bytes for a value (or nil, why), decode gives
+-- the value back, so a read-back can show it. Both run as recipe code
+-- (instruction budget, safe library) and, like value functions, twice: an
+-- encoder that answers differently the second time is refused. Checked at
+-- load: decode(encode(v)) == v for every sample (and every literal the
+-- recipe gives it, recipe.lua).
+local function run_twice(fn, arg, what)
+  local ok, a, why = sandbox.counted(fn, arg)
+  if not ok then return nil, a end
+  local ok2, b = sandbox.counted(fn, arg)
+  if not ok2 then return nil, b end
+  if a ~= b or math.type(a) ~= math.type(b) then
+    return nil, what .. " is not deterministic: two calls gave two answers"
+  end
+  if a == nil and why ~= nil then return nil, tostring(why) end
+  return a
+end
+
+local function check_def(def)
+  if type(def) ~= "table" then return "encoder { name = ..., size = ..., encode = ..., decode = ..., samples = {...} }" end
+  for k in pairs(def) do
+    if k ~= "name" and k ~= "size" and k ~= "encode" and k ~= "decode" and k ~= "samples" then
+      return "encoder: unknown key " .. string.format("%q", tostring(k)) .. " (keys: name, size, encode, decode, samples)"
+    end
+  end
+  if type(def.name) ~= "string" or not def.name:find("^[%a_][%w_]*$") then return "encoder: name must be an identifier" end
+  if math.type(def.size) ~= "integer" or def.size < 1 or def.size > 64 then
+    return "encoder " .. def.name .. ": size must be an integer 1..64 (an OTP block holds at most 64 bytes)"
+  end
+  if type(def.encode) ~= "function" or type(def.decode) ~= "function" then
+    return "encoder " .. def.name .. ": encode and decode must be functions"
+  end
+  if type(def.samples) ~= "table" or def.samples[1] == nil then
+    return "encoder " .. def.name .. ": samples must list values to check encode and decode on, e.g. samples = { 1, 42 }"
+  end
+end
+
+function M.encoder(def)
+  local problem = check_def(def)
+  if problem then return nil, problem end
+  local name, size = def.name, def.size
+  local enc = fields.new_encoder {
+    name = name, size = size, takes = "custom", custom = true,
+    encode = function(_, v)
+      local b, err = run_twice(def.encode, v, "encoder " .. name)
+      if b == nil then return nil, err or ("encoder " .. name .. " gave nothing for " .. tostring(v)) end
+      if type(b) ~= "string" or #b ~= size then
+        return nil, string.format("encoder %s gave %s for %s, not a string of %d bytes", name,
+          type(b) == "string" and #b .. " bytes" or "a " .. type(b), tostring(v), size)
+      end
+      return b
+    end,
+    decode = function(_, bytes) return run_twice(def.decode, bytes, "decoder " .. name) end,
+  }
+  return enc, def.samples
+end
+
+-- decode(encode(v)) == v, or why not.
+function M.round_trip(enc, v)
+  local b, err = enc:encode(v)
+  if not b then return nil, err end
+  local back, derr = enc:decode(b)
+  if back == nil and derr then return nil, derr end
+  if back ~= v or math.type(back) ~= math.type(v) then
+    return nil, string.format("decode(encode(%s)) gives %s, not the value back", string.format("%q", v),
+      type(back) == "string" and string.format("%q", back) or tostring(back))
+  end
+  return true
+end
+
 -- The value of one field for a board: its literal, its source's value, or
 -- what its function computes. Returns value and, for a source, whether it
 -- is a kept (escrowed) key; for a function, nil and the error instead.

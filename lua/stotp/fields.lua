@@ -33,6 +33,10 @@ local function encoder(t)
   return e
 end
 
+-- For encoders a recipe defines (stotp.compute.encoder): registered like
+-- the built-in ones, so is_encoder knows them.
+M.new_encoder = encoder
+
 function M.is_encoder(v)
   return encoders[v] == true
 end

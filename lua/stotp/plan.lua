@@ -93,6 +93,10 @@ local function wanted(recipe, ctx, otp, bs)
         errs[fd.name], kept = { config = string.format("%s:%d: field '%s': %s", recipe.file, fd.line, fd.name, kept) }, nil
       else
         bytes, err = fd.encoder:encode(value)
+        -- A recipe's own encoder failing is the recipe's fault (exit 2).
+        if not bytes and fd.encoder.custom then
+          errs[fd.name] = { config = string.format("%s:%d: field '%s': %s", recipe.file, fd.line, fd.name, err) }
+        end
       end
       compute.remember(earlier, fd, value)
     end

@@ -126,6 +126,21 @@ local function vocabulary(recipe)
     end
   end
 
+  -- A recipe-defined encoder (stotp.compute.encoder), checked on its
+  -- samples here, at load.
+  function v.encoder(def)
+    loading("encoder")
+    local enc, samples = compute.encoder(def)
+    if not enc then error(samples, 2) end
+    check_list(samples, "encoder " .. def.name .. ": samples", 2)
+    for _, sample in ipairs(samples) do
+      local ok, err = compute.round_trip(enc, sample)
+      if not ok then error("encoder " .. def.name .. ": sample " .. string.format("%q", sample) .. ": " .. err, 2) end
+    end
+    recipe.has_code = true
+    return enc
+  end
+
   function v.lock(list)
     loading("lock")
     if type(list) ~= "table" then error("lock needs a list of block numbers, e.g. lock { 0, 1 }", 2) end
@@ -270,6 +285,10 @@ local function check_field(recipe, block, f, next_at)
   else
     local bytes, err = enc:encode(value)
     if not bytes then fail(here .. " " .. err) end
+    if enc.custom then
+      local ok, rerr = compute.round_trip(enc, value)
+      if not ok then fail(here .. " " .. rerr) end
+    end
     fd.literal, fd.literal_value = bytes, value
   end
   return fd
@@ -381,6 +400,8 @@ end
 local function check_computed(recipe)
   if not recipe.has_code then return end
   local board, earlier = sample_board(recipe), {}
+  -- (custom encoders alone need no sample board, but their fields may be
+  -- computed from earlier ones, so every field is resolved in order)
   for _, fd in ipairs(recipe.fields) do
     recipe.checking = { fd.line, fd.name }
     if not fd.over then
@@ -388,7 +409,8 @@ local function check_computed(recipe)
       local here = where(recipe, fd.line, fd.name)
       if fd.compute and value == nil then fail(here .. " " .. extra) end
       if fd.compute then
-        local _, err = fd.encoder:encode(value)
+        local check = fd.encoder.custom and compute.round_trip or function(enc, v) return enc:encode(v) end
+        local _, err = check(fd.encoder, value)
         if err then fail(string.format("%s on a sample board (serial %s) the function gives %q: %s", here,
           tostring(board.serial), tostring(value), err)) end
       end

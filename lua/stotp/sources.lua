@@ -32,8 +32,8 @@ function M.is_source(v) return sources[v] == true end
 M.serial = source {
   kind = "serial", describe = "serial",
   check = function(_, enc, recipe)
-    if enc.takes ~= "integer" and enc.takes ~= "text" then
-      return nil, "a serial needs an integer, bcd or ascii encoder, not " .. enc.name
+    if enc.takes ~= "integer" and enc.takes ~= "text" and enc.takes ~= "custom" then
+      return nil, "a serial needs an integer, bcd, ascii or recipe-defined encoder, not " .. enc.name
     end
     if not recipe.serials then
       return nil, "uses the serial pool, but the config sets no serials = { first = ..., last = ... }"
