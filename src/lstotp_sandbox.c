@@ -217,11 +217,13 @@ static const char *file_kind(mode_t m)
 }
 
 /* { kind = "file"|"directory"|"fifo"|..., size = bytes, mode = permission
- * bits } after following symlinks, or nil, message, "notfound". */
+ * bits, real = the path with every symlink resolved } after following
+ * symlinks, or nil, message, "notfound". */
 static int l_file_info(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	struct stat st;
+	char *real;
 
 	luaL_argcheck(L, lua_gettop(L) == 1, 2, "no more arguments expected");
 	if (stat(path, &st) != 0) {
@@ -230,13 +232,19 @@ static int l_file_info(lua_State *L)
 		lua_pushliteral(L, "notfound");
 		return 3;
 	}
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 4);
 	lua_pushstring(L, file_kind(st.st_mode));
 	lua_setfield(L, -2, "kind");
 	lua_pushinteger(L, (lua_Integer)st.st_size);
 	lua_setfield(L, -2, "size");
 	lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
 	lua_setfield(L, -2, "mode");
+	real = realpath(path, NULL);
+	if (real != NULL) {
+		lua_pushstring(L, real);
+		lua_setfield(L, -2, "real");
+		free(real);
+	}
 	return 1;
 }
 

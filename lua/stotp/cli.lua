@@ -38,6 +38,7 @@ local function parser()
     .. "an SQLite file or postgresql://... URL."):argname("PATH")
   p:option("--station", "Station name recorded in the journal (default: $STOTP_STATION, else the host name)."):argname("NAME")
   p:flag("--dry-run", "Show the plan and stop: nothing is burned, nothing is reserved.")
+  p:flag("--check", "Run the recipe's examples (its self-tests) with no probe, and exit: 0 all pass, 1 one fails.")
   p:flag("--yes", "Burn without asking to type the product name.")
   p:flag("--json", "Print the result as one JSON object on stdout (the diff goes to stderr).")
   p:flag("--version", "Print the tool version and exit.")
@@ -364,6 +365,19 @@ function Run:close()
   if self.probe then pcall(self.probe.close, self.probe) end
 end
 
+-- --check: the recipe's examples, with no probe (stotp.selftest).
+function M.check(d, recipe)
+  local results = require("stotp.selftest").run(recipe)
+  local failed = 0
+  for _, r in ipairs(results) do
+    d.out:write(r.ok and "ok     " or "FAILED ", r.where:gsub(":$", ""), "\n")
+    for _, problem in ipairs(r.problems) do d.out:write("         ", problem, "\n") end
+    if not r.ok then failed = failed + 1 end
+  end
+  d.out:write(string.format("%d example(s), %d failed\n", #results, failed))
+  return failed == 0 and OK or REFUSED
+end
+
 -- argv: the arguments (without the script name). Returns the exit status.
 function M.main(argv, deps)
   local d = defaults(deps)
@@ -384,6 +398,7 @@ function M.main(argv, deps)
     return USAGE
   end
   for _, w in ipairs(recipe.warnings) do d.err:write("provision: warning: ", w, "\n") end
+  if args.check then return M.check(d, recipe) end
   local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
     fields_written = {}, blocks_locked = {} } }, Run)
   run.station = station_name(d, args)

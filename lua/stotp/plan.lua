@@ -90,12 +90,14 @@ local function wanted(recipe, ctx, otp, bs)
     elseif not fd.over then
       value, kept = compute.resolve(fd, ctx, earlier)
       if fd.compute and value == nil then
-        errs[fd.name], kept = { config = string.format("%s:%d: field '%s': %s", recipe.file, fd.line, fd.name, kept) }, nil
+        errs[fd.name], kept = { config = string.format("%s:%d: field '%s': %s", fd.file or recipe.file, fd.line, fd.name,
+          kept) }, nil
       else
         bytes, err = fd.encoder:encode(value)
         -- A recipe's own encoder failing is the recipe's fault (exit 2).
         if not bytes and fd.encoder.custom then
-          errs[fd.name] = { config = string.format("%s:%d: field '%s': %s", recipe.file, fd.line, fd.name, err) }
+          errs[fd.name] = { config = string.format("%s:%d: field '%s': %s", fd.file or recipe.file, fd.line,
+            fd.name, err) }
         end
       end
       compute.remember(earlier, fd, value)
@@ -307,8 +309,9 @@ function M.diff_lines(p)
   for _, e in ipairs(p.fields) do
     local change = e.status == "same" and show(e.new, e.secret)
       or show(e.old, e.secret) .. " -> " .. show(e.new, e.secret)
-    lines[#lines + 1] = string.format("  block %2d +%-3d %-12s %-12s %-10s %s%s", e.fd.block, e.fd.at, e.name,
-      e.fd.encoder.name, e.status == "same" and "ok" or e.status, change, e.reason and "  (" .. e.reason .. ")" or "")
+    lines[#lines + 1] = string.format("  block %2d +%-3d %-12s %-12s %-10s %s%s%s", e.fd.block, e.fd.at, e.name,
+      e.fd.encoder.name, e.status == "same" and "ok" or e.status, change, e.reason and "  (" .. e.reason .. ")" or "",
+      e.fd.from and "  [" .. e.fd.from .. "]" or "")
   end
   for _, l in ipairs(p.locks) do
     lines[#lines + 1] = string.format("  lock  %2d %-4s %-12s %-12s %-10s %s", l.block, "", "", "",

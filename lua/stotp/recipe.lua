@@ -14,6 +14,8 @@ local keys = require("stotp.keys")
 local parts_mod = require("stotp.parts")
 local sandbox_mod = require("stotp.sandbox")
 local compute = require("stotp.compute")
+local includes = require("stotp.includes")
+local selftest = require("stotp.selftest")
 
 local M = {}
 
@@ -28,8 +30,8 @@ function M.accepts(recipe, name) return parts_mod.accepts(recipe.parts, name) en
 local Fail = {}
 local function fail(msg) error(setmetatable({ msg = msg }, Fail), 0) end
 
-local function where(recipe, line, field)
-  local s = recipe.file .. ":" .. (line or "?") .. ":"
+local function where(recipe, line, field, file)
+  local s = (file or recipe.file) .. ":" .. (line or "?") .. ":"
   if field then s = s .. " field '" .. field .. "':" end
   return s
 end
@@ -72,6 +74,28 @@ local function check_list(t, what, level)
   if problem then error(problem, level + 1) end
 end
 
+-- Where an earlier definition is, from a message about a later one in
+-- file `here`: "line 5", or "base.cfg:5" in another file.
+local function first_at(rec, here)
+  if rec.file == here then return "line " .. rec.line end
+  return rec.file .. ":" .. rec.line
+end
+
+local BOM = "\239\187\191"
+
+-- A config file's text as a chunk over env, or nil and why.
+local function compile(text, file, env)
+  if text:sub(1, 1) == "\27" then
+    return nil, file .. ": is precompiled Lua (bytecode); a recipe must be Lua source text"
+  end
+  -- lua5.4's own file loader skips a UTF-8 byte-order mark (lauxlib
+  -- skipBOM); editors on some systems write one.
+  if text:sub(1, 3) == BOM then text = text:sub(4) end
+  local chunk, err = load(text, "@" .. file, "t", env)
+  if not chunk then return nil, "syntax error: " .. err end
+  return chunk
+end
+
 -- The vocabulary: fresh per load, so one config cannot leak into the next.
 -- Encoders and sources are read-only objects (fields.read_only), so no
 -- config can change what they compute for itself or for a later config;
@@ -85,6 +109,8 @@ local function vocabulary(recipe)
   for _, n in ipairs(sources.vocabulary) do v[n] = sources[n] end
   for k, f in pairs(sandbox_mod.library()) do v[k] = f end
   local function line() return debug.getinfo(3, "l").currentline end
+  -- The file a definition is in: the recipe or one it includes.
+  local function file() return debug.getinfo(3, "S").source:sub(2) end
   -- A recipe's functions run again at plan time; the layout is fixed by
   -- then, so the words that build it only work while the config loads.
   local function loading(word)
@@ -96,10 +122,10 @@ local function vocabulary(recipe)
     if type(name) ~= "string" or not name:find("^[%a_][%w_]*$") then
       error("field name must be an identifier, e.g. field \"serial\" { u32le, serial }", 2)
     end
-    local at = line()
+    local at, src = line(), file()
     return function(spec)
       if type(spec) ~= "table" then error("field '" .. name .. "' needs a table: { encoder, value }", 2) end
-      local f = { name = name, spec = spec, line = at }
+      local f = { name = name, spec = spec, line = at, file = src }
       made[f] = true
       return f
     end
@@ -109,12 +135,13 @@ local function vocabulary(recipe)
   -- function it returns takes one list (a second call would replace it).
   function v.block(n)
     loading("block")
-    local at, num = line(), block_number(n)
+    local at, src, num = line(), file(), block_number(n)
     if not num then error(string.format("block number must be an integer 0..%d, not %s", M.BLOCKS - 1, shown(n)), 2) end
-    if recipe.blocks[num] then
-      error(string.format("block %d is defined twice (first at line %d)", num, recipe.blocks[num].line), 2)
+    local old = recipe.blocks[num]
+    if old and not recipe.includes:may_replace(src, old.file) then
+      error(string.format("block %d is defined twice (first at %s)", num, first_at(old, src)), 2)
     end
-    local block = { n = num, line = at }
+    local block = { n = num, line = at, file = src }
     recipe.blocks[num] = block
     return function(list)
       if block.list then
@@ -143,15 +170,59 @@ local function vocabulary(recipe)
 
   function v.lock(list)
     loading("lock")
+    local src = file()
     if type(list) ~= "table" then error("lock needs a list of block numbers, e.g. lock { 0, 1 }", 2) end
-    if recipe.lock_line then error(string.format("lock is given twice (first at line %d)", recipe.lock_line), 2) end
+    if recipe.lock_line and not recipe.includes:may_replace(src, recipe.lock_file) then
+      error(string.format("lock is given twice (first at %s)", first_at({ line = recipe.lock_line,
+        file = recipe.lock_file }, src)), 2)
+    end
     check_list(list, "lock", 2)
     for i, n in ipairs(list) do
       if not block_number(n) then
         error(string.format("lock: entry %d is %s; block numbers are integers 0..%d", i, shown(n), M.BLOCKS - 1), 2)
       end
     end
-    recipe.lock_line, recipe.lock_list = line(), list
+    recipe.lock_line, recipe.lock_file, recipe.lock_list = line(), src, list
+  end
+
+  -- include "base.cfg": the base's definitions, which this file may then
+  -- replace (stotp.includes). Runs in this sandbox, on this budget.
+  function v.include(path)
+    loading("include")
+    local full, err = recipe.includes:resolve(path, file())
+    if not full then error(err, 2) end
+    local f = assert(io.open(full, "rb"))
+    local text = f:read("a")
+    f:close()
+    local chunk, cerr = compile(text, full, recipe.env)
+    if not chunk then error(cerr, 0) end
+    recipe.includes:enter(full)
+    chunk()
+    recipe.includes:leave()
+  end
+
+  -- example { serial =, uid =, fields = { ... }, bytes = { ... } }: a
+  -- self-test (stotp.selftest), run with no probe by --check.
+  function v.example(spec)
+    loading("example")
+    local problem = selftest.check_shape(spec)
+    if problem then error(problem, 2) end
+    recipe.examples[#recipe.examples + 1] = { spec = spec, line = line(), file = file() }
+  end
+
+  -- override "name" { encoder, value }: a field of an included file, in
+  -- its place, with another encoder or value.
+  function v.override(name)
+    loading("override")
+    if type(name) ~= "string" then error("override needs a field name, e.g. override \"model\" { ascii(12), \"X\" }", 2) end
+    local at, src = line(), file()
+    return function(spec)
+      if type(spec) ~= "table" then error("override '" .. name .. "' needs a table: { encoder, value }", 2) end
+      if recipe.overrides[name] then
+        error(string.format("field '%s' is overridden twice (first at %s)", name, first_at(recipe.overrides[name], src)), 2)
+      end
+      recipe.overrides[name] = { name = name, spec = spec, line = at, file = src }
+    end
   end
   return v
 end
@@ -174,7 +245,8 @@ local function sandbox(recipe)
           .. "use local for helpers)", tostring(k)), 2)
       end
       if type(val) ~= SETTINGS[k] then error(string.format("%s must be a %s", k, SETTINGS[k]), 2) end
-      settings[k] = { value = val, line = debug.getinfo(2, "l").currentline }
+      local at = debug.getinfo(2, "Sl")
+      settings[k] = { value = val, line = at.currentline, file = at.source:sub(2) }
     end,
   })
 end
@@ -186,7 +258,7 @@ end
 -- serials = { first = F, last = L }: integers, nothing else (a misspelt
 -- key such as `frist` must not leave the pool to a default).
 local function check_serials(recipe, setting)
-  local here, t = where(recipe, setting.line), setting.value
+  local here, t = where(recipe, setting.line, nil, setting.file), setting.value
   for k in pairs(t) do
     if k ~= "first" and k ~= "last" then fail(here .. " serials: unknown key " .. shown(k) .. " (keys: first, last)") end
   end
@@ -206,11 +278,11 @@ local function check_settings(recipe)
   end
   recipe.product = s.product.value
   if not recipe.product:find("^[%w][%w%._%-]*$") then
-    fail(where(recipe, s.product.line) .. " product must be a name of letters, digits, '.', '_' or '-'")
+    fail(where(recipe, s.product.line, nil, s.product.file) .. " product must be a name of letters, digits, '.', '_' or '-'")
   end
   recipe.parts = {}
   recipe.block_size = math.huge
-  local here = where(recipe, s.parts.line)
+  local here = where(recipe, s.parts.line, nil, s.parts.file)
   local problem = list_problem(s.parts.value, "parts")
   if problem then fail(here .. " " .. problem) end
   for i, p in ipairs(s.parts.value) do
@@ -219,10 +291,10 @@ local function check_settings(recipe)
     for size in pairs(M.block_sizes(p)) do recipe.block_size = math.min(recipe.block_size, size) end
     recipe.parts[i] = p:lower()
   end
-  if #recipe.parts == 0 then fail(where(recipe, s.parts.line) .. " parts is empty") end
+  if #recipe.parts == 0 then fail(where(recipe, s.parts.line, nil, s.parts.file) .. " parts is empty") end
   local j = s.journal.value
   if j == "" or j:sub(-1) == "/" then
-    fail(where(recipe, s.journal.line) .. " journal must name an SQLite file or a postgresql:// URL")
+    fail(where(recipe, s.journal.line, nil, s.journal.file) .. " journal must name an SQLite file or a postgresql:// URL")
   end
   if j:find("^postgresql://") or j:find("^postgres://") or j:sub(1, 1) == "/" then recipe.journal = j
   else recipe.journal = recipe.dir .. j end
@@ -247,7 +319,7 @@ end
 -- One field: encoder, value source (or literal), place in its block.
 local function check_field(recipe, block, f, next_at)
   local enc, value = f.spec[1], f.spec[2]
-  local here = where(recipe, f.line, f.name)
+  local here = where(recipe, f.line, f.name, f.file)
   if enc == fields.ascii or enc == fields.bytes or enc == fields.bcd then
     fail(here .. " this encoder needs its length, e.g. bytes(16)")
   end
@@ -264,7 +336,7 @@ local function check_field(recipe, block, f, next_at)
     fail(string.format("%s %s at offset %d does not fit in a %d-byte OTP block of %s", here, enc.name, at,
       recipe.block_size, table.concat(recipe.parts, "/")))
   end
-  local fd = { name = f.name, block = block.n, at = at, size = enc.size, encoder = enc, line = f.line }
+  local fd = { name = f.name, block = block.n, at = at, size = enc.size, encoder = enc, line = f.line, file = f.file }
   if enc.takes == "crc" then
     if value ~= nil then fail(here .. " a CRC takes no value, only over = { field names }") end
     fd.over = check_over(f.spec.over, here)
@@ -294,36 +366,64 @@ local function check_field(recipe, block, f, next_at)
   return fd
 end
 
+-- A field of an included file that an including file overrides: the
+-- override's spec in the field's place.
+local function overridden(recipe, f)
+  local o = recipe.overrides[f.name]
+  if not o then return f end
+  if not recipe.includes:may_replace(o.file, f.file) then
+    fail(string.format("%s override: field '%s' is defined in %s, which %s does not include",
+      where(recipe, o.line, nil, o.file), f.name, f.file, o.file))
+  end
+  o.used = true
+  return o
+end
+
+local function check_block(recipe, block)
+  local n, next_at, taken = block.n, 0, {}
+  local here = where(recipe, block.line, nil, block.file)
+  if not block.list then fail(string.format("%s block(%d) has no field list: block(%d) { field ... }", here, n, n)) end
+  for i, listed in ipairs(block.list) do
+    if not recipe.is_field(listed) then fail(here .. " block(" .. n .. ") entry " .. i .. " is not a field \"name\" { ... }") end
+    local f = overridden(recipe, listed)
+    if recipe.by_name[f.name] then
+      fail(where(recipe, f.line, f.name, f.file) .. " name already used at " .. first_at(recipe.by_name[f.name], f.file))
+    end
+    recipe.checking = { f.line, f.name, f.file }
+    local fd = check_field(recipe, block, f, next_at)
+    if f.file ~= recipe.file then fd.from = recipe.includes:short(f.file) end
+    for b = fd.at, fd.at + fd.size - 1 do
+      if taken[b] then
+        fail(string.format("%s overlaps field '%s' at byte %d of block %d", where(recipe, f.line, f.name, f.file),
+          taken[b], b, n))
+      end
+      taken[b] = f.name
+    end
+    next_at = fd.at + fd.size
+    recipe.fields[#recipe.fields + 1], recipe.by_name[f.name] = fd, fd
+  end
+end
+
 local function check_layout(recipe)
   local order = {}
   for n in pairs(recipe.blocks) do order[#order + 1] = n end
   table.sort(order)
-  for _, n in ipairs(order) do
-    local block, next_at, taken = recipe.blocks[n], 0, {}
-    if not block.list then
-      fail(string.format("%s block(%d) has no field list: block(%d) { field ... }", where(recipe, block.line), n, n))
-    end
-    for i, f in ipairs(block.list) do
-      if not recipe.is_field(f) then
-        fail(where(recipe, block.line) .. " block(" .. n .. ") entry " .. i .. " is not a field \"name\" { ... }")
-      end
-      if recipe.by_name[f.name] then
-        fail(where(recipe, f.line, f.name) .. " name already used at line " .. recipe.by_name[f.name].line)
-      end
-      recipe.checking = { f.line, f.name }
-      local fd = check_field(recipe, block, f, next_at)
-      for b = fd.at, fd.at + fd.size - 1 do
-        if taken[b] then
-          fail(string.format("%s overlaps field '%s' at byte %d of block %d", where(recipe, f.line, f.name),
-            taken[b], b, n))
-        end
-        taken[b] = f.name
-      end
-      next_at = fd.at + fd.size
-      recipe.fields[#recipe.fields + 1], recipe.by_name[f.name] = fd, fd
+  for _, n in ipairs(order) do check_block(recipe, recipe.blocks[n]) end
+  for name, o in pairs(recipe.overrides) do
+    if not o.used then
+      fail(string.format("%s override: no field '%s' in the files this one includes", where(recipe, o.line, nil, o.file),
+        name))
     end
   end
   if #recipe.fields == 0 then fail(recipe.file .. ": the config defines no field (block(n) { field ... })") end
+end
+
+local function check_examples(recipe)
+  for _, ex in ipairs(recipe.examples) do
+    ex.where = where(recipe, ex.line, nil, ex.file)
+    local problem = selftest.check_names(recipe, ex.spec)
+    if problem then fail(ex.where .. " " .. problem) end
+  end
 end
 
 local function check_crcs(recipe)
@@ -331,8 +431,9 @@ local function check_crcs(recipe)
     if fd.over then
       for _, name in ipairs(fd.over) do
         local target = recipe.by_name[name]
-        if not target then fail(where(recipe, fd.line, fd.name) .. " over names unknown field '" .. tostring(name) .. "'") end
-        if target.over then fail(where(recipe, fd.line, fd.name) .. " a CRC cannot cover another CRC ('" .. name .. "')") end
+        local here = where(recipe, fd.line, fd.name, fd.file)
+        if not target then fail(here .. " over names unknown field '" .. tostring(name) .. "'") end
+        if target.over then fail(here .. " a CRC cannot cover another CRC ('" .. name .. "')") end
       end
     end
   end
@@ -342,7 +443,7 @@ local function check_locks(recipe)
   recipe.locks = {}
   local seen = {}
   for _, n in ipairs(recipe.lock_list or {}) do
-    local here = where(recipe, recipe.lock_line)
+    local here = where(recipe, recipe.lock_line, nil, recipe.lock_file)
     if not math.tointeger(n) or n < 0 or n >= M.BLOCKS then fail(here .. " lock: block numbers are 0..15") end
     if not recipe.blocks[n] then fail(string.format("%s lock: block %d is not in the layout", here, n)) end
     if not seen[n] then recipe.locks[#recipe.locks + 1], seen[n] = n, true end
@@ -370,15 +471,15 @@ local function load_keys(recipe)
   local random = false
   for _, fd in ipairs(recipe.fields) do
     local src = fd.source
-    recipe.checking = { fd.line, fd.name }
+    recipe.checking = { fd.line, fd.name, fd.file }
     random = random or (src and src.random) or false
     if src and src.kind == "derived_key" and not recipe.master_keys[src.file] then
-      recipe.master_keys[src.file] = load_key_file(recipe, src.file, where(recipe, fd.line, fd.name))
+      recipe.master_keys[src.file] = load_key_file(recipe, src.file, where(recipe, fd.line, fd.name, fd.file))
     end
   end
   local e = recipe.settings.escrow
   if e then
-    local place = where(recipe, e.line)
+    local place = where(recipe, e.line, nil, e.file)
     if not random then fail(place .. " escrow is set, but no field is a random_key: nothing to escrow") end
     local kek, path = load_key_file(recipe, e.value, place .. " escrow:")
     recipe.escrow = { kek = kek, path = path }
@@ -403,10 +504,10 @@ local function check_computed(recipe)
   -- (custom encoders alone need no sample board, but their fields may be
   -- computed from earlier ones, so every field is resolved in order)
   for _, fd in ipairs(recipe.fields) do
-    recipe.checking = { fd.line, fd.name }
+    recipe.checking = { fd.line, fd.name, fd.file }
     if not fd.over then
       local value, extra = compute.resolve(fd, board, earlier)
-      local here = where(recipe, fd.line, fd.name)
+      local here = where(recipe, fd.line, fd.name, fd.file)
       if fd.compute and value == nil then fail(here .. " " .. extra) end
       if fd.compute then
         local check = fd.encoder.custom and compute.round_trip or function(enc, v) return enc:encode(v) end
@@ -419,19 +520,14 @@ local function check_computed(recipe)
   end
 end
 
-local BOM = "\239\187\191"
-
 -- Load and check a config; returns the recipe or nil, message.
 local function load_checked(text, file)
-  local recipe = { file = file, dir = file:match("^(.*/)") or "./", blocks = {}, fields = {}, by_name = {} }
-  if text:sub(1, 1) == "\27" then
-    return nil, file .. ": is precompiled Lua (bytecode); a recipe must be Lua source text"
-  end
-  -- lua5.4's own file loader skips a UTF-8 byte-order mark (lauxlib
-  -- skipBOM); editors on some systems write one.
-  if text:sub(1, 3) == BOM then text = text:sub(4) end
-  local chunk, err = load(text, "@" .. file, "t", sandbox(recipe))
-  if not chunk then return nil, "syntax error: " .. err end
+  local recipe = { file = file, dir = file:match("^(.*/)") or "./", blocks = {}, fields = {}, by_name = {},
+    overrides = {}, examples = {} }
+  recipe.includes = includes.new(file, recipe.dir)
+  recipe.env = sandbox(recipe)
+  local chunk, err = compile(text, file, recipe.env)
+  if not chunk then return nil, err end
   local ok, rerr = sandbox_mod.counted(chunk)
   -- A memory error has no line: Lua raises it without a position.
   if not ok and rerr:sub(1, #file + 1) ~= file .. ":" then rerr = file .. ": " .. rerr end
@@ -444,13 +540,14 @@ local function load_checked(text, file)
     check_locks(recipe)
     load_keys(recipe)
     check_computed(recipe)
+    check_examples(recipe)
   end)
   if not ok2 then
     if getmetatable(e) == Fail then return nil, e.msg end
     -- A check tripped over a value nobody foresaw: still the config's
     -- fault, so a placed message (exit 2), never a traceback.
     local at = recipe.checking or {}
-    return nil, string.format("%s cannot check this value: %s", where(recipe, at[1], at[2]), tostring(e))
+    return nil, string.format("%s cannot check this value: %s", where(recipe, at[1], at[2], at[3]), tostring(e))
   end
   recipe.settings, recipe.lock_list, recipe.checking, recipe.is_field = nil, nil, nil, nil
   return recipe
