@@ -99,4 +99,30 @@ describe("stotp.fields", function()
       assert.equal("2639F4CB", hex(fields.crc32:encode("123456789")))
     end)
   end)
+
+  describe("decoders", function()
+    local rows = {
+      { "u8", 0xAB }, { "u16le", 0x1234 }, { "u16be", 0x1234 }, { "u32le", 0x53454E43 }, { "u32be", 7 },
+      { "u64le", 0x0102030405060708 }, { "u64be", math.maxinteger }, { "unixtime", 1700000000 },
+      { fields.ascii(6, " "), "KN-2" }, { fields.ascii(4), "" }, { fields.bytes(3), "DEADBE" }, { fields.bcd(4), 12345678 },
+      { fields.bcd(3), 42 }, { "mac", "02:80:E1:00:00:01" },
+      { "uuid", "6f1c1d2e-3b4a-4c5d-8e9f-a0b1c2d3e4f5" },
+    }
+    for _, r in ipairs(rows) do
+      local enc = type(r[1]) == "string" and fields[r[1]] or r[1]
+      it("gives back what " .. enc.name .. " encoded: " .. tostring(r[2]), function()
+        assert.equal(r[2], enc:decode(assert(enc:encode(r[2]))))
+      end)
+    end
+
+    it("reads bytes no encoder wrote as nil: ascii with a control byte, BCD with a nibble above 9", function()
+      assert.is_nil(fields.ascii(4):decode("AB\1\0"))
+      assert.is_nil(fields.bcd(2):decode("\x1A\x00"))
+    end)
+
+    it("reads a CRC back as its number", function()
+      assert.equal(0xCBF43926, fields.crc32:decode(fields.crc32:encode("123456789")))
+      assert.equal(0x29B1, fields.crc16_ccitt:decode(fields.crc16_ccitt:encode("123456789")))
+    end)
+  end)
 end)

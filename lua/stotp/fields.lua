@@ -1,5 +1,7 @@
 -- stotp.fields: the encoders of board.cfg. An encoder turns one value into
--- the exact bytes that go into OTP, or says why it cannot (nil, message).
+-- the exact bytes that go into OTP, or says why it cannot (nil, message);
+-- its decode turns bytes read back into the value shown to a person (nil
+-- when the bytes are not something the encoder writes).
 -- Encoders never raise on bad values: a recipe error must reach the user as
 -- "file:line: field 'x': ..." (recipe.lua adds the place).
 --
@@ -93,6 +95,9 @@ local function uint(size, endian)
       end
       return string.pack(fmt, i)
     end,
+    -- u64 values past 2^63-1 cannot have been encoded; they read back as
+    -- negative and are shown as such, never wrapped.
+    decode = function(_, b) return (string.unpack(fmt, b)) end,
   }
 end
 
@@ -105,6 +110,7 @@ M.u64le, M.u64be = uint(8, "le"), uint(8, "be")
 M.unixtime = encoder {
   name = "unixtime", size = 4, takes = "integer", max = 0xFFFFFFFF,
   encode = function(_, v) return M.u32le:encode(v) end,
+  decode = function(_, b) return M.u32le:decode(b) end,
 }
 
 local function check_length(n, what)
@@ -137,6 +143,14 @@ function M.ascii(n, pad)
       if #v > n then return nil, string.format("text of %d characters is too long for ascii(%d)", #v, n) end
       return v .. pad:rep(n - #v)
     end,
+    -- The text without its padding; anything but printable text and pad
+    -- is not what this encoder wrote, so it reads back as nil.
+    decode = function(_, b)
+      local text = b
+      while #text > 0 and text:sub(-1) == pad do text = text:sub(1, -2) end
+      if text:find("[^\32-\126]") then return nil end
+      return text
+    end,
   }
 end
 
@@ -152,6 +166,7 @@ function M.bytes(n)
       if #b ~= n then return nil, string.format("%d bytes given, bytes(%d) needs exactly %d", #b, n, n) end
       return b
     end,
+    decode = function(_, b) return M.tohex(b) end,
   }
 end
 
@@ -171,6 +186,12 @@ function M.bcd(n)
       end
       digits = ("0"):rep(2 * n - #digits) .. digits
       return (digits:gsub("(%d)(%d)", function(hi, lo) return string.char(tonumber(hi) * 16 + tonumber(lo)) end))
+    end,
+    -- The digits as an integer; a nibble above 9 is not BCD: nil.
+    decode = function(_, b)
+      local digits = M.tohex(b)
+      if digits:find("%D") then return nil end
+      return math.tointeger(tonumber(digits)) or digits
     end,
   }
 end
@@ -200,6 +221,7 @@ M.mac = encoder {
     if not n then return nil, err end
     return string.pack(">I6", n)
   end,
+  decode = function(_, b) return M.tohex(b, ":") end,
 }
 
 -- RFC 4122 textual form; bytes in the RFC's (big-endian) field order.
@@ -210,6 +232,10 @@ M.uuid = encoder {
       return nil, "expected a UUID like 123e4567-e89b-12d3-a456-426614174000"
     end
     return (M.fromhex(v))
+  end,
+  decode = function(_, b)
+    local h = M.tohex(b):lower()
+    return string.format("%s-%s-%s-%s-%s", h:sub(1, 8), h:sub(9, 12), h:sub(13, 16), h:sub(17, 20), h:sub(21, 32))
   end,
 }
 
@@ -245,10 +271,12 @@ end
 M.crc16_ccitt = encoder {
   name = "crc16_ccitt", size = 2, takes = "crc",
   encode = function(_, covered) return string.pack("<I2", M.crc16_ccitt_of(covered)) end,
+  decode = function(_, b) return (string.unpack("<I2", b)) end,
 }
 M.crc32 = encoder {
   name = "crc32", size = 4, takes = "crc",
   encode = function(_, covered) return string.pack("<I4", M.crc32_of(covered)) end,
+  decode = function(_, b) return (string.unpack("<I4", b)) end,
 }
 
 -- The names board.cfg sees. Constructors are functions; the rest encoders.
