@@ -46,23 +46,34 @@ function M.derive(master, label, uid_bytes, n)
 end
 
 -- AES-256 key wrap with padding (RFC 5649; OpenSSL "id-aes256-wrap-pad"
--- through luaossl): wraps a key of any length under a 32-byte key-
--- encryption key, with an integrity check, so a wrong KEK or a changed
--- wrapped key is refused on unwrap instead of giving a wrong key.
+-- through luaossl) under a 32-byte key-encryption key, behind a tag:
+-- HMAC-SHA256(KEK, "stotp escrow" || wrapped), first 16 bytes. The wrap
+-- has an integrity check of its own, but luaossl's error path when that
+-- check fails reads freed memory (heap-use-after-free under
+-- AddressSanitizer, lua-luaossl 20220711); with the tag checked first, a
+-- wrong KEK or changed bytes are refused before OpenSSL is asked, and the
+-- unwrap only ever sees what this code wrapped under this KEK.
+local TAG_BYTES = 16
+
+local function tag(kek, wrapped)
+  return M.hmac_sha256(kek, "stotp escrow" .. wrapped):sub(1, TAG_BYTES)
+end
+
 function M.wrap(kek, key)
   local c = cipher.new("id-aes256-wrap-pad")
   c:encrypt(kek)
-  return c:final(key)
+  local wrapped = c:final(key)
+  return tag(kek, wrapped) .. wrapped
 end
 
 -- The key, or nil when kek is not the key it was wrapped with (or the
--- wrapped bytes were changed).
-function M.unwrap(kek, wrapped)
+-- bytes were changed).
+function M.unwrap(kek, sealed)
+  local t, wrapped = sealed:sub(1, TAG_BYTES), sealed:sub(TAG_BYTES + 1)
+  if #wrapped < 16 or t ~= tag(kek, wrapped) then return nil end
   local c = cipher.new("id-aes256-wrap-pad")
   c:decrypt(kek)
-  local ok, key = pcall(c.final, c, wrapped)
-  if ok and key then return key end
-  return nil
+  return c:final(wrapped)
 end
 
 -- Largest master key file read: 64 hex digits with comments fit many
