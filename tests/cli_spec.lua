@@ -338,6 +338,51 @@ lock { 0 }
     end
   end)
 
+  -- Issue 7 item 2: a chip with this UID can never be blank again once its
+  -- record says burned, verified or locked.
+  local function events()
+    local j = assert(journal.open(dir .. "/w.db", { product = "widget" }))
+    local ev = j:rows("SELECT state FROM stotp_events")
+    j:close()
+    return #ev
+  end
+  for _, state in ipairs({ "burned", "verified", "locked" }) do
+    it("refuses a blank chip whose UID the journal records as " .. state .. ": exit 1, nothing written", function()
+      env.STOTP_TEST_CRASH_AT = state ~= "locked" and state or nil
+      run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+      env.STOTP_TEST_CRASH_AT = nil
+      assert.equal(state, records()[1].state)
+      boards.twin = fake.board(nil, { uid_bytes = boards.b1.uid_bytes })
+      local nev = events()
+      for _, extra in ipairs({ {}, { "--dry-run" }, { "--json" } }) do
+        local code, out, err = run({ dir .. "/w.cfg", "--probe", "twin", "--yes", table.unpack(extra) })
+        assert.equal(1, code)
+        local text = extra[1] == "--json" and dkjson.decode(out).reason or err
+        assert.truthy(text:find("UID " .. fake.uid_hex(boards.b1) .. " is recorded in journal " .. dir .. "/w.db as " ..
+          state .. " (serial 500), but this chip's OTP fields are all blank: a chip with that UID can never be blank " ..
+          "again. Check for a counterfeit chip (a copied UID), a misread UID (probe, cable, reread) or the wrong " ..
+          "journal; nothing written", 1, true), text)
+        assert.falsy(out:find("provisioned", 1, true))
+      end
+      assert.same({}, boards.twin.log)
+      local r = records()
+      assert.same({ 1, state, 500 }, { #r, r[1].state, r[1].serial })
+      assert.equal(nev, events())
+    end)
+  end
+
+  it("still completes a blank chip whose record was only reserved or failed", function()
+    env.STOTP_TEST_CRASH_AT = "reserved"
+    run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+    env.STOTP_TEST_CRASH_AT = nil
+    boards.b1.fail_write = "flash error PGSERR"
+    assert.equal(1, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.equal("failed", records()[1].state)
+    boards.b1.fail_write = nil
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
+  end)
+
   -- In-process, a "crash" is an error raised at the step (cli.main's pcall
   -- catches it and closes the handles): the journal and the fake board are
   -- left exactly as a kill there would leave them. The real SIGKILLs, of

@@ -191,6 +191,24 @@ function Run:make_plan(rec)
   return plan_mod.build(recipe, ctx, { otp = otp, locks = locks, block_size = t.otp.block_size })
 end
 
+-- Issue 7 item 2: a chip whose UID this journal saw burned can never be
+-- blank again. A blank one is a second chip with that UID (a counterfeit),
+-- a UID read wrong, or another product line's journal: burning it would
+-- put one serial and MAC on two boards. Returns a reason, or nil.
+function Run:twin(p, rec)
+  if rec.dry or not rec.state then return nil end
+  for _, e in ipairs(p.fields) do
+    if e.old:find("[^\xFF]") then return nil end
+  end
+  local state, err = self.journal:burned_state(self.uid)
+  if state == nil then return "reading the journal's events: " .. tostring(err) end
+  if not state then return nil end
+  return string.format("UID %s is recorded in journal %s as %s (%s), but this chip's OTP fields are all blank: a chip " ..
+    "with that UID can never be blank again. Check for a counterfeit chip (a copied UID), a misread UID (probe, cable, " ..
+    "reread) or the wrong journal; nothing written", self.uid, self.journal.where, state,
+    rec.serial and "serial " .. rec.serial or "no serial")
+end
+
 function Run:show_plan(p, rec)
   local t = self.target
   self:say("%s: %s (%s), UID %s, OTP %d x %d bytes", self.recipe.product, t.name, t.family, t.uid,
@@ -292,6 +310,8 @@ function Run:provision()
   self:step("reserved")
   local p, perr = self:make_plan(rec)
   if not p then return self:finish(REFUSED, "failed", perr) end
+  local twin = self:twin(p, rec)
+  if twin then return self:finish(REFUSED, "refused", twin) end
   self.result.payload_sha256 = p.payload_sha256
   self.result.key_fingerprints = setmetatable(p.key_fingerprints, { __jsontype = "object" })
   self:show_plan(p, rec)

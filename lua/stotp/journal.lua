@@ -143,6 +143,21 @@ function Journal:peek()
   return nxt
 end
 
+-- The furthest a burn of this board ever got ("locked", "verified",
+-- "burned") by the events, which keep the history a record's later
+-- "failed" hides; false when no burn of it ever completed.
+local PROGRESS = { burned = 1, verified = 2, locked = 3 }
+function Journal:burned_state(uid)
+  local rows, err, code = self:rows(string.format("SELECT DISTINCT state FROM stotp_events WHERE product = %s AND " ..
+    "uid = %s AND state IN ('burned', 'verified', 'locked')", self:q(self.product), self:q(uid)))
+  if not rows then return nil, err, code end
+  local best = false
+  for _, r in ipairs(rows) do
+    if not best or PROGRESS[r.state] > PROGRESS[best] then best = r.state end
+  end
+  return best
+end
+
 function Journal:event(uid, serial, state, reason, now)
   return self:exec(string.format("INSERT INTO stotp_events VALUES (%s, %s, %s, %s, %s, %s, %d)", self:q(self.product),
     self:q(uid), self:q(serial), self:q(state), self:q(reason), self:q(self.station), now))
