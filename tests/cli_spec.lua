@@ -383,6 +383,46 @@ lock { 0 }
     assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
   end)
 
+  -- Issue 7 item 3: a journal that does not persist would let two boards
+  -- draw the same serial and MAC.
+  local volatile = {
+    { '""', "", "is SQLite's temporary database, deleted when the run ends" },
+    { ":memory:", ":memory:", "is SQLite's in-memory database, gone when the run ends" },
+    { "' :memory: '", " :memory: ", "is SQLite's in-memory database, gone when the run ends" },
+    { "file::memory:", "file::memory:", "is an SQLite URI" },
+    { "a URI with mode=memory", "file:DIR/w.db?mode=memory", "is an SQLite URI" },
+    { "a file: URI", "FILE:DIR/w.db", "is an SQLite URI" },
+  }
+  for _, v in ipairs(volatile) do
+    for _, extra in ipairs({ { "--probe", "b1" }, { "--sim", "s.img" }, { "--probe", "b1", "--dry-run" } }) do
+      it("refuses --journal " .. v[1] .. " with " .. extra[1] .. (extra[3] and " " .. extra[3] or "") ..
+        ": exit 2, no probe opened, nothing created", function()
+        if extra[1] == "--sim" then extra = { "--sim", dir .. "/s.img" } end
+        local name = v[2]:gsub("DIR", dir)
+        local argv = { dir .. "/w.cfg", "--journal", name, "--yes", "--json", table.unpack(extra) }
+        local code, out, err = run(argv)
+        assert.equal(2, code)
+        local r = dkjson.decode(out)
+        local want = string.format("journal %q %s: the serials and MACs it binds would be lost, and the next board " ..
+          "would draw them again; give an SQLite file path or a postgresql:// URL", name, v[3])
+        assert.same({ "config error", want }, { r.status, r.reason })
+        assert.truthy(err:find(want, 1, true), err)
+        assert.same({ 0, {} }, { core.opened, boards.b1.log })
+        local ls = io.popen("ls -A " .. dir):read("a")
+        assert.equal("k.key\nw.cfg\n", ls)
+      end)
+    end
+  end
+
+  it("says a dry run on a journal file that does not exist yet uses an empty one in memory and saves nothing", function()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--dry-run", "--journal", dir .. "/new.db" })
+    assert.equal(0, code)
+    assert.truthy(out:find("journal " .. dir .. "/new.db does not exist yet: the dry run reads an empty journal " ..
+      "in memory and saves nothing", 1, true), out)
+    assert.truthy(out:find("serial 500 (next free", 1, true), out)
+    assert.is_nil(io.open(dir .. "/new.db"))
+  end)
+
   -- In-process, a "crash" is an error raised at the step (cli.main's pcall
   -- catches it and closes the handles): the journal and the fake board are
   -- left exactly as a kill there would leave them. The real SIGKILLs, of

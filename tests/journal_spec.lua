@@ -171,3 +171,26 @@ describe("stotp.journal on PostgreSQL", function()
     j2:close()
   end)
 end)
+
+describe("stotp.journal names", function()
+  local names = {
+    { "", "is SQLite's temporary database, deleted when the run ends" },
+    { ":memory:", "is SQLite's in-memory database, gone when the run ends" },
+    { "\t:memory:\n", "is SQLite's in-memory database, gone when the run ends", label = ":memory: in blanks" },
+    { "file::memory:", "is an SQLite URI" },
+    { "file:x.db?mode=memory&cache=shared", "is an SQLite URI" },
+    { "file:/tmp/m?vfs=memdb", "is an SQLite URI" },
+  }
+  for _, n in ipairs(names) do
+    it(string.format("refuses to open %s, a journal that would not persist, and creates nothing", n.label or
+      string.format("%q", n[1])), function()
+      local before = io.popen("ls -A"):read("a")
+      local want = string.format("journal %q %s: the serials and MACs it binds would be lost, and the next board " ..
+        "would draw them again; give an SQLite file path or a postgresql:// URL", n[1], n[2])
+      assert.same({ nil, want, "config" }, { journal.check_name(n[1]) })
+      assert.same({ nil, want, "config" }, { journal.open(n[1], { product = "p" }) })
+      assert.same({ nil, want, "config" }, { journal.open(n[1], { product = "p", readonly = true }) })
+      assert.equal(before, io.popen("ls -A"):read("a"))
+    end)
+  end
+end)

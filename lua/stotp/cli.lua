@@ -143,11 +143,12 @@ end
 -- A --sim run without --journal keeps its own journal next to the image:
 -- a simulated board must not take a production serial, nor put a
 -- virtual UID into the audit record.
-function Run:journal_path()
-  if self.args.journal then return self.args.journal end
-  if self.args.sim then return self.args.sim .. ".journal.db", true end
-  return self.recipe.journal
+local function journal_path(args, recipe)
+  if args.journal then return args.journal end
+  if args.sim then return args.sim .. ".journal.db", true end
+  return recipe.journal
 end
+function Run:journal_path() return journal_path(self.args, self.recipe) end
 
 function Run:open_journal()
   local path, sim = self:journal_path()
@@ -155,6 +156,9 @@ function Run:open_journal()
   local j, err = self.d.journal.open(path, { product = self.recipe.product, serials = self.recipe.serials,
     station = self.station, readonly = self.args.dry_run })
   if not j then return nil, err end
+  if j.ephemeral then
+    self:say("journal %s does not exist yet: the dry run reads an empty journal in memory and saves nothing", path)
+  end
   self.journal = j
   return j
 end
@@ -360,6 +364,10 @@ function M.main(argv, deps)
     return USAGE
   end
   local recipe, err = recipe_mod.load_file(args.config)
+  if recipe then
+    local jok, jerr = journal_mod.check_name(journal_path(args, recipe))
+    if not jok then recipe, err = nil, jerr end
+  end
   if not recipe then
     d.err:write("provision: config error: ", err, "\n")
     if args.json then d.out:write(require("dkjson").encode({ status = "config error", reason = err }), "\n") end

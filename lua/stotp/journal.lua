@@ -305,21 +305,58 @@ function Journal:schema()
   return true
 end
 
+local function volatile(name, why)
+  return nil, string.format("journal %q %s: the serials and MACs it binds would be lost, and the next board would " ..
+    "draw them again; give an SQLite file path or a postgresql:// URL", name, why), "config"
+end
+
+-- Issue 7 item 3: a journal must outlive the run, or two boards get one
+-- serial. LuaSQL's sqlite3 driver hands the name to sqlite3_open_v2, and
+-- Debian's SQLite takes URIs there (SQLITE_USE_URI): "" is a temporary
+-- database deleted at close, ":memory:" (blanks around it too, as tried
+-- with lua-sql-sqlite3 2.6 / SQLite 3.40), "file::memory:",
+-- "file:x?mode=memory" and "file:x?vfs=memdb" live in memory. A URI is
+-- refused whole rather than parsed: a plain path says the same thing.
+-- Returns true, or nil, message, "config".
+function M.check_name(url)
+  if type(url) ~= "string" then error("journal name must be a string", 2) end
+  if is_pg(url) then return true end
+  local bare = url:match("^%s*(.-)%s*$")
+  if bare == "" then return volatile(url, "is SQLite's temporary database, deleted when the run ends") end
+  if bare == ":memory:" then return volatile(url, "is SQLite's in-memory database, gone when the run ends") end
+  if bare:lower():find("^file:") then return volatile(url, "is an SQLite URI") end
+  return true
+end
+
+-- Whatever the name said, the database SQLite opened must be a file.
+function Journal:persists(name)
+  local rows, err, code = self:rows("PRAGMA database_list")
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    if r.name == "main" and (r.file or "") ~= "" then return true end
+  end
+  return volatile(name, "is not a file")
+end
+
 -- opts = { product=, serials={first,last} (nil: draw none), station=, readonly= }.
 -- readonly: a dry run; a journal file that does not exist is not created
--- (returns an empty in-memory journal instead).
+-- (returns an empty in-memory journal instead, with j.ephemeral set).
 function M.open(url, opts)
+  local ok0, err0, code0 = M.check_name(url)
+  if not ok0 then return nil, err0, code0 end
   local where = is_pg(url) and url:gsub("//[^@/]*@", "//") or url
+  local name, ephemeral = url, false
   if opts.readonly and not is_pg(url) then
     local f = io.open(url, "rb")
-    if f then f:close() else url = ":memory:" end
+    if f then f:close() else url, ephemeral = ":memory:", true end
   end
   local env, conn, code = connect(url)
   if not env then return nil, conn, code end
   local j = setmetatable({ env = env, conn = conn, pg = is_pg(url), where = where, product = opts.product,
-    serials = opts.serials, station = opts.station }, Journal)
+    serials = opts.serials, station = opts.station, ephemeral = ephemeral }, Journal)
   if not j.pg then
     local ok, err, c = j:exec("PRAGMA busy_timeout = 60000")
+    if ok and not ephemeral then ok, err, c = j:persists(name) end
     if not ok then j:close(); return nil, err, c end
   end
   local ok, err, c = j:transaction(function() return j:schema() end, true)
