@@ -423,6 +423,22 @@ lock { 0 }
     assert.is_nil(io.open(dir .. "/new.db"))
   end)
 
+  -- Issue 7 item 8, at the command: stdout, stderr and --json.
+  it("names a PostgreSQL journal that is down without its password, in text and in --json", function()
+    if not pcall(require, "luasql.postgres") then return pending("lua-sql-postgres is not installed") end
+    for _, json in ipairs({ false, true }) do
+      local url = "postgresql://op:s3cret%zzPW@127.0.0.1:1/stations?password=Other%50W&sslmode=disable"
+      local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--journal", url, json and "--json" or nil })
+      assert.equal(1, code)
+      local text = json and dkjson.decode(out).reason or err
+      assert.truthy(text:find("cannot open journal postgresql://op@127.0.0.1:1/stations?sslmode=disable: ", 1, true), text)
+      for _, form in ipairs({ "s3cret", "cret%zz", "OtherPW", "Other%50W" }) do
+        assert.falsy((out .. err):find(form, 1, true), form)
+      end
+      assert.same({}, boards.b1.log)
+    end
+  end)
+
   -- In-process, a "crash" is an error raised at the step (cli.main's pcall
   -- catches it and closes the handles): the journal and the fake board are
   -- left exactly as a kill there would leave them. The real SIGKILLs, of

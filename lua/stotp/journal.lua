@@ -44,12 +44,64 @@ Journal.__tostring = function(j) return "stotp.journal: " .. j.where end
 
 local function is_pg(url) return url:find("^postgres") ~= nil end
 
+local function unpercent(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- Issue 7 item 8: a PostgreSQL URL may carry a password, as userinfo
+-- (user:pw@, the userinfo ending at the last @ of the authority) or as a
+-- query parameter (?password=, &password= later, the key itself
+-- percent-encoded: libpq decodes keys and values, libpq-connect "Connection
+-- URIs"; sslpassword too). Returns the URL without any of them, for every
+-- message, and the passwords, raw and decoded, to scrub from libpq's own
+-- error text: it quotes a bad percent-encoding ("invalid percent-encoded
+-- token") and, for a host it cannot parse, the whole URI.
+local function split_secrets(url)
+  local scheme, rest = url:match("^(%a[%w+.-]*://)(.*)$")
+  if not scheme then return url, {} end
+  local secrets = {}
+  local function secret(v)
+    if v ~= "" then secrets[#secrets + 1], secrets[#secrets + 2] = v, unpercent(v) end
+  end
+  local q = rest:find("?", 1, true)
+  local pre, query = rest:sub(1, (q or 0) - 1), q and rest:sub(q + 1) or nil
+  local userinfo, hostpath = pre:match("^(.*)@(.*)$")
+  if userinfo then
+    local user = userinfo:match("^[^:]*")
+    secret(userinfo:sub(#user + 2))
+    pre = (user ~= "" and user .. "@" or "") .. hostpath
+  end
+  local kept = {}
+  for param in (query or ""):gmatch("[^&]+") do
+    local key = param:match("^[^=]*")
+    if unpercent(key):lower():find("password", 1, true) then secret(param:sub(#key + 2))
+    else kept[#kept + 1] = param end
+  end
+  table.sort(secrets, function(a, b) return #a > #b end)
+  return scheme .. pre .. (kept[1] and "?" .. table.concat(kept, "&") or ""), secrets
+end
+
+local function scrub(text, secrets)
+  text = tostring(text)
+  for _, v in ipairs(secrets) do
+    local out, at = {}, 1
+    while true do
+      local i, j = text:find(v, at, true)
+      if not i then break end
+      out[#out + 1] = text:sub(at, i - 1) .. "***"
+      at = j + 1
+    end
+    text = table.concat(out) .. text:sub(at)
+  end
+  return text
+end
+
 -- Execute a statement (a cursor it returns, e.g. for a PRAGMA, is closed:
 -- LuaSQL will not close a connection with open cursors). Returns true or
 -- nil, message, "journal".
 function Journal:exec(sql, keep)
   local res, err = self.conn:execute(sql)
-  if not res then return nil, "journal " .. self.where .. ": " .. tostring(err), "journal" end
+  if not res then return nil, "journal " .. self.where .. ": " .. scrub(err, self.secrets), "journal" end
   if keep then return res end
   if type(res) ~= "number" then res:close() end
   return true
@@ -256,14 +308,17 @@ function Journal:close()
 end
 Journal.__close, Journal.__gc = Journal.close, Journal.close
 
-local function connect(url)
+local function connect(url, where, secrets)
   if is_pg(url) then
     local ok, driver = pcall(require, "luasql.postgres")
     if not ok then return nil, "PostgreSQL journal needs lua-sql-postgres (Debian package)", "journal" end
     local env = driver.postgres()
     -- libpq takes a URI where a database name is expected (PQsetdbLogin).
     local conn, err = env:connect(url)
-    if not conn then env:close(); return nil, "cannot open journal: " .. tostring(err):gsub("%s+$", ""), "journal" end
+    if not conn then
+      env:close()
+      return nil, "cannot open journal " .. where .. ": " .. scrub(err, secrets):gsub("%s+$", ""), "journal"
+    end
     return env, conn
   end
   local env = require("luasql.sqlite3").sqlite3()
@@ -344,16 +399,17 @@ end
 function M.open(url, opts)
   local ok0, err0, code0 = M.check_name(url)
   if not ok0 then return nil, err0, code0 end
-  local where = is_pg(url) and url:gsub("//[^@/]*@", "//") or url
+  local where, secrets = url, {}
+  if is_pg(url) then where, secrets = split_secrets(url) end
   local name, ephemeral = url, false
   if opts.readonly and not is_pg(url) then
     local f = io.open(url, "rb")
     if f then f:close() else url, ephemeral = ":memory:", true end
   end
-  local env, conn, code = connect(url)
+  local env, conn, code = connect(url, where, secrets)
   if not env then return nil, conn, code end
-  local j = setmetatable({ env = env, conn = conn, pg = is_pg(url), where = where, product = opts.product,
-    serials = opts.serials, station = opts.station, ephemeral = ephemeral }, Journal)
+  local j = setmetatable({ env = env, conn = conn, pg = is_pg(url), where = where, secrets = secrets,
+    product = opts.product, serials = opts.serials, station = opts.station, ephemeral = ephemeral }, Journal)
   if not j.pg then
     local ok, err, c = j:exec("PRAGMA busy_timeout = 60000")
     if ok and not ephemeral then ok, err, c = j:persists(name) end
