@@ -47,7 +47,7 @@ describe("stotp.cli", function()
         randoms = randoms + 1
         return randoms == 1 and RANDOM:sub(1, n) or string.char(0xB0 + randoms):rep(n)
       end,
-      crash = function() error("CRASH", 0) end,
+      crash = opts.crash or function() error("CRASH", 0) end,
     })
     return code, out.text, err.text
   end
@@ -437,6 +437,81 @@ lock { 0 }
       end
       assert.same({}, boards.b1.log)
     end
+  end)
+
+  -- Issue 7 item 12: with --json, stdout is exactly one JSON object.
+  local one_object = require("one_json")
+  for _, u in ipairs(usage) do
+    it("prints one JSON object on " .. u[1] .. " with --json, exit 2", function()
+      local argv = { "--json", table.unpack(u[2]) }
+      local code, out, err = run(argv)
+      assert.equal(2, code)
+      local r = one_object(out)
+      assert.equal("usage error", r.status)
+      assert.truthy(err:find(r.reason, 1, true), err)
+      assert.equal(0, core.opened)
+    end)
+  end
+
+  it("prints one JSON object with --json --version and --json --help", function()
+    for _, a in ipairs({ "--version", "--help" }) do
+      local code, out, err = run({ "--json", a })
+      assert.equal(0, code)
+      assert.truthy(one_object(out).status:find("^" .. (a == "--help" and "help" or "version 0")), out)
+      assert.truthy(err:find(a == "--help" and "Exit status" or "stotp provision", 1, true))
+    end
+  end)
+
+  it("prints one JSON object on an internal error (a raised Lua error), exit 1", function()
+    core.open = function() error("boom in the core") end
+    local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })
+    assert.equal(1, code)
+    local r = one_object(out)
+    assert.same({ "internal error", {} }, { r.status, r.fields_burned })
+    assert.truthy(r.reason:find("boom in the core", 1, true))
+    assert.equal("", err)
+  end)
+
+  local function interrupt() error("interrupted!", 0) end
+  it("prints one JSON object on Ctrl-C at the confirm prompt, exit 130, nothing written", function()
+    local input = buffer()
+    input.read = interrupt
+    local out, err = buffer(), buffer()
+    local code = cli.main({ dir .. "/w.cfg", "--probe", "b1", "--json" }, { stotp = function() return core end,
+      out = out, err = err, input = input, getenv = function(k) return env[k] end })
+    assert.equal(130, code)
+    local r = one_object(out.text)
+    assert.same({ "interrupted", "interrupted (Ctrl-C); nothing written", {} }, { r.status, r.reason, r.fields_burned })
+    assert.same({}, boards.b1.log)
+    assert.equal("reserved", records()[1].state)
+  end)
+
+  it("prints one JSON object on Ctrl-C during the burn, lists the fields burned and records it", function()
+    env.STOTP_TEST_CRASH_AT = "write:mac"
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" }, { crash = interrupt })
+    env.STOTP_TEST_CRASH_AT = nil
+    assert.equal(130, code)
+    local r = one_object(out)
+    assert.same({ "interrupted", { "serial", "mac" }, "read-back" }, { r.status, r.fields_burned, r.burned_by })
+    assert.equal("interrupted (Ctrl-C)", r.reason)
+    env.STOTP_TEST_CRASH_AT = "write:crc"
+    local _, _, err = run({ dir .. "/w.cfg", "--probe", "b2", "--yes" }, { crash = interrupt })
+    env.STOTP_TEST_CRASH_AT = nil
+    assert.equal("provision: interrupted: interrupted (Ctrl-C)\nthis run burned field(s) serial, mac, crc and locked " ..
+      "block(s) none\n", err)
+    local rec = records()[1]
+    assert.same({ "failed", "interrupted (Ctrl-C); burned: serial, mac" }, { rec.state, rec.reason })
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
+  end)
+
+  it("lists the fields in fact burned when the verify fails", function()
+    boards.b1.corrupt_after_write = true
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })
+    assert.equal(1, code)
+    local r = one_object(out)
+    assert.same({ "failed", { "serial", "mac", "crc", "key", "rnd" }, {} }, { r.status, r.fields_burned, r.blocks_locked })
+    assert.truthy(r.reason:find("reads back different", 1, true))
   end)
 
   -- In-process, a "crash" is an error raised at the step (cli.main's pcall

@@ -21,7 +21,9 @@ local keys = require("stotp.keys")
 local M = {}
 M.VERSION = "0.1.0"
 
-local OK, REFUSED, USAGE = 0, 1, 2
+local OK, REFUSED, USAGE, INTERRUPTED = 0, 1, 2, 130
+local KEYORDER = { "status", "product", "uid", "serial", "part", "fields_written", "blocks_locked", "fields_burned",
+  "burned_by", "payload_sha256", "key_fingerprints", "reason" }
 
 local function parser()
   local p = argparse("provision.lua", "Provision the OTP memory of one STM32F2/F4/F7 board from a recipe (board.cfg).")
@@ -42,7 +44,7 @@ local function parser()
   p:flag("--version", "Print the tool version and exit.")
   p:flag("-h --help", "Show this help and exit.")
   p:epilog("Exit status: 0 provisioned or already provisioned; 1 plan refused, burn failed, no board or not confirmed;\n" ..
-    "2 usage or config error. Keys are shown only as fingerprints.")
+    "2 usage or config error; 130 interrupted (Ctrl-C). Keys are shown only as fingerprints.")
   return p
 end
 
@@ -61,6 +63,15 @@ end
 
 -- Die now, as a power cut or a kill -9 would: nothing flushed, no close.
 function M.crash(mode)
+  if mode == "sigint" then
+    -- Ctrl-C at this step, as lua5.4 takes it: the signal is caught and the
+    -- run goes on to the next Lua instruction, which raises "interrupted!".
+    local f = io.open("/proc/self/stat")
+    local pid = f and f:read("l"):match("^(%d+)")
+    if f then f:close() end
+    if pid then io.popen("kill -INT " .. pid):close() end
+    return
+  end
   if mode ~= "exit" then
     local f = io.open("/proc/self/stat")
     local pid = f and f:read("l"):match("^(%d+)")
@@ -110,14 +121,84 @@ local function board_text(serial, uid)
   return serial and string.format("serial %d on UID %s", serial, uid) or "UID " .. uid .. " (no serial)"
 end
 
--- The final result, as text or as one JSON object.
+local function json_line(d, obj)
+  d.out:write(require("dkjson").encode(obj, { keyorder = KEYORDER }), "\n")
+end
+
+-- A result before there is a run (usage, config, help): text on stderr,
+-- and with --json the one object on stdout.
+local function early(d, json, code, status, reason)
+  if reason then d.err:write("provision: ", status, ": ", reason, "\n") end
+  if json then json_line(d, { status = status, reason = reason }) end
+  return code
+end
+
+-- The target as plan.burn/plan.lock see it, keeping a log of the fields
+-- and blocks they program: what a failed run reports as burned when the
+-- board can no longer be read back.
+function Run:tracked()
+  local t, names = self.target, {}
+  for _, e in ipairs(self.plan.fields) do names[e.offset] = e.name end
+  local log = { fields = {}, blocks = {} }
+  self.log = log
+  local function logged(list, what, ...)
+    log.at = what
+    local r = table.pack(...)
+    if r[1] then list[#list + 1], log.at = what, nil end
+    return table.unpack(r, 1, r.n)
+  end
+  return setmetatable({
+    otp_write = function(_, off, bytes) return logged(log.fields, names[off], t:otp_write(off, bytes)) end,
+    otp_lock = function(_, blocks, opts) return logged(log.blocks, blocks[1], t:otp_lock(blocks, opts)) end,
+  }, { __index = function(_, k)
+    local v = t[k]
+    if type(v) == "function" then return function(_, ...) return v(t, ...) end end
+    return v
+  end })
+end
+
+-- What a run that did not finish had in fact burned: by reading the board
+-- back (fields whose bytes changed, blocks now locked), else, when the
+-- board cannot be read, by the write log (a field being written when the
+-- run stopped counts as burned: it may be in part).
+function Run:burned_so_far()
+  if not self.log then return {}, {}, "nothing" end
+  local fields_, blocks = {}, {}
+  local ok, otp = pcall(self.target.otp_read, self.target)
+  local lok, locks = pcall(self.target.otp_locks, self.target)
+  if ok and otp and lok and locks then
+    for _, e in ipairs(self.plan.fields) do
+      if e.status == "write" and otp:sub(e.offset + 1, e.offset + e.size) ~= e.old then fields_[#fields_ + 1] = e.name end
+    end
+    for _, l in ipairs(self.plan.locks) do
+      if l.status == "lock" and locks[l.block + 1] then blocks[#blocks + 1] = l.block end
+    end
+    return fields_, blocks, "read-back"
+  end
+  table.move(self.log.fields, 1, #self.log.fields, 1, fields_)
+  table.move(self.log.blocks, 1, #self.log.blocks, 1, blocks)
+  if type(self.log.at) == "string" then fields_[#fields_ + 1] = self.log.at
+  elseif self.log.at then blocks[#blocks + 1] = self.log.at end
+  return fields_, blocks, "write log"
+end
+
+-- The final result, as text or as one JSON object (exactly one per run).
+-- A result other than success lists what the run in fact burned.
 function Run:finish(code, status, reason)
   local r = self.result
   r.status, r.reason = status, reason
-  if self.args.json then
-    self.d.out:write(require("dkjson").encode(r, { keyorder = {
-      "status", "product", "uid", "serial", "part", "fields_written", "blocks_locked", "payload_sha256",
-      "key_fingerprints", "reason" } }), "\n")
+  if code ~= OK then
+    local burned, locked, by = self:burned_so_far()
+    r.fields_burned, r.burned_by = setmetatable(burned, { __jsontype = "array" }), by
+    r.fields_written, r.blocks_locked = burned, setmetatable(locked, { __jsontype = "array" })
+    if reason and #burned + #locked > 0 then
+      reason = string.format("%s\nthis run burned field(s) %s and locked block(s) %s", reason,
+        #burned > 0 and table.concat(burned, ", ") or "none", #locked > 0 and table.concat(locked, ", ") or "none")
+    end
+  end
+  if self.emitted then return code end
+  self.emitted = true
+  if self.args.json then json_line(self.d, r)
   elseif reason then
     self.d.err:write("provision: ", status, ": ", reason, "\n")
   end
@@ -252,11 +333,12 @@ end
 
 function Run:execute(p)
   local step = function(name) self:step(name) end
+  local target = self:tracked()
   local ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
     part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version, macs = p.macs })
   if not ok then return self:failed("nothing written: " .. tostring(err)) end
   self:step("recorded")
-  ok, err = plan_mod.burn(self.target, p, step)
+  ok, err = plan_mod.burn(target, p, step)
   if not ok then return self:failed(err) end
   ok, err = self:record({ state = "burned" })
   if not ok then return self:unrecorded("burned", err) end
@@ -267,7 +349,7 @@ function Run:execute(p)
   if not ok then return self:unrecorded("burned and verified", err) end
   self:step("verified")
   if #p.locks > 0 then
-    ok, err = plan_mod.lock(self.target, p, step)
+    ok, err = plan_mod.lock(target, p, step)
     if not ok then return self:failed(err) end
     ok, err = self:record({ state = "locked" })
     if not ok then return self:unrecorded("locked", err) end
@@ -314,6 +396,7 @@ function Run:provision()
   self:step("reserved")
   local p, perr = self:make_plan(rec)
   if not p then return self:finish(REFUSED, "failed", perr) end
+  self.plan = p
   local twin = self:twin(p, rec)
   if twin then return self:finish(REFUSED, "refused", twin) end
   self.result.payload_sha256 = p.payload_sha256
@@ -350,39 +433,69 @@ function Run:close()
   if self.probe then pcall(self.probe.close, self.probe) end
 end
 
--- argv: the arguments (without the script name). Returns the exit status.
-function M.main(argv, deps)
-  local d = defaults(deps)
+-- Ctrl-C: lua5.4's SIGINT handler (lua.c laction) makes the next Lua
+-- instruction raise "interrupted!"; its sigaction has no SA_RESTART, so a
+-- read at the confirm prompt returns at once.
+local function interrupted(err) return tostring(err):find("interrupted!$") ~= nil end
+
+-- A run stopped by Ctrl-C: the journal says what happened to a board whose
+-- burn had begun (a transaction the signal cut is rolled back, so the
+-- record is whole), and the result says what was burned.
+function Run:interrupted()
+  local why = "interrupted (Ctrl-C)"
+  if self.journal and self.log then
+    local burned = self:burned_so_far()
+    local ok, err = self:record({ state = "failed", reason = why .. "; burned: " ..
+      (#burned > 0 and table.concat(burned, ", ") or "nothing") })
+    if not ok then why = why .. "; and the journal was not updated: " .. tostring(err) end
+  elseif not self.log then
+    why = why .. "; nothing written"
+  end
+  return self:finish(INTERRUPTED, "interrupted", why)
+end
+
+local function main(d, argv, json)
   local p = parser()
   for _, a in ipairs(argv) do
-    if a == "-h" or a == "--help" then d.out:write(p:get_help(), "\n"); return OK end
-    if a == "--version" then d.out:write("stotp provision ", M.VERSION, "\n"); return OK end
+    if a == "-h" or a == "--help" then (json and d.err or d.out):write(p:get_help(), "\n"); return early(d, json, OK, "help") end
+    if a == "--version" then
+      (json and d.err or d.out):write("stotp provision ", M.VERSION, "\n")
+      return early(d, json, OK, "version " .. M.VERSION)
+    end
   end
   local ok, args = p:pparse(argv)
   if not ok then
-    d.err:write(p:get_usage(), "\n", "provision: error: ", args, "\n")
-    return USAGE
+    d.err:write(p:get_usage(), "\n")
+    return early(d, json, USAGE, "usage error", args)
   end
   local recipe, err = recipe_mod.load_file(args.config)
   if recipe then
     local jok, jerr = journal_mod.check_name(journal_path(args, recipe))
     if not jok then recipe, err = nil, jerr end
   end
-  if not recipe then
-    d.err:write("provision: config error: ", err, "\n")
-    if args.json then d.out:write(require("dkjson").encode({ status = "config error", reason = err }), "\n") end
-    return USAGE
-  end
+  if not recipe then return early(d, json, USAGE, "config error", err) end
   local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
     fields_written = {}, blocks_locked = {} } }, Run)
   run.station = station_name(d, args)
   local okr, code = pcall(run.provision, run)
-  run:close()
   if not okr then
-    d.err:write("provision: internal error: ", tostring(code), "\n")
-    return REFUSED
+    if interrupted(code) then code = run:interrupted()
+    else code = run:finish(REFUSED, "internal error", tostring(code)) end
   end
+  run:close()
   return code
+end
+
+-- argv: the arguments (without the script name). Returns the exit status.
+-- With --json, stdout gets exactly one JSON object whatever happens.
+function M.main(argv, deps)
+  local d = defaults(deps)
+  local json = false
+  for _, a in ipairs(argv) do json = json or a == "--json" end
+  local ok, code = pcall(main, d, argv, json)
+  if ok then return code end
+  if interrupted(code) then return early(d, json, INTERRUPTED, "interrupted", "interrupted (Ctrl-C); nothing written") end
+  return early(d, json, REFUSED, "internal error", tostring(code))
 end
 
 return M
