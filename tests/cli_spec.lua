@@ -514,6 +514,35 @@ lock { 0 }
     assert.truthy(r.reason:find("reads back different", 1, true))
   end)
 
+  -- Issue 7 item 13.
+  it("says the serial pool is exhausted, naming its range and product: exit 1, nothing written", function()
+    write(dir .. "/w.cfg", (CFG:gsub("last = 599", "last = 501")))
+    boards.b3 = fake.board()
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
+    local want = "serial pool 500..501 of product widget is exhausted: every serial in it is bound to a board in " ..
+      "journal " .. dir .. "/w.db; give the recipe a new range (serials = { first = ..., last = ... })"
+    for _, extra in ipairs({ {}, { "--dry-run" } }) do
+      local code, out, err = run({ dir .. "/w.cfg", "--probe", "b3", "--yes", table.unpack(extra) })
+      assert.equal(1, code)
+      assert.equal("provision: pool exhausted: " .. want .. "\n", err)
+      assert.falsy(out:find("serial 50", 1, true), out)
+    end
+    assert.same({}, boards.b3.log)
+    assert.equal(2, #records())
+  end)
+
+  it("never shows a serial a board was burned with as the next free one in a dry run", function()
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    local j = assert(journal.open(dir .. "/w.db", { product = "widget" }))
+    assert(j:exec("DELETE FROM stotp_boards"))
+    j:close()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b2", "--dry-run" })
+    assert.equal(0, code)
+    assert.truthy(out:find("serial 501 (next free now; a dry run reserves nothing, and another station may take it " ..
+      "first)", 1, true), out)
+  end)
+
   -- In-process, a "crash" is an error raised at the step (cli.main's pcall
   -- catches it and closes the handles): the journal and the fake board are
   -- left exactly as a kill there would leave them. The real SIGKILLs, of

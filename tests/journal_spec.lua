@@ -73,8 +73,44 @@ describe("stotp.journal", function()
 
   it("says when the pool is exhausted and reserves nothing more", function()
     for _, u in ipairs({ "A", "B", "C" }) do assert(j:reserve(u, {})) end
-    assert.same({ nil, "serial pool 100..102 of p is exhausted", "pool" }, { j:reserve("D", {}) })
+    assert.same({ nil, "serial pool 100..102 of product p is exhausted: every serial in it is bound to a board in " ..
+      "journal " .. dir .. "/j.db; give the recipe a new range (serials = { first = ..., last = ... })", "pool" },
+      { j:reserve("D", {}) })
+    assert.same({ nil, "pool" }, { j:peek(), select(3, j:peek()) })
     assert.same(false, j:find("D"))
+  end)
+
+  -- Issue 7 item 13: what peek shows is what reserve gives, and neither is
+  -- ever a serial the journal saw on a board.
+  it("never shows or gives a serial the events show on a board whose row is gone", function()
+    assert(j:reserve("AA", {}))
+    assert(j:update("AA", { state = "burned" }))
+    assert(j:exec("DELETE FROM stotp_boards WHERE uid = 'AA'"))
+    assert.equal(101, j:peek())
+    assert.equal(101, j:reserve("BB", {}).serial)
+  end)
+
+  it("gives the free serials of a pool moved below the serials used, lowest first, then says it is exhausted", function()
+    local big = assert(journal.open(dir .. "/m.db", { product = "p", serials = { first = 500, last = 599 } }))
+    for _, u in ipairs({ "A", "B" }) do assert(big:reserve(u, {})) end
+    big:close()
+    local low = assert(journal.open(dir .. "/m.db", { product = "p", serials = { first = 50, last = 51 } }))
+    assert.same({ 50, 50 }, { low:peek(), low:reserve("C", {}).serial })
+    assert.same({ 51, 51 }, { low:peek(), low:reserve("D", {}).serial })
+    assert.same({ nil, "pool" }, { low:peek(), select(3, low:peek()) })
+    low:close()
+    local wide = assert(journal.open(dir .. "/m.db", { product = "p", serials = { first = 50, last = 501 } }))
+    assert.same({ 52, 52 }, { wide:peek(), wide:reserve("E", {}).serial })
+    wide:close()
+  end)
+
+  it("keeps handing out serials in order after the highest one used in the pool", function()
+    local raised = assert(journal.open(dir .. "/j.db", { product = "p", serials = { first = 101, last = 110 } }))
+    assert(raised:reserve("A", {}))
+    raised:close()
+    local back = assert(journal.open(dir .. "/j.db", { product = "p", serials = { first = 100, last = 110 } }))
+    assert.same({ 102, 102 }, { back:peek(), back:reserve("B", {}).serial })
+    back:close()
   end)
 
   it("moves a record through its states and keeps an event for each", function()

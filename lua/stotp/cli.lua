@@ -251,13 +251,13 @@ function Run:bind_serial(uid)
   if rec == nil then return nil, err end
   if rec then return rec, false end
   if self.args.dry_run then
-    local serial, perr = j:peek()
-    if serial == nil then return nil, perr end
+    local serial, perr, pcode = j:peek()
+    if serial == nil then return nil, perr, pcode end
     return { serial = serial or nil, created_at = os.time(), key_fingerprints = {}, dry = true }
   end
-  local r, rerr = j:reserve(uid, { part = self.target.name, probe_serial = self.probe_serial,
+  local r, rerr, rcode = j:reserve(uid, { part = self.target.name, probe_serial = self.probe_serial,
     tool_version = self.tool_version })
-  if not r then return nil, rerr end
+  if not r then return nil, rerr, rcode end
   return r, true
 end
 
@@ -298,7 +298,8 @@ function Run:show_plan(p, rec)
   local t = self.target
   self:say("%s: %s (%s), UID %s, OTP %d x %d bytes", self.recipe.product, t.name, t.family, t.uid,
     t.otp.blocks or 16, t.otp.block_size)
-  self:say("serial %s%s", serial_text(rec.serial), rec.dry and rec.serial and " (next free; dry run reserves nothing)" or "")
+  self:say("serial %s%s", serial_text(rec.serial), rec.dry and rec.serial and
+    " (next free now; a dry run reserves nothing, and another station may take it first)" or "")
   for _, line in ipairs(plan_mod.diff_lines(p)) do self:say("%s", line) end
 end
 
@@ -390,8 +391,8 @@ function Run:provision()
   end
   local j, jerr = self:open_journal()
   if not j then return self:finish(REFUSED, "failed", jerr) end
-  local rec, rerr = self:bind_serial(t.uid)
-  if not rec then return self:finish(REFUSED, "failed", rerr) end
+  local rec, rerr, rcode = self:bind_serial(t.uid)
+  if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", rerr) end
   self.result.serial = rec.serial
   self:step("reserved")
   local p, perr = self:make_plan(rec)

@@ -36,6 +36,8 @@ local SCHEMA = {
   [[CREATE TABLE IF NOT EXISTS stotp_macs (
       mac BIGINT NOT NULL PRIMARY KEY, product TEXT NOT NULL, uid TEXT NOT NULL, field TEXT NOT NULL)]],
   [[CREATE TABLE IF NOT EXISTS stotp_schema (version INTEGER NOT NULL)]],
+  -- peek counts the events' serials too; additive, so schema 2 still.
+  [[CREATE INDEX IF NOT EXISTS stotp_events_serial ON stotp_events (product, serial)]],
 }
 
 local Journal = {}
@@ -179,18 +181,33 @@ function Journal:find(uid)
   return normalise(rows[1]) or false
 end
 
--- The serial a new board would get now (dry runs; nothing is reserved);
--- false when the recipe draws no serials.
+-- The serial a new board would get now (dry runs; nothing is reserved;
+-- reserve takes the same one inside its transaction); false when the
+-- recipe draws no serials. A serial is used once any record or event of
+-- this product names it: the events outlive a row someone deleted. Issue
+-- 7 item 13: the serial after the highest used one in the pool, in order;
+-- once that passes `last` (or a pool moved below the used serials), the
+-- lowest free one in the pool; exhausted only when none is free.
 function Journal:peek()
   if not self.serials then return false end
-  local rows, err, code = self:rows(string.format("SELECT MAX(serial) AS m FROM stotp_boards WHERE product = %s",
-    self:q(self.product)))
+  local first, last = self.serials.first, self.serials.last
+  local used = string.format("SELECT serial AS s FROM stotp_boards WHERE product = %s AND serial BETWEEN %d AND %d " ..
+    "UNION SELECT serial FROM stotp_events WHERE product = %s AND serial BETWEEN %d AND %d",
+    self:q(self.product), first, last, self:q(self.product), first, last)
+  local rows, err, code = self:rows("SELECT MAX(s) AS m FROM (" .. used .. ") u")
   if not rows then return nil, err, code end
   local max = rows[1] and math.tointeger(tonumber(rows[1].m))
-  local nxt = math.max(self.serials.first, max and max + 1 or self.serials.first)
-  if nxt > self.serials.last then
-    return nil, string.format("serial pool %d..%d of %s is exhausted", self.serials.first, self.serials.last,
-      self.product), "pool"
+  local nxt = max and max + 1 or first
+  if nxt > last then
+    rows, err, code = self:rows(string.format("WITH used AS (%s) SELECT MIN(c) AS n FROM (SELECT %d AS c UNION ALL " ..
+      "SELECT s + 1 FROM used) cand WHERE c <= %d AND c NOT IN (SELECT s FROM used)", used, first, last))
+    if not rows then return nil, err, code end
+    nxt = rows[1] and math.tointeger(tonumber(rows[1].n))
+  end
+  if not nxt then
+    return nil, string.format("serial pool %d..%d of product %s is exhausted: every serial in it is bound to a board " ..
+      "in journal %s; give the recipe a new range (serials = { first = ..., last = ... })", first, last, self.product,
+      self.where), "pool"
   end
   return nxt
 end
