@@ -90,26 +90,33 @@ describe("stotp.journal", function()
     assert.equal(101, j:reserve("BB", {}).serial)
   end)
 
+  -- A journal on <dir>/<file> with the pool first..last; next_is: what
+  -- peek shows is what reserve then gives.
+  local function pool(file, first, last)
+    return assert(journal.open(dir .. "/" .. file, { product = "p", serials = { first = first, last = last } }))
+  end
+  local function next_is(jj, uid, n) assert.same({ n, n }, { jj:peek(), jj:reserve(uid, {}).serial }) end
+
   it("gives the free serials of a pool moved below the serials used, lowest first, then says it is exhausted", function()
-    local big = assert(journal.open(dir .. "/m.db", { product = "p", serials = { first = 500, last = 599 } }))
-    for _, u in ipairs({ "A", "B" }) do assert(big:reserve(u, {})) end
+    local big = pool("m.db", 500, 599)
+    next_is(big, "A", 500)
     big:close()
-    local low = assert(journal.open(dir .. "/m.db", { product = "p", serials = { first = 50, last = 51 } }))
-    assert.same({ 50, 50 }, { low:peek(), low:reserve("C", {}).serial })
-    assert.same({ 51, 51 }, { low:peek(), low:reserve("D", {}).serial })
+    local low = pool("m.db", 50, 51)
+    next_is(low, "C", 50)
+    next_is(low, "D", 51)
     assert.same({ nil, "pool" }, { low:peek(), select(3, low:peek()) })
     low:close()
-    local wide = assert(journal.open(dir .. "/m.db", { product = "p", serials = { first = 50, last = 501 } }))
-    assert.same({ 52, 52 }, { wide:peek(), wide:reserve("E", {}).serial })
+    local wide = pool("m.db", 50, 500)
+    next_is(wide, "E", 52)
     wide:close()
   end)
 
   it("keeps handing out serials in order after the highest one used in the pool", function()
-    local raised = assert(journal.open(dir .. "/j.db", { product = "p", serials = { first = 101, last = 110 } }))
-    assert(raised:reserve("A", {}))
+    local raised = pool("j.db", 101, 110)
+    next_is(raised, "A", 101)
     raised:close()
-    local back = assert(journal.open(dir .. "/j.db", { product = "p", serials = { first = 100, last = 110 } }))
-    assert.same({ 102, 102 }, { back:peek(), back:reserve("B", {}).serial })
+    local back = pool("j.db", 100, 110)
+    next_is(back, "B", 102)
     back:close()
   end)
 
