@@ -87,6 +87,8 @@ describe("stotp.cli", function()
     { "an unknown option", { "x.cfg", "--frobnicate" } },
     { "both --probe and --sim", { "x.cfg", "--probe", "A", "--sim", "b.img" } },
     { "an option without its value", { "x.cfg", "--journal" } },
+    { "--sim-part without --sim", { "x.cfg", "--sim-part", "stm32f767zi" } },
+    { "--sim-part with --probe", { "x.cfg", "--probe", "b1", "--sim-part", "stm32f767zi" } },
   }
   for _, u in ipairs(usage) do
     it("exits 2 on " .. u[1] .. " and opens no probe", function()

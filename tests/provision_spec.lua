@@ -258,6 +258,44 @@ kill -INT $pid; wait $pid; echo $? >%s/.rc; exec 3>&-]], fifo, fifo, ROOT, cfg, 
     for _, r in ipairs(rows) do assert.equal("locked", r.state) end
   end)
 
+  -- Issue 7 item 14: a read-only directory is named as the cause, before
+  -- any probe is opened. Root writes anywhere, so as root the run is made
+  -- as "nobody" in directories root owns.
+  local function as_user()
+    local p = io.popen("id -u")
+    local uid = p:read("l")
+    p:close()
+    return uid == "0" and "runuser -u nobody -- " or ""
+  end
+  local READ_ONLY = {
+    { "a new journal", "ro/j.db", "rw/a.img", "ro", "the journal %s/ro/j.db cannot be created or updated there" },
+    { "an existing journal", "ro/old.db", "rw/a.img", "ro",
+      "the journal %s/ro/old.db cannot be created or updated there" },
+    { "a --sim image", "rw/j.db", "ro/a.img", "ro", "the --sim image %s/ro/a.img cannot be saved there" },
+  }
+  for _, row in ipairs(READ_ONLY) do
+    it("names the directory that is not writable for " .. row[1] .. ": exit 2, nothing written", function()
+      local cfg = copy_example(dir, "sensor-mac.cfg")
+      assert(os.execute(string.format("mkdir -p %s/ro %s/rw && chmod 755 %s %s/ro && chmod 777 %s/rw", dir, dir, dir,
+        dir, dir)))
+      local old = journal.open(dir .. "/ro/old.db", { product = "sensor-mac" })
+      old:close()
+      local before = slurp(dir .. "/ro/old.db")
+      if as_user() == "" then assert(os.execute("chmod 555 " .. dir .. "/ro")) end
+      os.execute("chmod 644 " .. dir .. "/ro/old.db")
+      local code, out, err = run(string.format("%slua5.4 %s/provision.lua %s --sim %s/%s --journal %s/%s --yes --json",
+        as_user(), ROOT, cfg, dir, row[3], dir, row[2]), dir)
+      assert.equal(2, code, err)
+      local want = string.format("directory %s/%s is not writable: " .. row[5], dir, row[4], dir)
+      assert.same({ "config error", want }, { dkjson.decode(out).status, dkjson.decode(out).reason })
+      assert.truthy(err:find(want, 1, true), err)
+      assert.is_nil(io.open(dir .. "/" .. row[3]))
+      assert.is_nil(io.open(dir .. "/rw/j.db"))
+      assert.is_nil(io.open(dir .. "/ro/j.db"))
+      assert.equal(before, slurp(dir .. "/ro/old.db"))
+    end)
+  end
+
   -- keyed-node.cfg programs OTP in 8 calls: 6 field writes (block 0:
   -- serial, model, uid_copy, crc; block 1: device_key, boot_key), 2 locks.
   local KEYED_RANGES = { { 1, 2 }, { 3, 16 }, { 17, 28 }, { 29, 30 }, { 33, 48 }, { 49, 64 } }

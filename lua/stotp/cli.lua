@@ -455,6 +455,21 @@ function Run:interrupted()
   return self:finish(INTERRUPTED, "interrupted", why)
 end
 
+-- What the run will write besides the board, checked before any probe is
+-- opened: a journal that persists (issue 7 item 3) in a directory it can
+-- write, and a --sim image it can save (item 14). Returns the recipe, or
+-- nil and the message.
+local function check_files(args, recipe)
+  local path = journal_path(args, recipe)
+  local ok, err = journal_mod.check_name(path)
+  if ok and not args.dry_run then ok, err = journal_mod.check_writable(path) end
+  if ok and args.sim then
+    ok, err = journal_mod.check_writable(args.sim, "the --sim image " .. args.sim .. " cannot be saved there")
+  end
+  if not ok then return nil, err end
+  return recipe
+end
+
 local function main(d, argv, json)
   local p = parser()
   for _, a in ipairs(argv) do
@@ -465,15 +480,15 @@ local function main(d, argv, json)
     end
   end
   local ok, args = p:pparse(argv)
+  if ok and args.sim_part and not args.sim then
+    ok, args = false, "option '--sim-part' needs '--sim' (it names the part of a new virtual board)"
+  end
   if not ok then
     d.err:write(p:get_usage(), "\n")
     return early(d, json, USAGE, "usage error", args)
   end
   local recipe, err = recipe_mod.load_file(args.config)
-  if recipe then
-    local jok, jerr = journal_mod.check_name(journal_path(args, recipe))
-    if not jok then recipe, err = nil, jerr end
-  end
+  if recipe then recipe, err = check_files(args, recipe) end
   if not recipe then return early(d, json, USAGE, "config error", err) end
   local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
     fields_written = {}, blocks_locked = {} } }, Run)

@@ -400,6 +400,31 @@ function M.check_name(url)
   return true
 end
 
+local function writable(path)
+  return os.execute("test -w '" .. path:gsub("'", "'\\''") .. "'") == true
+end
+
+-- Issue 7 item 14: a journal SQLite cannot write, named by its cause
+-- rather than by SQLite's "attempt to write a readonly database" or
+-- "unable to open database file" half-way through a run. SQLite creates
+-- the file, and its rollback journal (<file>-journal) beside it on every
+-- write transaction, so the directory must be writable, not only the file.
+-- `what` names the file in the message (a PostgreSQL URL passes). Returns
+-- true, or nil, message, code.
+function M.check_writable(path, what, code)
+  if is_pg(path) then return true end
+  what = what or "the journal " .. path .. " cannot be created or updated there"
+  local d = path:match("^(.*)/[^/]*$") or "."
+  if d == "" then d = "/" end
+  if not writable(d) then return nil, string.format("directory %s is not writable: %s", d, what), code or "journal" end
+  local f = io.open(path, "rb")
+  if f then
+    f:close()
+    if not writable(path) then return nil, string.format("file %s is not writable: %s", path, what), code or "journal" end
+  end
+  return true
+end
+
 -- Whatever the name said, the database SQLite opened must be a file.
 function Journal:persists(name)
   local rows, err, code = self:rows("PRAGMA database_list")
@@ -422,6 +447,9 @@ function M.open(url, opts)
   if opts.readonly and not is_pg(url) then
     local f = io.open(url, "rb")
     if f then f:close() else url, ephemeral = ":memory:", true end
+  else
+    local ok, err, code = M.check_writable(url)
+    if not ok then return nil, err, code end
   end
   local env, conn, code = connect(url, where, secrets)
   if not env then return nil, conn, code end
