@@ -2,11 +2,12 @@
 -- One run provisions one board: check the config, attach, bind a serial to
 -- the chip's UID in the journal, plan, show the diff, confirm, burn, verify,
 -- lock, record. Exit status: 0 provisioned (or already was), 1 plan refused
--- or burn failed (or no board / not confirmed), 2 usage or config error.
+-- or burn failed (or no board / not confirmed), 2 usage or config error,
+-- 130 interrupted. With --json, stdout gets exactly one JSON object.
 --
 -- Test hooks: STOTP_TEST_CRASH_AT=<step> makes the run die by SIGKILL (or,
--- with STOTP_TEST_CRASH_MODE=exit, by os.exit(137) without cleanup) right
--- after that step, so the crash specs hit every point of a run
+-- with STOTP_TEST_CRASH_MODE=exit, by os.exit(137) without cleanup; with
+-- STOTP_TEST_CRASH_MODE=sigint, it sends itself a Ctrl-C) right after that step, so the crash specs hit every point of a run
 -- deterministically. Steps: attached, reserved, planned, confirmed,
 -- recorded, write:<field>, burned, verified, lock:<block>, locked.
 -- STOTP_TEST_CRASH_AFTER_WRITES=N does the same right after the Nth call
