@@ -7,8 +7,8 @@
 --
 -- Test hooks: STOTP_TEST_CRASH_AT=<step> makes the run die by SIGKILL (or,
 -- with STOTP_TEST_CRASH_MODE=exit, by os.exit(137) without cleanup; with
--- STOTP_TEST_CRASH_MODE=sigint, it sends itself a Ctrl-C) right after that step, so the crash specs hit every point of a run
--- deterministically. Steps: attached, reserved, planned, confirmed,
+-- STOTP_TEST_CRASH_MODE=sigint, it sends itself a Ctrl-C) right after that
+-- step, so the crash specs hit every point of a run deterministically. Steps: attached, reserved, planned, confirmed,
 -- recorded, write:<field>, burned, verified, lock:<block>, locked.
 -- STOTP_TEST_CRASH_AFTER_WRITES=N does the same right after the Nth call
 -- that programs OTP (an otp_write of a field or an otp_lock of a block).
