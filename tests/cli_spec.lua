@@ -507,6 +507,19 @@ lock { 0 }
     assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
   end)
 
+  it("prints no second JSON object when Ctrl-C lands after the result", function()
+    local jm = { open = function(...)
+      local j, e = journal.open(...)
+      if not j then return nil, e end
+      local close = j.close
+      j.close = function(self) close(self); error("interrupted!", 0) end
+      return j
+    end }
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" }, { journal = jm })
+    assert.equal(0, code)
+    assert.equal("provisioned", one_object(out).status)
+  end)
+
   it("lists the fields in fact burned when the verify fails", function()
     boards.b1.corrupt_after_write = true
     local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })

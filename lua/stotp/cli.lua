@@ -122,7 +122,11 @@ local function board_text(serial, uid)
   return serial and string.format("serial %d on UID %s", serial, uid) or "UID " .. uid .. " (no serial)"
 end
 
+-- d.emitted: the one object is out; nothing may follow it (a Ctrl-C that
+-- lands after it must not add a second one).
 local function json_line(d, obj)
+  if d.emitted then return end
+  d.emitted = true
   d.out:write(require("dkjson").encode(obj, { keyorder = KEYORDER }), "\n")
 end
 
@@ -430,7 +434,7 @@ function Run:provision()
 end
 
 function Run:close()
-  if self.journal then self.journal:close() end
+  if self.journal then pcall(self.journal.close, self.journal) end
   if self.target then pcall(self.target.close, self.target) end
   if self.probe then pcall(self.probe.close, self.probe) end
 end
@@ -499,7 +503,7 @@ local function main(d, argv, json)
     if interrupted(code) then code = run:interrupted()
     else code = run:finish(REFUSED, "internal error", tostring(code)) end
   end
-  run:close()
+  pcall(run.close, run)
   return code
 end
 
