@@ -8,8 +8,9 @@
 -- Test hooks: STOTP_TEST_CRASH_AT=<step> makes the run die by SIGKILL (or,
 -- with STOTP_TEST_CRASH_MODE=exit, by os.exit(137) without cleanup; with
 -- STOTP_TEST_CRASH_MODE=sigint, it sends itself a Ctrl-C) right after that
--- step, so the crash specs hit every point of a run deterministically. Steps: attached, reserved, planned, confirmed,
--- recorded, write:<field>, burned, verified, lock:<block>, locked.
+-- step, so the crash specs hit every point of a run deterministically.
+-- Steps: attached, reserved, planned, confirmed, recorded, write:<field>,
+-- burned, verified, lock:<block>, locked.
 -- STOTP_TEST_CRASH_AFTER_WRITES=N does the same right after the Nth call
 -- that programs OTP (an otp_write of a field or an otp_lock of a block).
 
@@ -62,23 +63,24 @@ local function defaults(deps)
   }
 end
 
+local function self_pid()
+  local f = io.open("/proc/self/stat")
+  local pid = f and f:read("l"):match("^(%d+)")
+  if f then f:close() end
+  return pid
+end
+
 -- Die now, as a power cut or a kill -9 would: nothing flushed, no close.
+-- Mode "sigint": Ctrl-C at this step, as lua5.4 takes it: the signal is
+-- caught and the next Lua instruction raises "interrupted!" (io.popen, not
+-- os.execute: system() ignores SIGINT in the caller while the child runs).
 function M.crash(mode)
+  local pid = self_pid()
   if mode == "sigint" then
-    -- Ctrl-C at this step, as lua5.4 takes it: the signal is caught and the
-    -- run goes on to the next Lua instruction, which raises "interrupted!".
-    local f = io.open("/proc/self/stat")
-    local pid = f and f:read("l"):match("^(%d+)")
-    if f then f:close() end
     if pid then io.popen("kill -INT " .. pid):close() end
     return
   end
-  if mode ~= "exit" then
-    local f = io.open("/proc/self/stat")
-    local pid = f and f:read("l"):match("^(%d+)")
-    if f then f:close() end
-    if pid then os.execute("kill -KILL " .. pid) end
-  end
+  if mode ~= "exit" and pid then os.execute("kill -KILL " .. pid) end
   os.exit(137, false)
 end
 
