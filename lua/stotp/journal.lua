@@ -400,8 +400,23 @@ function M.check_name(url)
   return true
 end
 
-local function writable(path)
-  return os.execute("test -w '" .. path:gsub("'", "'\\''") .. "'") == true
+-- Without a shell or luaposix: a directory is writable when a file can be
+-- made in it (made and removed at once), a file when it opens for update
+-- ("r+" neither creates nor truncates).
+local function dir_writable(d)
+  local name = string.format("%s/.stotp-write-test-%d-%d", d, os.time(), math.random(1 << 30))
+  local f = io.open(name, "wb")
+  if not f then return false end
+  f:close()
+  os.remove(name)
+  return true
+end
+
+local function file_writable(path)
+  local f = io.open(path, "r+b")
+  if not f then return false end
+  f:close()
+  return true
 end
 
 -- Issue 7 item 14: a journal SQLite cannot write, named by its cause
@@ -416,11 +431,11 @@ function M.check_writable(path, what, code)
   what = what or "the journal " .. path .. " cannot be created or updated there"
   local d = path:match("^(.*)/[^/]*$") or "."
   if d == "" then d = "/" end
-  if not writable(d) then return nil, string.format("directory %s is not writable: %s", d, what), code or "journal" end
+  if not dir_writable(d) then return nil, string.format("directory %s is not writable: %s", d, what), code or "journal" end
   local f = io.open(path, "rb")
   if f then
     f:close()
-    if not writable(path) then return nil, string.format("file %s is not writable: %s", path, what), code or "journal" end
+    if not file_writable(path) then return nil, string.format("file %s is not writable: %s", path, what), code or "journal" end
   end
   return true
 end
