@@ -47,7 +47,7 @@ describe("stotp.cli", function()
         randoms = randoms + 1
         return randoms == 1 and RANDOM:sub(1, n) or string.char(0xB0 + randoms):rep(n)
       end,
-      crash = function() error("CRASH", 0) end,
+      crash = opts.crash or function() error("CRASH", 0) end,
     })
     return code, out.text, err.text
   end
@@ -66,6 +66,8 @@ describe("stotp.cli", function()
     assert(os.execute("mkdir -p " .. dir))
     write(dir .. "/w.cfg", CFG)
     write(dir .. "/k.key", MASTER)
+    -- private, as a master key must be: no exposure warning in the output
+    os.execute("chmod 600 " .. dir .. "/k.key")
     boards = { b1 = fake.board(), b2 = fake.board() }
     core = fake.core(boards)
     env = { STOTP_STATION = "bench-1" }
@@ -87,6 +89,8 @@ describe("stotp.cli", function()
     { "an unknown option", { "x.cfg", "--frobnicate" } },
     { "both --probe and --sim", { "x.cfg", "--probe", "A", "--sim", "b.img" } },
     { "an option without its value", { "x.cfg", "--journal" } },
+    { "--sim-part without --sim", { "x.cfg", "--sim-part", "stm32f767zi" } },
+    { "--sim-part with --probe", { "x.cfg", "--probe", "b1", "--sim-part", "stm32f767zi" } },
   }
   for _, u in ipairs(usage) do
     it("exits 2 on " .. u[1] .. " and opens no probe", function()
@@ -336,6 +340,224 @@ lock { 0 }
         end
       end
     end
+  end)
+
+  -- Issue 7 item 2: a chip with this UID can never be blank again once its
+  -- record says burned, verified or locked.
+  local function events()
+    local j = assert(journal.open(dir .. "/w.db", { product = "widget" }))
+    local ev = j:rows("SELECT state FROM stotp_events")
+    j:close()
+    return #ev
+  end
+  for _, state in ipairs({ "burned", "verified", "locked" }) do
+    it("refuses a blank chip whose UID the journal records as " .. state .. ": exit 1, nothing written", function()
+      env.STOTP_TEST_CRASH_AT = state ~= "locked" and state or nil
+      run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+      env.STOTP_TEST_CRASH_AT = nil
+      assert.equal(state, records()[1].state)
+      boards.twin = fake.board(nil, { uid_bytes = boards.b1.uid_bytes })
+      local nev = events()
+      for _, extra in ipairs({ {}, { "--dry-run" }, { "--json" } }) do
+        local code, out, err = run({ dir .. "/w.cfg", "--probe", "twin", "--yes", table.unpack(extra) })
+        assert.equal(1, code)
+        local text = extra[1] == "--json" and dkjson.decode(out).reason or err
+        assert.truthy(text:find("UID " .. fake.uid_hex(boards.b1) .. " is recorded in journal " .. dir .. "/w.db as " ..
+          state .. " (serial 500), but this chip's OTP fields are all blank: a chip with that UID can never be blank " ..
+          "again. Check for a counterfeit chip (a copied UID), a misread UID (probe, cable, reread) or the wrong " ..
+          "journal; nothing written", 1, true), text)
+        assert.falsy(out:find("provisioned", 1, true))
+      end
+      assert.same({}, boards.twin.log)
+      local r = records()
+      assert.same({ 1, state, 500 }, { #r, r[1].state, r[1].serial })
+      assert.equal(nev, events())
+    end)
+  end
+
+  it("still completes a blank chip whose record was only reserved or failed", function()
+    env.STOTP_TEST_CRASH_AT = "reserved"
+    run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+    env.STOTP_TEST_CRASH_AT = nil
+    boards.b1.fail_write = "flash error PGSERR"
+    assert.equal(1, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.equal("failed", records()[1].state)
+    boards.b1.fail_write = nil
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
+  end)
+
+  -- Issue 7 item 3: a journal that does not persist would let two boards
+  -- draw the same serial and MAC.
+  local volatile = {
+    { '""', "", "is SQLite's temporary database, deleted when the run ends" },
+    { ":memory:", ":memory:", "is SQLite's in-memory database, gone when the run ends" },
+    { "' :memory: '", " :memory: ", "is SQLite's in-memory database, gone when the run ends" },
+    { "file::memory:", "file::memory:", "is an SQLite URI" },
+    { "a URI with mode=memory", "file:DIR/w.db?mode=memory", "is an SQLite URI" },
+    { "a file: URI", "FILE:DIR/w.db", "is an SQLite URI" },
+  }
+  for _, v in ipairs(volatile) do
+    for _, extra in ipairs({ { "--probe", "b1" }, { "--sim", "s.img" }, { "--probe", "b1", "--dry-run" } }) do
+      it("refuses --journal " .. v[1] .. " with " .. extra[1] .. (extra[3] and " " .. extra[3] or "") ..
+        ": exit 2, no probe opened, nothing created", function()
+        if extra[1] == "--sim" then extra = { "--sim", dir .. "/s.img" } end
+        local name = v[2]:gsub("DIR", dir)
+        local argv = { dir .. "/w.cfg", "--journal", name, "--yes", "--json", table.unpack(extra) }
+        local code, out, err = run(argv)
+        assert.equal(2, code)
+        local r = dkjson.decode(out)
+        local want = string.format("journal %q %s: the serials and MACs it binds would be lost, and the next board " ..
+          "would draw them again; give an SQLite file path or a postgresql:// URL", name, v[3])
+        assert.same({ "config error", want }, { r.status, r.reason })
+        assert.truthy(err:find(want, 1, true), err)
+        assert.same({ 0, {} }, { core.opened, boards.b1.log })
+        local ls = io.popen("ls -A " .. dir):read("a")
+        assert.equal("k.key\nw.cfg\n", ls)
+      end)
+    end
+  end
+
+  it("says a dry run on a journal file that does not exist yet uses an empty one in memory and saves nothing", function()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--dry-run", "--journal", dir .. "/new.db" })
+    assert.equal(0, code)
+    assert.truthy(out:find("journal " .. dir .. "/new.db does not exist yet: the dry run reads an empty journal " ..
+      "in memory and saves nothing", 1, true), out)
+    assert.truthy(out:find("serial 500 (next free", 1, true), out)
+    assert.is_nil(io.open(dir .. "/new.db"))
+  end)
+
+  -- Issue 7 item 8, at the command: stdout, stderr and --json.
+  it("names a PostgreSQL journal that is down without its password, in text and in --json", function()
+    if not pcall(require, "luasql.postgres") then return pending("lua-sql-postgres is not installed") end
+    for _, json in ipairs({ false, true }) do
+      local url = "postgresql://op:s3cret%zzPW@127.0.0.1:1/stations?password=Other%50W&sslmode=disable"
+      local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--journal", url, json and "--json" or nil })
+      assert.equal(1, code)
+      local text = json and dkjson.decode(out).reason or err
+      assert.truthy(text:find("cannot open journal postgresql://op@127.0.0.1:1/stations?sslmode=disable: ", 1, true), text)
+      for _, form in ipairs({ "s3cret", "cret%zz", "OtherPW", "Other%50W" }) do
+        assert.falsy((out .. err):find(form, 1, true), form)
+      end
+      assert.same({}, boards.b1.log)
+    end
+  end)
+
+  -- Issue 7 item 12: with --json, stdout is exactly one JSON object.
+  local one_object = require("one_json")
+  for _, u in ipairs(usage) do
+    it("prints one JSON object on " .. u[1] .. " with --json, exit 2", function()
+      local argv = { "--json", table.unpack(u[2]) }
+      local code, out, err = run(argv)
+      assert.equal(2, code)
+      local r = one_object(out)
+      assert.equal("usage error", r.status)
+      assert.truthy(err:find(r.reason, 1, true), err)
+      assert.equal(0, core.opened)
+    end)
+  end
+
+  it("prints one JSON object with --json --version and --json --help", function()
+    for _, a in ipairs({ "--version", "--help" }) do
+      local code, out, err = run({ "--json", a })
+      assert.equal(0, code)
+      assert.truthy(one_object(out).status:find("^" .. (a == "--help" and "help" or "version 0")), out)
+      assert.truthy(err:find(a == "--help" and "Exit status" or "stotp provision", 1, true))
+    end
+  end)
+
+  it("prints one JSON object on an internal error (a raised Lua error), exit 1", function()
+    core.open = function() error("boom in the core") end
+    local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })
+    assert.equal(1, code)
+    local r = one_object(out)
+    assert.same({ "internal error", {} }, { r.status, r.fields_burned })
+    assert.truthy(r.reason:find("boom in the core", 1, true))
+    assert.equal("", err)
+  end)
+
+  local function interrupt() error("interrupted!", 0) end
+  it("prints one JSON object on Ctrl-C at the confirm prompt, exit 130, nothing written", function()
+    local input = buffer()
+    input.read = interrupt
+    local out, err = buffer(), buffer()
+    local code = cli.main({ dir .. "/w.cfg", "--probe", "b1", "--json" }, { stotp = function() return core end,
+      out = out, err = err, input = input, getenv = function(k) return env[k] end })
+    assert.equal(130, code)
+    local r = one_object(out.text)
+    assert.same({ "interrupted", "interrupted (Ctrl-C); nothing written", {} }, { r.status, r.reason, r.fields_burned })
+    assert.same({}, boards.b1.log)
+    assert.equal("reserved", records()[1].state)
+  end)
+
+  it("prints one JSON object on Ctrl-C during the burn, lists the fields burned and records it", function()
+    env.STOTP_TEST_CRASH_AT = "write:mac"
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" }, { crash = interrupt })
+    env.STOTP_TEST_CRASH_AT = nil
+    assert.equal(130, code)
+    local r = one_object(out)
+    assert.same({ "interrupted", { "serial", "mac" }, "read-back" }, { r.status, r.fields_burned, r.burned_by })
+    assert.equal("interrupted (Ctrl-C)", r.reason)
+    env.STOTP_TEST_CRASH_AT = "write:crc"
+    local _, _, err = run({ dir .. "/w.cfg", "--probe", "b2", "--yes" }, { crash = interrupt })
+    env.STOTP_TEST_CRASH_AT = nil
+    assert.equal("provision: interrupted: interrupted (Ctrl-C)\nthis run burned field(s) serial, mac, crc and locked " ..
+      "block(s) none\n", err)
+    local rec = records()[1]
+    assert.same({ "failed", "interrupted (Ctrl-C); burned: serial, mac" }, { rec.state, rec.reason })
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
+  end)
+
+  it("prints no second JSON object when Ctrl-C lands after the result", function()
+    local jm = { open = function(...)
+      local j, e = journal.open(...)
+      if not j then return nil, e end
+      local close = j.close
+      j.close = function(self) close(self); error("interrupted!", 0) end
+      return j
+    end }
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" }, { journal = jm })
+    assert.equal(0, code)
+    assert.equal("provisioned", one_object(out).status)
+  end)
+
+  it("lists the fields in fact burned when the verify fails", function()
+    boards.b1.corrupt_after_write = true
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })
+    assert.equal(1, code)
+    local r = one_object(out)
+    assert.same({ "failed", { "serial", "mac", "crc", "key", "rnd" }, {} }, { r.status, r.fields_burned, r.blocks_locked })
+    assert.truthy(r.reason:find("reads back different", 1, true))
+  end)
+
+  -- Issue 7 item 13.
+  it("says the serial pool is exhausted, naming its range and product: exit 1, nothing written", function()
+    write(dir .. "/w.cfg", (CFG:gsub("last = 599", "last = 501")))
+    boards.b3 = fake.board()
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
+    local want = "serial pool 500..501 of product widget is exhausted: every serial in it is bound to a board in " ..
+      "journal " .. dir .. "/w.db; give the recipe a new range (serials = { first = ..., last = ... })"
+    for _, extra in ipairs({ {}, { "--dry-run" } }) do
+      local code, out, err = run({ dir .. "/w.cfg", "--probe", "b3", "--yes", table.unpack(extra) })
+      assert.equal(1, code)
+      assert.equal("provision: pool exhausted: " .. want .. "\n", err)
+      assert.falsy(out:find("serial 50", 1, true), out)
+    end
+    assert.same({}, boards.b3.log)
+    assert.equal(2, #records())
+  end)
+
+  it("never shows a serial a board was burned with as the next free one in a dry run", function()
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    local j = assert(journal.open(dir .. "/w.db", { product = "widget" }))
+    assert(j:exec("DELETE FROM stotp_boards"))
+    j:close()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b2", "--dry-run" })
+    assert.equal(0, code)
+    assert.truthy(out:find("serial 501 (next free now; a dry run reserves nothing, and another station may take it " ..
+      "first)", 1, true), out)
   end)
 
   -- In-process, a "crash" is an error raised at the step (cli.main's pcall

@@ -73,8 +73,51 @@ describe("stotp.journal", function()
 
   it("says when the pool is exhausted and reserves nothing more", function()
     for _, u in ipairs({ "A", "B", "C" }) do assert(j:reserve(u, {})) end
-    assert.same({ nil, "serial pool 100..102 of p is exhausted", "pool" }, { j:reserve("D", {}) })
+    assert.same({ nil, "serial pool 100..102 of product p is exhausted: every serial in it is bound to a board in " ..
+      "journal " .. dir .. "/j.db; give the recipe a new range (serials = { first = ..., last = ... })", "pool" },
+      { j:reserve("D", {}) })
+    assert.same({ nil, "pool" }, { j:peek(), select(3, j:peek()) })
     assert.same(false, j:find("D"))
+  end)
+
+  -- Issue 7 item 13: what peek shows is what reserve gives, and neither is
+  -- ever a serial the journal saw on a board.
+  it("never shows or gives a serial the events show on a board whose row is gone", function()
+    assert(j:reserve("AA", {}))
+    assert(j:update("AA", { state = "burned" }))
+    assert(j:exec("DELETE FROM stotp_boards WHERE uid = 'AA'"))
+    assert.equal(101, j:peek())
+    assert.equal(101, j:reserve("BB", {}).serial)
+  end)
+
+  -- A journal on <dir>/<file> with the pool first..last; next_is: what
+  -- peek shows is what reserve then gives.
+  local function pool(file, first, last)
+    return assert(journal.open(dir .. "/" .. file, { product = "p", serials = { first = first, last = last } }))
+  end
+  local function next_is(jj, uid, n) assert.same({ n, n }, { jj:peek(), jj:reserve(uid, {}).serial }) end
+
+  it("gives the free serials of a pool moved below the serials used, lowest first, then says it is exhausted", function()
+    local big = pool("m.db", 500, 599)
+    next_is(big, "A", 500)
+    big:close()
+    local low = pool("m.db", 50, 51)
+    next_is(low, "C", 50)
+    next_is(low, "D", 51)
+    assert.same({ nil, "pool" }, { low:peek(), select(3, low:peek()) })
+    low:close()
+    local wide = pool("m.db", 50, 500)
+    next_is(wide, "E", 52)
+    wide:close()
+  end)
+
+  it("keeps handing out serials in order after the highest one used in the pool", function()
+    local raised = pool("j.db", 101, 110)
+    next_is(raised, "A", 101)
+    raised:close()
+    local back = pool("j.db", 100, 110)
+    next_is(back, "B", 102)
+    back:close()
   end)
 
   it("moves a record through its states and keeps an event for each", function()
@@ -147,6 +190,29 @@ describe("stotp.journal", function()
   end)
 end)
 
+-- Issue 7 item 8: a password in a PostgreSQL URL appears in no message,
+-- libpq's own error text included (it echoes a bad percent-encoding, or the
+-- whole URI when it cannot parse a host).
+local PW_FORMS = {
+  { "userinfo", "postgresql://stotp:s3cretPW@HOST/postgres" },
+  { "?password=", "postgresql://stotp@HOST/postgres?password=s3cretPW" },
+  { "&password= later in the query", "postgresql://stotp@HOST/postgres?sslmode=disable&password=s3cretPW" },
+  { "a percent-encoded key", "postgresql://stotp@HOST/postgres?pass%77ord=s3cretPW" },
+  { "a percent-encoded value", "postgresql://stotp:%733cret%50W@HOST/postgres" },
+}
+local PW_BAD = {
+  { "a bad percent-encoding in userinfo", "postgresql://stotp:s3cret%zzPW@HOST/postgres" },
+  { "a bad percent-encoding in the query", "postgresql://stotp@HOST/postgres?password=s3cret%zzPW" },
+  { "a second = in the query", "postgresql://stotp@HOST/postgres?password=s3cret=PW" },
+  { "an unparsable host", "postgresql://stotp:s3cretPW@[::1:1/postgres" },
+}
+
+local function no_secret(text)
+  for _, form in ipairs({ "s3cret", "%733cret", "%50W", "cret%zz", "cret=PW", "cretPW" }) do
+    assert.falsy(text:find(form, 1, true), "'" .. form .. "' in: " .. text)
+  end
+end
+
 describe("stotp.journal on PostgreSQL", function()
   local server, why = pg_server.start()
   if not server then
@@ -170,4 +236,72 @@ describe("stotp.journal on PostgreSQL", function()
     j1:close()
     j2:close()
   end)
+
+  for _, f in ipairs(PW_FORMS) do
+    it("connects with a password given as " .. f[1] .. " and names the journal without it", function()
+      local url = f[2]:gsub("HOST", "127.0.0.1:" .. server.port)
+      local j = assert(journal.open(url, { product = "pw" }))
+      local ok, err, code = j:exec("SELEC 1")
+      j:close()
+      assert.same({ nil, "journal" }, { ok, code })
+      assert.truthy(err:find("journal postgresql://stotp@127.0.0.1:" .. server.port .. "/postgres", 1, true), err)
+      assert.truthy(err:find("syntax error", 1, true), err)
+      no_secret(err)
+      no_secret(tostring(j))
+      no_secret(j.where)
+    end)
+  end
+  it("keeps the password out of a database error on open", function()
+    local ok, err = journal.open("postgresql://stotp:s3cretPW@127.0.0.1:" .. server.port .. "/nodb", { product = "p" })
+    assert.is_nil(ok)
+    assert.truthy(err:find('database "nodb" does not exist', 1, true), err)
+    no_secret(err)
+  end)
+end)
+
+describe("stotp.journal names", function()
+  local names = {
+    { "", "is SQLite's temporary database, deleted when the run ends" },
+    { ":memory:", "is SQLite's in-memory database, gone when the run ends" },
+    { "\t:memory:\n", "is SQLite's in-memory database, gone when the run ends", label = ":memory: in blanks" },
+    { "file::memory:", "is an SQLite URI" },
+    { "file:x.db?mode=memory&cache=shared", "is an SQLite URI" },
+    { "file:/tmp/m?vfs=memdb", "is an SQLite URI" },
+  }
+  for _, n in ipairs(names) do
+    it(string.format("refuses to open %s, a journal that would not persist, and creates nothing", n.label or
+      string.format("%q", n[1])), function()
+      local before = io.popen("ls -A"):read("a")
+      local want = string.format("journal %q %s: the serials and MACs it binds would be lost, and the next board " ..
+        "would draw them again; give an SQLite file path or a postgresql:// URL", n[1], n[2])
+      assert.same({ nil, want, "config" }, { journal.check_name(n[1]) })
+      assert.same({ nil, want, "config" }, { journal.open(n[1], { product = "p" }) })
+      assert.same({ nil, want, "config" }, { journal.open(n[1], { product = "p", readonly = true }) })
+      assert.equal(before, io.popen("ls -A"):read("a"))
+    end)
+  end
+end)
+
+describe("stotp.journal PostgreSQL passwords", function()
+  if not pcall(require, "luasql.postgres") then
+    pending("lua-sql-postgres is not installed")
+    return
+  end
+  for _, f in ipairs(PW_FORMS) do
+    it("keeps a password given as " .. f[1] .. " out of the message when the server is down", function()
+      local ok, err, code = journal.open(f[2]:gsub("HOST", "127.0.0.1:1"), { product = "p" })
+      assert.same({ nil, "journal" }, { ok, code })
+      assert.truthy(err:find("cannot open journal postgresql://stotp@127.0.0.1:1/postgres", 1, true), err)
+      assert.truthy(err:find("Connection refused", 1, true), err)
+      no_secret(err)
+    end)
+  end
+  for _, f in ipairs(PW_BAD) do
+    it("keeps a password out of libpq's own error text on " .. f[1], function()
+      local ok, err, code = journal.open(f[2]:gsub("HOST", "127.0.0.1:1"), { product = "p" })
+      assert.same({ nil, "journal" }, { ok, code })
+      assert.truthy(err:find("cannot open journal postgresql://stotp@", 1, true), err)
+      no_secret(err)
+    end)
+  end
 end)

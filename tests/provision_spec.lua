@@ -207,6 +207,95 @@ describe("provision.lua end to end", function()
     assert.equal(#STEPS, #rows)
   end)
 
+  -- Issue 7 item 12: Ctrl-C, as lua5.4 takes it, at the prompt and at each
+  -- stage of a run (STOTP_TEST_CRASH_MODE=sigint: the run sends itself
+  -- SIGINT at the step): one JSON object, exit 130, the journal whole.
+  local one_object = require("one_json")
+
+  it("prints one JSON object and exits 130 on Ctrl-C at the confirm prompt; nothing written", function()
+    local cfg = copy_example(dir, "sensor-mac.cfg")
+    local fifo = dir .. "/stdin"
+    local script = string.format([[
+mkfifo %s; exec 3<>%s
+lua5.4 %s/provision.lua %s --sim %s/a.img --journal %s/j.db --json <%s >%s/.out 2>%s/.err & pid=$!
+n=0; while ! grep -q "Type the product name" %s/.err && [ $n -lt 400 ]; do sleep 0.05; n=$((n+1)); done
+kill -INT $pid; wait $pid; echo $? >%s/.rc; exec 3>&-]], fifo, fifo, ROOT, cfg, dir, dir, fifo, dir, dir, dir, dir)
+    write(dir .. "/int.sh", script)
+    os.execute(CLEAN .. "sh " .. dir .. "/int.sh")
+    assert.equal("130\n", slurp(dir .. "/.rc"))
+    local r = one_object(slurp(dir .. "/.out"))
+    assert.same({ "interrupted", "interrupted (Ctrl-C); nothing written", {} }, { r.status, r.reason, r.fields_burned })
+    assert.equal(("\xFF"):rep(512), readback(dir, dir .. "/a.img").otp)
+    assert.equal("reserved", records(dir .. "/j.db", "sensor-mac")[1].state)
+  end)
+
+  local INTERRUPTS = {
+    { "confirmed", {}, {} },
+    { "write:serial", { "magic", "serial" }, {} },
+    { "write:crc", { "magic", "serial", "hw_rev", "mac", "crc" }, {} },
+    { "verified", { "magic", "serial", "hw_rev", "mac", "crc" }, {} },
+    { "lock:0", { "magic", "serial", "hw_rev", "mac", "crc" }, { 0 } },
+  }
+  it("prints one JSON object listing the fields burned on Ctrl-C at each stage; a rerun completes", function()
+    local cfg = copy_example(dir, "sensor-mac.cfg")
+    local j = " --journal " .. dir .. "/sensor-mac.db"
+    for i, row in ipairs(INTERRUPTS) do
+      local img = dir .. "/int" .. i .. ".img"
+      local code, out, err = provision(dir, cfg .. " --sim " .. img .. j .. " --yes --json",
+        "STOTP_TEST_CRASH_AT=" .. row[1] .. " STOTP_TEST_CRASH_MODE=sigint")
+      assert.equal(130, code, row[1] .. ": " .. err)
+      local r = one_object(out)
+      assert.same({ "interrupted", row[2], row[3] }, { r.status, r.fields_burned, r.blocks_locked }, row[1])
+      local rec = records(dir .. "/sensor-mac.db", "sensor-mac")[i]
+      assert.same({ 99999 + i, row[1] == "confirmed" and "reserved" or "failed" }, { rec.serial, rec.state }, row[1])
+      local code2, _, err2 = provision(dir, cfg .. " --sim " .. img .. j .. " --yes")
+      assert.equal(0, code2, row[1] .. ": " .. err2)
+      local b = readback(dir, img)
+      assert.same({ sensor_block0(99999 + i), "1000000000000000" }, { b.otp:sub(1, 19), b.locks }, row[1])
+    end
+    local rows = records(dir .. "/sensor-mac.db", "sensor-mac")
+    assert_consistent(rows)
+    for _, r in ipairs(rows) do assert.equal("locked", r.state) end
+  end)
+
+  -- Issue 7 item 14: a read-only directory is named as the cause, before
+  -- any probe is opened. Root writes anywhere, so as root the run is made
+  -- as "nobody" in directories root owns.
+  local function as_user()
+    local p = io.popen("id -u")
+    local uid = p:read("l")
+    p:close()
+    return uid == "0" and "runuser -u nobody -- " or ""
+  end
+  local READ_ONLY = {
+    { "a new journal", "ro/j.db", "rw/a.img", "ro", "the journal %s/ro/j.db cannot be created or updated there" },
+    { "an existing journal", "ro/old.db", "rw/a.img", "ro",
+      "the journal %s/ro/old.db cannot be created or updated there" },
+    { "a --sim image", "rw/j.db", "ro/a.img", "ro", "the --sim image %s/ro/a.img cannot be saved there" },
+  }
+  for _, row in ipairs(READ_ONLY) do
+    it("names the directory that is not writable for " .. row[1] .. ": exit 2, nothing written", function()
+      local cfg = copy_example(dir, "sensor-mac.cfg")
+      assert(os.execute(string.format("mkdir -p %s/ro %s/rw && chmod 755 %s %s/ro && chmod 777 %s/rw", dir, dir, dir,
+        dir, dir)))
+      local old = journal.open(dir .. "/ro/old.db", { product = "sensor-mac" })
+      old:close()
+      local before = slurp(dir .. "/ro/old.db")
+      if as_user() == "" then assert(os.execute("chmod 555 " .. dir .. "/ro")) end
+      os.execute("chmod 644 " .. dir .. "/ro/old.db")
+      local code, out, err = run(string.format("%slua5.4 %s/provision.lua %s --sim %s/%s --journal %s/%s --yes --json",
+        as_user(), ROOT, cfg, dir, row[3], dir, row[2]), dir)
+      assert.equal(2, code, err)
+      local want = string.format("directory %s/%s is not writable: " .. row[5], dir, row[4], dir)
+      assert.same({ "config error", want }, { dkjson.decode(out).status, dkjson.decode(out).reason })
+      assert.truthy(err:find(want, 1, true), err)
+      assert.is_nil(io.open(dir .. "/" .. row[3]))
+      assert.is_nil(io.open(dir .. "/rw/j.db"))
+      assert.is_nil(io.open(dir .. "/ro/j.db"))
+      assert.equal(before, slurp(dir .. "/ro/old.db"))
+    end)
+  end
+
   -- keyed-node.cfg programs OTP in 8 calls: 6 field writes (block 0:
   -- serial, model, uid_copy, crc; block 1: device_key, boot_key), 2 locks.
   local KEYED_RANGES = { { 1, 2 }, { 3, 16 }, { 17, 28 }, { 29, 30 }, { 33, 48 }, { 49, 64 } }

@@ -2,13 +2,15 @@
 -- One run provisions one board: check the config, attach, bind a serial to
 -- the chip's UID in the journal, plan, show the diff, confirm, burn, verify,
 -- lock, record. Exit status: 0 provisioned (or already was), 1 plan refused
--- or burn failed (or no board / not confirmed), 2 usage or config error.
+-- or burn failed (or no board / not confirmed), 2 usage or config error,
+-- 130 interrupted. With --json, stdout gets exactly one JSON object.
 --
 -- Test hooks: STOTP_TEST_CRASH_AT=<step> makes the run die by SIGKILL (or,
--- with STOTP_TEST_CRASH_MODE=exit, by os.exit(137) without cleanup) right
--- after that step, so the crash specs hit every point of a run
--- deterministically. Steps: attached, reserved, planned, confirmed,
--- recorded, write:<field>, burned, verified, lock:<block>, locked.
+-- with STOTP_TEST_CRASH_MODE=exit, by os.exit(137) without cleanup; with
+-- STOTP_TEST_CRASH_MODE=sigint, it sends itself a Ctrl-C) right after that
+-- step, so the crash specs hit every point of a run deterministically.
+-- Steps: attached, reserved, planned, confirmed, recorded, write:<field>,
+-- burned, verified, lock:<block>, locked.
 -- STOTP_TEST_CRASH_AFTER_WRITES=N does the same right after the Nth call
 -- that programs OTP (an otp_write of a field or an otp_lock of a block).
 
@@ -22,7 +24,9 @@ local escrow_mod = require("stotp.escrow")
 local M = {}
 M.VERSION = "0.1.0"
 
-local OK, REFUSED, USAGE = 0, 1, 2
+local OK, REFUSED, USAGE, INTERRUPTED = 0, 1, 2, 130
+local KEYORDER = { "status", "product", "uid", "serial", "part", "fields_written", "blocks_locked", "fields_burned",
+  "burned_by", "payload_sha256", "key_fingerprints", "reason" }
 
 local function parser()
   local p = argparse("provision.lua", "Provision the OTP memory of one STM32F2/F4/F7 board from a recipe (board.cfg).")
@@ -44,7 +48,7 @@ local function parser()
   p:flag("--version", "Print the tool version and exit.")
   p:flag("-h --help", "Show this help and exit.")
   p:epilog("Exit status: 0 provisioned or already provisioned; 1 plan refused, burn failed, no board or not confirmed;\n" ..
-    "2 usage or config error. Keys are shown only as fingerprints.")
+    "2 usage or config error; 130 interrupted (Ctrl-C). Keys are shown only as fingerprints.")
   return p
 end
 
@@ -61,14 +65,24 @@ local function defaults(deps)
   }
 end
 
+local function self_pid()
+  local f = io.open("/proc/self/stat")
+  local pid = f and f:read("l"):match("^(%d+)")
+  if f then f:close() end
+  return pid
+end
+
 -- Die now, as a power cut or a kill -9 would: nothing flushed, no close.
+-- Mode "sigint": Ctrl-C at this step, as lua5.4 takes it: the signal is
+-- caught and the next Lua instruction raises "interrupted!" (io.popen, not
+-- os.execute: system() ignores SIGINT in the caller while the child runs).
 function M.crash(mode)
-  if mode ~= "exit" then
-    local f = io.open("/proc/self/stat")
-    local pid = f and f:read("l"):match("^(%d+)")
-    if f then f:close() end
-    if pid then os.execute("kill -KILL " .. pid) end
+  local pid = self_pid()
+  if mode == "sigint" then
+    if pid then io.popen("kill -INT " .. pid):close() end
+    return
   end
+  if mode ~= "exit" and pid then os.execute("kill -KILL " .. pid) end
   os.exit(137, false)
 end
 
@@ -112,14 +126,88 @@ local function board_text(serial, uid)
   return serial and string.format("serial %d on UID %s", serial, uid) or "UID " .. uid .. " (no serial)"
 end
 
--- The final result, as text or as one JSON object.
+-- d.emitted: the one object is out; nothing may follow it (a Ctrl-C that
+-- lands after it must not add a second one).
+local function json_line(d, obj)
+  if d.emitted then return end
+  d.emitted = true
+  d.out:write(require("dkjson").encode(obj, { keyorder = KEYORDER }), "\n")
+end
+
+-- A result before there is a run (usage, config, help): text on stderr,
+-- and with --json the one object on stdout.
+local function early(d, json, code, status, reason)
+  if reason then d.err:write("provision: ", status, ": ", reason, "\n") end
+  if json then json_line(d, { status = status, reason = reason }) end
+  return code
+end
+
+-- The target as plan.burn/plan.lock see it, keeping a log of the fields
+-- and blocks they program: what a failed run reports as burned when the
+-- board can no longer be read back.
+function Run:tracked()
+  local t, names = self.target, {}
+  for _, e in ipairs(self.plan.fields) do names[e.offset] = e.name end
+  local log = { fields = {}, blocks = {} }
+  self.log = log
+  local function logged(list, what, ...)
+    log.at = what
+    local r = table.pack(...)
+    if r[1] then list[#list + 1], log.at = what, nil end
+    return table.unpack(r, 1, r.n)
+  end
+  return setmetatable({
+    otp_write = function(_, off, bytes) return logged(log.fields, names[off], t:otp_write(off, bytes)) end,
+    otp_lock = function(_, blocks, opts) return logged(log.blocks, blocks[1], t:otp_lock(blocks, opts)) end,
+  }, { __index = function(_, k)
+    local v = t[k]
+    if type(v) == "function" then return function(_, ...) return v(t, ...) end end
+    return v
+  end })
+end
+
+-- What a run that did not finish had in fact burned: by reading the board
+-- back (fields whose bytes changed, blocks now locked), else, when the
+-- board cannot be read, by the write log (a field being written when the
+-- run stopped counts as burned: it may be in part).
+function Run:burned_so_far()
+  if not self.log then return {}, {}, "nothing" end
+  local fields_, blocks = {}, {}
+  local ok, otp = pcall(self.target.otp_read, self.target)
+  local lok, locks = pcall(self.target.otp_locks, self.target)
+  if ok and otp and lok and locks then
+    for _, e in ipairs(self.plan.fields) do
+      if e.status == "write" and otp:sub(e.offset + 1, e.offset + e.size) ~= e.old then fields_[#fields_ + 1] = e.name end
+    end
+    for _, l in ipairs(self.plan.locks) do
+      if l.status == "lock" and locks[l.block + 1] then blocks[#blocks + 1] = l.block end
+    end
+    return fields_, blocks, "read-back"
+  end
+  table.move(self.log.fields, 1, #self.log.fields, 1, fields_)
+  table.move(self.log.blocks, 1, #self.log.blocks, 1, blocks)
+  if type(self.log.at) == "string" then fields_[#fields_ + 1] = self.log.at
+  elseif self.log.at then blocks[#blocks + 1] = self.log.at end
+  return fields_, blocks, "write log"
+end
+
+-- The final result, as text or as one JSON object (exactly one per run).
+-- A result other than success lists what the run in fact burned.
 function Run:finish(code, status, reason)
   local r = self.result
   r.status, r.reason = status, reason
-  if self.args.json then
-    self.d.out:write(require("dkjson").encode(r, { keyorder = {
-      "status", "product", "uid", "serial", "part", "fields_written", "blocks_locked", "payload_sha256",
-      "key_fingerprints", "reason" } }), "\n")
+  if code ~= OK then
+    local burned, locked, by = self:burned_so_far()
+    r.fields_burned, r.burned_by = setmetatable(burned, { __jsontype = "array" }), by
+    r.fields_written, r.blocks_locked = burned, setmetatable(locked, { __jsontype = "array" })
+    if reason and #burned + #locked > 0 then
+      reason = string.format("%s\nthis run burned field(s) %s and locked block(s) %s", reason,
+        #burned > 0 and table.concat(burned, ", ") or "none", #locked > 0 and table.concat(locked, ", ") or "none")
+    end
+  end
+  if self.emitted then return code end
+  self.emitted = true
+  if self.args.json then json_line(self.d, r)
   elseif reason then
     self.d.err:write("provision: ", status, ": ", reason, "\n")
   end
@@ -145,11 +233,12 @@ end
 -- A --sim run without --journal keeps its own journal next to the image:
 -- a simulated board must not take a production serial, nor put a
 -- virtual UID into the audit record.
-function Run:journal_path()
-  if self.args.journal then return self.args.journal end
-  if self.args.sim then return self.args.sim .. ".journal.db", true end
-  return self.recipe.journal
+local function journal_path(args, recipe)
+  if args.journal then return args.journal end
+  if args.sim then return args.sim .. ".journal.db", true end
+  return recipe.journal
 end
+function Run:journal_path() return journal_path(self.args, self.recipe) end
 
 function Run:open_journal()
   local path, sim = self:journal_path()
@@ -157,6 +246,9 @@ function Run:open_journal()
   local j, err = self.d.journal.open(path, { product = self.recipe.product, serials = self.recipe.serials,
     station = self.station, readonly = self.args.dry_run })
   if not j then return nil, err end
+  if j.ephemeral then
+    self:say("journal %s does not exist yet: the dry run reads an empty journal in memory and saves nothing", path)
+  end
   self.journal = j
   return j
 end
@@ -168,13 +260,13 @@ function Run:bind_serial(uid)
   if rec == nil then return nil, err end
   if rec then return rec, false end
   if self.args.dry_run then
-    local serial, perr = j:peek()
-    if serial == nil then return nil, perr end
+    local serial, perr, pcode = j:peek()
+    if serial == nil then return nil, perr, pcode end
     return { serial = serial or nil, created_at = os.time(), key_fingerprints = {}, dry = true }
   end
-  local r, rerr = j:reserve(uid, { part = self.target.name, probe_serial = self.probe_serial,
+  local r, rerr, rcode = j:reserve(uid, { part = self.target.name, probe_serial = self.probe_serial,
     tool_version = self.tool_version })
-  if not r then return nil, rerr end
+  if not r then return nil, rerr, rcode end
   return r, true
 end
 
@@ -211,11 +303,30 @@ function Run:make_plan(rec)
   return plan_mod.build(recipe, ctx, { otp = otp, locks = locks, block_size = t.otp.block_size })
 end
 
+-- Issue 7 item 2: a chip whose UID this journal saw burned can never be
+-- blank again. A blank one is a second chip with that UID (a counterfeit),
+-- a UID read wrong, or another product line's journal: burning it would
+-- put one serial and MAC on two boards. Returns a reason, or nil.
+function Run:twin(p, rec)
+  if rec.dry or not rec.state then return nil end
+  for _, e in ipairs(p.fields) do
+    if e.old:find("[^\xFF]") then return nil end
+  end
+  local state, err = self.journal:burned_state(self.uid)
+  if state == nil then return "reading the journal's events: " .. tostring(err) end
+  if not state then return nil end
+  return string.format("UID %s is recorded in journal %s as %s (%s), but this chip's OTP fields are all blank: a chip " ..
+    "with that UID can never be blank again. Check for a counterfeit chip (a copied UID), a misread UID (probe, cable, " ..
+    "reread) or the wrong journal; nothing written", self.uid, self.journal.where, state,
+    rec.serial and "serial " .. rec.serial or "no serial")
+end
+
 function Run:show_plan(p, rec)
   local t = self.target
   self:say("%s: %s (%s), UID %s, OTP %d x %d bytes", self.recipe.product, t.name, t.family, t.uid,
     t.otp.blocks or 16, t.otp.block_size)
-  self:say("serial %s%s", serial_text(rec.serial), rec.dry and rec.serial and " (next free; dry run reserves nothing)" or "")
+  self:say("serial %s%s", serial_text(rec.serial), rec.dry and rec.serial and
+    " (next free now; a dry run reserves nothing, and another station may take it first)" or "")
   for _, line in ipairs(plan_mod.diff_lines(p)) do self:say("%s", line) end
 end
 
@@ -264,13 +375,14 @@ end
 
 function Run:execute(p)
   local step = function(name) self:step(name) end
+  local target = self:tracked()
   local ok, err = self:escrow_keys(p)
   if not ok then return self:failed("nothing written: escrow: " .. tostring(err)) end
   ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
     part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version, macs = p.macs })
   if not ok then return self:failed("nothing written: " .. tostring(err)) end
   self:step("recorded")
-  ok, err = plan_mod.burn(self.target, p, step)
+  ok, err = plan_mod.burn(target, p, step)
   if not ok then return self:failed(err) end
   ok, err = self:record({ state = "burned" })
   if not ok then return self:unrecorded("burned", err) end
@@ -282,7 +394,7 @@ function Run:execute(p)
   self:forget_keys()
   self:step("verified")
   if #p.locks > 0 then
-    ok, err = plan_mod.lock(self.target, p, step)
+    ok, err = plan_mod.lock(target, p, step)
     if not ok then return self:failed(err) end
     ok, err = self:record({ state = "locked" })
     if not ok then return self:unrecorded("locked", err) end
@@ -324,12 +436,15 @@ function Run:provision()
   end
   local j, jerr = self:open_journal()
   if not j then return self:finish(REFUSED, "failed", jerr) end
-  local rec, rerr = self:bind_serial(t.uid)
-  if not rec then return self:finish(REFUSED, "failed", rerr) end
+  local rec, rerr, rcode = self:bind_serial(t.uid)
+  if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", rerr) end
   self.result.serial = rec.serial
   self:step("reserved")
   local p, perr = self:make_plan(rec)
   if not p then return self:finish(REFUSED, "failed", perr) end
+  self.plan = p
+  local twin = self:twin(p, rec)
+  if twin then return self:finish(REFUSED, "refused", twin) end
   self.result.payload_sha256 = p.payload_sha256
   self.result.key_fingerprints = setmetatable(p.key_fingerprints, { __jsontype = "object" })
   self:show_plan(p, rec)
@@ -360,7 +475,7 @@ function Run:provision()
 end
 
 function Run:close()
-  if self.journal then self.journal:close() end
+  if self.journal then pcall(self.journal.close, self.journal) end
   if self.target then pcall(self.target.close, self.target) end
   if self.probe then pcall(self.probe.close, self.probe) end
 end
@@ -378,37 +493,87 @@ function M.check(d, recipe)
   return failed == 0 and OK or REFUSED
 end
 
--- argv: the arguments (without the script name). Returns the exit status.
-function M.main(argv, deps)
-  local d = defaults(deps)
+-- Ctrl-C: lua5.4's SIGINT handler (lua.c laction) makes the next Lua
+-- instruction raise "interrupted!"; its sigaction has no SA_RESTART, so a
+-- read at the confirm prompt returns at once.
+local function interrupted(err) return tostring(err):find("interrupted!$") ~= nil end
+
+-- A run stopped by Ctrl-C: the journal says what happened to a board whose
+-- burn had begun (a transaction the signal cut is rolled back, so the
+-- record is whole), and the result says what was burned.
+function Run:interrupted()
+  local why = "interrupted (Ctrl-C)"
+  if self.journal and self.log then
+    local burned = self:burned_so_far()
+    local ok, err = self:record({ state = "failed", reason = why .. "; burned: " ..
+      (#burned > 0 and table.concat(burned, ", ") or "nothing") })
+    if not ok then why = why .. "; and the journal was not updated: " .. tostring(err) end
+  elseif not self.log then
+    why = why .. "; nothing written"
+  end
+  return self:finish(INTERRUPTED, "interrupted", why)
+end
+
+-- What the run will write besides the board, checked before any probe is
+-- opened: a journal that persists (issue 7 item 3) in a directory it can
+-- write, and a --sim image it can save (item 14). Returns the recipe, or
+-- nil and the message.
+local function check_files(args, recipe)
+  local path = journal_path(args, recipe)
+  local ok, err = journal_mod.check_name(path)
+  if ok and not args.dry_run then ok, err = journal_mod.check_writable(path) end
+  if ok and args.sim then
+    ok, err = journal_mod.check_writable(args.sim, "the --sim image " .. args.sim .. " cannot be saved there")
+  end
+  if not ok then return nil, err end
+  return recipe
+end
+
+local function main(d, argv, json)
   local p = parser()
   for _, a in ipairs(argv) do
-    if a == "-h" or a == "--help" then d.out:write(p:get_help(), "\n"); return OK end
-    if a == "--version" then d.out:write("stotp provision ", M.VERSION, "\n"); return OK end
+    if a == "-h" or a == "--help" then (json and d.err or d.out):write(p:get_help(), "\n"); return early(d, json, OK, "help") end
+    if a == "--version" then
+      (json and d.err or d.out):write("stotp provision ", M.VERSION, "\n")
+      return early(d, json, OK, "version " .. M.VERSION)
+    end
   end
   local ok, args = p:pparse(argv)
+  if ok and args.sim_part and not args.sim then
+    ok, args = false, "option '--sim-part' needs '--sim' (it names the part of a new virtual board)"
+  end
   if not ok then
-    d.err:write(p:get_usage(), "\n", "provision: error: ", args, "\n")
-    return USAGE
+    d.err:write(p:get_usage(), "\n")
+    return early(d, json, USAGE, "usage error", args)
   end
   local recipe, err = recipe_mod.load_file(args.config)
-  if not recipe then
-    d.err:write("provision: config error: ", err, "\n")
-    if args.json then d.out:write(require("dkjson").encode({ status = "config error", reason = err }), "\n") end
-    return USAGE
-  end
+  if not recipe then return early(d, json, USAGE, "config error", err) end
   for _, w in ipairs(recipe.warnings) do d.err:write("provision: warning: ", w, "\n") end
   if args.check then return M.check(d, recipe) end
+  recipe, err = check_files(args, recipe)
+  if not recipe then return early(d, json, USAGE, "config error", err) end
   local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
     fields_written = {}, blocks_locked = {} } }, Run)
   run.station = station_name(d, args)
   local okr, code = pcall(run.provision, run)
-  run:close()
   if not okr then
-    d.err:write("provision: internal error: ", tostring(code), "\n")
-    return REFUSED
+    if interrupted(code) then code = run:interrupted()
+    else code = run:finish(REFUSED, "internal error", tostring(code)) end
   end
+  pcall(run.close, run)
   return code
+end
+
+-- argv: the arguments (without the script name). Returns the exit status.
+-- With --json, stdout gets exactly one JSON object whatever happens.
+function M.main(argv, deps)
+  local d = defaults(deps)
+  local json = false
+  for _, a in ipairs(argv) do json = json or a == "--json" end
+  local ok, code = pcall(main, d, argv, json)
+  if ok then return code end
+  if interrupted(code) then return early(d, json, INTERRUPTED, "interrupted", "interrupted (Ctrl-C); nothing written") end
+  return early(d, json, REFUSED, "internal error", tostring(code))
 end
 
 return M

@@ -36,8 +36,10 @@ local SCHEMA = {
   [[CREATE TABLE IF NOT EXISTS stotp_macs (
       mac BIGINT NOT NULL PRIMARY KEY, product TEXT NOT NULL, uid TEXT NOT NULL, field TEXT NOT NULL)]],
   [[CREATE TABLE IF NOT EXISTS stotp_schema (version INTEGER NOT NULL)]],
-  -- Added without a version change: older journals gain it on open.
+  -- Added without a version change: older journals gain them on open.
   require("stotp.escrow").SCHEMA,
+  -- peek counts the events' serials too; additive, so schema 2 still.
+  [[CREATE INDEX IF NOT EXISTS stotp_events_serial ON stotp_events (product, serial)]],
 }
 
 local Journal = {}
@@ -46,12 +48,64 @@ Journal.__tostring = function(j) return "stotp.journal: " .. j.where end
 
 local function is_pg(url) return url:find("^postgres") ~= nil end
 
+local function unpercent(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- Issue 7 item 8: a PostgreSQL URL may carry a password, as userinfo
+-- (user:pw@, the userinfo ending at the last @ of the authority) or as a
+-- query parameter (?password=, &password= later, the key itself
+-- percent-encoded: libpq decodes keys and values, libpq-connect "Connection
+-- URIs"; sslpassword too). Returns the URL without any of them, for every
+-- message, and the passwords, raw and decoded, to scrub from libpq's own
+-- error text: it quotes a bad percent-encoding ("invalid percent-encoded
+-- token") and, for a host it cannot parse, the whole URI.
+local function split_secrets(url)
+  local scheme, rest = url:match("^(%a[%w+.-]*://)(.*)$")
+  if not scheme then return url, {} end
+  local secrets = {}
+  local function secret(v)
+    if v ~= "" then secrets[#secrets + 1], secrets[#secrets + 2] = v, unpercent(v) end
+  end
+  local q = rest:find("?", 1, true)
+  local pre, query = rest:sub(1, (q or 0) - 1), q and rest:sub(q + 1) or nil
+  local userinfo, hostpath = pre:match("^(.*)@(.*)$")
+  if userinfo then
+    local user = userinfo:match("^[^:]*")
+    secret(userinfo:sub(#user + 2))
+    pre = (user ~= "" and user .. "@" or "") .. hostpath
+  end
+  local kept = {}
+  for param in (query or ""):gmatch("[^&]+") do
+    local key = param:match("^[^=]*")
+    if unpercent(key):lower():find("password", 1, true) then secret(param:sub(#key + 2))
+    else kept[#kept + 1] = param end
+  end
+  table.sort(secrets, function(a, b) return #a > #b end)
+  return scheme .. pre .. (kept[1] and "?" .. table.concat(kept, "&") or ""), secrets
+end
+
+local function scrub(text, secrets)
+  text = tostring(text)
+  for _, v in ipairs(secrets) do
+    local out, at = {}, 1
+    while true do
+      local i, j = text:find(v, at, true)
+      if not i then break end
+      out[#out + 1] = text:sub(at, i - 1) .. "***"
+      at = j + 1
+    end
+    text = table.concat(out) .. text:sub(at)
+  end
+  return text
+end
+
 -- Execute a statement (a cursor it returns, e.g. for a PRAGMA, is closed:
 -- LuaSQL will not close a connection with open cursors). Returns true or
 -- nil, message, "journal".
 function Journal:exec(sql, keep)
   local res, err = self.conn:execute(sql)
-  if not res then return nil, "journal " .. self.where .. ": " .. tostring(err), "journal" end
+  if not res then return nil, "journal " .. self.where .. ": " .. scrub(err, self.secrets), "journal" end
   if keep then return res end
   if type(res) ~= "number" then res:close() end
   return true
@@ -129,20 +183,50 @@ function Journal:find(uid)
   return normalise(rows[1]) or false
 end
 
--- The serial a new board would get now (dry runs; nothing is reserved);
--- false when the recipe draws no serials.
+-- The serial a new board would get now (dry runs; nothing is reserved;
+-- reserve takes the same one inside its transaction); false when the
+-- recipe draws no serials. A serial is used once any record or event of
+-- this product names it: the events outlive a row someone deleted. Issue
+-- 7 item 13: the serial after the highest used one in the pool, in order;
+-- once that passes `last` (or a pool moved below the used serials), the
+-- lowest free one in the pool; exhausted only when none is free.
 function Journal:peek()
   if not self.serials then return false end
-  local rows, err, code = self:rows(string.format("SELECT MAX(serial) AS m FROM stotp_boards WHERE product = %s",
-    self:q(self.product)))
+  local first, last = self.serials.first, self.serials.last
+  local used = string.format("SELECT serial AS s FROM stotp_boards WHERE product = %s AND serial BETWEEN %d AND %d " ..
+    "UNION SELECT serial FROM stotp_events WHERE product = %s AND serial BETWEEN %d AND %d",
+    self:q(self.product), first, last, self:q(self.product), first, last)
+  local rows, err, code = self:rows("SELECT MAX(s) AS m FROM (" .. used .. ") u")
   if not rows then return nil, err, code end
   local max = rows[1] and math.tointeger(tonumber(rows[1].m))
-  local nxt = math.max(self.serials.first, max and max + 1 or self.serials.first)
-  if nxt > self.serials.last then
-    return nil, string.format("serial pool %d..%d of %s is exhausted", self.serials.first, self.serials.last,
-      self.product), "pool"
+  local nxt = max and max + 1 or first
+  if nxt > last then
+    rows, err, code = self:rows(string.format("WITH used AS (%s) SELECT MIN(c) AS n FROM (SELECT %d AS c UNION ALL " ..
+      "SELECT s + 1 FROM used) cand WHERE c <= %d AND c NOT IN (SELECT s FROM used)", used, first, last))
+    if not rows then return nil, err, code end
+    nxt = rows[1] and math.tointeger(tonumber(rows[1].n))
+  end
+  if not nxt then
+    return nil, string.format("serial pool %d..%d of product %s is exhausted: every serial in it is bound to a board " ..
+      "in journal %s; give the recipe a new range (serials = { first = ..., last = ... })", first, last, self.product,
+      self.where), "pool"
   end
   return nxt
+end
+
+-- The furthest a burn of this board ever got ("locked", "verified",
+-- "burned") by the events, which keep the history a record's later
+-- "failed" hides; false when no burn of it ever completed.
+local PROGRESS = { burned = 1, verified = 2, locked = 3 }
+function Journal:burned_state(uid)
+  local rows, err, code = self:rows(string.format("SELECT DISTINCT state FROM stotp_events WHERE product = %s AND " ..
+    "uid = %s AND state IN ('burned', 'verified', 'locked')", self:q(self.product), self:q(uid)))
+  if not rows then return nil, err, code end
+  local best = false
+  for _, r in ipairs(rows) do
+    if not best or PROGRESS[r.state] > PROGRESS[best] then best = r.state end
+  end
+  return best
 end
 
 function Journal:event(uid, serial, state, reason, now)
@@ -243,14 +327,17 @@ function Journal:close()
 end
 Journal.__close, Journal.__gc = Journal.close, Journal.close
 
-local function connect(url)
+local function connect(url, where, secrets)
   if is_pg(url) then
     local ok, driver = pcall(require, "luasql.postgres")
     if not ok then return nil, "PostgreSQL journal needs lua-sql-postgres (Debian package)", "journal" end
     local env = driver.postgres()
     -- libpq takes a URI where a database name is expected (PQsetdbLogin).
     local conn, err = env:connect(url)
-    if not conn then env:close(); return nil, "cannot open journal: " .. tostring(err):gsub("%s+$", ""), "journal" end
+    if not conn then
+      env:close()
+      return nil, "cannot open journal " .. where .. ": " .. scrub(err, secrets):gsub("%s+$", ""), "journal"
+    end
     return env, conn
   end
   local env = require("luasql.sqlite3").sqlite3()
@@ -292,21 +379,102 @@ function Journal:schema()
   return true
 end
 
+local function volatile(name, why)
+  return nil, string.format("journal %q %s: the serials and MACs it binds would be lost, and the next board would " ..
+    "draw them again; give an SQLite file path or a postgresql:// URL", name, why), "config"
+end
+
+-- Issue 7 item 3: a journal must outlive the run, or two boards get one
+-- serial. LuaSQL's sqlite3 driver hands the name to sqlite3_open_v2, and
+-- Debian's SQLite takes URIs there (SQLITE_USE_URI): "" is a temporary
+-- database deleted at close, ":memory:" (blanks around it too, as tried
+-- with lua-sql-sqlite3 2.6 / SQLite 3.40), "file::memory:",
+-- "file:x?mode=memory" and "file:x?vfs=memdb" live in memory. A URI is
+-- refused whole rather than parsed: a plain path says the same thing.
+-- Returns true, or nil, message, "config".
+function M.check_name(url)
+  if type(url) ~= "string" then error("journal name must be a string", 2) end
+  if is_pg(url) then return true end
+  local bare = url:match("^%s*(.-)%s*$")
+  if bare == "" then return volatile(url, "is SQLite's temporary database, deleted when the run ends") end
+  if bare == ":memory:" then return volatile(url, "is SQLite's in-memory database, gone when the run ends") end
+  if bare:lower():find("^file:") then return volatile(url, "is an SQLite URI") end
+  return true
+end
+
+-- Without a shell or luaposix: a directory is writable when a file can be
+-- made in it (made and removed at once), a file when it opens for update
+-- ("r+" neither creates nor truncates).
+local function dir_writable(d)
+  local name = string.format("%s/.stotp-write-test-%d-%d", d, os.time(), math.random(1 << 30))
+  local f = io.open(name, "wb")
+  if not f then return false end
+  f:close()
+  os.remove(name)
+  return true
+end
+
+local function file_writable(path)
+  local f = io.open(path, "r+b")
+  if not f then return false end
+  f:close()
+  return true
+end
+
+-- Issue 7 item 14: a journal SQLite cannot write, named by its cause
+-- rather than by SQLite's "attempt to write a readonly database" or
+-- "unable to open database file" half-way through a run. SQLite creates
+-- the file, and its rollback journal (<file>-journal) beside it on every
+-- write transaction, so the directory must be writable, not only the file.
+-- `what` names the file in the message (a PostgreSQL URL passes). Returns
+-- true, or nil, message, code.
+function M.check_writable(path, what, code)
+  if is_pg(path) then return true end
+  what = what or "the journal " .. path .. " cannot be created or updated there"
+  local d = path:match("^(.*)/[^/]*$") or "."
+  if d == "" then d = "/" end
+  if not dir_writable(d) then return nil, string.format("directory %s is not writable: %s", d, what), code or "journal" end
+  local f = io.open(path, "rb")
+  if f then
+    f:close()
+    if not file_writable(path) then return nil, string.format("file %s is not writable: %s", path, what), code or "journal" end
+  end
+  return true
+end
+
+-- Whatever the name said, the database SQLite opened must be a file.
+function Journal:persists(name)
+  local rows, err, code = self:rows("PRAGMA database_list")
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    if r.name == "main" and (r.file or "") ~= "" then return true end
+  end
+  return volatile(name, "is not a file")
+end
+
 -- opts = { product=, serials={first,last} (nil: draw none), station=, readonly= }.
 -- readonly: a dry run; a journal file that does not exist is not created
--- (returns an empty in-memory journal instead).
+-- (returns an empty in-memory journal instead, with j.ephemeral set).
 function M.open(url, opts)
-  local where = is_pg(url) and url:gsub("//[^@/]*@", "//") or url
+  local ok0, err0, code0 = M.check_name(url)
+  if not ok0 then return nil, err0, code0 end
+  local where, secrets = url, {}
+  if is_pg(url) then where, secrets = split_secrets(url) end
+  local name, ephemeral = url, false
   if opts.readonly and not is_pg(url) then
     local f = io.open(url, "rb")
-    if f then f:close() else url = ":memory:" end
+    if f then f:close() else url, ephemeral = ":memory:", true end
+  else
+    local ok, err, code = M.check_writable(url)
+    if not ok then return nil, err, code end
   end
-  local env, conn, code = connect(url)
+  local env, conn, code = connect(url, where, secrets)
   if not env then return nil, conn, code end
-  local j = setmetatable({ env = env, conn = conn, pg = is_pg(url), where = where, product = opts.product,
-    serials = opts.serials, station = opts.station }, Journal)
+  local j = setmetatable({ env = env, conn = conn, pg = is_pg(url), where = where, secrets = secrets,
+    product = opts.product, serials = opts.serials, station = opts.station, ephemeral = ephemeral }, Journal)
   if not j.pg then
     local ok, err, c = j:exec("PRAGMA busy_timeout = 60000")
+    if ok and not ephemeral then ok, err, c = j:persists(name) end
     if not ok then j:close(); return nil, err, c end
   end
   local ok, err, c = j:transaction(function() return j:schema() end, true)
