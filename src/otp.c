@@ -343,6 +343,9 @@ static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
 static int program_pass(target *t, const otp_plan *p, const uint8_t *cur,
                         unsigned widest, int mode, otp_stats *st)
 {
+	/* Still the chip attach identified: nothing is written otherwise. */
+	if (target_guard(t, "an OTP program pass") != 0)
+		return -1;
 	return flash_end_pass(t->st, &t->id.flash,
 	                      program_from(t, p, cur, widest, mode, st));
 }

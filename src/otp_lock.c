@@ -95,7 +95,12 @@ static int write_locks(target *t, uint32_t todo, int unit, otp_stats *st)
  * (flash_end_pass). Returns as write_locks. */
 static int lock_pass(target *t, uint32_t todo, int unit, otp_stats *st)
 {
-	int rc = flash_begin(t->st, &t->id.flash, 1) != 0
+	int rc;
+
+	/* Still the chip attach identified: nothing is written otherwise. */
+	if (target_guard(t, "an OTP lock") != 0)
+		return -1;
+	rc = flash_begin(t->st, &t->id.flash, 1) != 0
 	         ? -1 : write_locks(t, todo, unit, st);
 
 	return flash_end_pass(t->st, &t->id.flash, rc);

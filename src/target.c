@@ -180,6 +180,26 @@ static int read_uid_fsize(target *t)
 	return 0;
 }
 
+/* A UID of all 00 or all FF is what a bus that answered nothing, a reply
+ * zero-filled by a broken link or an erased/unreadable system area gives;
+ * no ST part is programmed with one. Keys and records derived from it
+ * would be shared by every such chip, so it is refused. */
+static int check_uid_plausible(target *t)
+{
+	size_t i, zeros = 0, ones = 0;
+
+	for (i = 0; i < sizeof t->uid; i++) {
+		zeros += t->uid[i] == 0x00;
+		ones += t->uid[i] == 0xFF;
+	}
+	if (zeros == sizeof t->uid || ones == sizeof t->uid)
+		return st_fail(&t->st->err, ST_ETARGET, 0,
+		               "the unique ID at 0x%08X reads all %s: no chip carries "
+		               "that UID, so the chip or the link is unreliable; "
+		               "nothing done", t->id.uid_addr, zeros ? "00" : "FF");
+	return 0;
+}
+
 static int read_rdp(target *t)
 {
 	uint32_t optcr;
@@ -211,7 +231,9 @@ int target_attach(target **out, stlink *st, unsigned khz)
 		goto fail;
 	}
 	target_decode(idcode, t->cpuid, &t->id);
-	if (t->id.supported && (read_uid_fsize(t) != 0 || read_rdp(t) != 0))
+	if (t->id.supported && (read_uid_fsize(t) != 0
+	                        || check_uid_plausible(t) != 0
+	                        || read_rdp(t) != 0))
 		goto fail;
 	*out = t;
 	return 0;
@@ -244,20 +266,49 @@ int otp_map_touches(const otp_map *m, uint32_t addr, size_t n)
 	       && addr < (uint64_t)m->lock_base + m->blocks;
 }
 
-void target_uid_hex(const target *t, char out[25])
+static void uid_hex(const uint8_t uid[12], char out[25])
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
 
-	if (!t->have_uid) {
-		snprintf(out, 25, "?");
-		return;
-	}
 	for (i = 0; i < 12; i++) {
-		out[2 * i] = hex[t->uid[i] >> 4];
-		out[2 * i + 1] = hex[t->uid[i] & 15];
+		out[2 * i] = hex[uid[i] >> 4];
+		out[2 * i + 1] = hex[uid[i] & 15];
 	}
 	out[24] = '\0';
+}
+
+void target_uid_hex(const target *t, char out[25])
+{
+	if (!t->have_uid)
+		snprintf(out, 25, "?");
+	else
+		uid_hex(t->uid, out);
+}
+
+/* The UID read again, as its own 12-byte memory command (attach read it
+ * with the flash-size register in one longer command): a reply corrupted
+ * once, at attach or now, makes the two differ (issue 7 item 1). */
+int target_guard(target *t, const char *before)
+{
+	uint8_t now[12];
+	char was[25], is[25];
+
+	if (!t->have_uid)
+		return st_fail(&t->st->err, ST_ETARGET, 0,
+		               "the UID was never read: nothing done before %s",
+		               before);
+	if (stlink_read_mem(t->st, t->id.uid_addr, now, sizeof now, 4) != 0)
+		return -1;
+	if (memcmp(now, t->uid, sizeof now) == 0)
+		return 0;
+	uid_hex(t->uid, was);
+	uid_hex(now, is);
+	return st_fail(&t->st->err, ST_ETARGET, 0,
+	               "the UID read differently (%s at attach, %s now): the "
+	               "chip or the link is unreliable, or another chip is "
+	               "attached; nothing more written before %s", was, is,
+	               before);
 }
 
 void target_describe(const target *t, char *buf, size_t len)

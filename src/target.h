@@ -83,6 +83,10 @@ void target_uid_hex(const target *t, char out[25]);
 /* "STM32F427/429/437/439 (STM32F42xxx/43xxx) rev Y, 2048 KiB flash, UID
  * ..., RDP 0" for messages and __tostring. */
 void target_describe(const target *t, char *buf, size_t len);
+/* Before each OTP program pass and each lock: the chip is still the one
+ * attach identified (its UID, read again). Fails with ST_ETARGET naming
+ * `before` and writes nothing. */
+int target_guard(target *t, const char *before);
 /* A plain 32-bit write anywhere but the OTP data and lock bytes: those
  * are written only through the checked primitives of otp.c. */
 int target_write32(target *t, uint32_t addr, uint32_t value);

@@ -305,6 +305,7 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 	 * flushes the IN endpoint on open (facts §1.1, §8.9), so a real probe
 	 * keeps a stale reply at least until then */
 	vp_fw_command(b->fw, data, len, b->reply, &b->reply_len, &b->data_need);
+	vp_faults_on_reply(&b->faults, n, b->reply, &b->reply_len);
 	b->reply_off = 0;
 	b->data_have = 0;
 	return (int)len;
