@@ -158,11 +158,16 @@ static int hex_key(parse_state *ps, bool *seen, const char *key, const char *val
 	return 0;
 }
 
+/* No message quotes the file: a key file or a config given as an image
+ * by mistake (`--sim examples/keys/master.key`) would otherwise print its
+ * secret bytes (issue 7 item 7). file:line says where to look. */
+#define NOT_SHOWN " (line not shown)"
+
 static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t errlen)
 {
 	char *sp = strchr(s, ' ');
 	if (sp == NULL)
-		return line_fail(ps, err, errlen, "expected 'key value', got '%.40s'", s);
+		return line_fail(ps, err, errlen, "not a 'key value' line" NOT_SHOWN);
 	*sp = '\0';
 	const char *key = s, *val = sp + 1;
 	uint8_t b[4];
@@ -171,7 +176,7 @@ static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t
 			return -1;
 		img->part = vp_part_find(val);
 		if (img->part == NULL)
-			return line_fail(ps, err, errlen, "unknown part '%.40s' (known: %s)", val, vp_part_names());
+			return line_fail(ps, err, errlen, "unknown part name (known: %s)" NOT_SHOWN, vp_part_names());
 	} else if (strcmp(key, "uid") == 0) {
 		return hex_key(ps, &ps->seen_uid, key, val, img->uid, 12, "exactly 12 bytes as hex", err, errlen);
 	} else if (strcmp(key, "rdp") == 0) {
@@ -186,7 +191,7 @@ static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t
 	} else if (strcmp(key, "otp") == 0) {
 		return parse_otp(ps, img, val, err, errlen);
 	} else {
-		return line_fail(ps, err, errlen, "unknown key '%.40s'", key);
+		return line_fail(ps, err, errlen, "unknown key (keys: part, uid, rdp, sr_at_reset, otp, lock)" NOT_SHOWN);
 	}
 	return 0;
 }
