@@ -11,12 +11,15 @@
 #include "vprobe.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "claim_lock.h"
 #include "faults.h"
@@ -46,7 +49,7 @@ struct vp_board {
 	uint64_t ns_debt;
 	int lock_fd;           /* the claim (vp_board_claim); -1: not claimed */
 	bool unplugged;
-	bool save_failed;      /* reported once on stderr */
+	bool dead;             /* the image could not be saved: every transfer fails */
 	uint8_t reply[VP_FW_BUF_MAX];
 	size_t reply_len, reply_off;
 	uint8_t data[VP_FW_BUF_MAX];
@@ -100,6 +103,50 @@ static void board_free(vp_board *b)
 	free(b);
 }
 
+/* The file the image really is: a symlinked image is followed, so saving
+ * (a rename over the path) rewrites its target instead of replacing the
+ * link, and the claim lock sits beside the real file, shared by every
+ * name of it (issue 7 item 10). A dangling link is refused: creating a
+ * fresh board there would break the link. Returns a malloc'd path. */
+static char *real_image_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *real;
+
+	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+		return dup_or_null(path);
+	real = realpath(path, NULL);
+	if (!real)
+		snprintf(err, errlen, "vprobe: the board image %s is a symlink to nothing usable: %s",
+		         path, strerror(errno));
+	return real;
+}
+
+/* Can the image be saved where it lives? The same temporary name
+ * vp_image_save writes, created and removed. A real board never forgets a
+ * program operation; a model that silently could would report a burn that
+ * the next run does not see (issue 7 item 10), so such a board is refused
+ * at open instead. */
+static int check_writable(const char *path, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX + 32];
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
+		snprintf(err, errlen, "vprobe: %s: path too long", path);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		snprintf(err, errlen, "vprobe: the board image %s cannot be saved (%s: %s): "
+		         "a board that cannot keep what it programs is refused", path, tmp, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
 static int check_options(const vp_options *opt, char *err, size_t errlen)
 {
 	if (!opt->state_path || !*opt->state_path) {
@@ -131,11 +178,13 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 		return -1;
 	}
 	b->lock_fd = -1;
-	b->state_path = dup_or_null(opt->state_path);
+	snprintf(err, errlen, "vprobe: out of memory");
+	b->state_path = real_image_path(opt->state_path, err, errlen);
 	b->stats_path = dup_or_null(opt->stats_path && *opt->stats_path ? opt->stats_path : NULL);
 	if (!b->state_path || vp_probe_parse(&b->kind, opt->probe, err, errlen) != 0 ||
 	    vp_faults_parse(&b->faults, opt->fault, err, errlen) != 0 ||
-	    vp_image_load(&b->img, b->state_path, opt->target ? opt->target : "stm32f429zi", err, errlen) != 0)
+	    vp_image_load(&b->img, b->state_path, opt->target ? opt->target : "stm32f429zi", err, errlen) != 0 ||
+	    check_writable(b->state_path, err, errlen) != 0)
 		goto fail;
 	double volts = opt->voltage > 0 ? opt->voltage : 3.3;
 	b->mcu = vp_mcu_new(&b->img, b->img.part, &b->clock, volts);
@@ -161,16 +210,24 @@ fail:
 }
 
 /* Persist burned bits at once: a host killed after this transfer must
- * find them in the image (DESIGN.md, board image). */
-static void save_if_dirty(vp_board *b)
+ * find them in the image (DESIGN.md, board image). A save that fails
+ * kills the board: the transfer that programmed fails and so does every
+ * later one, said once on stderr. A real board never silently forgets a
+ * program operation; a model that did would let a host report a burn
+ * that is not there (issue 7 item 10). Returns 0 or VP_USB_IO. */
+static int save_if_dirty(vp_board *b)
 {
 	char err[256];
+	if (b->dead)
+		return VP_USB_IO;
 	if (!b->img.dirty)
-		return;
-	if (vp_image_save(&b->img, b->state_path, err, sizeof err) != 0 && !b->save_failed) {
-		b->save_failed = true;
-		fprintf(stderr, "vprobe: %s\n", err);
-	}
+		return 0;
+	if (vp_image_save(&b->img, b->state_path, err, sizeof err) == 0)
+		return 0;
+	b->dead = true;
+	fprintf(stderr, "vprobe: %s: the board is dead (what it programmed is lost), "
+	        "every transfer fails from now on\n", err);
+	return VP_USB_IO;
 }
 
 void vp_stats_write(const vp_stats *s, const char *path)
@@ -315,6 +372,8 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 {
 	if (b->unplugged)
 		return VP_USB_NO_DEVICE;
+	if (b->dead)
+		return VP_USB_IO;
 	if (ep != b->id.ep_out)
 		return VP_USB_PIPE;
 	int rc = (int)len;
@@ -326,7 +385,8 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 		b->stats.bytes_out += len;
 		charge_bytes(b, len);
 	}
-	save_if_dirty(b);
+	if (save_if_dirty(b) != 0)
+		return VP_USB_IO;
 	return rc;
 }
 
@@ -337,6 +397,8 @@ int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 {
 	if (b->unplugged)
 		return VP_USB_NO_DEVICE;
+	if (b->dead)
+		return VP_USB_IO;
 	if (b->id.ep_trace && ep == b->id.ep_trace)
 		return VP_USB_TIMEOUT; /* no SWO trace data is ever produced */
 	if (ep != b->id.ep_in)

@@ -117,7 +117,12 @@ int vp_board_claim(vp_board *b, char *err, size_t errlen);
 void vp_board_release(vp_board *b);
 
 /* A bulk OUT transfer of `len` bytes to endpoint `ep`. Returns the number of
- * bytes accepted (>= 0) or a vp_usb_status. */
+ * bytes accepted (>= 0) or a vp_usb_status. VP_USB_IO when the image could
+ * not be saved after the transfer changed it: the board is dead from then
+ * on (every transfer fails so), as a real board never forgets a program
+ * operation. vp_board_open refuses an image that cannot be saved, and
+ * follows a symlinked image to its file (saves and the claim lock are the
+ * real file's). */
 int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len);
 
 /* A bulk IN transfer from endpoint `ep` into a buffer of `cap` bytes. Returns
