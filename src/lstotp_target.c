@@ -159,7 +159,7 @@ static int target_read(lua_State *L)
 
 	luaL_argcheck(L, n >= 0 && n <= STLINK_READ_MAX, 3, "length out of range");
 	buf = (uint8_t *)luaL_buffinitsize(L, &b, (size_t)n);
-	if (n > 0 && stlink_read(t->st, addr, buf, (size_t)n) != 0)
+	if (n > 0 && target_mem_read(t, addr, buf, (size_t)n) != 0)
 		return lstotp_fail(L, &t->st->err);
 	luaL_pushresultsize(&b, (size_t)n);
 	return 1;
@@ -170,7 +170,7 @@ static int target_read32(lua_State *L)
 	TARGET_OR_CLOSED(L, t);
 	uint32_t addr = check_addr(L, 2, 4), v;
 
-	if (stlink_read32(t->st, addr, &v) != 0)
+	if (target_mem_read32(t, addr, &v) != 0)
 		return lstotp_fail(L, &t->st->err);
 	lua_pushinteger(L, v);
 	return 1;
@@ -216,20 +216,25 @@ static int target_otp_read(lua_State *L)
 	return 1;
 }
 
+/* 16 booleans (true: the lock byte is 0x00), and the 16 raw lock bytes:
+ * a byte neither 00 nor FF (a lock write cut short) can be shown as it
+ * is instead of as "unlocked" (issue 7 item 14). */
 static int target_otp_locks(lua_State *L)
 {
 	TARGET_OR_CLOSED(L, t);
 	int locked[OTP_BLOCKS];
+	uint8_t raw[OTP_BLOCKS];
 	unsigned i;
 
-	if (otp_read_locks(t, locked) != 0)
+	if (otp_read_locks(t, locked, raw) != 0)
 		return lstotp_fail(L, &t->st->err);
 	lua_createtable(L, (int)t->id.otp->blocks, 0);
 	for (i = 0; i < t->id.otp->blocks; i++) {
 		lua_pushboolean(L, locked[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
-	return 1;
+	lua_pushlstring(L, (const char *)raw, t->id.otp->blocks);
+	return 2;
 }
 
 static int target_otp_check(lua_State *L)

@@ -36,20 +36,21 @@ int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
 	/* Data and lock bytes are contiguous on every layout (lock_base ==
 	 * base + size): one read, two round trips on an F4. */
 	if (m->lock_base != m->base + size) {
-		if (stlink_read_mem(t->st, m->base, data, size, 4) != 0)
-			return -1;
-		return stlink_read_mem(t->st, m->lock_base, locks, m->blocks, 4);
+		if (stlink_read_mem(t->st, m->base, data, size, 4) != 0
+		    || stlink_read_mem(t->st, m->lock_base, locks, m->blocks, 4) != 0)
+			return target_explain_fault(t, "read", m->base);
+		return 0;
 	}
 	if (stlink_read_mem(t->st, m->base, buf, size + m->blocks, 4) != 0)
-		return -1;
+		return target_explain_fault(t, "read", m->base);
 	memcpy(data, buf, size);
 	memcpy(locks, buf + size, m->blocks);
 	return 0;
 }
 
-int otp_read_locks(target *t, int *locked)
+int otp_read_locks(target *t, int *locked, uint8_t *locks)
 {
-	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
+	uint8_t data[OTP_MAX_DATA];
 	unsigned i;
 
 	if (otp_read_all(t, data, locks) != 0)

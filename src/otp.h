@@ -44,8 +44,9 @@ extern const char *const otp_mode_names[];
 int otp_usable(target *t);
 /* data: otp->blocks * block_size bytes; locks: otp->blocks bytes. */
 int otp_read_all(target *t, uint8_t *data, uint8_t *locks);
-/* locked[i] = 1 when block i's lock byte is 0x00. */
-int otp_read_locks(target *t, int *locked);
+/* locked[i] = 1 when block i's lock byte is 0x00; locks: the raw bytes
+ * (otp->blocks of them). */
+int otp_read_locks(target *t, int *locked, uint8_t *locks);
 /* Range-checks (offset relative to otp->base; negative, empty, or past
  * the data area is refused naming the area), reads the chip, classifies
  * every byte. */

@@ -321,6 +321,38 @@ void target_describe(const target *t, char *buf, size_t len)
 	         t->rdp);
 }
 
+int target_explain_fault(target *t, const char *what, uint32_t addr)
+{
+	char probe[sizeof t->st->err.msg];
+
+	/* RM0090 §3.7.3: at level 1 "no access (read, erase, program) to
+	 * Flash memory" while a debugger is connected; the OTP reads fault
+	 * there too on some silicon (facts, quirk rdp1_otp). A bare
+	 * "SWD_AP_FAULT" would send the user looking at the cable. */
+	if (t->st->err.code != ST_ETARGET || t->rdp < 1)
+		return -1;
+	snprintf(probe, sizeof probe, "%s", t->st->err.msg);
+	return st_fail(&t->st->err, ST_ETARGET, t->st->err.sys,
+	               "%s of 0x%08X faulted: the chip is at RDP level %d (read "
+	               "protection: the debugger may not read flash or OTP; only "
+	               "a level change back to 0, which erases the flash, lifts "
+	               "it) [%.80s]", what, addr, t->rdp, probe);
+}
+
+int target_mem_read(target *t, uint32_t addr, uint8_t *buf, size_t n)
+{
+	if (stlink_read(t->st, addr, buf, n) != 0)
+		return target_explain_fault(t, "read", addr);
+	return 0;
+}
+
+int target_mem_read32(target *t, uint32_t addr, uint32_t *value)
+{
+	if (stlink_read32(t->st, addr, value) != 0)
+		return target_explain_fault(t, "read", addr);
+	return 0;
+}
+
 int target_write32(target *t, uint32_t addr, uint32_t value)
 {
 	if (otp_map_touches(t->id.otp, addr, 4))

@@ -87,6 +87,14 @@ void target_describe(const target *t, char *buf, size_t len);
  * attach identified (its UID, read again). Fails with ST_ETARGET naming
  * `before` and writes nothing. */
 int target_guard(target *t, const char *before);
+/* Reads for a user (target:read, read32): as stlink_read/read32, with
+ * target_explain_fault on failure. */
+int target_mem_read(target *t, uint32_t addr, uint8_t *buf, size_t n);
+int target_mem_read32(target *t, uint32_t addr, uint32_t *value);
+/* After a failed access (`what`: "read") at addr: a memory fault on a
+ * chip at RDP level 1 or 2 is explained as read protection, the probe's
+ * own words kept after it. Returns -1. */
+int target_explain_fault(target *t, const char *what, uint32_t addr);
 /* A plain 32-bit write anywhere but the OTP data and lock bytes: those
  * are written only through the checked primitives of otp.c. */
 int target_write32(target *t, uint32_t addr, uint32_t value);

@@ -154,9 +154,13 @@ describe("vprobe.image", function()
     { 23, "colour blue", "unknown key (keys: part, uid, rdp, sr_at_reset, otp, lock)" .. NOT_SHOWN },
     { 23, "rdp aa", "'rdp' given twice" },
     { 23, "nonsense", "not a 'key value' line" .. NOT_SHOWN },
+    { 4, "rdp aa\0junk", "holds a byte that is not printable text" .. NOT_SHOWN },
+    { 2, "part stm32f407vg\0\xff\xfe", "holds a byte that is not printable text" .. NOT_SHOWN },
+    { 1, "# caf\xc3\xa9", "holds a byte that is not printable text" .. NOT_SHOWN },
+    { 3, "uid\t3a0028001951363036383438", "holds a byte that is not printable text" .. NOT_SHOWN },
   }
   for _, row in ipairs(bad) do
-    it("rejects line " .. row[1] .. " '" .. row[2]:sub(1, 30) .. "' with file:line", function()
+    it("rejects line " .. row[1] .. " '" .. row[2]:sub(1, 30):gsub("[^\32-\126]", "?") .. "' with file:line", function()
       local p = tmp()
       local lines = good_lines()
       lines[row[1]] = row[2]

@@ -211,6 +211,16 @@ static int check_complete(const parse_state *ps, const vp_image *img, char *err,
 	return 0;
 }
 
+/* Printable ASCII only: an image is written by write_image, or by a person
+ * in an editor; anything else is a damaged file or not an image at all. */
+static bool is_text(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7E)
+			return false;
+	return true;
+}
+
 static int parse_file(FILE *f, const char *path, vp_image *img, char *err, size_t errlen)
 {
 	parse_state ps = { .path = path };
@@ -225,6 +235,12 @@ static int parse_file(FILE *f, const char *path, vp_image *img, char *err, size_
 		ps.line++;
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			buf[--n] = '\0';
+		if (memchr(buf, '\0', (size_t)n) != NULL || !is_text(buf, (size_t)n)) {
+			/* junk after a NUL would otherwise be cut off unseen by
+			 * the string functions below (issue 7 item 14) */
+			rc = line_fail(&ps, err, errlen, "holds a byte that is not printable text" NOT_SHOWN);
+			break;
+		}
 		if (n == 0 || buf[0] == '#')
 			continue;
 		rc = parse_line(&ps, img, buf, err, errlen);
