@@ -8,6 +8,17 @@
 #define DBGMCU_IDCODE 0xE0042000u
 #define CPUID 0xE000ED00u
 #define FLASH_OPTCR 0x40023C14u
+/* Core debug (ARMv7-M C1.6.2, facts §5.1): S_RESET_ST is sticky until
+ * DHCSR is read. DBGMCU (facts §10.1, RM0090 §38.16): CR bits 0-2
+ * DBG_SLEEP/STOP/STANDBY, APB1_FZ bit 11 DBG_WWDG_STOP, bit 12
+ * DBG_IWDG_STOP; same addresses on F2, F4 and F7. */
+#define DHCSR 0xE000EDF0u
+#define DHCSR_S_HALT (1u << 17)
+#define DHCSR_S_RESET_ST (1u << 25)
+#define DBGMCU_CR 0xE0042004u
+#define DBGMCU_CR_LOWPOWER 0x7u
+#define DBGMCU_APB1_FZ 0xE0042008u
+#define DBGMCU_FZ_WDGS 0x1800u
 
 /* OTP layouts (facts §6.1; CMSIS FLASH_OTP_BASE/END; RM0090 §3.8). The
  * F72x/F73x area is the F4-style one at 0x1FF07800, not 0x1FF0F000. */
@@ -200,6 +211,29 @@ static int check_uid_plausible(target *t)
 	return 0;
 }
 
+/* Set bits in a debug-domain register (read, or, write): other bits, set
+ * by another tool, stay. */
+static int dbg_set_bits(stlink *st, uint32_t addr, uint32_t bits)
+{
+	uint32_t v;
+
+	if (stlink_read_dbg(st, addr, &v) != 0)
+		return -1;
+	return (v & bits) == bits ? 0 : stlink_write_dbg(st, addr, v | bits);
+}
+
+/* Every peer does this at attach (OOCD stm32f4x.cfg examine-end `mmw
+ * 0xE0042004 7` and `mmw 0xE0042008 0x1800`, BMP stm32f4.c
+ * stm32f4_configure_dbgmcu; facts §10.1): with the core halted, an IWDG
+ * started by the firmware or by the WDG_SW option bit resets the chip
+ * about 0.5 s later, in the middle of a confirm prompt or of a program
+ * operation. The bits survive a system reset (power-on reset only). */
+static int freeze_watchdogs(target *t)
+{
+	return dbg_set_bits(t->st, DBGMCU_APB1_FZ, DBGMCU_FZ_WDGS) != 0
+	       || dbg_set_bits(t->st, DBGMCU_CR, DBGMCU_CR_LOWPOWER) != 0 ? -1 : 0;
+}
+
 static int read_rdp(target *t)
 {
 	uint32_t optcr;
@@ -231,7 +265,10 @@ int target_attach(target **out, stlink *st, unsigned khz)
 		goto fail;
 	}
 	target_decode(idcode, t->cpuid, &t->id);
-	if (t->id.supported && (read_uid_fsize(t) != 0
+	/* stlink_halt read DHCSR after halting, which cleared a stale
+	 * S_RESET_ST: from here on it means "reset since attach". */
+	if (t->id.supported && (freeze_watchdogs(t) != 0
+	                        || read_uid_fsize(t) != 0
 	                        || check_uid_plausible(t) != 0
 	                        || read_rdp(t) != 0))
 		goto fail;
@@ -286,18 +323,31 @@ void target_uid_hex(const target *t, char out[25])
 		uid_hex(t->uid, out);
 }
 
-/* The UID read again, as its own 12-byte memory command (attach read it
- * with the flash-size register in one longer command): a reply corrupted
- * once, at attach or now, makes the two differ (issue 7 item 1). */
+/* Two checks, 3 round trips (issue 8 item 1, issue 7 item 1):
+ * - DHCSR: the core is still halted and S_RESET_ST (sticky until read,
+ *   cleared at attach) shows no reset since: a watchdog, NRST or a brown-
+ *   out would have relocked FLASH_CR and let the firmware run;
+ * - the UID read again, as its own 12-byte memory command (attach read it
+ *   with the flash-size register in one longer command): a reply
+ *   corrupted once, at attach or now, makes the two differ. */
 int target_guard(target *t, const char *before)
 {
 	uint8_t now[12];
 	char was[25], is[25];
+	uint32_t dhcsr;
 
 	if (!t->have_uid)
 		return st_fail(&t->st->err, ST_ETARGET, 0,
 		               "the UID was never read: nothing done before %s",
 		               before);
+	if (stlink_read_dbg(t->st, DHCSR, &dhcsr) != 0)
+		return -1;
+	if ((dhcsr & DHCSR_S_RESET_ST) || !(dhcsr & DHCSR_S_HALT))
+		return st_fail(&t->st->err, ST_ETARGET, 0,
+		               "the chip %s since attach (DHCSR 0x%08X: a watchdog, "
+		               "NRST or the supply?): nothing more written before "
+		               "%s; attach again", (dhcsr & DHCSR_S_RESET_ST)
+		               ? "was reset" : "is no longer halted", dhcsr, before);
 	if (stlink_read_mem(t->st, t->id.uid_addr, now, sizeof now, 4) != 0)
 		return -1;
 	if (memcmp(now, t->uid, sizeof now) == 0)

@@ -73,7 +73,8 @@ int otp_map_touches(const otp_map *m, uint32_t addr, size_t n);
  * names whose OTP an address is when a user gives the wrong one. */
 const otp_map *otp_map_at(uint32_t addr);
 
-/* Enter SWD at khz, halt the core, identify. */
+/* Enter SWD at khz, halt the core, identify; on an F2/F4/F7 freeze both
+ * watchdogs and keep debug alive in low-power modes (DBGMCU). */
 int target_attach(target **out, stlink *st, unsigned khz);
 void target_free(target *t);
 
@@ -83,8 +84,9 @@ void target_uid_hex(const target *t, char out[25]);
 /* "STM32F427/429/437/439 (STM32F42xxx/43xxx) rev Y, 2048 KiB flash, UID
  * ..., RDP 0" for messages and __tostring. */
 void target_describe(const target *t, char *buf, size_t len);
-/* Before each OTP program pass and each lock: the chip is still the one
- * attach identified (its UID, read again). Fails with ST_ETARGET naming
+/* Before each OTP program pass and each lock: the core is still halted
+ * and was not reset since attach, and the chip is still the one attach
+ * identified (its UID, read again). Fails with ST_ETARGET naming
  * `before` and writes nothing. */
 int target_guard(target *t, const char *before);
 /* Reads for a user (target:read, read32): as stlink_read/read32, with

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "claim_lock.h"
@@ -47,6 +48,8 @@ struct vp_board {
 	vp_stats stats;
 	long latency_us;
 	uint64_t ns_debt;
+	double wallclock;      /* VPROBE_WALLCLOCK factor, 0: off */
+	uint64_t wall_last_ns; /* host time of the last command packet */
 	int lock_fd;           /* the claim (vp_board_claim); -1: not claimed */
 	bool unplugged;
 	bool dead;             /* the image could not be saved: every transfer fails */
@@ -84,6 +87,11 @@ void vp_options_from_env(vp_options *opt, const char *path, unsigned index)
 		double d = strtod(v, &end);
 		/* NaN tells vp_board_open the variable was malformed */
 		opt->voltage = (*end || !(d > 0) || d > 6) ? NAN : d;
+	}
+	if ((v = getenv("VPROBE_WALLCLOCK")) && *v) {
+		char *end;
+		double d = strtod(v, &end);
+		opt->wallclock = (*end || !(d > 0) || d > 1e6) ? NAN : d;
 	}
 	if ((v = getenv("VPROBE_LATENCY_US")) && *v) {
 		char *end;
@@ -157,6 +165,10 @@ static int check_options(const vp_options *opt, char *err, size_t errlen)
 		snprintf(err, errlen, "vprobe: bad target voltage (VPROBE_VOLTAGE: volts, 0 < V <= 6)");
 		return -1;
 	}
+	if (isnan(opt->wallclock)) {
+		snprintf(err, errlen, "vprobe: bad VPROBE_WALLCLOCK (a factor, 0 < F <= 1000000)");
+		return -1;
+	}
 	if (opt->latency_us < -1) {
 		snprintf(err, errlen, "vprobe: bad latency (VPROBE_LATENCY_US: microseconds >= 0)");
 		return -1;
@@ -202,6 +214,7 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 		vp_mcu_arm_powerloss(b->mcu, powerloss_at);
 	vp_probe_identity(&b->kind, b->img.uid, opt->index, &b->id);
 	b->latency_us = opt->latency_us >= 0 ? opt->latency_us : b->kind.latency_us;
+	b->wallclock = opt->wallclock > 0 ? opt->wallclock : 0;
 	*out = b;
 	return 0;
 fail:
@@ -237,9 +250,14 @@ void vp_stats_write(const vp_stats *s, const char *path)
 		fprintf(stderr, "vprobe: cannot write stats to %s: %s\n", path, strerror(errno));
 		return;
 	}
-	fprintf(f, "{\"transactions\": %llu, \"bytes_out\": %llu, \"bytes_in\": %llu, \"sim_us\": %llu}\n",
+	fprintf(f, "{\"transactions\": %llu, \"bytes_out\": %llu, \"bytes_in\": %llu, \"sim_us\": %llu",
 	        (unsigned long long)s->transactions, (unsigned long long)s->bytes_out,
 	        (unsigned long long)s->bytes_in, (unsigned long long)s->sim_us);
+	/* only when there were some: the four fields above are the fixed
+	 * format (DESIGN.md) */
+	if (s->watchdog_resets)
+		fprintf(f, ", \"watchdog_resets\": %llu", (unsigned long long)s->watchdog_resets);
+	fputs("}\n", f);
 	fclose(f);
 }
 
@@ -281,6 +299,8 @@ static void reload_image(vp_board *b)
 	memcpy(b->img.lock, fresh.lock, sizeof fresh.lock);
 	b->img.rdp = fresh.rdp;
 	b->img.sr_at_reset = fresh.sr_at_reset;
+	b->img.iwdg = fresh.iwdg;
+	b->img.wwdg = fresh.wwdg;
 }
 
 int vp_board_claim(vp_board *b, char *err, size_t errlen)
@@ -313,6 +333,7 @@ vp_stats vp_board_stats(const vp_board *b)
 {
 	vp_stats s = b->stats;
 	s.sim_us = b->clock.us;
+	s.watchdog_resets = vp_mcu_watchdog_resets(b->mcu);
 	return s;
 }
 
@@ -338,6 +359,23 @@ static void data_phase(vp_board *b, const uint8_t *data, size_t len)
 	b->data_need = b->data_have = 0;
 }
 
+/* VPROBE_WALLCLOCK: the host's idle time since the previous command
+ * packet, scaled, in microseconds (0 when off). The target's oscillators
+ * run while a host waits (an operator at a prompt); with the factor a
+ * spec can make 0.1 s of waiting stand for 10 s. */
+static uint64_t wall_gap_us(vp_board *b)
+{
+	struct timespec ts;
+	uint64_t now, gap;
+
+	if (b->wallclock <= 0 || clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	gap = b->wall_last_ns ? now - b->wall_last_ns : 0;
+	b->wall_last_ns = now;
+	return (uint64_t)((double)gap / 1000.0 * b->wallclock);
+}
+
 /* One command packet. Its number, 1-based from vp_board_open, is the one
  * VPROBE_STATS reports as transactions and the N of unplug@N, reset@N and
  * wait@N:K (faults.h): a single counter, so the two cannot drift apart.
@@ -357,7 +395,8 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 	if (a.reset)
 		vp_mcu_reset(b->mcu);
 	vp_fw_arm_waits(b->fw, a.waits);
-	vp_clock_advance(&b->clock, (uint64_t)b->latency_us);
+	vp_clock_advance(&b->clock, (uint64_t)b->latency_us + wall_gap_us(b));
+	vp_mcu_tick(b->mcu);
 	/* an unread reply is dropped by the next command. UNCONFIRMED: PYO
 	 * flushes the IN endpoint on open (facts §1.1, §8.9), so a real probe
 	 * keeps a stale reply at least until then */

@@ -11,8 +11,11 @@
  *   ...                                         16 lines, 32 on F74x-F77x)
  *   lock ffffffffffffffffffffffffffffffff
  *
- * Every key appears exactly once (each otp offset once); "sr_at_reset" is
- * optional; "lock" is absent, and refused, on a part without OTP lock
+ *   iwdg firmware                              (optional: off, firmware, option)
+ *   wwdg firmware                              (optional: off, firmware)
+ *
+ * Every key appears exactly once (each otp offset once); "sr_at_reset",
+ * "iwdg" and "wwdg" are optional; "lock" is absent, and refused, on a part without OTP lock
  * bytes (stm32l476rg, parts.c). Blank lines and lines starting with '#' are ignored. A bad
  * line is an error naming file and line: a model that guessed would hide
  * a damaged image, and an OTP image is exactly what must not be guessed.
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "wdg.h"
 
 #define LINE_BYTES 32       /* OTP bytes per "otp" line */
 #define DEFAULT_PART "stm32f429zi" /* vprobe.h: default target */
@@ -105,7 +109,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t n)
 typedef struct parse_state {
 	const char *path;
 	unsigned line;
-	bool seen_part, seen_uid, seen_rdp, seen_sr, seen_lock;
+	bool seen_part, seen_uid, seen_rdp, seen_sr, seen_lock, seen_iwdg, seen_wwdg;
 	bool seen_otp[VP_OTP_MAX / LINE_BYTES];
 } parse_state;
 
@@ -163,6 +167,22 @@ static int hex_key(parse_state *ps, bool *seen, const char *key, const char *val
  * secret bytes (issue 7 item 7). file:line says where to look. */
 #define NOT_SHOWN " (line not shown)"
 
+static const char *const wdg_names[] = { "off", "firmware", "option" };
+
+/* iwdg/wwdg: who starts the watchdog (wdg.h); "option" for the IWDG only. */
+static int wdg_key(parse_state *ps, bool *seen, const char *key, const char *val, uint8_t *out,
+                   unsigned n, char *err, size_t errlen)
+{
+	if (once(ps, seen, key, err, errlen))
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(val, wdg_names[i]) == 0) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+	return line_fail(ps, err, errlen, "%s: want %s", key, n == 3 ? "off, firmware or option" : "off or firmware");
+}
+
 static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t errlen)
 {
 	char *sp = strchr(s, ' ');
@@ -190,6 +210,10 @@ static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t
 		return hex_key(ps, &ps->seen_lock, key, val, img->lock, 16, "exactly 16 bytes as hex", err, errlen);
 	} else if (strcmp(key, "otp") == 0) {
 		return parse_otp(ps, img, val, err, errlen);
+	} else if (strcmp(key, "iwdg") == 0) {
+		return wdg_key(ps, &ps->seen_iwdg, key, val, &img->iwdg, 3, err, errlen);
+	} else if (strcmp(key, "wwdg") == 0) {
+		return wdg_key(ps, &ps->seen_wwdg, key, val, &img->wwdg, 2, err, errlen);
 	} else {
 		return line_fail(ps, err, errlen, "unknown key (keys: part, uid, rdp, sr_at_reset, otp, lock)" NOT_SHOWN);
 	}
@@ -286,6 +310,10 @@ static void write_image(FILE *f, const vp_image *img)
 	fprintf(f, "part %s\nuid ", img->part->name);
 	put_hex(f, img->uid, 12);
 	fprintf(f, "\nrdp %02x\nsr_at_reset %08x\n", img->rdp, (unsigned)img->sr_at_reset);
+	if (img->iwdg != VP_WDG_OFF)
+		fprintf(f, "iwdg %s\n", wdg_names[img->iwdg]);
+	if (img->wwdg != VP_WDG_OFF)
+		fprintf(f, "wwdg %s\n", wdg_names[img->wwdg]);
 	for (size_t off = 0; off < otp_size(img->part); off += LINE_BYTES) {
 		fprintf(f, "otp %04zx: ", off);
 		put_hex(f, img->otp + off, LINE_BYTES);

@@ -28,6 +28,10 @@ typedef struct vp_image {
 	 * power-up and reset (facts §5.5 spurious PGSERR|PGPERR = 0xC0); image
 	 * key "sr_at_reset", 0 when absent. */
 	uint32_t sr_at_reset;
+	/* Who starts the watchdogs (enum vp_wdg_start, wdg.h): image keys
+	 * "iwdg off|firmware|option" and "wwdg off|firmware", off when
+	 * absent. "option" is the hardware watchdog, option bit WDG_SW = 0. */
+	uint8_t iwdg, wwdg;
 } vp_image;
 
 /* Load `path`; if it does not exist, make a fresh board of part `target`

@@ -10,7 +10,8 @@
  *   sysmem      system memory (bootloader), read only
  *   otp_base    OTP data, then lock bytes, then the info window with the
  *               UID, flash-size and package registers (image-backed)
- *   0x40023C00  flash interface; 0x40023800 RCC; 0x40007000 PWR
+ *   0x40023C00  flash interface; 0x40023800 RCC; 0x40007000 PWR;
+ *               0x40003000 IWDG, 0x40002C00 WWDG (wdg.c)
  *   0xE0000000+ PPB (SCS, DWT, FPB, ITM, TPIU, ROM table), DBGMCU
  * A part that is not an F2/F4/F7 (VP_SR_NONE, parts.h) has no flash
  * interface, RCC or PWR here, and its flash areas fault on writes.
@@ -26,6 +27,7 @@
 #include "mcu.h"
 #include "periph.h"
 #include "ppb.h"
+#include "wdg.h"
 
 #define FLASH_BASE 0x08000000u
 #define SRAM_BASE 0x20000000u
@@ -50,6 +52,8 @@ struct vp_mcu {
 	vp_core core;
 	vp_ppb ppb;
 	vp_periph per;
+	vp_wdg wdg;
+	unsigned wdg_resets;               /* watchdog resets since creation */
 	uint32_t aircr;                    /* PRIGROUP */
 	uint8_t *sram;
 	uint8_t *flash[MAX_CHUNKS];        /* NULL: erased */
@@ -290,10 +294,37 @@ void vp_mcu_reset(vp_mcu *m)
 	vp_flashctl_reset(&m->fc);
 	vp_periph_reset(&m->per, m->part);
 	vp_ppb_reset(&m->ppb);
+	vp_wdg_reset(&m->wdg, m->img->iwdg, m->img->wwdg, m->clock->us);
 	m->aircr = 0;
 	/* Boot from main flash (BOOT0 = 0): SP and PC from its vector table
 	 * (ARMv7-M B1.5.5). */
 	vp_core_reset(&m->core, main_word(m, 0), main_word(m, 4));
+}
+
+/* Let the watchdogs see the time that passed (facts §10.1): one that runs
+ * out resets the chip as NRST would, at the time it ran out: a program
+ * operation still running then is cut short, FLASH_CR locks again, the
+ * core runs the firmware (or halts at the reset vector under
+ * DEMCR.VC_CORERESET) and DHCSR shows S_RESET_ST. A hardware watchdog
+ * starts again at the reset, so a halted core can see several. */
+void vp_mcu_tick(vp_mcu *m)
+{
+	uint32_t fz = 0;
+	char which = 0;
+	uint64_t now = m->clock->us, at;
+
+	if (!m->powered)
+		return;
+	vp_ppb_read(&m->ppb, 0xE0042008u, &fz);       /* DBGMCU_APB1_FZ */
+	while ((at = vp_wdg_tick(&m->wdg, now, m->core.halted, fz, &which)) != 0) {
+		if (vp_flashctl_cut(&m->fc, at))
+			m->img->dirty = true;
+		m->clock->us = at;      /* the reset happens then ... */
+		vp_mcu_reset(m);
+		m->clock->us = now;     /* ... and the rest of the interval after it */
+		vp_periph_reset_flag(&m->per, which == 'I' ? 1u << 29 : 1u << 30);
+		m->wdg_resets++;
+	}
 }
 
 /* Sector layout (RM0090 §3.3 Table 6/7, RM0385 §3.3 Table 3/4,
@@ -368,7 +399,8 @@ static vp_bus reg_read(vp_mcu *m, uint32_t a, unsigned size, uint32_t *v)
 		word = vp_core_read_dbg(&m->core, w - DEBUG_REGS);
 	else if (w == AIRCR)
 		word = 0xFA050000u | m->aircr; /* VECTKEYSTAT (ARMv7-M B3.2.6) */
-	else if (!(f && vp_periph_read(&m->per, w, &word)) && !vp_ppb_read(&m->ppb, w, &word))
+	else if (!(f && (vp_periph_read(&m->per, w, &word) || vp_wdg_read(&m->wdg, w, &word)))
+	         && !vp_ppb_read(&m->ppb, w, &word))
 		return VP_BUS_FAULT;
 	*v = lane_extract(word, a, size);
 	return VP_BUS_OK;
@@ -408,6 +440,8 @@ static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
 	}
 	if (f && vp_periph_read(&m->per, w, &word))
 		return vp_periph_write(&m->per, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
+	if (f && vp_wdg_read(&m->wdg, w, &word))
+		return vp_wdg_write(&m->wdg, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
 	if (vp_ppb_read(&m->ppb, w, &word))
 		return vp_ppb_write(&m->ppb, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
 	return VP_BUS_FAULT;
@@ -435,6 +469,7 @@ static vp_bus access(vp_mcu *m, uint32_t addr, unsigned size, bool write, uint32
 {
 	if (!m->powered)
 		return VP_BUS_NOPOWER;
+	vp_mcu_tick(m);
 	if (!valid_size(size) || addr > UINT32_MAX - (size - 1))
 		return VP_BUS_FAULT;
 	enum area k = area_of(m, addr);
@@ -499,6 +534,11 @@ void vp_mcu_set_stuck(vp_mcu *m, uint32_t otp_offset, uint8_t mask)
 {
 	if (otp_offset < otp_bytes(m->part))
 		m->otp_stuck[otp_offset] |= mask;
+}
+
+unsigned vp_mcu_watchdog_resets(const vp_mcu *m)
+{
+	return m->wdg_resets;
 }
 
 unsigned vp_mcu_program_count(const vp_mcu *m)

@@ -41,6 +41,11 @@ vp_bus vp_mcu_write(vp_mcu *m, uint32_t addr, unsigned size, uint32_t value);
  * cleared); the core halts afterwards if DEMCR.VC_CORERESET was set. */
 void vp_mcu_reset(vp_mcu *m);
 
+/* Bring the watchdogs up to the clock's time (wdg.h): one that ran out
+ * while the core was halted and not frozen resets the chip. Called before
+ * every bus access and every command packet. */
+void vp_mcu_tick(vp_mcu *m);
+
 /* Cut power in the middle of the next flash program operation: the unit being
  * programmed ends with only some of its bits cleared; the target then stays
  * unpowered (every access gives VP_BUS_NOPOWER). */
@@ -92,6 +97,9 @@ void vp_mcu_set_params(vp_mcu *m, const vp_mcu_params *p);
  * write leaves them as they were and still reports success. Masks of
  * several calls add up. */
 void vp_mcu_set_stuck(vp_mcu *m, uint32_t otp_offset, uint8_t mask);
+
+/* Resets by a watchdog that ran out, since creation (VPROBE_STATS). */
+unsigned vp_mcu_watchdog_resets(const vp_mcu *m);
 
 /* Number of flash program units started since creation (what
  * vp_mcu_arm_powerloss counts). */

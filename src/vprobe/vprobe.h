@@ -57,6 +57,7 @@ typedef struct vp_stats {
 	uint64_t transactions;     /* USB round trips: command packets received */
 	uint64_t bytes_out, bytes_in;
 	uint64_t sim_us;           /* simulated clock */
+	uint64_t watchdog_resets;  /* resets by a watchdog that ran out (wdg.h) */
 } vp_stats;
 
 /* One board's settings. Strings are borrowed for the duration of
@@ -75,6 +76,12 @@ typedef struct vp_options {
 	                             lists them); NULL or "": every default.
 	                             A bad name or value fails vp_board_open
 	                             with a message listing the valid ones. */
+	double wallclock;         /* VPROBE_WALLCLOCK: > 0 adds the host's wall
+	                             time between command packets, times this
+	                             factor, to the simulated clock (a host
+	                             waiting at a prompt lets the target's
+	                             watchdogs run); 0: the clock advances by
+	                             modelled costs only (the default) */
 	unsigned index;           /* position among the boards of one process:
 	                             gives each a distinct bus address */
 } vp_options;
@@ -136,8 +143,8 @@ int vp_board_usb_reset(vp_board *b);
 vp_stats vp_board_stats(const vp_board *b);
 
 /* Write stats as the VPROBE_STATS JSON object ({"transactions": N,
- * "bytes_out": N, "bytes_in": N, "sim_us": N}); on failure say so on
- * stderr. */
+ * "bytes_out": N, "bytes_in": N, "sim_us": N}, plus "watchdog_resets": N
+ * when a watchdog reset the target); on failure say so on stderr. */
 void vp_stats_write(const vp_stats *s, const char *path);
 
 #endif
