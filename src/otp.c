@@ -24,14 +24,32 @@ int otp_usable(target *t)
 	               "not do OTP work on it", t->id.line, t->id.dev_id);
 }
 
+/* otp_read_all with the data cache off and reset around it (target.h). */
+static int read_area(target *t, uint8_t *data, uint8_t *locks);
+
 int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
+{
+	int rc;
+
+	if (otp_usable(t) != 0 || target_dcache_off(t) != 0)
+		return -1;
+	rc = read_area(t, data, locks);
+	if (rc == 0)
+		return target_dcache_restore(t);
+	/* put FLASH_ACR back even after a failed read; its error is the one
+	 * reported */
+	st_error first = t->st->err;
+	target_dcache_restore(t);
+	t->st->err = first;
+	return rc;
+}
+
+static int read_area(target *t, uint8_t *data, uint8_t *locks)
 {
 	const otp_map *m = t->id.otp;
 	size_t size;
 	uint8_t buf[AREA_MAX];
 
-	if (otp_usable(t) != 0)
-		return -1;
 	size = otp_map_size(m);
 	/* Data and lock bytes are contiguous on every layout (lock_base ==
 	 * base + size): one read, two round trips on an F4. */

@@ -8,6 +8,11 @@
 #define DBGMCU_IDCODE 0xE0042000u
 #define CPUID 0xE000ED00u
 #define FLASH_OPTCR 0x40023C14u
+/* FLASH_ACR (facts §5.2, §10.9; RM0090 §3.9.1): DCEN bit 10, DCRST bit 12
+ * (written only while DCEN = 0). F2/F4 only: the F7's ACR has no DCEN. */
+#define FLASH_ACR 0x40023C00u
+#define ACR_DCEN (1u << 10)
+#define ACR_DCRST (1u << 12)
 /* Core debug (ARMv7-M C1.6.2, facts §5.1): S_RESET_ST is sticky until
  * DHCSR is read. DBGMCU (facts §10.1, RM0090 §38.16): CR bits 0-2
  * DBG_SLEEP/STOP/STANDBY, APB1_FZ bit 11 DBG_WWDG_STOP, bit 12
@@ -234,6 +239,33 @@ static int freeze_watchdogs(target *t)
 	       || dbg_set_bits(t->st, DBGMCU_CR, DBGMCU_CR_LOWPOWER) != 0 ? -1 : 0;
 }
 
+/* FLASH_ACR, once: the core is halted, so the firmware cannot change it
+ * behind stotp's back (a reset would, and the guard catches that). */
+static int read_acr(target *t)
+{
+	t->acr = 0;
+	if (strcmp(t->id.family, "F7") == 0)
+		return 0;
+	return stlink_read_dbg(t->st, FLASH_ACR, &t->acr);
+}
+
+int target_dcache_off(target *t)
+{
+	uint32_t off = t->acr & ~ACR_DCEN;
+
+	if (!(t->acr & ACR_DCEN))
+		return 0;
+	return stlink_write_dbg(t->st, FLASH_ACR, off) != 0
+	       || stlink_write_dbg(t->st, FLASH_ACR, off | ACR_DCRST) != 0 ? -1 : 0;
+}
+
+int target_dcache_restore(target *t)
+{
+	if (!(t->acr & ACR_DCEN))
+		return 0;
+	return stlink_write_dbg(t->st, FLASH_ACR, t->acr & ~ACR_DCRST);
+}
+
 static int read_rdp(target *t)
 {
 	uint32_t optcr;
@@ -270,7 +302,7 @@ int target_attach(target **out, stlink *st, unsigned khz)
 	if (t->id.supported && (freeze_watchdogs(t) != 0
 	                        || read_uid_fsize(t) != 0
 	                        || check_uid_plausible(t) != 0
-	                        || read_rdp(t) != 0))
+	                        || read_rdp(t) != 0 || read_acr(t) != 0))
 		goto fail;
 	*out = t;
 	return 0;

@@ -53,6 +53,7 @@ typedef struct target {
 	int have_uid;
 	unsigned flash_kib;
 	int rdp;                 /* 0, 1, 2; -1 unknown */
+	uint32_t acr;            /* FLASH_ACR at attach (F2/F4), else 0 */
 	/* What this handle knows of each OTP data byte, so a lock can
 	 * check a block's data was verified (DESIGN rule 4): wstate[i] is
 	 * an enum otp_wstate; written[i] the value when OTP_W_VERIFIED. */
@@ -89,6 +90,13 @@ void target_describe(const target *t, char *buf, size_t len);
  * identified (its UID, read again). Fails with ST_ETARGET naming
  * `before` and writes nothing. */
 int target_guard(target *t, const char *before);
+/* Around every read of the OTP (otp.c): with the F2/F4 flash data cache
+ * on (FLASH_ACR.DCEN at attach), turn it off and reset it, so no line
+ * cached before a program operation answers the read (facts §10.9,
+ * UNCONFIRMED whether it could: the reset removes the question), then
+ * put FLASH_ACR back as it was. Nothing when the cache was off. */
+int target_dcache_off(target *t);
+int target_dcache_restore(target *t);
 /* Reads for a user (target:read, read32): as stlink_read/read32, with
  * target_explain_fault on failure. */
 int target_mem_read(target *t, uint32_t addr, uint8_t *buf, size_t n);

@@ -301,6 +301,7 @@ static void reload_image(vp_board *b)
 	b->img.sr_at_reset = fresh.sr_at_reset;
 	b->img.iwdg = fresh.iwdg;
 	b->img.wwdg = fresh.wwdg;
+	b->img.dcache = fresh.dcache;
 }
 
 int vp_board_claim(vp_board *b, char *err, size_t errlen)

@@ -13,6 +13,7 @@
  *
  *   iwdg firmware                              (optional: off, firmware, option)
  *   wwdg firmware                              (optional: off, firmware)
+ *   dcache firmware                            (optional: off, firmware)
  *
  * Every key appears exactly once (each otp offset once); "sr_at_reset",
  * "iwdg" and "wwdg" are optional; "lock" is absent, and refused, on a part without OTP lock
@@ -109,7 +110,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t n)
 typedef struct parse_state {
 	const char *path;
 	unsigned line;
-	bool seen_part, seen_uid, seen_rdp, seen_sr, seen_lock, seen_iwdg, seen_wwdg;
+	bool seen_part, seen_uid, seen_rdp, seen_sr, seen_lock, seen_iwdg, seen_wwdg, seen_dcache;
 	bool seen_otp[VP_OTP_MAX / LINE_BYTES];
 } parse_state;
 
@@ -169,7 +170,7 @@ static int hex_key(parse_state *ps, bool *seen, const char *key, const char *val
 
 static const char *const wdg_names[] = { "off", "firmware", "option" };
 
-/* iwdg/wwdg: who starts the watchdog (wdg.h); "option" for the IWDG only. */
+/* iwdg/wwdg/dcache: who starts it (wdg.h); "option" for the IWDG only. */
 static int wdg_key(parse_state *ps, bool *seen, const char *key, const char *val, uint8_t *out,
                    unsigned n, char *err, size_t errlen)
 {
@@ -214,6 +215,11 @@ static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t
 		return wdg_key(ps, &ps->seen_iwdg, key, val, &img->iwdg, 3, err, errlen);
 	} else if (strcmp(key, "wwdg") == 0) {
 		return wdg_key(ps, &ps->seen_wwdg, key, val, &img->wwdg, 2, err, errlen);
+	} else if (strcmp(key, "dcache") == 0) {
+		uint8_t on = 0;
+		if (wdg_key(ps, &ps->seen_dcache, key, val, &on, 2, err, errlen) != 0)
+			return -1;
+		img->dcache = on != 0;
 	} else {
 		return line_fail(ps, err, errlen, "unknown key (keys: part, uid, rdp, sr_at_reset, otp, lock)" NOT_SHOWN);
 	}
@@ -314,6 +320,8 @@ static void write_image(FILE *f, const vp_image *img)
 		fprintf(f, "iwdg %s\n", wdg_names[img->iwdg]);
 	if (img->wwdg != VP_WDG_OFF)
 		fprintf(f, "wwdg %s\n", wdg_names[img->wwdg]);
+	if (img->dcache)
+		fputs("dcache firmware\n", f);
 	for (size_t off = 0; off < otp_size(img->part); off += LINE_BYTES) {
 		fprintf(f, "otp %04zx: ", off);
 		put_hex(f, img->otp + off, LINE_BYTES);

@@ -32,6 +32,9 @@ typedef struct vp_image {
 	 * "iwdg off|firmware|option" and "wwdg off|firmware", off when
 	 * absent. "option" is the hardware watchdog, option bit WDG_SW = 0. */
 	uint8_t iwdg, wwdg;
+	/* Image key "dcache firmware": the firmware enables the F2/F4 flash
+	 * data cache (FLASH_ACR DCEN, as HAL_Init does) after each reset. */
+	bool dcache;
 } vp_image;
 
 /* Load `path`; if it does not exist, make a fresh board of part `target`

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core_debug.h"
+#include "dcache.h"
 #include "flashctl.h"
 #include "mcu.h"
 #include "periph.h"
@@ -53,6 +54,7 @@ struct vp_mcu {
 	vp_ppb ppb;
 	vp_periph per;
 	vp_wdg wdg;
+	vp_dcache dcache;
 	unsigned wdg_resets;               /* watchdog resets since creation */
 	uint32_t aircr;                    /* PRIGROUP */
 	uint8_t *sram;
@@ -174,6 +176,20 @@ static bool rdp_blocks(const vp_mcu *m, enum area k)
 	return k == A_MAIN || k == A_ALIAS || (m->fc.prm.rdp1_otp_fault && (k == A_OTP || k == A_LOCK));
 }
 
+/* Through the F2/F4 data cache while FLASH_ACR.DCEN (dcache.h; not on
+ * the F7, whose ACR has no DCEN). */
+static bool cached(const vp_mcu *m)
+{
+	return !m->fc.prm.dcache_coherent && m->part->sr != VP_SR_F7 && m->part->sr != VP_SR_F7_RDERR &&
+	       (m->fc.acr & VP_ACR_DCEN);
+}
+
+static uint8_t cache_fill(void *ctx, uint32_t a)
+{
+	vp_mcu *m = ctx;
+	return flash_byte(m, area_of(m, a), a);
+}
+
 static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size, uint32_t *v)
 {
 	if (a % size != 0 || rdp_blocks(m, k))
@@ -184,7 +200,8 @@ static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size, uint
 		return VP_BUS_STALL;
 	*v = 0;
 	for (unsigned i = 0; i < size; i++)
-		*v |= (uint32_t)flash_byte(m, k, a + i) << (8 * i);
+		*v |= (uint32_t)(cached(m) ? vp_dcache_read(&m->dcache, a + i, cache_fill, m)
+		                           : flash_byte(m, k, a + i)) << (8 * i);
 	return VP_BUS_OK;
 }
 
@@ -299,6 +316,11 @@ void vp_mcu_reset(vp_mcu *m)
 	/* Boot from main flash (BOOT0 = 0): SP and PC from its vector table
 	 * (ARMv7-M B1.5.5). */
 	vp_core_reset(&m->core, main_word(m, 0), main_word(m, 4));
+	vp_dcache_invalidate(&m->dcache);
+	/* firmware that runs turns the caches and prefetch on (HAL_Init:
+	 * PRFTEN bit 8, ICEN 9, DCEN 10) */
+	if (m->img->dcache && !m->core.halted)
+		m->fc.acr |= 0x700u;
 }
 
 /* Let the watchdogs see the time that passed (facts §10.1): one that runs
@@ -424,8 +446,13 @@ static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
 {
 	uint32_t w = a & ~3u, word = 0;
 	bool f = f_regs(m, a);
-	if (f && in(a, VP_FLASH_REGS, VP_FLASH_REGS_SIZE))
-		return vp_flashctl_write(&m->fc, a - VP_FLASH_REGS, size, v);
+	if (f && in(a, VP_FLASH_REGS, VP_FLASH_REGS_SIZE)) {
+		vp_bus r = vp_flashctl_write(&m->fc, a - VP_FLASH_REGS, size, v);
+		/* DCRST empties the data cache, only while DCEN = 0 (RM0090 §3.9.1) */
+		if ((m->fc.acr & (VP_ACR_DCRST | VP_ACR_DCEN)) == VP_ACR_DCRST)
+			vp_dcache_invalidate(&m->dcache);
+		return r;
+	}
 	if (in(w, DEBUG_REGS, 16)) {
 		/* Narrow writes to the debug registers are UNPREDICTABLE
 		 * (ARMv7-M C1.6): ignored. */
