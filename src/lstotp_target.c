@@ -298,14 +298,26 @@ static int check_mode(lua_State *L, int idx)
 	                  "\"unit\"");
 }
 
+/* Option `width` (bits: 8, 16, 32) at the top of the stack -> bytes. */
+static unsigned check_width(lua_State *L, const char *fn)
+{
+	int isint;
+	lua_Integer w = lua_tointegerx(L, -1, &isint);
+
+	if (lua_type(L, -1) != LUA_TNUMBER || !isint || (w != 8 && w != 16 && w != 32))
+		return (unsigned)luaL_error(L, "%s: option 'width' must be 8, 16 or 32 (bits)", fn);
+	return (unsigned)(w / 8);
+}
+
 static int target_otp_write(lua_State *L)
 {
-	static const char *const keys[] = { "mode", NULL };
+	static const char *const keys[] = { "mode", "width", NULL };
 	TARGET_OR_CLOSED(L, t);
 	long long off = check_offset(L, 2);
 	size_t n;
 	const uint8_t *want = check_bytes(L, 3, &n);
 	int mode = OTP_MODE_BURST;
+	unsigned width = 0;
 	otp_stats st;
 
 	if (!lua_isnoneornil(L, 4)) {
@@ -313,9 +325,11 @@ static int target_otp_write(lua_State *L)
 		lstotp_check_keys(L, 4, "otp_write", keys);
 		if (lua_getfield(L, 4, "mode") != LUA_TNIL)
 			mode = check_mode(L, -1);
-		lua_pop(L, 1);
+		if (lua_getfield(L, 4, "width") != LUA_TNIL)
+			width = check_width(L, "otp_write");
+		lua_pop(L, 2);
 	}
-	if (otp_write(t, off, want, n, mode, &st) != 0)
+	if (otp_write(t, off, want, n, mode, width, &st) != 0)
 		return lstotp_fail(L, &t->st->err);
 	return push_done(L, &st);
 }
@@ -324,18 +338,23 @@ static int target_otp_write(lua_State *L)
  * = bytes } }. Types are checked here (a mistake raises); which blocks
  * and how many bytes are otp.c's call. The strings stay alive in the
  * caller's table for the call. */
-static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex)
+static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex,
+                                      unsigned *width)
 {
-	static const char *const keys[] = { "expect", NULL };
+	static const char *const keys[] = { "expect", "width", NULL };
 	otp_expect *ex;
 	size_t i = 0;
 	int et;
 
 	*nex = 0;
+	*width = 0;
 	if (idx == 0 || lua_isnil(L, idx))
 		return NULL;
 	luaL_checktype(L, idx, LUA_TTABLE);
 	lstotp_check_keys(L, idx, "otp_lock", keys);
+	if (lua_getfield(L, idx, "width") != LUA_TNIL)
+		*width = check_width(L, "otp_lock");
+	lua_pop(L, 1);
 	if (lua_getfield(L, idx, "expect") == LUA_TNIL)
 		return NULL;
 	if (!lua_istable(L, -1))
@@ -371,6 +390,7 @@ static int target_otp_lock(lua_State *L)
 	long long *blocks;
 	otp_expect *ex;
 	size_t nex;
+	unsigned width;
 	otp_stats st;
 
 	if (tbl) {
@@ -398,8 +418,8 @@ static int target_otp_lock(lua_State *L)
 			                     "block number (an integer) expected");
 		lua_pop(L, 1);
 	}
-	ex = check_lock_options(L, opt, &nex);
-	if (otp_lock_list(t, blocks, (size_t)n, ex, nex, &st) != 0)
+	ex = check_lock_options(L, opt, &nex, &width);
+	if (otp_lock_list(t, blocks, (size_t)n, ex, nex, width, &st) != 0)
 		return lstotp_fail(L, &t->st->err);
 	return push_done(L, &st);
 }

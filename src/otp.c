@@ -195,14 +195,24 @@ static int refuse(target *t, const otp_plan *p)
 	               m->base + p->offset + i, (p->offset + i) / m->block_size);
 }
 
-int otp_supply_width(target *t, otp_stats *st, unsigned *width)
+int otp_supply_width(target *t, otp_stats *st, unsigned cap, unsigned *width)
 {
 	int has = (t->st->features & STF_VOLTAGE) != 0;
 
 	st->volts = -1;
 	if (has && stlink_voltage(t->st, &st->volts) != 0)
 		return -1;
-	return flash_width_for_supply(t->st, has, st->volts, width);
+	if (flash_width_for_supply(t->st, has, st->volts, width) != 0)
+		return -1;
+	/* The caller's widest width narrows what the reading allows, never
+	 * widens it: a reading can be wrong high (facts §8.5, §10.10), and a
+	 * station that knows its boards' supply says so. */
+	if (cap != 0 && cap < *width)
+		*width = cap;
+	/* x16 only with 16-bit memory commands (flash_width_for_supply) */
+	if (*width == 2 && !(t->st->features & STF_MEM16))
+		*width = 1;
+	return 0;
 }
 
 /* What to program over the whole data area: val[i] the wanted byte
@@ -433,7 +443,7 @@ static int burn(target *t, const otp_plan *p, unsigned widest, int mode,
 }
 
 int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
-              int mode, otp_stats *st)
+              int mode, unsigned max_width, otp_stats *st)
 {
 	uint64_t c0 = t->st->commands;
 	otp_plan *p = malloc(sizeof *p);
@@ -455,7 +465,7 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
 	/* Rule 3: nothing differs, nothing written; the plan's read just
 	 * showed every byte of the range holds its wanted value. */
 	if (p->program > 0) {
-		if (otp_supply_width(t, st, &width) != 0)
+		if (otp_supply_width(t, st, max_width, &width) != 0)
 			goto out;   /* nothing touched yet */
 		if (burn(t, p, width, mode, st) != 0) {
 			/* Failed or partial: the range may hold anything between
