@@ -51,7 +51,7 @@ int lstotp_attach(lua_State *L)
 	lt = lua_newuserdatauv(L, sizeof *lt, 2);
 	lt->t = NULL;
 	luaL_setmetatable(L, TARGET_MT);
-	if (target_attach(&t, p->st, p->khz) != 0)
+	if (target_attach(&t, p->st, p->khz, p->under_reset) != 0)
 		return lstotp_fail(L, &p->st->err);
 	lt->t = t;
 	lua_pushvalue(L, 1);

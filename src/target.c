@@ -18,6 +18,9 @@
  * DBG_SLEEP/STOP/STANDBY, APB1_FZ bit 11 DBG_WWDG_STOP, bit 12
  * DBG_IWDG_STOP; same addresses on F2, F4 and F7. */
 #define DHCSR 0xE000EDF0u
+#define DHCSR_DBGKEY_HALT 0xA05F0003u   /* DBGKEY | C_HALT | C_DEBUGEN */
+#define DEMCR 0xE000EDFCu
+#define DEMCR_VC_CORERESET (1u << 0)
 #define DHCSR_S_HALT (1u << 17)
 #define DHCSR_S_RESET_ST (1u << 25)
 #define DBGMCU_CR 0xE0042004u
@@ -278,7 +281,47 @@ static int read_rdp(target *t)
 	return 0;
 }
 
-int target_attach(target **out, stlink *st, unsigned khz)
+/* Connect under reset (OOCD `reset_config srst_only connect_assert_srst`,
+ * stlink_usb.c: NRST asserted before the debug mode is entered): with NRST
+ * low the SWD pins have their reset function whatever the firmware does
+ * with them later, so the debug port answers; DEMCR.VC_CORERESET and a
+ * halt request make the core stop at the reset vector when NRST is
+ * released (ARMv7-M C1.6.5), before one instruction of the firmware runs.
+ * DEMCR is then put back. */
+static int attach_under_reset(stlink *st, unsigned khz)
+{
+	uint32_t demcr;
+	int rc;
+
+	if (stlink_drive_nrst(st, 0) != 0)
+		return -1;
+	rc = stlink_enter_swd(st, khz) != 0
+	     || stlink_read_dbg(st, DEMCR, &demcr) != 0
+	     || stlink_write_dbg(st, DEMCR, demcr | DEMCR_VC_CORERESET) != 0
+	     || stlink_write_dbg(st, DHCSR, DHCSR_DBGKEY_HALT) != 0 ? -1 : 0;
+	/* released whatever happened: a board must not stay in reset */
+	if (stlink_drive_nrst(st, 1) != 0 || rc != 0)
+		return -1;
+	return stlink_halt(st) != 0
+	       || stlink_write_dbg(st, DEMCR, demcr & ~DEMCR_VC_CORERESET) != 0 ? -1 : 0;
+}
+
+/* A normal attach that found no debug port: say what else it may be. */
+static int attach_hint(stlink *st)
+{
+	char was[sizeof st->err.msg];
+
+	if (st->err.code != ST_ETARGET)
+		return -1;
+	snprintf(was, sizeof was, "%s", st->err.msg);
+	return st_fail(&st->err, ST_ETARGET, st->err.sys,
+	               "%.100s: the target does not answer over SWD (power, wiring, "
+	               "or firmware that disables SWD or sleeps soon after reset: "
+	               "then connect under reset, stotp.open{connect = "
+	               "\"under-reset\"})", was);
+}
+
+int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 {
 	target *t = calloc(1, sizeof *t);
 	uint32_t idcode;
@@ -287,8 +330,10 @@ int target_attach(target **out, stlink *st, unsigned khz)
 		return st_fail(&st->err, ST_EUSB, 0, "out of memory");
 	t->st = st;
 	t->rdp = -1;
-	if (stlink_enter_swd(st, khz) != 0 || stlink_halt(st) != 0
-	    || stlink_read_dbg(st, DBGMCU_IDCODE, &idcode) != 0
+	if (under_reset ? attach_under_reset(st, khz) != 0
+	    : (stlink_enter_swd(st, khz) != 0 || stlink_halt(st) != 0) && attach_hint(st))
+		goto fail;
+	if (stlink_read_dbg(st, DBGMCU_IDCODE, &idcode) != 0
 	    || stlink_read_dbg(st, CPUID, &t->cpuid) != 0)
 		goto fail;
 	if ((idcode & 0xFFF) == 0 || idcode == 0xFFFFFFFFu) {

@@ -74,9 +74,10 @@ int otp_map_touches(const otp_map *m, uint32_t addr, size_t n);
  * names whose OTP an address is when a user gives the wrong one. */
 const otp_map *otp_map_at(uint32_t addr);
 
-/* Enter SWD at khz, halt the core, identify; on an F2/F4/F7 freeze both
+/* Enter SWD at khz, halt the core, identify (under_reset: with NRST held
+ * low until the core is set to halt at the reset vector); on an F2/F4/F7 freeze both
  * watchdogs and keep debug alive in low-power modes (DBGMCU). */
-int target_attach(target **out, stlink *st, unsigned khz);
+int target_attach(target **out, stlink *st, unsigned khz, int under_reset);
 void target_free(target *t);
 
 /* The UID as ST tools print it: hex of bytes 0..11 in memory order; "?"

@@ -302,6 +302,7 @@ static void reload_image(vp_board *b)
 	b->img.iwdg = fresh.iwdg;
 	b->img.wwdg = fresh.wwdg;
 	b->img.dcache = fresh.dcache;
+	b->img.boot = fresh.boot;
 }
 
 int vp_board_claim(vp_board *b, char *err, size_t errlen)

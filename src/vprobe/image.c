@@ -14,6 +14,7 @@
  *   iwdg firmware                              (optional: off, firmware, option)
  *   wwdg firmware                              (optional: off, firmware)
  *   dcache firmware                            (optional: off, firmware)
+ *   boot swd-off                               (optional: normal, swd-off, sleep)
  *
  * Every key appears exactly once (each otp offset once); "sr_at_reset",
  * "iwdg" and "wwdg" are optional; "lock" is absent, and refused, on a part without OTP lock
@@ -110,7 +111,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t n)
 typedef struct parse_state {
 	const char *path;
 	unsigned line;
-	bool seen_part, seen_uid, seen_rdp, seen_sr, seen_lock, seen_iwdg, seen_wwdg, seen_dcache;
+	bool seen_part, seen_uid, seen_rdp, seen_sr, seen_lock, seen_iwdg, seen_wwdg, seen_dcache, seen_boot;
 	bool seen_otp[VP_OTP_MAX / LINE_BYTES];
 } parse_state;
 
@@ -184,6 +185,8 @@ static int wdg_key(parse_state *ps, bool *seen, const char *key, const char *val
 	return line_fail(ps, err, errlen, "%s: want %s", key, n == 3 ? "off, firmware or option" : "off or firmware");
 }
 
+static const char *const boot_names[] = { "normal", "swd-off", "sleep" };
+
 static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t errlen)
 {
 	char *sp = strchr(s, ' ');
@@ -220,6 +223,13 @@ static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t
 		if (wdg_key(ps, &ps->seen_dcache, key, val, &on, 2, err, errlen) != 0)
 			return -1;
 		img->dcache = on != 0;
+	} else if (strcmp(key, "boot") == 0) {
+		if (once(ps, &ps->seen_boot, key, err, errlen))
+			return -1;
+		for (img->boot = 0; img->boot < 3 && strcmp(val, boot_names[img->boot]) != 0; img->boot++)
+			;
+		if (img->boot == 3)
+			return line_fail(ps, err, errlen, "boot: want normal, swd-off or sleep");
 	} else {
 		return line_fail(ps, err, errlen, "unknown key (keys: part, uid, rdp, sr_at_reset, otp, lock)" NOT_SHOWN);
 	}
@@ -322,6 +332,8 @@ static void write_image(FILE *f, const vp_image *img)
 		fprintf(f, "wwdg %s\n", wdg_names[img->wwdg]);
 	if (img->dcache)
 		fputs("dcache firmware\n", f);
+	if (img->boot != 0)
+		fprintf(f, "boot %s\n", boot_names[img->boot]);
 	for (size_t off = 0; off < otp_size(img->part); off += LINE_BYTES) {
 		fprintf(f, "otp %04zx: ", off);
 		put_hex(f, img->otp + off, LINE_BYTES);

@@ -35,6 +35,10 @@ typedef struct vp_image {
 	/* Image key "dcache firmware": the firmware enables the F2/F4 flash
 	 * data cache (FLASH_ACR DCEN, as HAL_Init does) after each reset. */
 	bool dcache;
+	/* Image key "boot swd-off|sleep" (enum vp_boot, mcu.h): what the
+	 * firmware does soon after it starts; absent: nothing to the debug
+	 * port. */
+	uint8_t boot;
 } vp_image;
 
 /* Load `path`; if it does not exist, make a fresh board of part `target`

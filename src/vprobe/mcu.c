@@ -55,6 +55,9 @@ struct vp_mcu {
 	vp_periph per;
 	vp_wdg wdg;
 	vp_dcache dcache;
+	bool nrst_low;                     /* the probe holds NRST low */
+	bool fw_quiet;                     /* the firmware did its "boot" thing */
+	uint64_t fw_quiet_at;              /* when it will, once running; 0: never */
 	unsigned wdg_resets;               /* watchdog resets since creation */
 	uint32_t aircr;                    /* PRIGROUP */
 	uint8_t *sram;
@@ -285,6 +288,10 @@ vp_mcu *vp_mcu_new(vp_image *img, const vp_part *part, vp_clock *clock, double v
 	vp_ppb_init(&m->ppb, part);
 	vp_periph_reset(&m->per, part);
 	vp_mcu_reset(m);
+	/* the board was powered before the probe connected: its firmware has
+	 * long done what it does after reset */
+	m->fw_quiet = m->img->boot != VP_BOOT_NORMAL;
+	m->fw_quiet_at = 0;
 	return m;
 }
 
@@ -321,6 +328,31 @@ void vp_mcu_reset(vp_mcu *m)
 	 * PRFTEN bit 8, ICEN 9, DCEN 10) */
 	if (m->img->dcache && !m->core.halted)
 		m->fc.acr |= 0x700u;
+	m->fw_quiet = false;
+	m->fw_quiet_at = m->img->boot != VP_BOOT_NORMAL && !m->core.halted ? m->clock->us + VP_BOOT_DELAY_US : 0;
+}
+
+void vp_mcu_set_nrst(vp_mcu *m, bool low)
+{
+	if (m->nrst_low && !low)
+		vp_mcu_reset(m);
+	else if (low)
+		m->fw_quiet = false;   /* the SWD pins take their reset function */
+	m->nrst_low = low;
+}
+
+/* Does the debug port acknowledge? Not once the firmware turned SWD off,
+ * nor while it sleeps in STOP mode without DBGMCU_CR.DBG_STOP (bit 1). */
+static bool dp_answers(const vp_mcu *m)
+{
+	uint32_t cr = 0;
+	if (m->nrst_low || !m->fw_quiet)
+		return true;
+	if (m->img->boot == VP_BOOT_SLEEP) {
+		vp_ppb_read(&m->ppb, 0xE0042004u, &cr);
+		return (cr & 2u) != 0;
+	}
+	return false;
 }
 
 /* Let the watchdogs see the time that passed (facts §10.1): one that runs
@@ -337,6 +369,12 @@ void vp_mcu_tick(vp_mcu *m)
 
 	if (!m->powered)
 		return;
+	if (m->nrst_low)
+		return;                /* held in reset: nothing runs or counts */
+	if (m->fw_quiet_at && !m->core.halted && now >= m->fw_quiet_at) {
+		m->fw_quiet = true;
+		m->fw_quiet_at = 0;
+	}
 	vp_ppb_read(&m->ppb, 0xE0042008u, &fz);       /* DBGMCU_APB1_FZ */
 	while ((at = vp_wdg_tick(&m->wdg, now, m->core.halted, fz, &which)) != 0) {
 		if (vp_flashctl_cut(&m->fc, at))
@@ -497,6 +535,10 @@ static vp_bus access(vp_mcu *m, uint32_t addr, unsigned size, bool write, uint32
 	if (!m->powered)
 		return VP_BUS_NOPOWER;
 	vp_mcu_tick(m);
+	if (!dp_answers(m))
+		return VP_BUS_NOPOWER;   /* to the probe: no acknowledge, as unpowered */
+	if (m->nrst_low && addr < 0xE0000000u)
+		return VP_BUS_FAULT;
 	if (!valid_size(size) || addr > UINT32_MAX - (size - 1))
 		return VP_BUS_FAULT;
 	enum area k = area_of(m, addr);
@@ -529,7 +571,7 @@ void vp_mcu_arm_powerloss(vp_mcu *m, unsigned nth_program_op)
 
 bool vp_mcu_powered(const vp_mcu *m)
 {
-	return m->powered;
+	return m->powered && dp_answers(m);
 }
 
 double vp_mcu_voltage(const vp_mcu *m)
