@@ -62,6 +62,9 @@ void vp_mcu_params_default(vp_mcu_params *p)
 	/* UNCONFIRMED (facts §6.2): no source says whether OTP reads are
 	 * blocked at RDP level 1; left readable (quirk rdp1_otp). */
 	p->rdp1_otp_fault = false;
+	/* UNCONFIRMED (facts §10.9): debug reads may meet stale data-cache
+	 * lines; the harsher reading is the default (quirk dcache, dcache.h). */
+	p->dcache_coherent = false;
 }
 
 static bool is_f7(const vp_part *p)
