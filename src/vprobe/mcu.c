@@ -22,18 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core_debug.h"
-#include "dcache.h"
-#include "flashctl.h"
-#include "mcu.h"
-#include "periph.h"
-#include "ppb.h"
-#include "wdg.h"
+#include "mcu_internal.h"
 
 #define FLASH_BASE 0x08000000u
 #define SRAM_BASE 0x20000000u
-#define CHUNK 0x4000u                  /* main flash stored in 16 KiB pieces */
-#define MAX_CHUNKS (2048u * 1024u / CHUNK)
 #define AIRCR 0xE000ED0Cu
 #define DEBUG_REGS 0xE000EDF0u         /* DHCSR..DEMCR */
 #define RDP_LEVEL0 0xAA                /* facts §5.2 OPTCR */
@@ -42,28 +34,6 @@
  * (datasheet V_PDR about 1.7 V; exact value UNCONFIRMED): the DP does not
  * answer. */
 #define VMIN_RUN 1.65
-
-struct vp_mcu {
-	vp_image *img;
-	const vp_part *part;
-	vp_clock *clock;
-	double voltage;
-	bool powered;
-	vp_flashctl fc;
-	vp_core core;
-	vp_ppb ppb;
-	vp_periph per;
-	vp_wdg wdg;
-	vp_dcache dcache;
-	bool nrst_low;                     /* the probe holds NRST low */
-	bool fw_quiet;                     /* the firmware did its "boot" thing */
-	uint64_t fw_quiet_at;              /* when it will, once running; 0: never */
-	unsigned wdg_resets;               /* watchdog resets since creation */
-	uint32_t aircr;                    /* PRIGROUP */
-	uint8_t *sram;
-	uint8_t *flash[MAX_CHUNKS];        /* NULL: erased */
-	uint8_t otp_stuck[VP_OTP_MAX];     /* weak-cell bits per OTP byte (model fault) */
-};
 
 /* Kinds of flash-memory area an address can fall in. */
 enum area { A_NONE, A_MAIN, A_ALIAS, A_SYSMEM, A_OTP, A_LOCK, A_INFO };
@@ -305,86 +275,12 @@ void vp_mcu_free(vp_mcu *m)
 	free(m);
 }
 
-static uint32_t main_word(vp_mcu *m, uint32_t off)
+uint32_t vp_mcu_main_word(vp_mcu *m, uint32_t off)
 {
 	uint32_t v = 0;
 	for (unsigned i = 0; i < 4; i++)
 		v |= (uint32_t)flash_byte(m, A_MAIN, FLASH_BASE + off + i) << (8 * i);
 	return v;
-}
-
-void vp_mcu_reset(vp_mcu *m)
-{
-	vp_flashctl_reset(&m->fc);
-	vp_periph_reset(&m->per, m->part);
-	vp_ppb_reset(&m->ppb);
-	vp_wdg_reset(&m->wdg, m->img->iwdg, m->img->wwdg, m->clock->us);
-	m->aircr = 0;
-	/* Boot from main flash (BOOT0 = 0): SP and PC from its vector table
-	 * (ARMv7-M B1.5.5). */
-	vp_core_reset(&m->core, main_word(m, 0), main_word(m, 4));
-	vp_dcache_invalidate(&m->dcache);
-	/* firmware that runs turns the caches and prefetch on (HAL_Init:
-	 * PRFTEN bit 8, ICEN 9, DCEN 10) */
-	if (m->img->dcache && !m->core.halted)
-		m->fc.acr |= 0x700u;
-	m->fw_quiet = false;
-	m->fw_quiet_at = m->img->boot != VP_BOOT_NORMAL && !m->core.halted ? m->clock->us + VP_BOOT_DELAY_US : 0;
-}
-
-void vp_mcu_set_nrst(vp_mcu *m, bool low)
-{
-	if (m->nrst_low && !low)
-		vp_mcu_reset(m);
-	else if (low)
-		m->fw_quiet = false;   /* the SWD pins take their reset function */
-	m->nrst_low = low;
-}
-
-/* Does the debug port acknowledge? Not once the firmware turned SWD off,
- * nor while it sleeps in STOP mode without DBGMCU_CR.DBG_STOP (bit 1). */
-static bool dp_answers(const vp_mcu *m)
-{
-	uint32_t cr = 0;
-	if (m->nrst_low || !m->fw_quiet)
-		return true;
-	if (m->img->boot == VP_BOOT_SLEEP) {
-		vp_ppb_read(&m->ppb, 0xE0042004u, &cr);
-		return (cr & 2u) != 0;
-	}
-	return false;
-}
-
-/* Let the watchdogs see the time that passed (facts §10.1): one that runs
- * out resets the chip as NRST would, at the time it ran out: a program
- * operation still running then is cut short, FLASH_CR locks again, the
- * core runs the firmware (or halts at the reset vector under
- * DEMCR.VC_CORERESET) and DHCSR shows S_RESET_ST. A hardware watchdog
- * starts again at the reset, so a halted core can see several. */
-void vp_mcu_tick(vp_mcu *m)
-{
-	uint32_t fz = 0;
-	char which = 0;
-	uint64_t now = m->clock->us, at;
-
-	if (!m->powered)
-		return;
-	if (m->nrst_low)
-		return;                /* held in reset: nothing runs or counts */
-	if (m->fw_quiet_at && !m->core.halted && now >= m->fw_quiet_at) {
-		m->fw_quiet = true;
-		m->fw_quiet_at = 0;
-	}
-	vp_ppb_read(&m->ppb, 0xE0042008u, &fz);       /* DBGMCU_APB1_FZ */
-	while ((at = vp_wdg_tick(&m->wdg, now, m->core.halted, fz, &which)) != 0) {
-		if (vp_flashctl_cut(&m->fc, at))
-			m->img->dirty = true;
-		m->clock->us = at;      /* the reset happens then ... */
-		vp_mcu_reset(m);
-		m->clock->us = now;     /* ... and the rest of the interval after it */
-		vp_periph_reset_flag(&m->per, which == 'I' ? 1u << 29 : 1u << 30);
-		m->wdg_resets++;
-	}
 }
 
 /* Sector layout (RM0090 §3.3 Table 6/7, RM0385 §3.3 Table 3/4,
@@ -477,7 +373,7 @@ static void aircr_write(vp_mcu *m, uint32_t v)
 	if (v & 4u)
 		vp_mcu_reset(m);
 	else if ((v & 1u) && (m->part->cpuid & 0xFFF0u) != 0xC270u)
-		vp_core_reset(&m->core, main_word(m, 0), main_word(m, 4));
+		vp_core_reset(&m->core, vp_mcu_main_word(m, 0), vp_mcu_main_word(m, 4));
 }
 
 static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
@@ -535,7 +431,7 @@ static vp_bus access(vp_mcu *m, uint32_t addr, unsigned size, bool write, uint32
 	if (!m->powered)
 		return VP_BUS_NOPOWER;
 	vp_mcu_tick(m);
-	if (!dp_answers(m))
+	if (!vp_mcu_dp_answers(m))
 		return VP_BUS_NOPOWER;   /* to the probe: no acknowledge, as unpowered */
 	if (m->nrst_low && addr < 0xE0000000u)
 		return VP_BUS_FAULT;
@@ -571,7 +467,7 @@ void vp_mcu_arm_powerloss(vp_mcu *m, unsigned nth_program_op)
 
 bool vp_mcu_powered(const vp_mcu *m)
 {
-	return m->powered && dp_answers(m);
+	return m->powered && vp_mcu_dp_answers(m);
 }
 
 double vp_mcu_voltage(const vp_mcu *m)
