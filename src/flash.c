@@ -38,15 +38,21 @@ int flash_width_for_supply(stlink *s, int has_volts, double volts,
 		*width = 1;
 		return 0;
 	}
+	/* Clone probes have been seen to report a constant or garbage
+	 * reading (facts §8.5, §10.10: STL #1335 "1 mV"): the message says
+	 * so, and names the option that narrows the width by hand. */
 	if (volts < V_MIN)
 		return st_fail(&s->err, ST_EVOLTAGE, 0,
 		               "target supply %.2f V is below %.2f V: too low to "
-		               "program flash/OTP safely (or no target power)",
-		               volts, V_MIN);
+		               "program flash/OTP safely (no target power? or the "
+		               "probe's reading is wrong, as clone probes' can be: "
+		               "measure the supply)", volts, V_MIN);
 	if (volts > V_MAX)
 		return st_fail(&s->err, ST_EVOLTAGE, 0,
 		               "target supply reads %.2f V, above the 3.6 V maximum: "
-		               "implausible reading, refusing to program", volts);
+		               "the probe's voltage reading is absurd (clone probes "
+		               "report constant or garbage values); refusing to "
+		               "program on it", volts);
 	if (volts >= V_X32)
 		*width = 4;
 	else if (volts >= V_X16 && (s->features & STF_MEM16))

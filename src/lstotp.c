@@ -145,6 +145,7 @@ static void read_options(lua_State *L, probe_options *o)
 	lstotp_check_keys(L, 1, "stotp.open", probe_option_names);
 	o->serial = opt_string(L, 1, "serial");
 	o->khz = opt_number(L, 1, "freq_khz", PROBE_DEFAULT_KHZ);
+	o->connect = opt_string(L, 1, "connect");
 	o->sim.path = opt_string(L, 1, "sim");
 	o->sim.part = opt_string(L, 1, "sim_part");
 	o->sim.probe = opt_string(L, 1, "sim_probe");
@@ -165,6 +166,7 @@ static int l_open(lua_State *L)
 	p = lua_newuserdatauv(L, sizeof *p, 0);
 	p->st = NULL;
 	p->khz = (unsigned)o.khz;
+	p->under_reset = o.connect != NULL && strcmp(o.connect, "under-reset") == 0;
 	luaL_setmetatable(L, PROBE_MT);
 	if (probe_open(&p->st, &o, &e) != 0)
 		return lstotp_fail(L, &e);

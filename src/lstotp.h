@@ -31,6 +31,7 @@
 typedef struct lprobe {
 	stlink *st;              /* NULL once closed */
 	unsigned khz;
+	int under_reset;         /* open{connect = "under-reset"} */
 } lprobe;
 
 typedef struct ltarget {

@@ -51,7 +51,7 @@ int lstotp_attach(lua_State *L)
 	lt = lua_newuserdatauv(L, sizeof *lt, 2);
 	lt->t = NULL;
 	luaL_setmetatable(L, TARGET_MT);
-	if (target_attach(&t, p->st, p->khz) != 0)
+	if (target_attach(&t, p->st, p->khz, p->under_reset) != 0)
 		return lstotp_fail(L, &p->st->err);
 	lt->t = t;
 	lua_pushvalue(L, 1);
@@ -159,7 +159,7 @@ static int target_read(lua_State *L)
 
 	luaL_argcheck(L, n >= 0 && n <= STLINK_READ_MAX, 3, "length out of range");
 	buf = (uint8_t *)luaL_buffinitsize(L, &b, (size_t)n);
-	if (n > 0 && stlink_read(t->st, addr, buf, (size_t)n) != 0)
+	if (n > 0 && target_mem_read(t, addr, buf, (size_t)n) != 0)
 		return lstotp_fail(L, &t->st->err);
 	luaL_pushresultsize(&b, (size_t)n);
 	return 1;
@@ -170,7 +170,7 @@ static int target_read32(lua_State *L)
 	TARGET_OR_CLOSED(L, t);
 	uint32_t addr = check_addr(L, 2, 4), v;
 
-	if (stlink_read32(t->st, addr, &v) != 0)
+	if (target_mem_read32(t, addr, &v) != 0)
 		return lstotp_fail(L, &t->st->err);
 	lua_pushinteger(L, v);
 	return 1;
@@ -216,20 +216,25 @@ static int target_otp_read(lua_State *L)
 	return 1;
 }
 
+/* 16 booleans (true: the lock byte is 0x00), and the 16 raw lock bytes:
+ * a byte neither 00 nor FF (a lock write cut short) can be shown as it
+ * is instead of as "unlocked" (issue 7 item 14). */
 static int target_otp_locks(lua_State *L)
 {
 	TARGET_OR_CLOSED(L, t);
 	int locked[OTP_BLOCKS];
+	uint8_t raw[OTP_BLOCKS];
 	unsigned i;
 
-	if (otp_read_locks(t, locked) != 0)
+	if (otp_read_locks(t, locked, raw) != 0)
 		return lstotp_fail(L, &t->st->err);
 	lua_createtable(L, (int)t->id.otp->blocks, 0);
 	for (i = 0; i < t->id.otp->blocks; i++) {
 		lua_pushboolean(L, locked[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
-	return 1;
+	lua_pushlstring(L, (const char *)raw, t->id.otp->blocks);
+	return 2;
 }
 
 static int target_otp_check(lua_State *L)
@@ -293,14 +298,26 @@ static int check_mode(lua_State *L, int idx)
 	                  "\"unit\"");
 }
 
+/* Option `width` (bits: 8, 16, 32) at the top of the stack -> bytes. */
+static unsigned check_width(lua_State *L, const char *fn)
+{
+	int isint;
+	lua_Integer w = lua_tointegerx(L, -1, &isint);
+
+	if (lua_type(L, -1) != LUA_TNUMBER || !isint || (w != 8 && w != 16 && w != 32))
+		return (unsigned)luaL_error(L, "%s: option 'width' must be 8, 16 or 32 (bits)", fn);
+	return (unsigned)(w / 8);
+}
+
 static int target_otp_write(lua_State *L)
 {
-	static const char *const keys[] = { "mode", NULL };
+	static const char *const keys[] = { "mode", "width", NULL };
 	TARGET_OR_CLOSED(L, t);
 	long long off = check_offset(L, 2);
 	size_t n;
 	const uint8_t *want = check_bytes(L, 3, &n);
 	int mode = OTP_MODE_BURST;
+	unsigned width = 0;
 	otp_stats st;
 
 	if (!lua_isnoneornil(L, 4)) {
@@ -308,9 +325,11 @@ static int target_otp_write(lua_State *L)
 		lstotp_check_keys(L, 4, "otp_write", keys);
 		if (lua_getfield(L, 4, "mode") != LUA_TNIL)
 			mode = check_mode(L, -1);
-		lua_pop(L, 1);
+		if (lua_getfield(L, 4, "width") != LUA_TNIL)
+			width = check_width(L, "otp_write");
+		lua_pop(L, 2);
 	}
-	if (otp_write(t, off, want, n, mode, &st) != 0)
+	if (otp_write(t, off, want, n, mode, width, &st) != 0)
 		return lstotp_fail(L, &t->st->err);
 	return push_done(L, &st);
 }
@@ -319,18 +338,23 @@ static int target_otp_write(lua_State *L)
  * = bytes } }. Types are checked here (a mistake raises); which blocks
  * and how many bytes are otp.c's call. The strings stay alive in the
  * caller's table for the call. */
-static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex)
+static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex,
+                                      unsigned *width)
 {
-	static const char *const keys[] = { "expect", NULL };
+	static const char *const keys[] = { "expect", "width", NULL };
 	otp_expect *ex;
 	size_t i = 0;
 	int et;
 
 	*nex = 0;
+	*width = 0;
 	if (idx == 0 || lua_isnil(L, idx))
 		return NULL;
 	luaL_checktype(L, idx, LUA_TTABLE);
 	lstotp_check_keys(L, idx, "otp_lock", keys);
+	if (lua_getfield(L, idx, "width") != LUA_TNIL)
+		*width = check_width(L, "otp_lock");
+	lua_pop(L, 1);
 	if (lua_getfield(L, idx, "expect") == LUA_TNIL)
 		return NULL;
 	if (!lua_istable(L, -1))
@@ -366,6 +390,7 @@ static int target_otp_lock(lua_State *L)
 	long long *blocks;
 	otp_expect *ex;
 	size_t nex;
+	unsigned width;
 	otp_stats st;
 
 	if (tbl) {
@@ -393,8 +418,8 @@ static int target_otp_lock(lua_State *L)
 			                     "block number (an integer) expected");
 		lua_pop(L, 1);
 	}
-	ex = check_lock_options(L, opt, &nex);
-	if (otp_lock_list(t, blocks, (size_t)n, ex, nex, &st) != 0)
+	ex = check_lock_options(L, opt, &nex, &width);
+	if (otp_lock_list(t, blocks, (size_t)n, ex, nex, width, &st) != 0)
 		return lstotp_fail(L, &t->st->err);
 	return push_done(L, &st);
 }

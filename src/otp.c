@@ -24,32 +24,51 @@ int otp_usable(target *t)
 	               "not do OTP work on it", t->id.line, t->id.dev_id);
 }
 
+/* otp_read_all with the data cache off and reset around it (target.h). */
+static int read_area(target *t, uint8_t *data, uint8_t *locks);
+
 int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
+{
+	int rc;
+
+	if (otp_usable(t) != 0 || target_dcache_off(t) != 0)
+		return -1;
+	rc = read_area(t, data, locks);
+	if (rc == 0)
+		return target_dcache_restore(t);
+	/* put FLASH_ACR back even after a failed read; its error is the one
+	 * reported */
+	st_error first = t->st->err;
+	target_dcache_restore(t);
+	t->st->err = first;
+	return rc;
+}
+
+static int read_area(target *t, uint8_t *data, uint8_t *locks)
 {
 	const otp_map *m = t->id.otp;
 	size_t size;
 	uint8_t buf[AREA_MAX];
 
-	if (otp_usable(t) != 0)
-		return -1;
 	size = otp_map_size(m);
 	/* Data and lock bytes are contiguous on every layout (lock_base ==
 	 * base + size): one read, two round trips on an F4. */
 	if (m->lock_base != m->base + size) {
-		if (stlink_read_mem(t->st, m->base, data, size, 4) != 0)
-			return -1;
-		return stlink_read_mem(t->st, m->lock_base, locks, m->blocks, 4);
+		if (stlink_read_mem(t->st, m->base, data, size, 4) != 0
+		    || stlink_read_mem(t->st, m->lock_base, locks, m->blocks, 4) != 0)
+			return target_explain_fault(t, "read", m->base);
+		return 0;
 	}
 	if (stlink_read_mem(t->st, m->base, buf, size + m->blocks, 4) != 0)
-		return -1;
+		return target_explain_fault(t, "read", m->base);
 	memcpy(data, buf, size);
 	memcpy(locks, buf + size, m->blocks);
 	return 0;
 }
 
-int otp_read_locks(target *t, int *locked)
+int otp_read_locks(target *t, int *locked, uint8_t *locks)
 {
-	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
+	uint8_t data[OTP_MAX_DATA];
 	unsigned i;
 
 	if (otp_read_all(t, data, locks) != 0)
@@ -176,14 +195,24 @@ static int refuse(target *t, const otp_plan *p)
 	               m->base + p->offset + i, (p->offset + i) / m->block_size);
 }
 
-int otp_supply_width(target *t, otp_stats *st, unsigned *width)
+int otp_supply_width(target *t, otp_stats *st, unsigned cap, unsigned *width)
 {
 	int has = (t->st->features & STF_VOLTAGE) != 0;
 
 	st->volts = -1;
 	if (has && stlink_voltage(t->st, &st->volts) != 0)
 		return -1;
-	return flash_width_for_supply(t->st, has, st->volts, width);
+	if (flash_width_for_supply(t->st, has, st->volts, width) != 0)
+		return -1;
+	/* The caller's widest width narrows what the reading allows, never
+	 * widens it: a reading can be wrong high (facts §8.5, §10.10), and a
+	 * station that knows its boards' supply says so. */
+	if (cap != 0 && cap < *width)
+		*width = cap;
+	/* x16 only with 16-bit memory commands (flash_width_for_supply) */
+	if (*width == 2 && !(t->st->features & STF_MEM16))
+		*width = 1;
+	return 0;
 }
 
 /* What to program over the whole data area: val[i] the wanted byte
@@ -343,6 +372,9 @@ static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
 static int program_pass(target *t, const otp_plan *p, const uint8_t *cur,
                         unsigned widest, int mode, otp_stats *st)
 {
+	/* Still the chip attach identified: nothing is written otherwise. */
+	if (target_guard(t, "an OTP program pass") != 0)
+		return -1;
 	return flash_end_pass(t->st, &t->id.flash,
 	                      program_from(t, p, cur, widest, mode, st));
 }
@@ -411,7 +443,7 @@ static int burn(target *t, const otp_plan *p, unsigned widest, int mode,
 }
 
 int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
-              int mode, otp_stats *st)
+              int mode, unsigned max_width, otp_stats *st)
 {
 	uint64_t c0 = t->st->commands;
 	otp_plan *p = malloc(sizeof *p);
@@ -433,7 +465,7 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
 	/* Rule 3: nothing differs, nothing written; the plan's read just
 	 * showed every byte of the range holds its wanted value. */
 	if (p->program > 0) {
-		if (otp_supply_width(t, st, &width) != 0)
+		if (otp_supply_width(t, st, max_width, &width) != 0)
 			goto out;   /* nothing touched yet */
 		if (burn(t, p, width, mode, st) != 0) {
 			/* Failed or partial: the range may hold anything between

@@ -44,8 +44,9 @@ extern const char *const otp_mode_names[];
 int otp_usable(target *t);
 /* data: otp->blocks * block_size bytes; locks: otp->blocks bytes. */
 int otp_read_all(target *t, uint8_t *data, uint8_t *locks);
-/* locked[i] = 1 when block i's lock byte is 0x00. */
-int otp_read_locks(target *t, int *locked);
+/* locked[i] = 1 when block i's lock byte is 0x00; locks: the raw bytes
+ * (otp->blocks of them). */
+int otp_read_locks(target *t, int *locked, uint8_t *locks);
 /* Range-checks (offset relative to otp->base; negative, empty, or past
  * the data area is refused naming the area), reads the chip, classifies
  * every byte. */
@@ -56,11 +57,14 @@ static inline int otp_plan_ok(const otp_plan *p)
 {
 	return p->bits == 0 && p->locked == 0;
 }
+/* max_width: the widest program unit in bytes (1, 2, 4), 0 for what the
+ * supply allows; it only narrows. */
 int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
-              int mode, otp_stats *st);
+              int mode, unsigned max_width, otp_stats *st);
 /* The widest program width the measured supply allows (x8 when the probe
- * cannot measure it), st->volts the reading; refuses a low or absurd one. */
-int otp_supply_width(target *t, otp_stats *st, unsigned *width);
+ * cannot measure it), no wider than cap (bytes; 0: no cap), st->volts the
+ * reading; refuses a low or absurd one. */
+int otp_supply_width(target *t, otp_stats *st, unsigned cap, unsigned *width);
 
 /* otp_lock.c. A caller's statement of a whole block's contents. */
 typedef struct otp_expect {
@@ -73,11 +77,12 @@ typedef struct otp_expect {
  * (block_size bytes, or NULL) reads back exactly, or without it if this
  * handle wrote and verified the block and no write of it failed since. */
 int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
-             otp_stats *st);
+             unsigned max_width, otp_stats *st);
 /* Block numbers as a user gives them: each must exist and be named once,
  * each expect must name one of them with block_size bytes, or nothing is
  * locked. */
 int otp_lock_list(target *t, const long long *blocks, size_t n,
-                  const otp_expect *ex, size_t nex, otp_stats *st);
+                  const otp_expect *ex, size_t nex, unsigned max_width,
+                  otp_stats *st);
 
 #endif

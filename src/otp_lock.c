@@ -95,7 +95,12 @@ static int write_locks(target *t, uint32_t todo, int unit, otp_stats *st)
  * (flash_end_pass). Returns as write_locks. */
 static int lock_pass(target *t, uint32_t todo, int unit, otp_stats *st)
 {
-	int rc = flash_begin(t->st, &t->id.flash, 1) != 0
+	int rc;
+
+	/* Still the chip attach identified: nothing is written otherwise. */
+	if (target_guard(t, "an OTP lock") != 0)
+		return -1;
+	rc = flash_begin(t->st, &t->id.flash, 1) != 0
 	         ? -1 : write_locks(t, todo, unit, st);
 
 	return flash_end_pass(t->st, &t->id.flash, rc);
@@ -161,7 +166,7 @@ static int lock_blocks(target *t, uint32_t todo, const uint8_t *data0,
 }
 
 int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
-             otp_stats *st)
+             unsigned max_width, otp_stats *st)
 {
 	uint64_t c0 = t->st->commands;
 	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
@@ -194,8 +199,9 @@ int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
 	rc = 0;
 	if (todo == 0)
 		goto out;
-	/* x8 is allowed from 1.8 V; the supply check still applies. */
-	if (otp_supply_width(t, st, &width) != 0) {
+	/* Lock bytes are always x8, allowed from 1.8 V; the supply check
+	 * (and a caller's max_width) still apply. */
+	if (otp_supply_width(t, st, max_width, &width) != 0) {
 		rc = -1;
 		goto out;
 	}
@@ -206,7 +212,8 @@ out:
 }
 
 int otp_lock_list(target *t, const long long *blocks, size_t n,
-                  const otp_expect *ex, size_t nex, otp_stats *st)
+                  const otp_expect *ex, size_t nex, unsigned max_width,
+                  otp_stats *st)
 {
 	const uint8_t *expect[OTP_BLOCKS] = { NULL };
 	uint32_t mask = 0;
@@ -244,5 +251,5 @@ int otp_lock_list(target *t, const long long *blocks, size_t n,
 			               ex[i].len, t->id.otp->block_size);
 		expect[b] = ex[i].bytes;
 	}
-	return otp_lock(t, mask, expect, st);
+	return otp_lock(t, mask, expect, max_width, st);
 }

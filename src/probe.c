@@ -10,7 +10,7 @@
 
 const char *const probe_option_names[] = { "serial", "freq_khz", "sim",
 	"sim_part", "sim_probe", "sim_voltage", "sim_fault", "sim_quirks",
-	NULL };
+	"connect", NULL };
 
 static void describe_one(probe_desc *d)
 {
@@ -68,6 +68,9 @@ const char *probe_options_check(const probe_options *o)
 		return "options 'sim_part', 'sim_probe', 'sim_voltage', "
 		       "'sim_fault' and 'sim_quirks' need 'sim' (a board image "
 		       "path)";
+	if (o->connect != NULL && strcmp(o->connect, "normal") != 0
+	    && strcmp(o->connect, "under-reset") != 0)
+		return "option 'connect' must be \"normal\" or \"under-reset\"";
 	if (s->path != NULL && o->serial != NULL)
 		return "options 'sim' and 'serial' exclude each other";
 	if (s->path != NULL && s->path[0] == '\0')

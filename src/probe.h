@@ -28,6 +28,7 @@ int probe_list(probe_desc *out, size_t cap, size_t *n, st_error *e);
 typedef struct probe_options {
 	const char *serial;
 	double khz;              /* 0: PROBE_DEFAULT_KHZ */
+	const char *connect;     /* NULL or "normal", "under-reset" */
 	st_sim_options sim;      /* sim.path set: the in-process virtual probe */
 } probe_options;
 

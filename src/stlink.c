@@ -466,6 +466,15 @@ int stlink_halt(stlink *s)
 	return 0;
 }
 
+int stlink_drive_nrst(stlink *s, int high)
+{
+	uint8_t cmd[CMD_LEN], r[2];
+
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x3C);   /* DRIVE_NRST (facts §2.2) */
+	cmd[2] = high ? 0x01 : 0x00;
+	return stlink_debug_cmd(s, "DRIVE_NRST", cmd, r, sizeof r);
+}
+
 int stlink_reset(stlink *s)
 {
 	uint8_t cmd[CMD_LEN], r[2];

@@ -72,6 +72,8 @@ int stlink_read_dbg(stlink *s, uint32_t addr, uint32_t *value);
 int stlink_write_dbg(stlink *s, uint32_t addr, uint32_t value);
 int stlink_halt(stlink *s);
 int stlink_reset(stlink *s);
+/* DRIVE_NRST: hold the target's NRST low (high = 0) or release it. */
+int stlink_drive_nrst(stlink *s, int high);
 
 /* Exactly `width`-byte bus accesses (1, 2 or 4); addr and n must be
  * multiples of width. Split into commands per the firmware's limits. */

@@ -8,6 +8,25 @@
 #define DBGMCU_IDCODE 0xE0042000u
 #define CPUID 0xE000ED00u
 #define FLASH_OPTCR 0x40023C14u
+/* FLASH_ACR (facts §5.2, §10.9; RM0090 §3.9.1): DCEN bit 10, DCRST bit 12
+ * (written only while DCEN = 0). F2/F4 only: the F7's ACR has no DCEN. */
+#define FLASH_ACR 0x40023C00u
+#define ACR_DCEN (1u << 10)
+#define ACR_DCRST (1u << 12)
+/* Core debug (ARMv7-M C1.6.2, facts §5.1): S_RESET_ST is sticky until
+ * DHCSR is read. DBGMCU (facts §10.1, RM0090 §38.16): CR bits 0-2
+ * DBG_SLEEP/STOP/STANDBY, APB1_FZ bit 11 DBG_WWDG_STOP, bit 12
+ * DBG_IWDG_STOP; same addresses on F2, F4 and F7. */
+#define DHCSR 0xE000EDF0u
+#define DHCSR_DBGKEY_HALT 0xA05F0003u   /* DBGKEY | C_HALT | C_DEBUGEN */
+#define DEMCR 0xE000EDFCu
+#define DEMCR_VC_CORERESET (1u << 0)
+#define DHCSR_S_HALT (1u << 17)
+#define DHCSR_S_RESET_ST (1u << 25)
+#define DBGMCU_CR 0xE0042004u
+#define DBGMCU_CR_LOWPOWER 0x7u
+#define DBGMCU_APB1_FZ 0xE0042008u
+#define DBGMCU_FZ_WDGS 0x1800u
 
 /* OTP layouts (facts §6.1; CMSIS FLASH_OTP_BASE/END; RM0090 §3.8). The
  * F72x/F73x area is the F4-style one at 0x1FF07800, not 0x1FF0F000. */
@@ -180,6 +199,76 @@ static int read_uid_fsize(target *t)
 	return 0;
 }
 
+/* A UID of all 00 or all FF is what a bus that answered nothing, a reply
+ * zero-filled by a broken link or an erased/unreadable system area gives;
+ * no ST part is programmed with one. Keys and records derived from it
+ * would be shared by every such chip, so it is refused. */
+static int check_uid_plausible(target *t)
+{
+	size_t i, zeros = 0, ones = 0;
+
+	for (i = 0; i < sizeof t->uid; i++) {
+		zeros += t->uid[i] == 0x00;
+		ones += t->uid[i] == 0xFF;
+	}
+	if (zeros == sizeof t->uid || ones == sizeof t->uid)
+		return st_fail(&t->st->err, ST_ETARGET, 0,
+		               "the unique ID at 0x%08X reads all %s: no chip carries "
+		               "that UID, so the chip or the link is unreliable; "
+		               "nothing done", t->id.uid_addr, zeros ? "00" : "FF");
+	return 0;
+}
+
+/* Set bits in a debug-domain register (read, or, write): other bits, set
+ * by another tool, stay. */
+static int dbg_set_bits(stlink *st, uint32_t addr, uint32_t bits)
+{
+	uint32_t v;
+
+	if (stlink_read_dbg(st, addr, &v) != 0)
+		return -1;
+	return (v & bits) == bits ? 0 : stlink_write_dbg(st, addr, v | bits);
+}
+
+/* Every peer does this at attach (OOCD stm32f4x.cfg examine-end `mmw
+ * 0xE0042004 7` and `mmw 0xE0042008 0x1800`, BMP stm32f4.c
+ * stm32f4_configure_dbgmcu; facts §10.1): with the core halted, an IWDG
+ * started by the firmware or by the WDG_SW option bit resets the chip
+ * about 0.5 s later, in the middle of a confirm prompt or of a program
+ * operation. The bits survive a system reset (power-on reset only). */
+static int freeze_watchdogs(target *t)
+{
+	return dbg_set_bits(t->st, DBGMCU_APB1_FZ, DBGMCU_FZ_WDGS) != 0
+	       || dbg_set_bits(t->st, DBGMCU_CR, DBGMCU_CR_LOWPOWER) != 0 ? -1 : 0;
+}
+
+/* FLASH_ACR, once: the core is halted, so the firmware cannot change it
+ * behind stotp's back (a reset would, and the guard catches that). */
+static int read_acr(target *t)
+{
+	t->acr = 0;
+	if (strcmp(t->id.family, "F7") == 0)
+		return 0;
+	return stlink_read_dbg(t->st, FLASH_ACR, &t->acr);
+}
+
+int target_dcache_off(target *t)
+{
+	uint32_t off = t->acr & ~ACR_DCEN;
+
+	if (!(t->acr & ACR_DCEN))
+		return 0;
+	return stlink_write_dbg(t->st, FLASH_ACR, off) != 0
+	       || stlink_write_dbg(t->st, FLASH_ACR, off | ACR_DCRST) != 0 ? -1 : 0;
+}
+
+int target_dcache_restore(target *t)
+{
+	if (!(t->acr & ACR_DCEN))
+		return 0;
+	return stlink_write_dbg(t->st, FLASH_ACR, t->acr & ~ACR_DCRST);
+}
+
 static int read_rdp(target *t)
 {
 	uint32_t optcr;
@@ -192,7 +281,47 @@ static int read_rdp(target *t)
 	return 0;
 }
 
-int target_attach(target **out, stlink *st, unsigned khz)
+/* Connect under reset (OOCD `reset_config srst_only connect_assert_srst`,
+ * stlink_usb.c: NRST asserted before the debug mode is entered): with NRST
+ * low the SWD pins have their reset function whatever the firmware does
+ * with them later, so the debug port answers; DEMCR.VC_CORERESET and a
+ * halt request make the core stop at the reset vector when NRST is
+ * released (ARMv7-M C1.6.5), before one instruction of the firmware runs.
+ * DEMCR is then put back. */
+static int attach_under_reset(stlink *st, unsigned khz)
+{
+	uint32_t demcr;
+	int rc;
+
+	if (stlink_drive_nrst(st, 0) != 0)
+		return -1;
+	rc = stlink_enter_swd(st, khz) != 0
+	     || stlink_read_dbg(st, DEMCR, &demcr) != 0
+	     || stlink_write_dbg(st, DEMCR, demcr | DEMCR_VC_CORERESET) != 0
+	     || stlink_write_dbg(st, DHCSR, DHCSR_DBGKEY_HALT) != 0 ? -1 : 0;
+	/* released whatever happened: a board must not stay in reset */
+	if (stlink_drive_nrst(st, 1) != 0 || rc != 0)
+		return -1;
+	return stlink_halt(st) != 0
+	       || stlink_write_dbg(st, DEMCR, demcr & ~DEMCR_VC_CORERESET) != 0 ? -1 : 0;
+}
+
+/* A normal attach that found no debug port: say what else it may be. */
+static int attach_hint(stlink *st)
+{
+	char was[sizeof st->err.msg];
+
+	if (st->err.code != ST_ETARGET)
+		return -1;
+	snprintf(was, sizeof was, "%s", st->err.msg);
+	return st_fail(&st->err, ST_ETARGET, st->err.sys,
+	               "%.100s: the target does not answer over SWD (power, wiring, "
+	               "or firmware that disables SWD or sleeps soon after reset: "
+	               "then connect under reset, stotp.open{connect = "
+	               "\"under-reset\"})", was);
+}
+
+int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 {
 	target *t = calloc(1, sizeof *t);
 	uint32_t idcode;
@@ -201,8 +330,10 @@ int target_attach(target **out, stlink *st, unsigned khz)
 		return st_fail(&st->err, ST_EUSB, 0, "out of memory");
 	t->st = st;
 	t->rdp = -1;
-	if (stlink_enter_swd(st, khz) != 0 || stlink_halt(st) != 0
-	    || stlink_read_dbg(st, DBGMCU_IDCODE, &idcode) != 0
+	if (under_reset ? attach_under_reset(st, khz) != 0
+	    : (stlink_enter_swd(st, khz) != 0 || stlink_halt(st) != 0) && attach_hint(st))
+		goto fail;
+	if (stlink_read_dbg(st, DBGMCU_IDCODE, &idcode) != 0
 	    || stlink_read_dbg(st, CPUID, &t->cpuid) != 0)
 		goto fail;
 	if ((idcode & 0xFFF) == 0 || idcode == 0xFFFFFFFFu) {
@@ -211,7 +342,12 @@ int target_attach(target **out, stlink *st, unsigned khz)
 		goto fail;
 	}
 	target_decode(idcode, t->cpuid, &t->id);
-	if (t->id.supported && (read_uid_fsize(t) != 0 || read_rdp(t) != 0))
+	/* stlink_halt read DHCSR after halting, which cleared a stale
+	 * S_RESET_ST: from here on it means "reset since attach". */
+	if (t->id.supported && (freeze_watchdogs(t) != 0
+	                        || read_uid_fsize(t) != 0
+	                        || check_uid_plausible(t) != 0
+	                        || read_rdp(t) != 0 || read_acr(t) != 0))
 		goto fail;
 	*out = t;
 	return 0;
@@ -244,20 +380,62 @@ int otp_map_touches(const otp_map *m, uint32_t addr, size_t n)
 	       && addr < (uint64_t)m->lock_base + m->blocks;
 }
 
-void target_uid_hex(const target *t, char out[25])
+static void uid_hex(const uint8_t uid[12], char out[25])
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
 
-	if (!t->have_uid) {
-		snprintf(out, 25, "?");
-		return;
-	}
 	for (i = 0; i < 12; i++) {
-		out[2 * i] = hex[t->uid[i] >> 4];
-		out[2 * i + 1] = hex[t->uid[i] & 15];
+		out[2 * i] = hex[uid[i] >> 4];
+		out[2 * i + 1] = hex[uid[i] & 15];
 	}
 	out[24] = '\0';
+}
+
+void target_uid_hex(const target *t, char out[25])
+{
+	if (!t->have_uid)
+		snprintf(out, 25, "?");
+	else
+		uid_hex(t->uid, out);
+}
+
+/* Two checks, 3 round trips (issue 8 item 1, issue 7 item 1):
+ * - DHCSR: the core is still halted and S_RESET_ST (sticky until read,
+ *   cleared at attach) shows no reset since: a watchdog, NRST or a brown-
+ *   out would have relocked FLASH_CR and let the firmware run;
+ * - the UID read again, as its own 12-byte memory command (attach read it
+ *   with the flash-size register in one longer command): a reply
+ *   corrupted once, at attach or now, makes the two differ. */
+int target_guard(target *t, const char *before)
+{
+	uint8_t now[12];
+	char was[25], is[25];
+	uint32_t dhcsr;
+
+	if (!t->have_uid)
+		return st_fail(&t->st->err, ST_ETARGET, 0,
+		               "the UID was never read: nothing done before %s",
+		               before);
+	if (stlink_read_dbg(t->st, DHCSR, &dhcsr) != 0)
+		return -1;
+	if ((dhcsr & DHCSR_S_RESET_ST) || !(dhcsr & DHCSR_S_HALT))
+		return st_fail(&t->st->err, ST_ETARGET, 0,
+		               "the chip %s since attach (DHCSR 0x%08X: a watchdog, "
+		               "NRST or the supply?): nothing more written before "
+		               "%s; attach again", (dhcsr & DHCSR_S_RESET_ST)
+		               ? "was reset" : "is no longer halted", dhcsr, before);
+	if (stlink_read_mem(t->st, t->id.uid_addr, now, sizeof now, 4) != 0)
+		return -1;
+	if (memcmp(now, t->uid, sizeof now) == 0)
+		return 0;
+	uid_hex(t->uid, was);
+	uid_hex(now, is);
+	return st_fail(&t->st->err, ST_ETARGET, 0,
+	               "the UID read differently (%s at attach, %s now): the "
+	               "chip or the link is unreliable, or another chip is "
+	               "attached; nothing more written before %s", was, is,
+	               before);
 }
 
 void target_describe(const target *t, char *buf, size_t len)
@@ -268,6 +446,38 @@ void target_describe(const target *t, char *buf, size_t len)
 	snprintf(buf, len, "%s (%s) rev %s, %u KiB flash, UID %s, RDP %d",
 	         t->id.name, t->id.line, t->id.revision, t->flash_kib, uid,
 	         t->rdp);
+}
+
+int target_explain_fault(target *t, const char *what, uint32_t addr)
+{
+	char probe[sizeof t->st->err.msg];
+
+	/* RM0090 §3.7.3: at level 1 "no access (read, erase, program) to
+	 * Flash memory" while a debugger is connected; the OTP reads fault
+	 * there too on some silicon (facts, quirk rdp1_otp). A bare
+	 * "SWD_AP_FAULT" would send the user looking at the cable. */
+	if (t->st->err.code != ST_ETARGET || t->rdp < 1)
+		return -1;
+	snprintf(probe, sizeof probe, "%s", t->st->err.msg);
+	return st_fail(&t->st->err, ST_ETARGET, t->st->err.sys,
+	               "%s of 0x%08X faulted: the chip is at RDP level %d (read "
+	               "protection: the debugger may not read flash or OTP; only "
+	               "a level change back to 0, which erases the flash, lifts "
+	               "it) [%.80s]", what, addr, t->rdp, probe);
+}
+
+int target_mem_read(target *t, uint32_t addr, uint8_t *buf, size_t n)
+{
+	if (stlink_read(t->st, addr, buf, n) != 0)
+		return target_explain_fault(t, "read", addr);
+	return 0;
+}
+
+int target_mem_read32(target *t, uint32_t addr, uint32_t *value)
+{
+	if (stlink_read32(t->st, addr, value) != 0)
+		return target_explain_fault(t, "read", addr);
+	return 0;
 }
 
 int target_write32(target *t, uint32_t addr, uint32_t value)

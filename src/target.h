@@ -53,6 +53,7 @@ typedef struct target {
 	int have_uid;
 	unsigned flash_kib;
 	int rdp;                 /* 0, 1, 2; -1 unknown */
+	uint32_t acr;            /* FLASH_ACR at attach (F2/F4), else 0 */
 	/* What this handle knows of each OTP data byte, so a lock can
 	 * check a block's data was verified (DESIGN rule 4): wstate[i] is
 	 * an enum otp_wstate; written[i] the value when OTP_W_VERIFIED. */
@@ -73,8 +74,10 @@ int otp_map_touches(const otp_map *m, uint32_t addr, size_t n);
  * names whose OTP an address is when a user gives the wrong one. */
 const otp_map *otp_map_at(uint32_t addr);
 
-/* Enter SWD at khz, halt the core, identify. */
-int target_attach(target **out, stlink *st, unsigned khz);
+/* Enter SWD at khz, halt the core, identify (under_reset: with NRST held
+ * low until the core is set to halt at the reset vector); on an F2/F4/F7 freeze both
+ * watchdogs and keep debug alive in low-power modes (DBGMCU). */
+int target_attach(target **out, stlink *st, unsigned khz, int under_reset);
 void target_free(target *t);
 
 /* The UID as ST tools print it: hex of bytes 0..11 in memory order; "?"
@@ -83,6 +86,26 @@ void target_uid_hex(const target *t, char out[25]);
 /* "STM32F427/429/437/439 (STM32F42xxx/43xxx) rev Y, 2048 KiB flash, UID
  * ..., RDP 0" for messages and __tostring. */
 void target_describe(const target *t, char *buf, size_t len);
+/* Before each OTP program pass and each lock: the core is still halted
+ * and was not reset since attach, and the chip is still the one attach
+ * identified (its UID, read again). Fails with ST_ETARGET naming
+ * `before` and writes nothing. */
+int target_guard(target *t, const char *before);
+/* Around every read of the OTP (otp.c): with the F2/F4 flash data cache
+ * on (FLASH_ACR.DCEN at attach), turn it off and reset it, so no line
+ * cached before a program operation answers the read (facts §10.9,
+ * UNCONFIRMED whether it could: the reset removes the question), then
+ * put FLASH_ACR back as it was. Nothing when the cache was off. */
+int target_dcache_off(target *t);
+int target_dcache_restore(target *t);
+/* Reads for a user (target:read, read32): as stlink_read/read32, with
+ * target_explain_fault on failure. */
+int target_mem_read(target *t, uint32_t addr, uint8_t *buf, size_t n);
+int target_mem_read32(target *t, uint32_t addr, uint32_t *value);
+/* After a failed access (`what`: "read") at addr: a memory fault on a
+ * chip at RDP level 1 or 2 is explained as read protection, the probe's
+ * own words kept after it. Returns -1. */
+int target_explain_fault(target *t, const char *what, uint32_t addr);
 /* A plain 32-bit write anywhere but the OTP data and lock bytes: those
  * are written only through the checked primitives of otp.c. */
 int target_write32(target *t, uint32_t addr, uint32_t value);

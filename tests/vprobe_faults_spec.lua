@@ -269,13 +269,52 @@ describe("vprobe.faults", function()
     end
   end)
 
+  describe("reply faults", function()
+    local UID = 0x1FFF7A10 -- F4 UID_BASE (CMSIS, facts §5.1)
+    local function uid(b) return xfer(b, cmd("<BBI4I2", 0xF2, 0x07, UID, 12), 12) end
+
+    it("XORs byte OFFSET of the Nth command's reply with corrupt@N:OFFSET:XOR, once", function()
+      local img = image_name()
+      local clean
+      do
+        local b <close> = assert(open{ state = img, probe = "v2-1" })
+        enter_swd(b)
+        clean = uid(b)
+      end
+      local b <close> = assert(open{ state = img, probe = "v2-1", fault = "corrupt@3:5:0x81,corrupt@3:5:1" })
+      enter_swd(b)                                   -- packets 1, 2
+      local bad = uid(b)                             -- 3
+      assert.same(clean:sub(1, 5) .. string.char(clean:byte(6) ~ 0x80) .. clean:sub(7), bad)
+      assert.same(clean, uid(b))                     -- 4: only the Nth reply
+    end)
+
+    it("cuts the Nth command's reply to M bytes with shortin@N:M; the rest is lost", function()
+      local b <close> = assert(open{ probe = "v2-1", fault = "shortin@3:8" })
+      local usb = b:usb()
+      enter_swd(b)
+      assert(b:out(usb.ep_out, cmd("<BBI4I2", 0xF2, 0x07, UID, 12)))
+      assert.same(8, #b:in_(usb.ep_in, 12))
+      assert.same({ nil, "timeout", -7 }, { b:in_(usb.ep_in, 12) })
+      assert.same(12, #uid(b))                       -- 4: whole again
+    end)
+
+    it("leaves a reply shorter than OFFSET + 1 or M alone", function()
+      local b <close> = assert(open{ probe = "v2-1", fault = "corrupt@3:12:0xFF,shortin@3:12" })
+      enter_swd(b)
+      local first = uid(b)
+      assert.same(first, uid(b))
+    end)
+  end)
+
   -- one row per bad spec: open must refuse it, naming VPROBE_FAULT
   local bad = { "unplug", "unplug@", "unplug@0", "unplug@x", "unplug@3x", "wait@3",
                 "wait@3:0", "wait@3:", "reset@1:2", "bogus@1", "unplug@1,,reset@2", "@1",
                 "access@1", "accessx", "Access", "access:1", "stuck", "stuck@16", "stuck@16:",
                 "stuck@16:0", "stuck@16:0x100", "stuck@16:256", "stuck@x:1", "stuck@0x:1",
                 "stuck@-1:1", "stuck@+1:1", "stuck@16:0x1g", "stuck@16:1:2", "stuck@ 16:1",
-                "stuck@0x100000000:1" }
+                "stuck@0x100000000:1", "corrupt@1", "corrupt@1:2", "corrupt@0:1:1", "corrupt@1:2:0",
+                "corrupt@1:2:0x100", "corrupt@1:x:1", "corrupt@1:2:3:4", "shortin@1", "shortin@0:4",
+                "shortin@1:", "shortin@1:2:3", "shortin@1:0x10000" }
   for _, spec in ipairs(bad) do
     it("refuses the bad spec '" .. spec .. "' at open", function()
       local b, err = open{ fault = spec }

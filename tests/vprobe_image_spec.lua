@@ -112,10 +112,35 @@ describe("vprobe.image", function()
     assert.is_nil(io.open(p))
   end)
 
+  local NOT_SHOWN = " (line not shown)"
+
+  -- A key file given as a board image (issue 7 item 7): the message names
+  -- file:line and shows no byte of the file, through the model and through
+  -- provision.lua --sim.
+  it("never echoes a key file given as an image, naming only its line", function()
+    local key = "examples/keys/master.key"
+    local hex = assert(slurp(key):match("\n(%x+)\n"))
+    local before = slurp(key)
+    local ok, err = vm.open{ image = key }
+    assert.is_nil(ok)
+    assert.equal(key .. ":4: not a 'key value' line" .. NOT_SHOWN, err)
+    local out = testfiles.tmpdir("stotp-keyimg")
+    local code = select(3, os.execute("unset VPROBE_FAULT VPROBE_STATE; lua5.4 provision.lua examples/sensor-mac.cfg " ..
+      "--sim " .. key .. " --journal " .. out .. "/j.db --yes >" .. out .. "/o 2>" .. out .. "/e"))
+    local text = slurp(out .. "/o") .. slurp(out .. "/e")
+    os.execute("rm -rf " .. out)
+    assert.are_not.equal(0, code)
+    assert.truthy(text:find(key .. ":4:", 1, true), text)
+    for i = 1, #hex - 5 do -- no run of 6 hex digits of the key
+      assert.is_nil(text:find(hex:sub(i, i + 5), 1, true), text)
+    end
+    assert.equal(before, slurp(key))
+  end)
+
   -- One row per bad image: which line is replaced (or appended), and the
   -- message after "file:line: ".
   local bad = {
-    { 2, "part stm32f999zz", "unknown part 'stm32f999zz' (known: " .. vm.part_names() .. ")" },
+    { 2, "part stm32f999zz", "unknown part name (known: " .. vm.part_names() .. ")" .. NOT_SHOWN },
     { 3, "uid 3a00280019513630363834", "uid: want exactly 12 bytes as hex" },
     { 3, "uid 3a0028001951363036383g38", "uid: want exactly 12 bytes as hex" },
     { 4, "rdp a", "rdp: want one byte as hex (aa = level 0)" },
@@ -126,12 +151,16 @@ describe("vprobe.image", function()
     { 7, "otp 0000: " .. string.rep("ff", 32), "otp offset 0000 given twice" },
     { 6, "otp 0000 " .. string.rep("ff", 32), "otp line must be 'otp OOOO: <32 hex bytes>'" },
     { 22, "lock " .. string.rep("ff", 15), "lock: want exactly 16 bytes as hex" },
-    { 23, "colour blue", "unknown key 'colour'" },
+    { 23, "colour blue", "unknown key (keys: part, uid, rdp, sr_at_reset, otp, lock)" .. NOT_SHOWN },
     { 23, "rdp aa", "'rdp' given twice" },
-    { 23, "nonsense", "expected 'key value', got 'nonsense'" },
+    { 23, "nonsense", "not a 'key value' line" .. NOT_SHOWN },
+    { 4, "rdp aa\0junk", "holds a byte that is not printable text" .. NOT_SHOWN },
+    { 2, "part stm32f407vg\0\xff\xfe", "holds a byte that is not printable text" .. NOT_SHOWN },
+    { 1, "# caf\xc3\xa9", "holds a byte that is not printable text" .. NOT_SHOWN },
+    { 3, "uid\t3a0028001951363036383438", "holds a byte that is not printable text" .. NOT_SHOWN },
   }
   for _, row in ipairs(bad) do
-    it("rejects line " .. row[1] .. " '" .. row[2]:sub(1, 30) .. "' with file:line", function()
+    it("rejects line " .. row[1] .. " '" .. row[2]:sub(1, 30):gsub("[^\32-\126]", "?") .. "' with file:line", function()
       local p = tmp()
       local lines = good_lines()
       lines[row[1]] = row[2]

@@ -11,12 +11,16 @@
 #include "vprobe.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "claim_lock.h"
 #include "faults.h"
@@ -44,9 +48,11 @@ struct vp_board {
 	vp_stats stats;
 	long latency_us;
 	uint64_t ns_debt;
+	double wallclock;      /* VPROBE_WALLCLOCK factor, 0: off */
+	uint64_t wall_last_ns; /* host time of the last command packet */
 	int lock_fd;           /* the claim (vp_board_claim); -1: not claimed */
 	bool unplugged;
-	bool save_failed;      /* reported once on stderr */
+	bool dead;             /* the image could not be saved: every transfer fails */
 	uint8_t reply[VP_FW_BUF_MAX];
 	size_t reply_len, reply_off;
 	uint8_t data[VP_FW_BUF_MAX];
@@ -82,6 +88,11 @@ void vp_options_from_env(vp_options *opt, const char *path, unsigned index)
 		/* NaN tells vp_board_open the variable was malformed */
 		opt->voltage = (*end || !(d > 0) || d > 6) ? NAN : d;
 	}
+	if ((v = getenv("VPROBE_WALLCLOCK")) && *v) {
+		char *end;
+		double d = strtod(v, &end);
+		opt->wallclock = (*end || !(d > 0) || d > 1e6) ? NAN : d;
+	}
 	if ((v = getenv("VPROBE_LATENCY_US")) && *v) {
 		char *end;
 		errno = 0;
@@ -100,6 +111,50 @@ static void board_free(vp_board *b)
 	free(b);
 }
 
+/* The file the image really is: a symlinked image is followed, so saving
+ * (a rename over the path) rewrites its target instead of replacing the
+ * link, and the claim lock sits beside the real file, shared by every
+ * name of it (issue 7 item 10). A dangling link is refused: creating a
+ * fresh board there would break the link. Returns a malloc'd path. */
+static char *real_image_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *real;
+
+	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+		return dup_or_null(path);
+	real = realpath(path, NULL);
+	if (!real)
+		snprintf(err, errlen, "vprobe: the board image %s is a symlink to nothing usable: %s",
+		         path, strerror(errno));
+	return real;
+}
+
+/* Can the image be saved where it lives? The same temporary name
+ * vp_image_save writes, created and removed. A real board never forgets a
+ * program operation; a model that silently could would report a burn that
+ * the next run does not see (issue 7 item 10), so such a board is refused
+ * at open instead. */
+static int check_writable(const char *path, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX + 32];
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
+		snprintf(err, errlen, "vprobe: %s: path too long", path);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		snprintf(err, errlen, "vprobe: the board image %s cannot be saved (%s: %s): "
+		         "a board that cannot keep what it programs is refused", path, tmp, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
 static int check_options(const vp_options *opt, char *err, size_t errlen)
 {
 	if (!opt->state_path || !*opt->state_path) {
@@ -108,6 +163,10 @@ static int check_options(const vp_options *opt, char *err, size_t errlen)
 	}
 	if (isnan(opt->voltage)) {
 		snprintf(err, errlen, "vprobe: bad target voltage (VPROBE_VOLTAGE: volts, 0 < V <= 6)");
+		return -1;
+	}
+	if (isnan(opt->wallclock)) {
+		snprintf(err, errlen, "vprobe: bad VPROBE_WALLCLOCK (a factor, 0 < F <= 1000000)");
 		return -1;
 	}
 	if (opt->latency_us < -1) {
@@ -131,11 +190,13 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 		return -1;
 	}
 	b->lock_fd = -1;
-	b->state_path = dup_or_null(opt->state_path);
+	snprintf(err, errlen, "vprobe: out of memory");
+	b->state_path = real_image_path(opt->state_path, err, errlen);
 	b->stats_path = dup_or_null(opt->stats_path && *opt->stats_path ? opt->stats_path : NULL);
 	if (!b->state_path || vp_probe_parse(&b->kind, opt->probe, err, errlen) != 0 ||
 	    vp_faults_parse(&b->faults, opt->fault, err, errlen) != 0 ||
-	    vp_image_load(&b->img, b->state_path, opt->target ? opt->target : "stm32f429zi", err, errlen) != 0)
+	    vp_image_load(&b->img, b->state_path, opt->target ? opt->target : "stm32f429zi", err, errlen) != 0 ||
+	    check_writable(b->state_path, err, errlen) != 0)
 		goto fail;
 	double volts = opt->voltage > 0 ? opt->voltage : 3.3;
 	b->mcu = vp_mcu_new(&b->img, b->img.part, &b->clock, volts);
@@ -153,6 +214,7 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 		vp_mcu_arm_powerloss(b->mcu, powerloss_at);
 	vp_probe_identity(&b->kind, b->img.uid, opt->index, &b->id);
 	b->latency_us = opt->latency_us >= 0 ? opt->latency_us : b->kind.latency_us;
+	b->wallclock = opt->wallclock > 0 ? opt->wallclock : 0;
 	*out = b;
 	return 0;
 fail:
@@ -161,16 +223,24 @@ fail:
 }
 
 /* Persist burned bits at once: a host killed after this transfer must
- * find them in the image (DESIGN.md, board image). */
-static void save_if_dirty(vp_board *b)
+ * find them in the image (DESIGN.md, board image). A save that fails
+ * kills the board: the transfer that programmed fails and so does every
+ * later one, said once on stderr. A real board never silently forgets a
+ * program operation; a model that did would let a host report a burn
+ * that is not there (issue 7 item 10). Returns 0 or VP_USB_IO. */
+static int save_if_dirty(vp_board *b)
 {
 	char err[256];
+	if (b->dead)
+		return VP_USB_IO;
 	if (!b->img.dirty)
-		return;
-	if (vp_image_save(&b->img, b->state_path, err, sizeof err) != 0 && !b->save_failed) {
-		b->save_failed = true;
-		fprintf(stderr, "vprobe: %s\n", err);
-	}
+		return 0;
+	if (vp_image_save(&b->img, b->state_path, err, sizeof err) == 0)
+		return 0;
+	b->dead = true;
+	fprintf(stderr, "vprobe: %s: the board is dead (what it programmed is lost), "
+	        "every transfer fails from now on\n", err);
+	return VP_USB_IO;
 }
 
 void vp_stats_write(const vp_stats *s, const char *path)
@@ -180,9 +250,14 @@ void vp_stats_write(const vp_stats *s, const char *path)
 		fprintf(stderr, "vprobe: cannot write stats to %s: %s\n", path, strerror(errno));
 		return;
 	}
-	fprintf(f, "{\"transactions\": %llu, \"bytes_out\": %llu, \"bytes_in\": %llu, \"sim_us\": %llu}\n",
+	fprintf(f, "{\"transactions\": %llu, \"bytes_out\": %llu, \"bytes_in\": %llu, \"sim_us\": %llu",
 	        (unsigned long long)s->transactions, (unsigned long long)s->bytes_out,
 	        (unsigned long long)s->bytes_in, (unsigned long long)s->sim_us);
+	/* only when there were some: the four fields above are the fixed
+	 * format (DESIGN.md) */
+	if (s->watchdog_resets)
+		fprintf(f, ", \"watchdog_resets\": %llu", (unsigned long long)s->watchdog_resets);
+	fputs("}\n", f);
 	fclose(f);
 }
 
@@ -224,6 +299,10 @@ static void reload_image(vp_board *b)
 	memcpy(b->img.lock, fresh.lock, sizeof fresh.lock);
 	b->img.rdp = fresh.rdp;
 	b->img.sr_at_reset = fresh.sr_at_reset;
+	b->img.iwdg = fresh.iwdg;
+	b->img.wwdg = fresh.wwdg;
+	b->img.dcache = fresh.dcache;
+	b->img.boot = fresh.boot;
 }
 
 int vp_board_claim(vp_board *b, char *err, size_t errlen)
@@ -256,6 +335,7 @@ vp_stats vp_board_stats(const vp_board *b)
 {
 	vp_stats s = b->stats;
 	s.sim_us = b->clock.us;
+	s.watchdog_resets = vp_mcu_watchdog_resets(b->mcu);
 	return s;
 }
 
@@ -281,6 +361,23 @@ static void data_phase(vp_board *b, const uint8_t *data, size_t len)
 	b->data_need = b->data_have = 0;
 }
 
+/* VPROBE_WALLCLOCK: the host's idle time since the previous command
+ * packet, scaled, in microseconds (0 when off). The target's oscillators
+ * run while a host waits (an operator at a prompt); with the factor a
+ * spec can make 0.1 s of waiting stand for 10 s. */
+static uint64_t wall_gap_us(vp_board *b)
+{
+	struct timespec ts;
+	uint64_t now, gap;
+
+	if (b->wallclock <= 0 || clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	gap = b->wall_last_ns ? now - b->wall_last_ns : 0;
+	b->wall_last_ns = now;
+	return (uint64_t)((double)gap / 1000.0 * b->wallclock);
+}
+
 /* One command packet. Its number, 1-based from vp_board_open, is the one
  * VPROBE_STATS reports as transactions and the N of unplug@N, reset@N and
  * wait@N:K (faults.h): a single counter, so the two cannot drift apart.
@@ -300,11 +397,13 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 	if (a.reset)
 		vp_mcu_reset(b->mcu);
 	vp_fw_arm_waits(b->fw, a.waits);
-	vp_clock_advance(&b->clock, (uint64_t)b->latency_us);
+	vp_clock_advance(&b->clock, (uint64_t)b->latency_us + wall_gap_us(b));
+	vp_mcu_tick(b->mcu);
 	/* an unread reply is dropped by the next command. UNCONFIRMED: PYO
 	 * flushes the IN endpoint on open (facts §1.1, §8.9), so a real probe
 	 * keeps a stale reply at least until then */
 	vp_fw_command(b->fw, data, len, b->reply, &b->reply_len, &b->data_need);
+	vp_faults_on_reply(&b->faults, n, b->reply, &b->reply_len);
 	b->reply_off = 0;
 	b->data_have = 0;
 	return (int)len;
@@ -314,6 +413,8 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 {
 	if (b->unplugged)
 		return VP_USB_NO_DEVICE;
+	if (b->dead)
+		return VP_USB_IO;
 	if (ep != b->id.ep_out)
 		return VP_USB_PIPE;
 	int rc = (int)len;
@@ -325,7 +426,8 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 		b->stats.bytes_out += len;
 		charge_bytes(b, len);
 	}
-	save_if_dirty(b);
+	if (save_if_dirty(b) != 0)
+		return VP_USB_IO;
 	return rc;
 }
 
@@ -336,6 +438,8 @@ int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 {
 	if (b->unplugged)
 		return VP_USB_NO_DEVICE;
+	if (b->dead)
+		return VP_USB_IO;
 	if (b->id.ep_trace && ep == b->id.ep_trace)
 		return VP_USB_TIMEOUT; /* no SWO trace data is ever produced */
 	if (ep != b->id.ep_in)

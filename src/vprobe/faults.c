@@ -19,9 +19,11 @@ static const struct {
 	{ "powerloss", VP_FAULT_POWERLOSS },
 	{ "wait", VP_FAULT_WAIT },
 	{ "stuck", VP_FAULT_STUCK },
+	{ "corrupt", VP_FAULT_CORRUPT },
+	{ "shortin", VP_FAULT_SHORTIN },
 };
 
-#define ITEMS "unplug@N, reset@N, powerloss@N, wait@N:K (N, K >= 1), access or stuck@OFFSET:MASK"
+#define ITEMS "unplug@N, reset@N, powerloss@N, wait@N:K (N, K >= 1), access, stuck@OFFSET:MASK, corrupt@N:OFFSET:XOR or shortin@N:M"
 
 /* A decimal count >= 1 that fills [s, end). */
 static int parse_count(const char *s, const char *end, uint64_t *out)
@@ -68,6 +70,24 @@ static int parse_stuck(vp_fault *f, const char *at, const char *end)
 	return 0;
 }
 
+/* corrupt@N:OFFSET:XOR (XOR 1..0xFF) and shortin@N:M: the reply faults. */
+static int parse_reply_fault(vp_fault *f, const char *at, const char *end)
+{
+	const char *c1 = memchr(at, ':', (size_t)(end - at)), *c2;
+	uint64_t x = 0;
+
+	if (!c1 || parse_count(at + 1, c1, &f->n) != 0)
+		return -1;
+	c2 = memchr(c1 + 1, ':', (size_t)(end - c1 - 1));
+	if (f->kind == VP_FAULT_SHORTIN)
+		return c2 ? -1 : parse_number(c1 + 1, end, 0xFFFF, &f->k);
+	if (!c2 || parse_number(c1 + 1, c2, 0xFFFF, &f->k) != 0 ||
+	    parse_number(c2 + 1, end, 0xFF, &x) != 0 || x == 0)
+		return -1;
+	f->x = (uint8_t)x;
+	return 0;
+}
+
 static int parse_item(vp_fault *f, const char *s, size_t len)
 {
 	const char *end = s + len, *at = memchr(s, '@', len);
@@ -86,8 +106,11 @@ static int parse_item(vp_fault *f, const char *s, size_t len)
 		return -1;
 	f->kind = names[i].kind;
 	f->k = 0;
+	f->x = 0;
 	if (f->kind == VP_FAULT_STUCK)
 		return parse_stuck(f, at, end);
+	if (f->kind == VP_FAULT_CORRUPT || f->kind == VP_FAULT_SHORTIN)
+		return parse_reply_fault(f, at, end);
 	const char *colon = memchr(at, ':', (size_t)(end - at));
 	if (f->kind == VP_FAULT_WAIT) {
 		if (!colon || parse_count(colon + 1, end, &f->k) != 0)
@@ -135,10 +158,25 @@ vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n)
 		case VP_FAULT_WAIT: if (n == x->n) a.waits += x->k; break;
 		case VP_FAULT_POWERLOSS:
 		case VP_FAULT_ACCESS:
-		case VP_FAULT_STUCK: break;
+		case VP_FAULT_STUCK:
+		case VP_FAULT_CORRUPT:
+		case VP_FAULT_SHORTIN: break;
 		}
 	}
 	return a;
+}
+
+void vp_faults_on_reply(const vp_faults *f, uint64_t n, uint8_t *reply, size_t *len)
+{
+	for (size_t i = 0; i < f->count; i++) {
+		const vp_fault *x = &f->list[i];
+		if (x->n != n)
+			continue;
+		if (x->kind == VP_FAULT_CORRUPT && x->k < *len)
+			reply[x->k] ^= x->x;
+		else if (x->kind == VP_FAULT_SHORTIN && x->k < *len)
+			*len = (size_t)x->k;
+	}
 }
 
 unsigned vp_faults_powerloss_at(const vp_faults *f)

@@ -28,6 +28,22 @@
  *               (facts §6.3 step 11) and why stotp reads every written byte
  *               back (DESIGN.md safety rule 5). Several items on one byte
  *               add their masks. OFFSET and MASK: decimal or 0x-hex.
+ *   corrupt@N:OFFSET:XOR
+ *               byte OFFSET (0-based) of the reply to the Nth command packet
+ *               is XORed with XOR (1..0xFF) on its way to the host: one
+ *               corrupted byte the USB CRC did not catch, or a bit flipped
+ *               in the probe's buffer. A MODEL FAULT: what a host must
+ *               survive (issue 7 item 1: a misread UID), not a documented
+ *               probe behaviour. Nothing if the reply is shorter than
+ *               OFFSET + 1 bytes. Several items on one byte XOR together.
+ *   shortin@N:M the reply to the Nth command packet is cut to M bytes
+ *               (0 <= M; nothing if the reply is not longer; M = 0 leaves
+ *               no reply, so the host's IN transfer times out): the IN
+ *               transfer completes with M bytes, as libusb reports a short
+ *               packet (its `actual_length`), and the rest is lost. A MODEL
+ *               FAULT: a host must refuse such a reply, never zero-fill it.
+ *               Both apply where the drop-in libusb and the in-process link
+ *               read the reply (board.c), after the probe firmware built it.
  *
  * N is 1-based and per board, counted from the board's opening (for the
  * drop-in libusb: each libusb_init opens its own boards, so each context
@@ -53,6 +69,7 @@
 enum vp_fault_kind {
 	VP_FAULT_UNPLUG, VP_FAULT_RESET, VP_FAULT_POWERLOSS, VP_FAULT_WAIT, VP_FAULT_ACCESS,
 	VP_FAULT_STUCK,
+	VP_FAULT_CORRUPT, VP_FAULT_SHORTIN,
 };
 
 #define VP_FAULTS_MAX 16
@@ -60,7 +77,9 @@ enum vp_fault_kind {
 typedef struct vp_fault {
 	enum vp_fault_kind kind;
 	uint64_t n;   /* stuck: the OTP offset */
-	uint64_t k;   /* wait: how many accesses; stuck: the mask */
+	uint64_t k;   /* wait: how many accesses; stuck: the mask;
+	                 corrupt: the reply offset; shortin: the length kept */
+	uint8_t x;    /* corrupt: the XOR mask */
 } vp_fault;
 
 typedef struct vp_faults {
@@ -80,6 +99,10 @@ typedef struct vp_fault_actions {
 } vp_fault_actions;
 
 vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n);
+
+/* corrupt@ and shortin@: change the reply (`*len` bytes) the Nth
+ * command packet produced, before the host can read it. */
+void vp_faults_on_reply(const vp_faults *f, uint64_t n, uint8_t *reply, size_t *len);
 
 /* True when the list holds "access": libusb_open is refused. */
 int vp_faults_open_denied(const vp_faults *f);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "flashctl.h"
+#include "wdg.h"
 
 #define KEY1 0x45670123u    /* FLASH_KEYR, facts §5.2 */
 #define KEY2 0xCDEF89ABu
@@ -61,6 +62,9 @@ void vp_mcu_params_default(vp_mcu_params *p)
 	/* UNCONFIRMED (facts §6.2): no source says whether OTP reads are
 	 * blocked at RDP level 1; left readable (quirk rdp1_otp). */
 	p->rdp1_otp_fault = false;
+	/* UNCONFIRMED (facts §10.9): debug reads may meet stale data-cache
+	 * lines; the harsher reading is the default (quirk dcache, dcache.h). */
+	p->dcache_coherent = false;
 }
 
 static bool is_f7(const vp_part *p)
@@ -111,12 +115,17 @@ static void regs_reset(vp_flashctl *fc)
 	 * (facts §5.5); the image says which (sr_at_reset). */
 	fc->sr = fc->img->sr_at_reset & sr_bits(p);
 	fc->optcr = optcr_reset(p, fc->img->rdp);
+	/* OPTCR bit 5 WDG_SW (IWDG_SW on F7), 0 = hardware watchdog (RM0090
+	 * §3.9.10, RM0385 §3.7.5; facts §10.1): the image's "iwdg option" */
+	if (fc->img->iwdg == VP_WDG_OPTION)
+		fc->optcr &= ~(1u << 5);
 	fc->optcr1 = is_f7(p) ? 0x00400080u : (p->dual_bank ? 0x0FFF0000u : 0);
 	fc->optcr2 = 0;
 	fc->key_stage = fc->optkey_stage = 0;
 	fc->key_dead = fc->optkey_dead = false;
 	fc->busy = fc->opt_busy = false;
 	fc->done_flags = 0;
+	fc->pend_cells = NULL;
 }
 
 void vp_flashctl_init(vp_flashctl *fc, const vp_part *part, vp_clock *clock,
@@ -449,5 +458,21 @@ vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u, uint32_t val
 		return VP_BUS_NOPOWER;
 	}
 	start_busy(fc, fc->prm.tprog_us, eop_flag(fc));
+	fc->pend_cells = u->cells;
+	fc->pend_size = u->size;
+	fc->pend_old = old;
+	fc->pend_clear = clear;
 	return VP_BUS_OK;
+}
+
+bool vp_flashctl_cut(vp_flashctl *fc, uint64_t at)
+{
+	if (!fc->busy || fc->opt_busy || at >= fc->busy_until || fc->pend_cells == NULL)
+		return false;
+	/* as the power loss above: some of the bits it was clearing are */
+	uint32_t now = fc->pend_old & ~half_of(fc->pend_clear);
+	for (unsigned i = 0; i < fc->pend_size; i++)
+		fc->pend_cells[i] = (uint8_t)(now >> (8 * i));
+	fc->pend_cells = NULL;
+	return true;
 }

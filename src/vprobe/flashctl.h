@@ -72,6 +72,9 @@ typedef struct vp_flashctl {
 	uint32_t done_flags;              /* SR bits set when it ends */
 	unsigned prog_count;              /* program units started */
 	unsigned powerloss_at;            /* 0: disarmed */
+	uint8_t *pend_cells;              /* the program unit BSY is for */
+	unsigned pend_size;
+	uint32_t pend_old, pend_clear;    /* its value before, bits it clears */
 	double voltage;
 } vp_flashctl;
 
@@ -93,6 +96,13 @@ vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size, uint32_t 
  * VP_BUS_OK whether or not it programmed (errors land in SR),
  * VP_BUS_STALL while BSY, VP_BUS_NOPOWER when the armed power loss hit. */
 vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u, uint32_t value);
+
+/* A reset at clock time `at` (a watchdog) cuts the program operation
+ * still running then short, as a power loss does: only some of its bits
+ * cleared (RM0090 §3.5.4: a program operation must not be interrupted;
+ * what is left is undefined, the model clears about half). True when
+ * cells changed. */
+bool vp_flashctl_cut(vp_flashctl *fc, uint64_t at);
 
 /* The program-unit count at which power is cut (see vp_mcu_arm_powerloss). */
 void vp_flashctl_arm_powerloss(vp_flashctl *fc, unsigned nth);

@@ -11,8 +11,13 @@
  *   ...                                         16 lines, 32 on F74x-F77x)
  *   lock ffffffffffffffffffffffffffffffff
  *
- * Every key appears exactly once (each otp offset once); "sr_at_reset" is
- * optional; "lock" is absent, and refused, on a part without OTP lock
+ *   iwdg firmware                              (optional: off, firmware, option)
+ *   wwdg firmware                              (optional: off, firmware)
+ *   dcache firmware                            (optional: off, firmware)
+ *   boot swd-off                               (optional: normal, swd-off, sleep)
+ *
+ * Every key appears exactly once (each otp offset once); "sr_at_reset",
+ * "iwdg" and "wwdg" are optional; "lock" is absent, and refused, on a part without OTP lock
  * bytes (stm32l476rg, parts.c). Blank lines and lines starting with '#' are ignored. A bad
  * line is an error naming file and line: a model that guessed would hide
  * a damaged image, and an OTP image is exactly what must not be guessed.
@@ -27,6 +32,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "wdg.h"
 
 #define LINE_BYTES 32       /* OTP bytes per "otp" line */
 #define DEFAULT_PART "stm32f429zi" /* vprobe.h: default target */
@@ -105,7 +111,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t n)
 typedef struct parse_state {
 	const char *path;
 	unsigned line;
-	bool seen_part, seen_uid, seen_rdp, seen_sr, seen_lock;
+	bool seen_part, seen_uid, seen_rdp, seen_sr, seen_lock, seen_iwdg, seen_wwdg, seen_dcache, seen_boot;
 	bool seen_otp[VP_OTP_MAX / LINE_BYTES];
 } parse_state;
 
@@ -158,11 +164,34 @@ static int hex_key(parse_state *ps, bool *seen, const char *key, const char *val
 	return 0;
 }
 
+/* No message quotes the file: a key file or a config given as an image
+ * by mistake (`--sim examples/keys/master.key`) would otherwise print its
+ * secret bytes (issue 7 item 7). file:line says where to look. */
+#define NOT_SHOWN " (line not shown)"
+
+static const char *const wdg_names[] = { "off", "firmware", "option" };
+
+/* iwdg/wwdg/dcache: who starts it (wdg.h); "option" for the IWDG only. */
+static int wdg_key(parse_state *ps, bool *seen, const char *key, const char *val, uint8_t *out,
+                   unsigned n, char *err, size_t errlen)
+{
+	if (once(ps, seen, key, err, errlen))
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(val, wdg_names[i]) == 0) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+	return line_fail(ps, err, errlen, "%s: want %s", key, n == 3 ? "off, firmware or option" : "off or firmware");
+}
+
+static const char *const boot_names[] = { "normal", "swd-off", "sleep" };
+
 static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t errlen)
 {
 	char *sp = strchr(s, ' ');
 	if (sp == NULL)
-		return line_fail(ps, err, errlen, "expected 'key value', got '%.40s'", s);
+		return line_fail(ps, err, errlen, "not a 'key value' line" NOT_SHOWN);
 	*sp = '\0';
 	const char *key = s, *val = sp + 1;
 	uint8_t b[4];
@@ -171,7 +200,7 @@ static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t
 			return -1;
 		img->part = vp_part_find(val);
 		if (img->part == NULL)
-			return line_fail(ps, err, errlen, "unknown part '%.40s' (known: %s)", val, vp_part_names());
+			return line_fail(ps, err, errlen, "unknown part name (known: %s)" NOT_SHOWN, vp_part_names());
 	} else if (strcmp(key, "uid") == 0) {
 		return hex_key(ps, &ps->seen_uid, key, val, img->uid, 12, "exactly 12 bytes as hex", err, errlen);
 	} else if (strcmp(key, "rdp") == 0) {
@@ -185,8 +214,24 @@ static int parse_line(parse_state *ps, vp_image *img, char *s, char *err, size_t
 		return hex_key(ps, &ps->seen_lock, key, val, img->lock, 16, "exactly 16 bytes as hex", err, errlen);
 	} else if (strcmp(key, "otp") == 0) {
 		return parse_otp(ps, img, val, err, errlen);
+	} else if (strcmp(key, "iwdg") == 0) {
+		return wdg_key(ps, &ps->seen_iwdg, key, val, &img->iwdg, 3, err, errlen);
+	} else if (strcmp(key, "wwdg") == 0) {
+		return wdg_key(ps, &ps->seen_wwdg, key, val, &img->wwdg, 2, err, errlen);
+	} else if (strcmp(key, "dcache") == 0) {
+		uint8_t on = 0;
+		if (wdg_key(ps, &ps->seen_dcache, key, val, &on, 2, err, errlen) != 0)
+			return -1;
+		img->dcache = on != 0;
+	} else if (strcmp(key, "boot") == 0) {
+		if (once(ps, &ps->seen_boot, key, err, errlen))
+			return -1;
+		for (img->boot = 0; img->boot < 3 && strcmp(val, boot_names[img->boot]) != 0; img->boot++)
+			;
+		if (img->boot == 3)
+			return line_fail(ps, err, errlen, "boot: want normal, swd-off or sleep");
 	} else {
-		return line_fail(ps, err, errlen, "unknown key '%.40s'", key);
+		return line_fail(ps, err, errlen, "unknown key (keys: part, uid, rdp, sr_at_reset, otp, lock)" NOT_SHOWN);
 	}
 	return 0;
 }
@@ -206,6 +251,16 @@ static int check_complete(const parse_state *ps, const vp_image *img, char *err,
 	return 0;
 }
 
+/* Printable ASCII only: an image is written by write_image, or by a person
+ * in an editor; anything else is a damaged file or not an image at all. */
+static bool is_text(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7E)
+			return false;
+	return true;
+}
+
 static int parse_file(FILE *f, const char *path, vp_image *img, char *err, size_t errlen)
 {
 	parse_state ps = { .path = path };
@@ -220,6 +275,12 @@ static int parse_file(FILE *f, const char *path, vp_image *img, char *err, size_
 		ps.line++;
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			buf[--n] = '\0';
+		if (memchr(buf, '\0', (size_t)n) != NULL || !is_text(buf, (size_t)n)) {
+			/* junk after a NUL would otherwise be cut off unseen by
+			 * the string functions below (issue 7 item 14) */
+			rc = line_fail(&ps, err, errlen, "holds a byte that is not printable text" NOT_SHOWN);
+			break;
+		}
 		if (n == 0 || buf[0] == '#')
 			continue;
 		rc = parse_line(&ps, img, buf, err, errlen);
@@ -265,6 +326,14 @@ static void write_image(FILE *f, const vp_image *img)
 	fprintf(f, "part %s\nuid ", img->part->name);
 	put_hex(f, img->uid, 12);
 	fprintf(f, "\nrdp %02x\nsr_at_reset %08x\n", img->rdp, (unsigned)img->sr_at_reset);
+	if (img->iwdg != VP_WDG_OFF)
+		fprintf(f, "iwdg %s\n", wdg_names[img->iwdg]);
+	if (img->wwdg != VP_WDG_OFF)
+		fprintf(f, "wwdg %s\n", wdg_names[img->wwdg]);
+	if (img->dcache)
+		fputs("dcache firmware\n", f);
+	if (img->boot != 0)
+		fprintf(f, "boot %s\n", boot_names[img->boot]);
 	for (size_t off = 0; off < otp_size(img->part); off += LINE_BYTES) {
 		fprintf(f, "otp %04zx: ", off);
 		put_hex(f, img->otp + off, LINE_BYTES);

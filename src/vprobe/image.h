@@ -28,6 +28,17 @@ typedef struct vp_image {
 	 * power-up and reset (facts §5.5 spurious PGSERR|PGPERR = 0xC0); image
 	 * key "sr_at_reset", 0 when absent. */
 	uint32_t sr_at_reset;
+	/* Who starts the watchdogs (enum vp_wdg_start, wdg.h): image keys
+	 * "iwdg off|firmware|option" and "wwdg off|firmware", off when
+	 * absent. "option" is the hardware watchdog, option bit WDG_SW = 0. */
+	uint8_t iwdg, wwdg;
+	/* Image key "dcache firmware": the firmware enables the F2/F4 flash
+	 * data cache (FLASH_ACR DCEN, as HAL_Init does) after each reset. */
+	bool dcache;
+	/* Image key "boot swd-off|sleep" (enum vp_boot, mcu.h): what the
+	 * firmware does soon after it starts; absent: nothing to the debug
+	 * port. */
+	uint8_t boot;
 } vp_image;
 
 /* Load `path`; if it does not exist, make a fresh board of part `target`

@@ -10,7 +10,8 @@
  *   sysmem      system memory (bootloader), read only
  *   otp_base    OTP data, then lock bytes, then the info window with the
  *               UID, flash-size and package registers (image-backed)
- *   0x40023C00  flash interface; 0x40023800 RCC; 0x40007000 PWR
+ *   0x40023C00  flash interface; 0x40023800 RCC; 0x40007000 PWR;
+ *               0x40003000 IWDG, 0x40002C00 WWDG (wdg.c)
  *   0xE0000000+ PPB (SCS, DWT, FPB, ITM, TPIU, ROM table), DBGMCU
  * A part that is not an F2/F4/F7 (VP_SR_NONE, parts.h) has no flash
  * interface, RCC or PWR here, and its flash areas fault on writes.
@@ -21,16 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core_debug.h"
-#include "flashctl.h"
-#include "mcu.h"
-#include "periph.h"
-#include "ppb.h"
+#include "mcu_internal.h"
 
 #define FLASH_BASE 0x08000000u
 #define SRAM_BASE 0x20000000u
-#define CHUNK 0x4000u                  /* main flash stored in 16 KiB pieces */
-#define MAX_CHUNKS (2048u * 1024u / CHUNK)
 #define AIRCR 0xE000ED0Cu
 #define DEBUG_REGS 0xE000EDF0u         /* DHCSR..DEMCR */
 #define RDP_LEVEL0 0xAA                /* facts §5.2 OPTCR */
@@ -39,22 +34,6 @@
  * (datasheet V_PDR about 1.7 V; exact value UNCONFIRMED): the DP does not
  * answer. */
 #define VMIN_RUN 1.65
-
-struct vp_mcu {
-	vp_image *img;
-	const vp_part *part;
-	vp_clock *clock;
-	double voltage;
-	bool powered;
-	vp_flashctl fc;
-	vp_core core;
-	vp_ppb ppb;
-	vp_periph per;
-	uint32_t aircr;                    /* PRIGROUP */
-	uint8_t *sram;
-	uint8_t *flash[MAX_CHUNKS];        /* NULL: erased */
-	uint8_t otp_stuck[VP_OTP_MAX];     /* weak-cell bits per OTP byte (model fault) */
-};
 
 /* Kinds of flash-memory area an address can fall in. */
 enum area { A_NONE, A_MAIN, A_ALIAS, A_SYSMEM, A_OTP, A_LOCK, A_INFO };
@@ -170,6 +149,20 @@ static bool rdp_blocks(const vp_mcu *m, enum area k)
 	return k == A_MAIN || k == A_ALIAS || (m->fc.prm.rdp1_otp_fault && (k == A_OTP || k == A_LOCK));
 }
 
+/* Through the F2/F4 data cache while FLASH_ACR.DCEN (dcache.h; not on
+ * the F7, whose ACR has no DCEN). */
+static bool cached(const vp_mcu *m)
+{
+	return !m->fc.prm.dcache_coherent && m->part->sr != VP_SR_F7 && m->part->sr != VP_SR_F7_RDERR &&
+	       (m->fc.acr & VP_ACR_DCEN);
+}
+
+static uint8_t cache_fill(void *ctx, uint32_t a)
+{
+	vp_mcu *m = ctx;
+	return flash_byte(m, area_of(m, a), a);
+}
+
 static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size, uint32_t *v)
 {
 	if (a % size != 0 || rdp_blocks(m, k))
@@ -180,7 +173,8 @@ static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size, uint
 		return VP_BUS_STALL;
 	*v = 0;
 	for (unsigned i = 0; i < size; i++)
-		*v |= (uint32_t)flash_byte(m, k, a + i) << (8 * i);
+		*v |= (uint32_t)(cached(m) ? vp_dcache_read(&m->dcache, a + i, cache_fill, m)
+		                           : flash_byte(m, k, a + i)) << (8 * i);
 	return VP_BUS_OK;
 }
 
@@ -264,6 +258,10 @@ vp_mcu *vp_mcu_new(vp_image *img, const vp_part *part, vp_clock *clock, double v
 	vp_ppb_init(&m->ppb, part);
 	vp_periph_reset(&m->per, part);
 	vp_mcu_reset(m);
+	/* the board was powered before the probe connected: its firmware has
+	 * long done what it does after reset */
+	m->fw_quiet = m->img->boot != VP_BOOT_NORMAL;
+	m->fw_quiet_at = 0;
 	return m;
 }
 
@@ -277,23 +275,12 @@ void vp_mcu_free(vp_mcu *m)
 	free(m);
 }
 
-static uint32_t main_word(vp_mcu *m, uint32_t off)
+uint32_t vp_mcu_main_word(vp_mcu *m, uint32_t off)
 {
 	uint32_t v = 0;
 	for (unsigned i = 0; i < 4; i++)
 		v |= (uint32_t)flash_byte(m, A_MAIN, FLASH_BASE + off + i) << (8 * i);
 	return v;
-}
-
-void vp_mcu_reset(vp_mcu *m)
-{
-	vp_flashctl_reset(&m->fc);
-	vp_periph_reset(&m->per, m->part);
-	vp_ppb_reset(&m->ppb);
-	m->aircr = 0;
-	/* Boot from main flash (BOOT0 = 0): SP and PC from its vector table
-	 * (ARMv7-M B1.5.5). */
-	vp_core_reset(&m->core, main_word(m, 0), main_word(m, 4));
 }
 
 /* Sector layout (RM0090 §3.3 Table 6/7, RM0385 §3.3 Table 3/4,
@@ -368,7 +355,8 @@ static vp_bus reg_read(vp_mcu *m, uint32_t a, unsigned size, uint32_t *v)
 		word = vp_core_read_dbg(&m->core, w - DEBUG_REGS);
 	else if (w == AIRCR)
 		word = 0xFA050000u | m->aircr; /* VECTKEYSTAT (ARMv7-M B3.2.6) */
-	else if (!(f && vp_periph_read(&m->per, w, &word)) && !vp_ppb_read(&m->ppb, w, &word))
+	else if (!(f && (vp_periph_read(&m->per, w, &word) || vp_wdg_read(&m->wdg, w, &word)))
+	         && !vp_ppb_read(&m->ppb, w, &word))
 		return VP_BUS_FAULT;
 	*v = lane_extract(word, a, size);
 	return VP_BUS_OK;
@@ -385,15 +373,20 @@ static void aircr_write(vp_mcu *m, uint32_t v)
 	if (v & 4u)
 		vp_mcu_reset(m);
 	else if ((v & 1u) && (m->part->cpuid & 0xFFF0u) != 0xC270u)
-		vp_core_reset(&m->core, main_word(m, 0), main_word(m, 4));
+		vp_core_reset(&m->core, vp_mcu_main_word(m, 0), vp_mcu_main_word(m, 4));
 }
 
 static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
 {
 	uint32_t w = a & ~3u, word = 0;
 	bool f = f_regs(m, a);
-	if (f && in(a, VP_FLASH_REGS, VP_FLASH_REGS_SIZE))
-		return vp_flashctl_write(&m->fc, a - VP_FLASH_REGS, size, v);
+	if (f && in(a, VP_FLASH_REGS, VP_FLASH_REGS_SIZE)) {
+		vp_bus r = vp_flashctl_write(&m->fc, a - VP_FLASH_REGS, size, v);
+		/* DCRST empties the data cache, only while DCEN = 0 (RM0090 §3.9.1) */
+		if ((m->fc.acr & (VP_ACR_DCRST | VP_ACR_DCEN)) == VP_ACR_DCRST)
+			vp_dcache_invalidate(&m->dcache);
+		return r;
+	}
 	if (in(w, DEBUG_REGS, 16)) {
 		/* Narrow writes to the debug registers are UNPREDICTABLE
 		 * (ARMv7-M C1.6): ignored. */
@@ -408,6 +401,8 @@ static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
 	}
 	if (f && vp_periph_read(&m->per, w, &word))
 		return vp_periph_write(&m->per, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
+	if (f && vp_wdg_read(&m->wdg, w, &word))
+		return vp_wdg_write(&m->wdg, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
 	if (vp_ppb_read(&m->ppb, w, &word))
 		return vp_ppb_write(&m->ppb, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
 	return VP_BUS_FAULT;
@@ -435,6 +430,11 @@ static vp_bus access(vp_mcu *m, uint32_t addr, unsigned size, bool write, uint32
 {
 	if (!m->powered)
 		return VP_BUS_NOPOWER;
+	vp_mcu_tick(m);
+	if (!vp_mcu_dp_answers(m))
+		return VP_BUS_NOPOWER;   /* to the probe: no acknowledge, as unpowered */
+	if (m->nrst_low && addr < 0xE0000000u)
+		return VP_BUS_FAULT;
 	if (!valid_size(size) || addr > UINT32_MAX - (size - 1))
 		return VP_BUS_FAULT;
 	enum area k = area_of(m, addr);
@@ -467,7 +467,7 @@ void vp_mcu_arm_powerloss(vp_mcu *m, unsigned nth_program_op)
 
 bool vp_mcu_powered(const vp_mcu *m)
 {
-	return m->powered;
+	return m->powered && vp_mcu_dp_answers(m);
 }
 
 double vp_mcu_voltage(const vp_mcu *m)
@@ -499,6 +499,11 @@ void vp_mcu_set_stuck(vp_mcu *m, uint32_t otp_offset, uint8_t mask)
 {
 	if (otp_offset < otp_bytes(m->part))
 		m->otp_stuck[otp_offset] |= mask;
+}
+
+unsigned vp_mcu_watchdog_resets(const vp_mcu *m)
+{
+	return m->wdg_resets;
 }
 
 unsigned vp_mcu_program_count(const vp_mcu *m)

@@ -41,6 +41,29 @@ vp_bus vp_mcu_write(vp_mcu *m, uint32_t addr, unsigned size, uint32_t value);
  * cleared); the core halts afterwards if DEMCR.VC_CORERESET was set. */
 void vp_mcu_reset(vp_mcu *m);
 
+/* What the firmware does soon after it starts running (image key "boot"):
+ * nothing to the debug port; turn the SWD pins into GPIOs; or enter STOP
+ * mode. Either of the last two leaves a debugger that connects normally
+ * without an answer (the DP does not acknowledge; in STOP mode unless
+ * DBGMCU_CR.DBG_STOP, RM0090 §38.16.3), which is why hosts connect under
+ * reset (OOCD `reset_config connect_assert_srst`). */
+enum vp_boot { VP_BOOT_NORMAL = 0, VP_BOOT_SWD_OFF, VP_BOOT_SLEEP };
+/* "Soon": a model choice, UNCONFIRMED (firmware-specific). */
+#define VP_BOOT_DELAY_US 1000u
+
+/* The NRST pin as the probe drives it (DRIVE_NRST, facts §2.2): low holds
+ * the chip in reset: the core does not run, the debug port answers (the
+ * SWD pins have their reset function), the debug registers (0xE0000000
+ * and up) are accessible and any other bus access faults (UNCONFIRMED:
+ * the system bus is in reset). Releasing it is a system reset: the core
+ * halts at the reset vector when C_DEBUGEN and DEMCR.VC_CORERESET are set. */
+void vp_mcu_set_nrst(vp_mcu *m, bool low);
+
+/* Bring the watchdogs up to the clock's time (wdg.h): one that ran out
+ * while the core was halted and not frozen resets the chip. Called before
+ * every bus access and every command packet. */
+void vp_mcu_tick(vp_mcu *m);
+
 /* Cut power in the middle of the next flash program operation: the unit being
  * programmed ends with only some of its bits cleared; the target then stays
  * unpowered (every access gives VP_BUS_NOPOWER). */
@@ -79,6 +102,7 @@ typedef struct vp_mcu_params {
 	bool stale_errors_block;  /* PGSERR/PGPERR/PGAERR left set refuse the next program */
 	enum vp_busy_write busy_write; /* quirk busy_write */
 	bool rdp1_otp_fault;      /* OTP data/lock reads and writes fault at RDP 1 (quirk rdp1_otp) */
+	bool dcache_coherent;     /* debug reads bypass the F2/F4 data cache (quirk dcache, dcache.h) */
 } vp_mcu_params;
 
 /* The defaults, each explained in flashctl.c. */
@@ -92,6 +116,9 @@ void vp_mcu_set_params(vp_mcu *m, const vp_mcu_params *p);
  * write leaves them as they were and still reports success. Masks of
  * several calls add up. */
 void vp_mcu_set_stuck(vp_mcu *m, uint32_t otp_offset, uint8_t mask);
+
+/* Resets by a watchdog that ran out, since creation (VPROBE_STATS). */
+unsigned vp_mcu_watchdog_resets(const vp_mcu *m);
 
 /* Number of flash program units started since creation (what
  * vp_mcu_arm_powerloss counts). */

@@ -40,6 +40,11 @@ void vp_periph_reset(vp_periph *p, const vp_part *part)
 	p->pwr_csr = 0;
 }
 
+void vp_periph_reset_flag(vp_periph *p, uint32_t bit)
+{
+	p->rcc[RCC_CSR / 4] |= bit;
+}
+
 /* Ready bits follow their enables: HSI 0->1, HSE 16->17, PLL 24->25,
  * PLLI2S 26->27, PLLSAI 28->29 (RM0090 §6.3.1). */
 static uint32_t rcc_cr(uint32_t v)

@@ -24,6 +24,10 @@ typedef struct vp_periph {
 /* Power-up and system reset: reset values. */
 void vp_periph_reset(vp_periph *p, const vp_part *part);
 
+/* After a watchdog reset: RCC_CSR IWDGRSTF (bit 29) or WWDGRSTF (bit 30)
+ * (RM0090 §6.3.21), so a host can tell why the chip restarted. */
+void vp_periph_reset_flag(vp_periph *p, uint32_t bit);
+
 /* True when `addr` (word aligned) belongs to a modelled peripheral. */
 bool vp_periph_read(vp_periph *p, uint32_t addr, uint32_t *value);
 bool vp_periph_write(vp_periph *p, uint32_t addr, uint32_t value);

@@ -34,11 +34,14 @@ static void set_eop(vp_mcu_params *p, unsigned i) { p->eop_needs_eopie = i == 1;
  * in one WRITEMEM meet BSY at every SWD speed: use it with busy_write. */
 static void set_tprog(vp_mcu_params *p, unsigned i) { p->tprog_us = i == 0 ? 16 : 100; }
 
+static void set_dcache(vp_mcu_params *p, unsigned i) { p->dcache_coherent = i == 1; }
+
 static const quirk quirks[] = {
 	{ "busy_write", { "stall", "drop", "pgserr", NULL }, set_busy_write },
 	{ "rdp1_otp", { "readable", "fault", NULL }, set_rdp1_otp },
 	{ "eop", { "always", "eopie", NULL }, set_eop },
 	{ "tprog", { "typ", "max", NULL }, set_tprog },
+	{ "dcache", { "stale", "coherent", NULL }, set_dcache },
 };
 
 #define NQUIRKS (sizeof quirks / sizeof quirks[0])
@@ -46,7 +49,8 @@ static const quirk quirks[] = {
 /* Kept by hand in table order; tests/vprobe_quirks_spec.lua checks that
  * every value it lists is accepted. */
 static const char valid[] =
-	"busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max";
+	"busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max, "
+	"dcache=stale|coherent";
 
 const char *vp_quirks_valid(void)
 {

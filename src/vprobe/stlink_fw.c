@@ -501,10 +501,12 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 	case 0x3A: cmd_readallregs(fw, reply, reply_len); return;
 	case 0x3B: cmd_rwstatus(fw, false, reply, reply_len); return;
 	case 0x3E: cmd_rwstatus(fw, true, reply, reply_len); return;
-	case 0x3C: /* DRIVE_NRST: 00 low, 01 high, 02 pulse (facts §2.2); the
-		    * model resets at once on low or pulse */
-		if (cmd[2] == 0x00 || cmd[2] == 0x02)
-			vp_mcu_reset(fw->mcu);
+	case 0x3C: /* DRIVE_NRST: 00 low (held until 01), 01 high, 02 pulse
+		    * (facts §2.2; mcu.h vp_mcu_set_nrst) */
+		if (cmd[2] <= 0x02)
+			vp_mcu_set_nrst(fw->mcu, cmd[2] != 0x01);
+		if (cmd[2] == 0x02)
+			vp_mcu_set_nrst(fw->mcu, false);
 		reply_status(reply, reply_len, cmd[2] <= 2 ? VP_ST_OK : VP_ST_CMD_ERROR);
 		return;
 	case 0x40: case 0x41: /* trace start/stop (facts §2.2): accepted, no SWO modelled */

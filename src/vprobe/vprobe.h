@@ -57,6 +57,7 @@ typedef struct vp_stats {
 	uint64_t transactions;     /* USB round trips: command packets received */
 	uint64_t bytes_out, bytes_in;
 	uint64_t sim_us;           /* simulated clock */
+	uint64_t watchdog_resets;  /* resets by a watchdog that ran out (wdg.h) */
 } vp_stats;
 
 /* One board's settings. Strings are borrowed for the duration of
@@ -75,6 +76,12 @@ typedef struct vp_options {
 	                             lists them); NULL or "": every default.
 	                             A bad name or value fails vp_board_open
 	                             with a message listing the valid ones. */
+	double wallclock;         /* VPROBE_WALLCLOCK: > 0 adds the host's wall
+	                             time between command packets, times this
+	                             factor, to the simulated clock (a host
+	                             waiting at a prompt lets the target's
+	                             watchdogs run); 0: the clock advances by
+	                             modelled costs only (the default) */
 	unsigned index;           /* position among the boards of one process:
 	                             gives each a distinct bus address */
 } vp_options;
@@ -117,7 +124,12 @@ int vp_board_claim(vp_board *b, char *err, size_t errlen);
 void vp_board_release(vp_board *b);
 
 /* A bulk OUT transfer of `len` bytes to endpoint `ep`. Returns the number of
- * bytes accepted (>= 0) or a vp_usb_status. */
+ * bytes accepted (>= 0) or a vp_usb_status. VP_USB_IO when the image could
+ * not be saved after the transfer changed it: the board is dead from then
+ * on (every transfer fails so), as a real board never forgets a program
+ * operation. vp_board_open refuses an image that cannot be saved, and
+ * follows a symlinked image to its file (saves and the claim lock are the
+ * real file's). */
 int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len);
 
 /* A bulk IN transfer from endpoint `ep` into a buffer of `cap` bytes. Returns
@@ -131,8 +143,8 @@ int vp_board_usb_reset(vp_board *b);
 vp_stats vp_board_stats(const vp_board *b);
 
 /* Write stats as the VPROBE_STATS JSON object ({"transactions": N,
- * "bytes_out": N, "bytes_in": N, "sim_us": N}); on failure say so on
- * stderr. */
+ * "bytes_out": N, "bytes_in": N, "sim_us": N}, plus "watchdog_resets": N
+ * when a watchdog reset the target); on failure say so on stderr. */
 void vp_stats_write(const vp_stats *s, const char *path);
 
 #endif

@@ -41,13 +41,14 @@ int shim_usb_err(libusb_device *dev, int rc)
 
 static void ctx_free(libusb_context *c)
 {
-	vp_stats sum = { 0, 0, 0, 0 };
+	vp_stats sum = { 0 };
 	for (size_t i = 0; i < c->ndev; i++) {
 		vp_stats s = vp_board_stats(c->devs[i].board);
 		sum.transactions += s.transactions;
 		sum.bytes_out += s.bytes_out;
 		sum.bytes_in += s.bytes_in;
 		sum.sim_us += s.sim_us;
+		sum.watchdog_resets += s.watchdog_resets;
 		vp_board_close(c->devs[i].board);
 	}
 	if (c->stats_path)
