@@ -509,6 +509,32 @@ lock { 0 }
     assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
   end)
 
+  it("records a Ctrl-C that cut a journal transaction short, after rolling that transaction back", function()
+    local jm = { open = function(...)
+      local j, e = journal.open(...)
+      if not j then return nil, e end
+      local update, exec, armed = j.update, j.exec, false
+      j.update = function(self, uid, t)
+        armed = t.state == "burned"
+        return update(self, uid, t)
+      end
+      j.exec = function(self, sql, keep)
+        if armed and sql == "COMMIT" then armed = false; error("interrupted!", 0) end
+        return exec(self, sql, keep)
+      end
+      return j
+    end }
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" }, { journal = jm })
+    assert.equal(130, code)
+    local r = one_object(out)
+    assert.same({ "interrupted", "interrupted (Ctrl-C)", { "serial", "mac", "crc", "key", "rnd" } },
+      { r.status, r.reason, r.fields_burned })
+    local rec = records()[1]
+    assert.same({ "failed", "interrupted (Ctrl-C); burned: serial, mac, crc, key, rnd" }, { rec.state, rec.reason })
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.equal("locked", records()[1].state)
+  end)
+
   it("prints no second JSON object when Ctrl-C lands after the result", function()
     local jm = { open = function(...)
       local j, e = journal.open(...)

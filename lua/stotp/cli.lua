@@ -504,6 +504,7 @@ local function interrupted(err) return tostring(err):find("interrupted!$") ~= ni
 function Run:interrupted()
   local why = "interrupted (Ctrl-C)"
   if self.journal and self.log then
+    self.journal:abort()
     local burned = self:burned_so_far()
     local ok, err = self:record({ state = "failed", reason = why .. "; burned: " ..
       (#burned > 0 and table.concat(burned, ", ") or "nothing") })

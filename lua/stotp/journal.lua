@@ -157,6 +157,13 @@ function Journal:transaction(fn, schema)
   return table.unpack(r, 2, r.n)
 end
 
+-- Roll back a transaction that an error raised outside transaction()'s
+-- pcall left open (Ctrl-C between BEGIN and COMMIT): the connection can
+-- then take the next one. Without an open transaction it does nothing.
+function Journal:abort()
+  if self.conn then pcall(self.conn.execute, self.conn, "ROLLBACK") end
+end
+
 local function normalise(row)
   if not row then return nil end
   for _, k in ipairs({ "serial", "created_at", "updated_at" }) do
