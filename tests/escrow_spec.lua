@@ -53,6 +53,25 @@ describe("stotp.keys wrap", function()
   end)
 end)
 
+describe("stotp.plan burn of a random key", function()
+  it("writes it in one pass at the widest width its place allows, other fields as the core likes", function()
+    local plan = require("stotp.plan")
+    local calls = {}
+    local target = { otp_write = function(_, offset, bytes, opts)
+      calls[#calls + 1] = { offset, #bytes, opts and opts.width or false }
+      return true
+    end }
+    local p = { fields = {
+      { name = "a", status = "write", offset = 170, size = 16, new = ("\0"):rep(16), random = true },
+      { name = "b", status = "write", offset = 192, size = 16, new = ("\0"):rep(16), random = true },
+      { name = "c", status = "write", offset = 209, size = 3, new = ("\0"):rep(3), random = true },
+      { name = "d", status = "write", offset = 0, size = 4, new = ("\0"):rep(4), random = false },
+    } }
+    assert(plan.burn(target, p, function() end))
+    assert.same({ { 170, 16, 16 }, { 192, 16, 32 }, { 209, 3, 8 }, { 0, 4, false } }, calls)
+  end)
+end)
+
 describe("recipe escrow setting", function()
   local dir
   before_each(function() dir = testfiles.sandbox() end)

@@ -340,10 +340,24 @@ local function secret_failure(target, e, err, code)
   return nil, what, code
 end
 
+-- A random key (or a CRC over one) is written in one program pass at one
+-- width: the widest unit its offset and length allow. Mixed widths would
+-- mean several passes with register writes between them, a wider window
+-- in which a cut leaves a key no rerun can finish (without an escrow).
+local function one_pass(e)
+  if not e.random then return nil end
+  for _, w in ipairs({ 32, 16 }) do
+    local unit = w // 8
+    if e.offset % unit == 0 and e.size % unit == 0 then return { width = w } end
+  end
+  return { width = 8 }
+end
+M.one_pass = one_pass
+
 function M.burn(target, p, step)
   for _, e in ipairs(p.fields) do
     if e.status == "write" then
-      local ok, err, code = target:otp_write(e.offset, e.new)
+      local ok, err, code = target:otp_write(e.offset, e.new, one_pass(e))
       if not ok and e.secret then return secret_failure(target, e, err, code) end
       if not ok then return nil, string.format("writing field '%s': %s", e.name, err), code end
       step("write:" .. e.name)
