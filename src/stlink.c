@@ -63,16 +63,27 @@ int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 	st_error le = { 0 };
 	size_t got = 0;
 
+	if (s->dead)
+		return st_fail(&s->err, ST_EUSB, 0,
+		               "%s not sent: the probe is out of step since a failed "
+		               "transfer and could not be re-synchronised (%s); "
+		               "replug it and open it again", name, s->dead_why);
+	if (s->out_of_step && !s->resyncing && stlink_resync(s) != 0)
+		return -1;
 	s->commands++;
 	stlink_trace_add(s, cmd);
 	if (s->link->ops->bulk_out(s->link, cmd, CMD_LEN, &le) != 0
 	    || (dlen > 0 && s->link->ops->bulk_out(s->link, data, dlen, &le) != 0)
 	    || (expect > 0
-	        && s->link->ops->bulk_in(s->link, reply, expect, &got, &le) != 0))
+	        && s->link->ops->bulk_in(s->link, reply, expect, &got, &le) != 0)) {
+		s->out_of_step = 1;
 		return st_fail(&s->err, le.code, le.sys, "%s during %s", le.msg, name);
-	if (got != expect)
+	}
+	if (got != expect) {
+		s->out_of_step = 1;   /* a reply of another command? (facts §10.2) */
 		return st_fail(&s->err, ST_EUSB, 0,
 		               "short reply to %s: %zu of %zu bytes", name, got, expect);
+	}
 	return 0;
 }
 
@@ -299,6 +310,51 @@ int stlink_open(stlink **out, st_link *link, st_error *e)
 	return 0;
 }
 
+static int resync_steps(stlink *s)
+{
+	stlink_version was = s->ver;
+	st_error le = { 0 };
+	int debug = s->in_debug;
+
+	if (s->link->ops->reset(s->link, &le) != 0) {
+		s->err = le;
+		return -1;
+	}
+	/* the firmware restarted: the same one must answer, in step */
+	if (read_version(s) != 0)
+		return -1;
+	if (s->ver.hw != was.hw || s->ver.jtag != was.jtag || s->ver.msd != was.msd)
+		return st_fail(&s->err, ST_EUSB, 0, "another firmware (%s, was %s) "
+		               "answers after the USB reset", s->ver.str, was.str);
+	if (leave_mode(s) != 0)
+		return -1;
+	s->in_debug = 0;
+	return debug ? stlink_enter_swd(s, s->khz) : 0;
+}
+
+/* facts §10.2: OOCD resets the device and asks GET_VERSION again
+ * (stlink_usb_usb_open); PYO drains stale replies. A failure on the way
+ * leaves the handle dead rather than half in step. */
+int stlink_resync(stlink *s)
+{
+	int rc;
+
+	s->resyncing = 1;
+	s->out_of_step = 0;
+	rc = resync_steps(s);
+	s->resyncing = 0;
+	if (rc != 0 || s->out_of_step) {
+		s->dead = 1;
+		snprintf(s->dead_why, sizeof s->dead_why, "%.150s", s->err.msg);
+		return st_fail(&s->err, ST_EUSB, s->err.sys,
+		               "the probe is out of step after a failed transfer "
+		               "and could not be re-synchronised (%s); replug it "
+		               "and open it again", s->dead_why);
+	}
+	s->resyncs++;
+	return 0;
+}
+
 void stlink_describe(const stlink *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "ST-Link/%s %s %s", s->ver.kind, s->ver.str,
@@ -311,7 +367,7 @@ void stlink_close(stlink *s)
 
 	if (s == NULL)
 		return;
-	if (s->in_debug) {
+	if (s->in_debug && !s->dead) {
 		/* The core is left halted: releasing it is the caller's call. */
 		stlink_cmd_init(cmd, DEBUG_CMD, 0x21);
 		stlink_xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0);

@@ -50,6 +50,16 @@ typedef struct stlink {
 	uint8_t *trace;          /* command packets, 16 bytes each; NULL: off */
 	size_t trace_n, trace_cap;
 	uint64_t trace_dropped;  /* commands past trace_cap */
+	/* After a failed transfer the probe may still wait for the rest of a
+	 * data phase (the next command packets would be written to the
+	 * target as data) or hold a late reply (every later reply shifted):
+	 * facts §10.2. Nothing is sent until stlink_resync brings it back in
+	 * step; if that fails the handle is dead for good. */
+	int out_of_step;
+	int dead;
+	int resyncing;
+	uint64_t resyncs;        /* successful re-synchronisations */
+	char dead_why[160];
 } stlink;
 
 /* Takes ownership of link (closed on failure too). Reads the version and
@@ -65,6 +75,11 @@ void stlink_describe(const stlink *s, char *buf, size_t len);
  * the record. The record is what went to the probe, byte for byte. */
 int stlink_trace_start(stlink *s, size_t cap);
 void stlink_trace_stop(stlink *s);
+
+/* USB reset, GET_VERSION (the same firmware must answer), a mode check,
+ * and SWD re-entered if it was: the target is not touched. Done by
+ * itself before the first command after a transfer error. */
+int stlink_resync(stlink *s);
 
 int stlink_voltage(stlink *s, double *volts);
 int stlink_enter_swd(stlink *s, unsigned khz);

@@ -30,6 +30,10 @@
  * full-speed (12 Mbit/s, with protocol overhead) and a high-speed bus. */
 #define NS_PER_BYTE_FS 1000
 #define NS_PER_BYTE_HS 100
+/* Replies a probe out of step can hold unread. UNCONFIRMED (no source gives
+ * the firmware's buffering): a model parameter; beyond it the oldest is
+ * lost, which keeps the host out of step either way. */
+#define VP_REPLY_QUEUE 4
 
 struct vp_board {
 	char *state_path;
@@ -47,8 +51,21 @@ struct vp_board {
 	int lock_fd;           /* the claim (vp_board_claim); -1: not claimed */
 	bool unplugged;
 	bool save_failed;      /* reported once on stderr */
-	uint8_t reply[VP_FW_BUF_MAX];
-	size_t reply_len, reply_off;
+	/* Replies not yet read, oldest first. In step, the queue holds at
+	 * most the last command's reply; after a framing fault (short@, late@)
+	 * the probe is out of step and replies pile up behind the stale one. */
+	struct vp_reply {
+		uint8_t buf[VP_FW_BUF_MAX];
+		size_t len, off;
+		bool late;          /* late@: the next IN misses it */
+		bool short_armed;   /* short@: the next IN gets short_bytes only */
+		size_t short_bytes;
+	} replies[VP_REPLY_QUEUE];
+	size_t rq_head, rq_count;
+	bool out_of_step;      /* until a USB reset (faults.h short@, late@) */
+	bool short_out;        /* short@ on the current write data phase */
+	size_t short_out_left;
+	size_t partial;        /* bytes the last failed transfer moved */
 	uint8_t data[VP_FW_BUF_MAX];
 	size_t data_need, data_have;
 };
@@ -301,13 +318,49 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 		vp_mcu_reset(b->mcu);
 	vp_fw_arm_waits(b->fw, a.waits);
 	vp_clock_advance(&b->clock, (uint64_t)b->latency_us);
-	/* an unread reply is dropped by the next command. UNCONFIRMED: PYO
-	 * flushes the IN endpoint on open (facts §1.1, §8.9), so a real probe
-	 * keeps a stale reply at least until then */
-	vp_fw_command(b->fw, data, len, b->reply, &b->reply_len, &b->data_need);
-	b->reply_off = 0;
+	/* In step, an unread reply is dropped by the next command.
+	 * UNCONFIRMED: PYO flushes the IN endpoint on open (facts §1.1, §8.9),
+	 * so a real probe keeps a stale reply at least until then; out of step
+	 * (short@, late@) it is kept, the harsher reading (facts §10.2). */
+	if (!b->out_of_step)
+		b->rq_count = 0;
+	if (b->rq_count == VP_REPLY_QUEUE) {
+		b->rq_head = (b->rq_head + 1) % VP_REPLY_QUEUE;
+		b->rq_count--;
+	}
+	struct vp_reply *r = &b->replies[(b->rq_head + b->rq_count) % VP_REPLY_QUEUE];
+	vp_fw_command(b->fw, data, len, r->buf, &r->len, &b->data_need);
 	b->data_have = 0;
+	vp_fault_framing fr = vp_faults_framing(&b->faults, n);
+	b->short_out = fr.short_armed && b->data_need > fr.short_bytes;
+	b->short_out_left = fr.short_bytes;
+	if (r->len > 0) {
+		r->off = 0;
+		r->late = fr.late != 0;
+		r->short_armed = fr.short_armed && !b->data_need && r->len > fr.short_bytes;
+		r->short_bytes = fr.short_bytes;
+		b->rq_count++;
+	}
 	return (int)len;
+}
+
+/* short@N:M on a write's data phase (faults.h): M bytes reach the probe,
+ * the transfer fails, and the probe goes on waiting for the rest (facts
+ * §10.2), so the host's next OUT transfers become data. */
+static int short_data(vp_board *b, const uint8_t *data, size_t len)
+{
+	size_t take = len < b->short_out_left ? len : b->short_out_left;
+	if (take > 0)
+		data_phase(b, data, take);
+	b->short_out_left -= take;
+	b->stats.bytes_out += take;
+	charge_bytes(b, take);
+	if (take == len)
+		return (int)len;
+	b->short_out = false;
+	b->out_of_step = true;
+	b->partial = take;
+	return VP_USB_IO;
 }
 
 int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
@@ -317,6 +370,12 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 	if (ep != b->id.ep_out)
 		return VP_USB_PIPE;
 	int rc = (int)len;
+	b->partial = 0;
+	if (b->data_need && b->short_out) {
+		rc = short_data(b, data, len);
+		save_if_dirty(b);
+		return rc;
+	}
 	if (b->data_need)
 		data_phase(b, data, len);
 	else if (len > 0)
@@ -327,6 +386,12 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 	}
 	save_if_dirty(b);
 	return rc;
+}
+
+static void reply_pop(vp_board *b)
+{
+	b->rq_head = (b->rq_head + 1) % VP_REPLY_QUEUE;
+	b->rq_count--;
 }
 
 /* A reply longer than the buffer: whole packets fit and the rest stays
@@ -340,30 +405,57 @@ int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 		return VP_USB_TIMEOUT; /* no SWO trace data is ever produced */
 	if (ep != b->id.ep_in)
 		return VP_USB_PIPE;
-	size_t left = b->reply_len - b->reply_off;
-	if (left == 0)
+	b->partial = 0;
+	if (b->rq_count == 0)
 		return VP_USB_TIMEOUT;
+	struct vp_reply *r = &b->replies[b->rq_head];
+	if (r->late) {
+		/* late@ (faults.h): this IN times out, the reply comes just
+		 * after it and waits for the next IN (facts §10.2) */
+		r->late = false;
+		b->out_of_step = true;
+		return VP_USB_TIMEOUT;
+	}
+	size_t left = r->len - r->off;
 	size_t n = left;
-	if (cap < left) {
+	bool cut = r->short_armed;
+	if (cut) {
+		/* short@ on a reply: part of it, then the transfer fails */
+		r->short_armed = false;
+		b->out_of_step = true;
+		n = r->short_bytes < cap ? r->short_bytes : cap;
+	} else if (cap < left) {
 		if (cap % b->id.max_packet) {
-			b->reply_len = b->reply_off = 0;
+			reply_pop(b);
 			return VP_USB_OVERFLOW;
 		}
 		n = cap;
 	}
-	memcpy(data, b->reply + b->reply_off, n);
-	b->reply_off += n;
+	memcpy(data, r->buf + r->off, n);
+	r->off += n;
 	b->stats.bytes_in += n;
 	charge_bytes(b, n);
+	if (r->off == r->len)
+		reply_pop(b);
+	if (cut) {
+		b->partial = n;
+		return VP_USB_IO;
+	}
 	return (int)n;
 }
+
+size_t vp_board_partial(const vp_board *b) { return b->partial; }
 
 int vp_board_usb_reset(vp_board *b)
 {
 	if (b->unplugged)
 		return VP_USB_NO_DEVICE;
 	vp_fw_usb_reset(b->fw);
-	b->reply_len = b->reply_off = 0;
+	/* the probe restarts: pending replies and a half-received data phase
+	 * are gone, so the host is back in step (facts §10.2, OOCD resets
+	 * the device to recover, stlink_usb_usb_open) */
+	b->rq_count = b->rq_head = 0;
+	b->out_of_step = b->short_out = false;
 	b->data_need = b->data_have = 0;
 	return VP_USB_OK;
 }

@@ -49,6 +49,16 @@ function M.open(transport, img, part, probe, extra)
                       sim_quirks = extra.quirks }
 end
 
+-- What a clean connection to board image `img` reads: OTP data and lock
+-- flags.
+function M.read_back(transport, img, part, probe)
+  local p = assert(M.open(transport, img, part, probe))
+  local t = assert(p:attach())
+  local back, locks = t:otp_read(), t:otp_locks()
+  p:close()
+  return back, locks
+end
+
 -- { 0, 1, ..., 15 }
 function M.all_blocks()
   local t = {}
