@@ -132,8 +132,44 @@ static int status_fail(stlink *s, const char *name, int st)
 	               stlink_status_name(st));
 }
 
+int stlink_clear_sticky(stlink *s)
+{
+	uint8_t cmd[CMD_LEN], r[2];
+
+	if (!(s->features & STF_DAP_REG))
+		return 0;
+	/* WRITE_DAP_REG, port 0xFFFF = DP, register 0 = ABORT (facts §2.2);
+	 * STKCMPCLR|STKERRCLR|WDERRCLR|ORUNERRCLR (ADIv5), as PYO stlink.py
+	 * and BMP do after a FAULT and OOCD after STICKYERR (facts §10.6) */
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x46);
+	cmd[2] = 0xFF;
+	cmd[3] = 0xFF;
+	st_le32_put(cmd + 6, 0x1Eu);
+	if (stlink_xfer(s, "WRITE_DAP_REG ABORT", cmd, NULL, 0, r, sizeof r) != 0)
+		return -1;
+	if (r[0] != 0x80)
+		return st_fail(&s->err, ST_ETARGET, r[0], "DP ABORT returned 0x%02X (%s)",
+		               r[0], stlink_status_name(r[0]));
+	return 0;
+}
+
+int stlink_after_fault(stlink *s, int status)
+{
+	/* "ST-Link v3 while AP is busy answers once with ERROR_WAIT, then with
+	 * AP_FAULT and finally with ERROR_OK" (BMP stlinkv2.c, facts §10.4):
+	 * that one FAULT is not the target's answer */
+	int again = status == 0x11 && s->wait_seen && s->ver.hw >= 3;
+	st_error keep = s->err;
+
+	s->wait_seen = 0;
+	if (stlink_clear_sticky(s) != 0)
+		return -1;
+	s->err = keep;
+	return again;
+}
+
 /* A debug command whose reply starts with a status byte; WAIT re-issues it
- * with back-off (facts §1.4). */
+ * with back-off (facts §1.4); a FAULT clears the sticky flags. */
 int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
                      uint8_t *reply, size_t expect)
 {
@@ -142,9 +178,20 @@ int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 	for (attempt = 0;; attempt++) {
 		if (stlink_xfer(s, name, cmd, NULL, 0, reply, expect) != 0)
 			return -1;
-		if (reply[0] == 0x80)
+		if (reply[0] == 0x80) {
+			s->wait_seen = 0;
 			return 0;
-		if (!stlink_is_wait(reply[0]) || attempt >= MAX_WAIT_RETRIES)
+		}
+		if (!stlink_is_wait(reply[0])) {
+			int st = reply[0], again = stlink_after_fault(s, st);
+			if (again < 0)
+				return -1;
+			if (again && attempt < MAX_WAIT_RETRIES)
+				continue;
+			return status_fail(s, name, st);
+		}
+		s->wait_seen = 1;
+		if (attempt >= MAX_WAIT_RETRIES)
 			return status_fail(s, name, reply[0]);
 		s->wait_retries++;
 		stlink_wait_backoff(attempt);
@@ -168,7 +215,7 @@ static void version_features(stlink *s)
 	s->max_read8 = s->max_write8 = 64;   /* full-speed packet (facts §4) */
 	if (v->hw >= 3) {
 		f = STF_VOLTAGE | STF_RWSTATUS2 | STF_MEM16 | STF_AP_INIT
-		    | STF_V3_FREQ;
+		    | STF_V3_FREQ | STF_DAP_REG;
 		/* 512-byte 8-bit writes from V3J6 (OOCD); reads above 255
 		 * fail on J5/J7 (PRS #553), so reads stay at 128. */
 		s->max_read8 = 128;
@@ -178,6 +225,7 @@ static void version_features(stlink *s)
 		f |= v->jtag >= 13 ? STF_VOLTAGE : 0;
 		f |= v->jtag >= 15 ? STF_RWSTATUS2 : 0;
 		f |= v->jtag >= 22 ? STF_SWD_FREQ : 0;
+		f |= v->jtag >= 24 ? STF_DAP_REG : 0;
 		f |= v->jtag >= 26 ? STF_MEM16 : 0;
 		f |= v->jtag >= 28 ? STF_AP_INIT : 0;
 	}

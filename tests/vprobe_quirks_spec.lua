@@ -30,8 +30,9 @@ end
 describe("vprobe.quirks", function()
   teardown(function() os.execute("rm -rf " .. tmp) end)
 
-  it("lists busy_write, rdp1_otp, eop and tprog with their values, default first", function()
-    assert.equal("busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max",
+  it("lists busy_write, rdp1_otp, eop, tprog and sticky with their values, default first", function()
+    assert.equal("busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max, "
+                 .. "sticky=kept|cleared",
                  vm.quirks_valid())
   end)
 
@@ -51,7 +52,8 @@ describe("vprobe.quirks", function()
     end
   end)
 
-  local valid = "(valid: busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max)"
+  local valid = "(valid: busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max, "
+    .. "sticky=kept|cleared)"
   local bad = {
     { "busy_write", "VPROBE_QUIRKS: bad item 'busy_write' (want name=value; valid: " },
     { "busy_write=", "VPROBE_QUIRKS: bad value '' for busy_write " .. valid },

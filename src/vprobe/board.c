@@ -139,6 +139,7 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 	*out = NULL;
 	vp_mcu_params prm;
 	vp_mcu_params_default(&prm);
+	prm.sticky_cleared = false; /* the probe's quirk (stlink_fw.h), not the mcu's */
 	/* before the image is made: a bad option creates no file */
 	if (check_options(opt, err, errlen) != 0 || vp_quirks_parse(opt->quirks, &prm, err, errlen) != 0)
 		return -1;
@@ -158,7 +159,8 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 	b->mcu = vp_mcu_new(&b->img, b->img.part, &b->clock, volts);
 	if (b->mcu)
 		vp_mcu_set_params(b->mcu, &prm);
-	b->fw = b->mcu ? vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock, NULL) : NULL;
+	vp_fw_params fwp = { .unknown_cmd_status = VP_ST_UNKNOWN_CMD, .sticky_kept = !prm.sticky_cleared };
+	b->fw = b->mcu ? vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock, &fwp) : NULL;
 	if (!b->fw) {
 		snprintf(err, errlen, "vprobe: out of memory");
 		goto fail;
@@ -207,6 +209,7 @@ void vp_board_close(vp_board *b)
 {
 	if (!b)
 		return;
+	vp_fw_settle(b->fw); /* a posted write lands within microseconds */
 	save_if_dirty(b);
 	if (b->stats_path) {
 		vp_stats s = vp_board_stats(b);
@@ -264,6 +267,7 @@ int vp_board_claim(vp_board *b, char *err, size_t errlen)
 
 void vp_board_release(vp_board *b)
 {
+	vp_fw_settle(b->fw);
 	save_if_dirty(b); /* what this holder burned is on disk before the next */
 	vp_lock_drop(b->state_path, b->lock_fd);
 	b->lock_fd = -1;

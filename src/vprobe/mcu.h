@@ -79,6 +79,7 @@ typedef struct vp_mcu_params {
 	bool stale_errors_block;  /* PGSERR/PGPERR/PGAERR left set refuse the next program */
 	enum vp_busy_write busy_write; /* quirk busy_write */
 	bool rdp1_otp_fault;      /* OTP data/lock reads and writes fault at RDP 1 (quirk rdp1_otp) */
+	bool sticky_cleared;      /* quirk sticky: read by the probe (stlink_fw.h), not the mcu */
 } vp_mcu_params;
 
 /* The defaults, each explained in flashctl.c. */

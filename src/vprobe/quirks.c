@@ -34,11 +34,17 @@ static void set_eop(vp_mcu_params *p, unsigned i) { p->eop_needs_eopie = i == 1;
  * in one WRITEMEM meet BSY at every SWD speed: use it with busy_write. */
 static void set_tprog(vp_mcu_params *p, unsigned i) { p->tprog_us = i == 0 ? 16 : 100; }
 
+/* Whether the ST-Link clears the DP sticky error flags by itself before the
+ * next memory command is UNCONFIRMED (facts §10.6): kept until the host
+ * writes DP ABORT by default, the harsher reading (stlink_swd.c). */
+static void set_sticky(vp_mcu_params *p, unsigned i) { p->sticky_cleared = i == 1; }
+
 static const quirk quirks[] = {
 	{ "busy_write", { "stall", "drop", "pgserr", NULL }, set_busy_write },
 	{ "rdp1_otp", { "readable", "fault", NULL }, set_rdp1_otp },
 	{ "eop", { "always", "eopie", NULL }, set_eop },
 	{ "tprog", { "typ", "max", NULL }, set_tprog },
+	{ "sticky", { "kept", "cleared", NULL }, set_sticky },
 };
 
 #define NQUIRKS (sizeof quirks / sizeof quirks[0])
@@ -46,7 +52,8 @@ static const quirk quirks[] = {
 /* Kept by hand in table order; tests/vprobe_quirks_spec.lua checks that
  * every value it lists is accepted. */
 static const char valid[] =
-	"busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max";
+	"busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max, "
+	"sticky=kept|cleared";
 
 const char *vp_quirks_valid(void)
 {

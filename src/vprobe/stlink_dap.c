@@ -53,10 +53,13 @@ void vp_dap_reset(vp_dap *d)
  * accesses work: the firmware powers the debug domain up itself on ENTER. */
 void vp_dap_power_up(vp_dap *d) { d->ctrl |= CTRL_CDBGPWRUPREQ | CTRL_CSYSPWRUPREQ; }
 
-/* Memory commands start with clean sticky flags: OOCD's HLA path and STL
- * never write ABORT, yet both keep working after a faulting read on real
- * probes, so the firmware clears them itself (model inference). */
+/* Under sticky=cleared memory commands start with clean sticky flags: OOCD's
+ * HLA path and STL never write ABORT, yet both keep working after a
+ * faulting read on real probes, which suggests the firmware clears them
+ * itself (model inference, UNCONFIRMED: facts §10.6). */
 void vp_dap_clear_sticky(vp_dap *d) { d->ctrl &= ~CTRL_STICKY; }
+void vp_dap_set_stickyerr(vp_dap *d) { d->ctrl |= CTRL_STICKYERR; }
+bool vp_dap_sticky(const vp_dap *d) { return (d->ctrl & CTRL_STICKY) != 0; }
 
 /* The ACK bits mirror the requests one cycle later; the model answers at
  * once. An unpowered target never acknowledges (OOCD forces a reconnect

@@ -41,8 +41,14 @@ void vp_dap_reset(vp_dap *d);
 /* ENTER: the firmware sets CDBGPWRUPREQ and CSYSPWRUPREQ itself. */
 void vp_dap_power_up(vp_dap *d);
 
-/* Before every memory command: the sticky error flags are cleared. */
+/* Before every memory command under sticky=cleared (stlink_fw.h): the
+ * sticky error flags are cleared. */
 void vp_dap_clear_sticky(vp_dap *d);
+
+/* CTRL/STAT.STICKYERR: set by a FAULT response (ADIv5); whether any sticky
+ * error flag is set. */
+void vp_dap_set_stickyerr(vp_dap *d);
+bool vp_dap_sticky(const vp_dap *d);
 
 /* One READ_DAP_REG/WRITE_DAP_REG on `port` (VP_DAP_DP_PORT or an AP
  * number). `need_init`: the firmware requires INIT_AP before an AP is used

@@ -28,7 +28,8 @@ end
 
 -- Opens a probe on board image `img` through "usb" (the libusb drop-in,
 -- configured by VPROBE_*) or "sim" (in process). extra: voltage, fault,
--- quirks (VPROBE_QUIRKS syntax), stats (a VPROBE_STATS path, usb only).
+-- quirks (VPROBE_QUIRKS syntax), stats (a VPROBE_STATS path, usb only),
+-- khz (the SWD clock, stotp.open's freq_khz).
 function M.open(transport, img, part, probe, extra)
   extra = extra or {}
   env.setenv("VPROBE_STATS", extra.stats)
@@ -39,14 +40,14 @@ function M.open(transport, img, part, probe, extra)
     env.setenv("VPROBE_PROBE", probe)
     env.setenv("VPROBE_FAULT", extra.fault)
     env.setenv("VPROBE_VOLTAGE", extra.voltage and tostring(extra.voltage))
-    return stotp.open()
+    return stotp.open { freq_khz = extra.khz }
   end
   env.setenv("VPROBE_FAULT", nil)
   env.setenv("VPROBE_VOLTAGE", nil)
   env.setenv("VPROBE_QUIRKS", nil)
   return stotp.open { sim = img, sim_part = part, sim_probe = probe,
                       sim_voltage = extra.voltage, sim_fault = extra.fault,
-                      sim_quirks = extra.quirks }
+                      sim_quirks = extra.quirks, freq_khz = extra.khz }
 end
 
 -- What a clean connection to board image `img` reads: OTP data and lock
