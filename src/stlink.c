@@ -217,10 +217,13 @@ static void version_features(stlink *s)
 		f = STF_VOLTAGE | STF_RWSTATUS2 | STF_MEM16 | STF_AP_INIT
 		    | STF_V3_FREQ | STF_DAP_REG;
 		/* 512-byte 8-bit writes from V3J6 (OOCD); reads above 255
-		 * fail on J5/J7 (PRS #553), so reads stay at 128. */
-		s->max_read8 = 128;
-		if (v->jtag >= 6)
+		 * fail on J5/J7 (PRS #553), so reads stay at 128; before J6
+		 * the firmware crashes on 8-bit transfers above 64 bytes
+		 * (OOCD 324a45e02, facts §10.8). */
+		if (v->jtag >= 6) {
+			s->max_read8 = 128;
 			s->max_write8 = 512;
+		}
 	} else {
 		f |= v->jtag >= 13 ? STF_VOLTAGE : 0;
 		f |= v->jtag >= 15 ? STF_RWSTATUS2 : 0;

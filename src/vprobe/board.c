@@ -55,7 +55,7 @@ struct vp_board {
 	 * most the last command's reply; after a framing fault (short@, late@)
 	 * the probe is out of step and replies pile up behind the stale one. */
 	struct vp_reply {
-		uint8_t buf[VP_FW_BUF_MAX];
+		uint8_t buf[VP_FW_REPLY_MAX];
 		size_t len, off;
 		bool late;          /* late@: the next IN misses it */
 		bool short_armed;   /* short@: the next IN gets short_bytes only */

@@ -23,6 +23,7 @@ enum width { W8 = 1, W16 = 2, W32 = 4 };
 
 struct pending_write {
 	bool active;
+	bool misc;         /* RW_MISC_OUT items, not memory data */
 	uint32_t addr;
 	size_t len;
 	enum width width;
@@ -164,6 +165,14 @@ static uint8_t mem_check(const vp_fw *fw, uint32_t addr, size_t len, enum width 
 	return VP_ST_OK;
 }
 
+/* CSW bits [31:8] in bytes 9-11: honoured from V2 J32 / V3 J2 only, with
+ * APSEL (OOCD STLINK_F_HAS_CSW, facts §2.2); older firmware ignores them. */
+static void mem_csw(vp_fw *fw, const uint8_t *cmd)
+{
+	if (has(fw, VP_F_CSW))
+		vp_dap_mem_csw(&fw->dap, (uint32_t)cmd[9] | (uint32_t)cmd[10] << 8 | (uint32_t)cmd[11] << 16);
+}
+
 static void set_rw(vp_fw *fw, uint8_t status, uint32_t addr)
 {
 	fw->last_status = status;
@@ -179,6 +188,7 @@ static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, uint
 	uint32_t addr = le32(cmd + 2);
 	size_t len = le16(cmd + 6);
 	uint8_t st = mem_check(fw, addr, len, w, cmd[8]);
+	mem_csw(fw, cmd);
 	if (!fw->swd.sticky_kept)
 		vp_dap_clear_sticky(&fw->dap);
 	if (st == VP_ST_CMD_ERROR) {
@@ -206,6 +216,8 @@ static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, uint
 static void mem_write_begin(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, size_t *data_len)
 {
 	struct pending_write *pw = &fw->pw;
+	pw->misc = false;
+	mem_csw(fw, cmd);
 	pw->addr = le32(cmd + 2);
 	pw->len = le16(cmd + 6);
 	pw->width = w;
@@ -227,6 +239,10 @@ void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len)
 	if (!pw->active)
 		return;
 	pw->active = false;
+	if (pw->misc) {
+		vp_dap_misc_data(&fw->dap, data, len);
+		return;
+	}
 	uint8_t st = pw->status;
 	uint32_t fault = pw->addr;
 	unsigned w = pw->width;
@@ -405,7 +421,8 @@ static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, s
 	if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu))
 		st = VP_ST_DP_ERROR;
 	else
-		st = vp_dap_reg(&fw->dap, port, addr, write, &v, has(fw, VP_F_AP_INIT));
+		st = vp_dap_reg(&fw->dap, port, addr, write, &v,
+		                (vp_dap_caps){ has(fw, VP_F_AP_INIT), has(fw, VP_F_CSW) });
 	charge_swd(fw);
 	if (write)
 		reply_status(reply, reply_len, st);
@@ -434,7 +451,7 @@ static int sub_gate(uint8_t sub)
 	case 0x45: case 0x46: return VP_F_DAP_REG;
 	case 0x47: case 0x48: case 0x50: return VP_F_MEM16;
 	case 0x4B: case 0x4C: return VP_F_AP_INIT;
-	case 0x54: return VP_F_CSW;
+	case 0x51: case 0x52: case 0x54: return VP_F_CSW;
 	case 0x56: return VP_F_BOARD_ID;
 	case 0x61: case 0x62: case 0x63: return VP_F_V3_FREQ;
 	default: return -1;
@@ -513,6 +530,14 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 	case 0x46: cmd_dap(fw, cmd, true, reply, reply_len); return;
 	case 0x4B: cmd_ap_init(fw, cmd, true, reply, reply_len); return;
 	case 0x4C: cmd_ap_init(fw, cmd, false, reply, reply_len); return;
+	case 0x51: /* RW_MISC_OUT: V3 takes 1227 items, V2 64 (stlink_dap.h) */
+		*data_len = fw->iface == IF_NONE ? 0 :
+		            vp_dap_misc_out(&fw->dap, le32(cmd + 2),
+		                            fw->kind.hw == VP_HW_V3 ? VP_MISC_MAX_V3 : VP_MISC_MAX_V2);
+		fw->pw.active = fw->pw.misc = *data_len > 0;
+		fw->pw.len = *data_len;
+		return;
+	case 0x52: *reply_len = vp_dap_misc_in(&fw->dap, reply); return;
 	case 0x56: /* GET_BOARD_IDENTIFIERS, 128 bytes (facts §2.2): a bare
 		    * probe has no Mbed board ID, so [2..5] stay zero */
 		memset(reply, 0, 128);

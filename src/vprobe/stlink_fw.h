@@ -19,6 +19,8 @@
  * phase (STLINK_DATA_SIZE 6144, facts §4). GET_COM_FREQ etc. are smaller. */
 #define VP_FW_BUF_MAX 6144
 #define VP_FW_CMD_LEN 16
+/* The longest reply: RW_MISC_IN of 1227 items, 8 bytes each (stlink_dap.h). */
+#define VP_FW_REPLY_MAX (8 * 1227)
 
 /* Status bytes (facts §3). */
 enum vp_fw_status {
@@ -57,7 +59,7 @@ void vp_fw_free(vp_fw *fw);
 /* Run one command packet (len <= 16, zero-padded). On return, reply holds
  * *reply_len bytes to queue on the IN endpoint (0: the command has no
  * reply) and *data_len is the OUT data phase the command now waits for
- * (0: none). reply must hold VP_FW_BUF_MAX bytes. */
+ * (0: none). reply must hold VP_FW_REPLY_MAX bytes. */
 void vp_fw_command(vp_fw *fw, const uint8_t *cmd, size_t len, uint8_t *reply,
                    size_t *reply_len, size_t *data_len);
 
