@@ -8,7 +8,21 @@ local stotp = require("stotp.core")
 
 local M = {}
 
-M.TMP = os.getenv("TMPDIR") or "/tmp"
+-- Board images live under TMPDIR, else in a /tmp directory of this
+-- checkout's own: suites run at once from two worktrees must never remove
+-- or overwrite each other's images (fixed names such as
+-- stotp-core-quirks.img collided there).
+local function scratch_dir()
+  local t = os.getenv("TMPDIR")
+  if t and t ~= "" then return t end
+  local pwd = assert(io.popen("pwd"))
+  local dir = "/tmp/stotp-specs" .. pwd:read("l"):gsub("[^%w]", "_")
+  pwd:close()
+  os.execute("mkdir -p '" .. dir .. "'")
+  return dir
+end
+
+M.TMP = scratch_dir()
 M.PROBES = { "v2:J25", "v2:J37", "v2-1:J40M27", "v3:J7M3" }
 M.PARTS = {
   stm32f205rg = { family = "F2", dev_id = 0x411, base = 0x1FFF7800, lock = 0x1FFF7A00, bs = 32 },
