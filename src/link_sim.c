@@ -78,6 +78,14 @@ static int sim_claim(vp_board *b, st_error *e)
 	}
 }
 
+static int sim_reset(st_link *l, st_error *e)
+{
+	sim_link *s = (sim_link *)l;
+	int rc = vp_board_usb_reset(s->board);
+
+	return rc == VP_USB_OK ? 0 : sim_usb_error(e, rc, "reset");
+}
+
 static int sim_stats(const st_link *l, st_link_stats *out)
 {
 	const sim_link *s = (const sim_link *)l;
@@ -101,6 +109,7 @@ static void sim_close(st_link *l)
 static const struct st_link_ops sim_ops = {
 	.bulk_out = sim_out,
 	.bulk_in = sim_in,
+	.reset = sim_reset,
 	.stats = sim_stats,
 	.close = sim_close,
 };

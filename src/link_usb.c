@@ -228,9 +228,28 @@ static void usb_close(st_link *l)
 	free(u);
 }
 
+static void usb_flush_in(usb_link *u);
+
+/* libusb_reset_device, as OOCD does to recover a probe in a "funky state"
+ * (stlink_usb_usb_open, facts §1.1, §10.2): the firmware restarts, so a
+ * data phase it was still waiting for and any late reply are dropped. A
+ * device that re-enumerates (LIBUSB_ERROR_NOT_FOUND) leaves this handle
+ * useless: the caller declares the probe dead and the user reopens it. */
+static int usb_reset(st_link *l, st_error *e)
+{
+	usb_link *u = (usb_link *)l;
+	int rc = libusb_reset_device(u->h);
+
+	if (rc != 0)
+		return usb_fail(e, rc, "USB reset");
+	usb_flush_in(u);
+	return 0;
+}
+
 static const struct st_link_ops usb_ops = {
 	.bulk_out = usb_out,
 	.bulk_in = usb_in,
+	.reset = usb_reset,
 	.stats = usb_stats,
 	.close = usb_close,
 };

@@ -63,16 +63,27 @@ int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 	st_error le = { 0 };
 	size_t got = 0;
 
+	if (s->dead)
+		return st_fail(&s->err, ST_EUSB, 0,
+		               "%s not sent: the probe is out of step since a failed "
+		               "transfer and could not be re-synchronised (%s); "
+		               "replug it and open it again", name, s->dead_why);
+	if (s->out_of_step && !s->resyncing && stlink_resync(s) != 0)
+		return -1;
 	s->commands++;
 	stlink_trace_add(s, cmd);
 	if (s->link->ops->bulk_out(s->link, cmd, CMD_LEN, &le) != 0
 	    || (dlen > 0 && s->link->ops->bulk_out(s->link, data, dlen, &le) != 0)
 	    || (expect > 0
-	        && s->link->ops->bulk_in(s->link, reply, expect, &got, &le) != 0))
+	        && s->link->ops->bulk_in(s->link, reply, expect, &got, &le) != 0)) {
+		s->out_of_step = 1;
 		return st_fail(&s->err, le.code, le.sys, "%s during %s", le.msg, name);
-	if (got != expect)
+	}
+	if (got != expect) {
+		s->out_of_step = 1;   /* a reply of another command? (facts §10.2) */
 		return st_fail(&s->err, ST_EUSB, 0,
 		               "short reply to %s: %zu of %zu bytes", name, got, expect);
+	}
 	return 0;
 }
 
@@ -121,8 +132,44 @@ static int status_fail(stlink *s, const char *name, int st)
 	               stlink_status_name(st));
 }
 
+int stlink_clear_sticky(stlink *s)
+{
+	uint8_t cmd[CMD_LEN], r[2];
+
+	if (!(s->features & STF_DAP_REG))
+		return 0;
+	/* WRITE_DAP_REG, port 0xFFFF = DP, register 0 = ABORT (facts §2.2);
+	 * STKCMPCLR|STKERRCLR|WDERRCLR|ORUNERRCLR (ADIv5), as PYO stlink.py
+	 * and BMP do after a FAULT and OOCD after STICKYERR (facts §10.6) */
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x46);
+	cmd[2] = 0xFF;
+	cmd[3] = 0xFF;
+	st_le32_put(cmd + 6, 0x1Eu);
+	if (stlink_xfer(s, "WRITE_DAP_REG ABORT", cmd, NULL, 0, r, sizeof r) != 0)
+		return -1;
+	if (r[0] != 0x80)
+		return st_fail(&s->err, ST_ETARGET, r[0], "DP ABORT returned 0x%02X (%s)",
+		               r[0], stlink_status_name(r[0]));
+	return 0;
+}
+
+int stlink_after_fault(stlink *s, int status)
+{
+	/* "ST-Link v3 while AP is busy answers once with ERROR_WAIT, then with
+	 * AP_FAULT and finally with ERROR_OK" (BMP stlinkv2.c, facts §10.4):
+	 * that one FAULT is not the target's answer */
+	int again = status == 0x11 && s->wait_seen && s->ver.hw >= 3;
+	st_error keep = s->err;
+
+	s->wait_seen = 0;
+	if (stlink_clear_sticky(s) != 0)
+		return -1;
+	s->err = keep;
+	return again;
+}
+
 /* A debug command whose reply starts with a status byte; WAIT re-issues it
- * with back-off (facts §1.4). */
+ * with back-off (facts §1.4); a FAULT clears the sticky flags. */
 int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
                      uint8_t *reply, size_t expect)
 {
@@ -131,9 +178,20 @@ int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 	for (attempt = 0;; attempt++) {
 		if (stlink_xfer(s, name, cmd, NULL, 0, reply, expect) != 0)
 			return -1;
-		if (reply[0] == 0x80)
+		if (reply[0] == 0x80) {
+			s->wait_seen = 0;
 			return 0;
-		if (!stlink_is_wait(reply[0]) || attempt >= MAX_WAIT_RETRIES)
+		}
+		if (!stlink_is_wait(reply[0])) {
+			int st = reply[0], again = stlink_after_fault(s, st);
+			if (again < 0)
+				return -1;
+			if (again && attempt < MAX_WAIT_RETRIES)
+				continue;
+			return status_fail(s, name, st);
+		}
+		s->wait_seen = 1;
+		if (attempt >= MAX_WAIT_RETRIES)
 			return status_fail(s, name, reply[0]);
 		s->wait_retries++;
 		stlink_wait_backoff(attempt);
@@ -157,16 +215,20 @@ static void version_features(stlink *s)
 	s->max_read8 = s->max_write8 = 64;   /* full-speed packet (facts §4) */
 	if (v->hw >= 3) {
 		f = STF_VOLTAGE | STF_RWSTATUS2 | STF_MEM16 | STF_AP_INIT
-		    | STF_V3_FREQ;
+		    | STF_V3_FREQ | STF_DAP_REG;
 		/* 512-byte 8-bit writes from V3J6 (OOCD); reads above 255
-		 * fail on J5/J7 (PRS #553), so reads stay at 128. */
-		s->max_read8 = 128;
-		if (v->jtag >= 6)
+		 * fail on J5/J7 (PRS #553), so reads stay at 128; before J6
+		 * the firmware crashes on 8-bit transfers above 64 bytes
+		 * (OOCD 324a45e02, facts §10.8). */
+		if (v->jtag >= 6) {
+			s->max_read8 = 128;
 			s->max_write8 = 512;
+		}
 	} else {
 		f |= v->jtag >= 13 ? STF_VOLTAGE : 0;
 		f |= v->jtag >= 15 ? STF_RWSTATUS2 : 0;
 		f |= v->jtag >= 22 ? STF_SWD_FREQ : 0;
+		f |= v->jtag >= 24 ? STF_DAP_REG : 0;
 		f |= v->jtag >= 26 ? STF_MEM16 : 0;
 		f |= v->jtag >= 28 ? STF_AP_INIT : 0;
 	}
@@ -299,6 +361,51 @@ int stlink_open(stlink **out, st_link *link, st_error *e)
 	return 0;
 }
 
+static int resync_steps(stlink *s)
+{
+	stlink_version was = s->ver;
+	st_error le = { 0 };
+	int debug = s->in_debug;
+
+	if (s->link->ops->reset(s->link, &le) != 0) {
+		s->err = le;
+		return -1;
+	}
+	/* the firmware restarted: the same one must answer, in step */
+	if (read_version(s) != 0)
+		return -1;
+	if (s->ver.hw != was.hw || s->ver.jtag != was.jtag || s->ver.msd != was.msd)
+		return st_fail(&s->err, ST_EUSB, 0, "another firmware (%s, was %s) "
+		               "answers after the USB reset", s->ver.str, was.str);
+	if (leave_mode(s) != 0)
+		return -1;
+	s->in_debug = 0;
+	return debug ? stlink_enter_swd(s, s->khz) : 0;
+}
+
+/* facts §10.2: OOCD resets the device and asks GET_VERSION again
+ * (stlink_usb_usb_open); PYO drains stale replies. A failure on the way
+ * leaves the handle dead rather than half in step. */
+int stlink_resync(stlink *s)
+{
+	int rc;
+
+	s->resyncing = 1;
+	s->out_of_step = 0;
+	rc = resync_steps(s);
+	s->resyncing = 0;
+	if (rc != 0 || s->out_of_step) {
+		s->dead = 1;
+		snprintf(s->dead_why, sizeof s->dead_why, "%.150s", s->err.msg);
+		return st_fail(&s->err, ST_EUSB, s->err.sys,
+		               "the probe is out of step after a failed transfer "
+		               "and could not be re-synchronised (%s); replug it "
+		               "and open it again", s->dead_why);
+	}
+	s->resyncs++;
+	return 0;
+}
+
 void stlink_describe(const stlink *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "ST-Link/%s %s %s", s->ver.kind, s->ver.str,
@@ -311,7 +418,7 @@ void stlink_close(stlink *s)
 
 	if (s == NULL)
 		return;
-	if (s->in_debug) {
+	if (s->in_debug && !s->dead) {
 		/* The core is left halted: releasing it is the caller's call. */
 		stlink_cmd_init(cmd, DEBUG_CMD, 0x21);
 		stlink_xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0);

@@ -30,6 +30,7 @@ enum stlink_feature {
 	STF_AP_INIT = 1u << 4,   /* INIT_AP needed: V2 >= J28, V3 */
 	STF_V3_FREQ = 1u << 5,   /* APIV3_SET/GET_COM_FREQ: V3 only */
 	STF_SWD = 1u << 6,       /* a JTAG/SWD firmware (not STM8-only) */
+	STF_DAP_REG = 1u << 7,   /* READ/WRITE_DAP_REG: V2 >= J24, V3 */
 };
 
 /* stlink_write_mem flags */
@@ -46,10 +47,21 @@ typedef struct stlink {
 	uint64_t commands;       /* command packets sent: USB round trips */
 	uint64_t wait_retries;   /* commands re-issued after a WAIT */
 	int last_status;         /* status byte of the last memory command */
+	int wait_seen;           /* the last status the probe gave was a WAIT */
 	uint32_t fault_addr;     /* from GETLASTRWSTATUS2 on a fault */
 	uint8_t *trace;          /* command packets, 16 bytes each; NULL: off */
 	size_t trace_n, trace_cap;
 	uint64_t trace_dropped;  /* commands past trace_cap */
+	/* After a failed transfer the probe may still wait for the rest of a
+	 * data phase (the next command packets would be written to the
+	 * target as data) or hold a late reply (every later reply shifted):
+	 * facts §10.2. Nothing is sent until stlink_resync brings it back in
+	 * step; if that fails the handle is dead for good. */
+	int out_of_step;
+	int dead;
+	int resyncing;
+	uint64_t resyncs;        /* successful re-synchronisations */
+	char dead_why[160];
 } stlink;
 
 /* Takes ownership of link (closed on failure too). Reads the version and
@@ -65,6 +77,15 @@ void stlink_describe(const stlink *s, char *buf, size_t len);
  * the record. The record is what went to the probe, byte for byte. */
 int stlink_trace_start(stlink *s, size_t cap);
 void stlink_trace_stop(stlink *s);
+
+/* Clears the DP sticky error flags (WRITE_DAP_REG DP ABORT) after a FAULT,
+ * where the firmware has the command (facts §10.6); nothing otherwise. */
+int stlink_clear_sticky(stlink *s);
+
+/* USB reset, GET_VERSION (the same firmware must answer), a mode check,
+ * and SWD re-entered if it was: the target is not touched. Done by
+ * itself before the first command after a transfer error. */
+int stlink_resync(stlink *s);
 
 int stlink_voltage(stlink *s, double *volts);
 int stlink_enter_swd(stlink *s, unsigned khz);

@@ -22,6 +22,10 @@ int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
                      uint8_t *reply, size_t expect);
 const char *stlink_status_name(int status);
+/* After a status other than OK or WAIT: 1 when the command is worth
+ * re-issuing at once (V3's one AP_FAULT after a WAIT), else 0; sticky
+ * error flags are cleared either way. -1 when clearing them failed. */
+int stlink_after_fault(stlink *s, int status);
 void stlink_wait_backoff(unsigned attempt);
 void stlink_trace_add(stlink *s, const uint8_t cmd[CMD_LEN]);
 

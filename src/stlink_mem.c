@@ -71,14 +71,24 @@ static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
 			rc = stlink_xfer(s, name, cmd, NULL, 0, buf, n);
 		if (rc != 0 || rw_status(s, &st) != 0)
 			return -1;
-		if (st == 0x80)
+		if (st == 0x80) {
+			s->wait_seen = 0;
 			break;
-		if (!stlink_is_wait(st) || (flags & STW_NO_RETRY)
-		    || attempt >= MAX_WAIT_RETRIES)
-			return st_fail(&s->err, stlink_is_wait(st) ? ST_EWAIT : ST_ETARGET,
-			               st, "%s at 0x%08X returned 0x%02X (%s)%s", name,
-			               addr, st, stlink_status_name(st),
-			               stlink_is_wait(st) ? "" : ", memory fault");
+		}
+		if (!stlink_is_wait(st)) {
+			int again = stlink_after_fault(s, st);
+			if (again < 0)
+				return -1;
+			if (again && attempt < MAX_WAIT_RETRIES)
+				continue;
+			return st_fail(&s->err, ST_ETARGET, st,
+			               "%s at 0x%08X returned 0x%02X (%s), memory fault",
+			               name, addr, st, stlink_status_name(st));
+		}
+		s->wait_seen = 1;
+		if ((flags & STW_NO_RETRY) || attempt >= MAX_WAIT_RETRIES)
+			return st_fail(&s->err, ST_EWAIT, st, "%s at 0x%08X returned "
+			               "0x%02X (%s)", name, addr, st, stlink_status_name(st));
 		s->wait_retries++;
 		stlink_wait_backoff(attempt);
 	}

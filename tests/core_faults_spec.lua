@@ -10,13 +10,8 @@ local function open(transport, fault)
   return kit.open(transport, IMG, "stm32f429zi", "v2-1:J40M27", { fault = fault })
 end
 
--- What a clean connection reads back: data, locks.
 local function read_back(transport)
-  local q = assert(open(transport, nil))
-  local u = assert(q:attach())
-  local back, locks = u:otp_read(), u:otp_locks()
-  q:close()
-  return back, locks
+  return kit.read_back(transport, IMG, "stm32f429zi", "v2-1:J40M27")
 end
 
 -- Write all data then lock blocks 0-2 with `fault` active. Returns the

@@ -2,7 +2,7 @@
 local env = require("testenv")
 local stotp = require("stotp.core")
 
-local TMP = os.getenv("TMPDIR") or "/tmp"
+local TMP = require("corekit").TMP
 local A, B = TMP .. "/stotp-core-usb-a.img", TMP .. "/stotp-core-usb-b.img"
 
 local function boards(state, probe)

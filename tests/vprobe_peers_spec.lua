@@ -96,35 +96,53 @@ describe("vprobe.peers", function()
       return
     end
 
+    -- OpenOCD's two ST-Link drivers: hla (interface/stlink.cfg: memory
+    -- commands) and st-link (interface/stlink-dap.cfg, needs J24+: DAP
+    -- register commands, and RW_MISC_OUT/IN on V2 J32+ / V3 J2+, facts
+    -- §10.7, OOCD stlink_usb_misc_rw_segment)
+    local IFACE = {
+      hla = "-f interface/stlink.cfg",
+      dap = "-f interface/stlink-dap.cfg -c 'transport select dapdirect_swd'",
+    }
+
     -- bank 1 of target/stm32f4x.cfg is the OTP bank at 0x1FFF7800 (facts §7.1)
-    local function openocd(env, ...)
-      local parts = { "openocd -f interface/stlink.cfg -c 'set WORKAREASIZE 0'",
-                      "-f target/stm32f4x.cfg -c init -c 'reset halt'" }
+    local function openocd_via(iface, env, ...)
+      local parts = { "openocd " .. IFACE[iface] .. " -c 'set WORKAREASIZE 0'",
+                      "-f target/stm32f4x.cfg",
+                      "-c 'gdb_port disabled' -c 'tcl_port disabled' -c 'telnet_port disabled'",
+                      "-c init -c 'reset halt'" }
       for _, c in ipairs{ ... } do parts[#parts + 1] = "-c '" .. c .. "'" end
       parts[#parts + 1] = "-c shutdown"
       return run(env, table.concat(parts, " "))
     end
+    local function openocd(env, ...) return openocd_via("hla", env, ...) end
 
-    for _, probe in ipairs{ "v2", "v2-1", "v3" } do
-      it("reads, writes (AND) and respects OTP locks through a " .. probe .. " probe", function()
-        local img = tmp .. "/oocd-" .. probe .. ".img"
+    local RUNS = {
+      { "hla", "v2" }, { "hla", "v2-1" }, { "hla", "v3" },
+      { "dap", "v2:J25" }, { "dap", "v2:J37" }, { "dap", "v2-1:J40M27" }, { "dap", "v3:J7M3" },
+    }
+    for _, r in ipairs(RUNS) do
+      local iface, probe = r[1], r[2]
+      local function run_oocd(env, ...) return openocd_via(iface, env, ...) end
+      it("reads, writes (AND) and respects OTP locks through a " .. probe .. " probe, OpenOCD " .. iface, function()
+        local img = tmp .. "/oocd-" .. iface .. "-" .. probe:gsub(":", "_") .. ".img"
         local env = { VPROBE_STATE = img, VPROBE_TARGET = "stm32f429zi", VPROBE_PROBE = probe }
         local inb, in2, outb = tmp .. "/in.bin", tmp .. "/in2.bin", tmp .. "/out.bin"
         spit(inb, fill(512, 0x55))
         spit(in2, fill(512, 0x33))
-        local ok, out = openocd(env, "flash info 1", "flash read_bank 1 " .. outb,
+        local ok, out = run_oocd(env, "flash info 1", "flash read_bank 1 " .. outb,
                                 "stm32f2x otp 1 enable", "flash write_bank 1 " .. inb .. " 0")
         assert.is_true(ok, out)
         assert.truthy(out:find("flash size = 512 bytes", 1, true), out)
         assert.same(fill(512, 0xFF), slurp(outb))      -- a fresh part reads erased
         assert.same(bytes_of(fill(512, 0x55)), image_otp(img))
-        ok, out = openocd(env, "stm32f2x otp 1 enable", "flash write_bank 1 " .. in2 .. " 0")
+        ok, out = run_oocd(env, "stm32f2x otp 1 enable", "flash write_bank 1 " .. in2 .. " 0")
         assert.is_true(ok, out)
         assert.same(bytes_of(fill(512, 0x55 & 0x33)), image_otp(img))
         -- lock block 0 in the image: LOCKB0 = 0x00 (facts §6.2)
         spit(img, (slurp(img):gsub("\nlock ff", "\nlock 00")))
         spit(inb, fill(32, 0x00))
-        ok, out = openocd(env, "flash info 1", "stm32f2x otp 1 enable", "flash write_bank 1 " .. inb .. " 0")
+        ok, out = run_oocd(env, "flash info 1", "stm32f2x otp 1 enable", "flash write_bank 1 " .. inb .. " 0")
         assert.is_false(ok, out)
         assert.truthy(out:find("#  0: 0x00000000 (0x20 0kB) protected", 1, true), out)
         assert.truthy(out:find("Error: error writing to flash", 1, true), out)

@@ -30,9 +30,9 @@ end
 describe("vprobe.quirks", function()
   teardown(function() os.execute("rm -rf " .. tmp) end)
 
-  it("lists busy_write, rdp1_otp, eop, tprog and dcache with their values, default first", function()
+  it("lists busy_write, rdp1_otp, eop, tprog, dcache and sticky with their values, default first", function()
     assert.equal("busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max, " ..
-                 "dcache=stale|coherent", vm.quirks_valid())
+                 "dcache=stale|coherent, sticky=kept|cleared", vm.quirks_valid())
   end)
 
   for _, q in ipairs(all_pairs()) do
@@ -52,7 +52,7 @@ describe("vprobe.quirks", function()
   end)
 
   local valid = "(valid: busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max, " ..
-    "dcache=stale|coherent)"
+    "dcache=stale|coherent, sticky=kept|cleared)"
   local bad = {
     { "busy_write", "VPROBE_QUIRKS: bad item 'busy_write' (want name=value; valid: " },
     { "busy_write=", "VPROBE_QUIRKS: bad value '' for busy_write " .. valid },

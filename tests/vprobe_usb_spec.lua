@@ -386,3 +386,76 @@ describe("vprobe.usb", function()
     end)
   end)
 end)
+
+-- USB framing faults (faults.h short@N:M, late@N; facts §10.2): what a real
+-- ST-Link does when a transfer fails part-way or a reply misses the host's
+-- timeout. The N of both is the command packet number.
+describe("vprobe framing faults", function()
+  local fdir, fimg = require("testfiles").scratch("f")
+  teardown(function() os.execute("rm -rf " .. fdir) end)
+  local SRAM = 0x20000000
+  local function enter_swd(b) return require("stlink_raw").xfer(b, cmd("BBB", 0xF2, 0x30, 0xA3), 2) end
+  local function read_sram(b, n)
+    return require("stlink_raw").xfer(b, cmd("<BBI4I2", 0xF2, 0x07, SRAM, n), n)
+  end
+
+  it("short@N:M: a write's data stops after M bytes and the next command packet becomes data", function()
+    local b <close> = assert(vb.open{ state = fimg(), fault = "short@2:3" })
+    local usb = b:usb()
+    assert.equal("\x80\0", enter_swd(b))
+    assert(b:out(usb.ep_out, cmd("<BBI4I2", 0xF2, 0x08, SRAM, 8)))
+    assert.same({ nil, "io", -1 }, { b:out(usb.ep_out, "\1\2\3\4\5\6\7\8") })
+    -- the probe still waits for 5 bytes: a READMEM packet completes the write
+    local packet = cmd("<BBI4I2", 0xF2, 0x07, SRAM, 8)
+    assert(b:out(usb.ep_out, packet))
+    assert.same({ nil, "timeout", -7 }, { b:in_(usb.ep_in, 8) })   -- no reply: it was data
+    assert.equal("\1\2\3" .. packet:sub(1, 5), read_sram(b, 8))
+  end)
+
+  it("short@N:M: a USB reset drops the half-received data phase and the probe is in step", function()
+    local b <close> = assert(vb.open{ state = fimg(), fault = "short@3:3" })
+    local usb = b:usb()
+    enter_swd(b)
+    local before = read_sram(b, 8)
+    assert(b:out(usb.ep_out, cmd("<BBI4I2", 0xF2, 0x08, SRAM, 8)))
+    assert.same({ nil, "io", -1 }, { b:out(usb.ep_out, "\1\2\3\4\5\6\7\8") })
+    b:reset()
+    assert.equal("\x80\0", enter_swd(b))
+    assert.equal(before, read_sram(b, 8))   -- nothing of the cut write landed
+    assert(b:out(usb.ep_out, cmd("<BBI4I2", 0xF2, 0x08, SRAM, 8)))
+    assert(b:out(usb.ep_out, "\1\2\3\4\5\6\7\8"))
+    assert.equal("\1\2\3\4\5\6\7\8", read_sram(b, 8))
+  end)
+
+  it("short@N:M on a reply: M bytes, a failed transfer, and the rest comes with the next IN", function()
+    local b <close> = assert(vb.open{ state = fimg(), fault = "short@1:2" })
+    local usb = b:usb()
+    assert(b:out(usb.ep_out, cmd("B", 0xF1)))   -- GET_VERSION: 6 bytes
+    local r = { b:in_(usb.ep_in, 6) }
+    assert.same({ nil, "io", -1 }, r)
+    assert(b:out(usb.ep_out, cmd("B", 0xF5)))   -- GET_CURRENT_MODE: 2 bytes
+    assert.equal(4, #assert(b:in_(usb.ep_in, 64)))   -- the rest of the version
+    assert.equal(2, #assert(b:in_(usb.ep_in, 64)))   -- then the mode
+  end)
+
+  it("late@N: the IN times out and every later reply is shifted by one until a USB reset", function()
+    local b <close> = assert(vb.open{ state = fimg(), fault = "late@2" })
+    local usb = b:usb()
+    assert(b:out(usb.ep_out, cmd("B", 0xF1)))
+    local version = assert(b:in_(usb.ep_in, 6))
+    assert(b:out(usb.ep_out, cmd("B", 0xF1)))
+    assert.same({ nil, "timeout", -7 }, { b:in_(usb.ep_in, 6) })
+    assert(b:out(usb.ep_out, cmd("B", 0xF5)))
+    assert.equal(version, b:in_(usb.ep_in, 6))      -- command 2's reply
+    assert(b:out(usb.ep_out, cmd("B", 0xF1)))
+    assert.equal(2, #assert(b:in_(usb.ep_in, 6)))   -- command 3's (the mode)
+    b:reset()
+    assert(b:out(usb.ep_out, cmd("B", 0xF1)))
+    assert.equal(version, b:in_(usb.ep_in, 6))      -- in step again
+  end)
+
+  it("refuses a short item without its byte count", function()
+    assert.matches("bad item 'short@3'", select(2, vb.open{ state = fimg(), fault = "short@3" }), 1, true)
+    assert.matches("bad item 'late@0'", select(2, vb.open{ state = fimg(), fault = "late@0" }), 1, true)
+  end)
+end)

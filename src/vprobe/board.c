@@ -34,6 +34,10 @@
  * full-speed (12 Mbit/s, with protocol overhead) and a high-speed bus. */
 #define NS_PER_BYTE_FS 1000
 #define NS_PER_BYTE_HS 100
+/* Replies a probe out of step can hold unread. UNCONFIRMED (no source gives
+ * the firmware's buffering): a model parameter; beyond it the oldest is
+ * lost, which keeps the host out of step either way. */
+#define VP_REPLY_QUEUE 4
 
 struct vp_board {
 	char *state_path;
@@ -53,8 +57,21 @@ struct vp_board {
 	int lock_fd;           /* the claim (vp_board_claim); -1: not claimed */
 	bool unplugged;
 	bool dead;             /* the image could not be saved: every transfer fails */
-	uint8_t reply[VP_FW_BUF_MAX];
-	size_t reply_len, reply_off;
+	/* Replies not yet read, oldest first. In step, the queue holds at
+	 * most the last command's reply; after a framing fault (short@, late@)
+	 * the probe is out of step and replies pile up behind the stale one. */
+	struct vp_reply {
+		uint8_t buf[VP_FW_REPLY_MAX];
+		size_t len, off;
+		bool late;          /* late@: the next IN misses it */
+		bool short_armed;   /* short@: the next IN gets short_bytes only */
+		size_t short_bytes;
+	} replies[VP_REPLY_QUEUE];
+	size_t rq_head, rq_count;
+	bool out_of_step;      /* until a USB reset (faults.h short@, late@) */
+	bool short_out;        /* short@ on the current write data phase */
+	size_t short_out_left;
+	size_t partial;        /* bytes the last failed transfer moved */
 	uint8_t data[VP_FW_BUF_MAX];
 	size_t data_need, data_have;
 };
@@ -181,6 +198,7 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 	*out = NULL;
 	vp_mcu_params prm;
 	vp_mcu_params_default(&prm);
+	prm.sticky_cleared = false; /* the probe's quirk (stlink_fw.h), not the mcu's */
 	/* before the image is made: a bad option creates no file */
 	if (check_options(opt, err, errlen) != 0 || vp_quirks_parse(opt->quirks, &prm, err, errlen) != 0)
 		return -1;
@@ -202,7 +220,8 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 	b->mcu = vp_mcu_new(&b->img, b->img.part, &b->clock, volts);
 	if (b->mcu)
 		vp_mcu_set_params(b->mcu, &prm);
-	b->fw = b->mcu ? vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock, NULL) : NULL;
+	vp_fw_params fwp = { .unknown_cmd_status = VP_ST_UNKNOWN_CMD, .sticky_kept = !prm.sticky_cleared };
+	b->fw = b->mcu ? vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock, &fwp) : NULL;
 	if (!b->fw) {
 		snprintf(err, errlen, "vprobe: out of memory");
 		goto fail;
@@ -265,6 +284,7 @@ void vp_board_close(vp_board *b)
 {
 	if (!b)
 		return;
+	vp_fw_settle(b->fw); /* a posted write lands within microseconds */
 	save_if_dirty(b);
 	if (b->stats_path) {
 		vp_stats s = vp_board_stats(b);
@@ -326,6 +346,7 @@ int vp_board_claim(vp_board *b, char *err, size_t errlen)
 
 void vp_board_release(vp_board *b)
 {
+	vp_fw_settle(b->fw);
 	save_if_dirty(b); /* what this holder burned is on disk before the next */
 	vp_lock_drop(b->state_path, b->lock_fd);
 	b->lock_fd = -1;
@@ -399,14 +420,50 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 	vp_fw_arm_waits(b->fw, a.waits);
 	vp_clock_advance(&b->clock, (uint64_t)b->latency_us + wall_gap_us(b));
 	vp_mcu_tick(b->mcu);
-	/* an unread reply is dropped by the next command. UNCONFIRMED: PYO
-	 * flushes the IN endpoint on open (facts §1.1, §8.9), so a real probe
-	 * keeps a stale reply at least until then */
-	vp_fw_command(b->fw, data, len, b->reply, &b->reply_len, &b->data_need);
-	vp_faults_on_reply(&b->faults, n, b->reply, &b->reply_len);
-	b->reply_off = 0;
+	/* In step, an unread reply is dropped by the next command.
+	 * UNCONFIRMED: PYO flushes the IN endpoint on open (facts §1.1, §8.9),
+	 * so a real probe keeps a stale reply at least until then; out of step
+	 * (short@, late@) it is kept, the harsher reading (facts §10.2). */
+	if (!b->out_of_step)
+		b->rq_count = 0;
+	if (b->rq_count == VP_REPLY_QUEUE) {
+		b->rq_head = (b->rq_head + 1) % VP_REPLY_QUEUE;
+		b->rq_count--;
+	}
+	struct vp_reply *r = &b->replies[(b->rq_head + b->rq_count) % VP_REPLY_QUEUE];
+	vp_fw_command(b->fw, data, len, r->buf, &r->len, &b->data_need);
+	vp_faults_on_reply(&b->faults, n, r->buf, &r->len);
 	b->data_have = 0;
+	vp_fault_framing fr = vp_faults_framing(&b->faults, n);
+	b->short_out = fr.short_armed && b->data_need > fr.short_bytes;
+	b->short_out_left = fr.short_bytes;
+	if (r->len > 0) {
+		r->off = 0;
+		r->late = fr.late != 0;
+		r->short_armed = fr.short_armed && !b->data_need && r->len > fr.short_bytes;
+		r->short_bytes = fr.short_bytes;
+		b->rq_count++;
+	}
 	return (int)len;
+}
+
+/* short@N:M on a write's data phase (faults.h): M bytes reach the probe,
+ * the transfer fails, and the probe goes on waiting for the rest (facts
+ * §10.2), so the host's next OUT transfers become data. */
+static int short_data(vp_board *b, const uint8_t *data, size_t len)
+{
+	size_t take = len < b->short_out_left ? len : b->short_out_left;
+	if (take > 0)
+		data_phase(b, data, take);
+	b->short_out_left -= take;
+	b->stats.bytes_out += take;
+	charge_bytes(b, take);
+	if (take == len)
+		return (int)len;
+	b->short_out = false;
+	b->out_of_step = true;
+	b->partial = take;
+	return VP_USB_IO;
 }
 
 int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
@@ -418,6 +475,12 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 	if (ep != b->id.ep_out)
 		return VP_USB_PIPE;
 	int rc = (int)len;
+	b->partial = 0;
+	if (b->data_need && b->short_out) {
+		rc = short_data(b, data, len);
+		save_if_dirty(b);
+		return rc;
+	}
 	if (b->data_need)
 		data_phase(b, data, len);
 	else if (len > 0)
@@ -429,6 +492,12 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 	if (save_if_dirty(b) != 0)
 		return VP_USB_IO;
 	return rc;
+}
+
+static void reply_pop(vp_board *b)
+{
+	b->rq_head = (b->rq_head + 1) % VP_REPLY_QUEUE;
+	b->rq_count--;
 }
 
 /* A reply longer than the buffer: whole packets fit and the rest stays
@@ -444,30 +513,57 @@ int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 		return VP_USB_TIMEOUT; /* no SWO trace data is ever produced */
 	if (ep != b->id.ep_in)
 		return VP_USB_PIPE;
-	size_t left = b->reply_len - b->reply_off;
-	if (left == 0)
+	b->partial = 0;
+	if (b->rq_count == 0)
 		return VP_USB_TIMEOUT;
+	struct vp_reply *r = &b->replies[b->rq_head];
+	if (r->late) {
+		/* late@ (faults.h): this IN times out, the reply comes just
+		 * after it and waits for the next IN (facts §10.2) */
+		r->late = false;
+		b->out_of_step = true;
+		return VP_USB_TIMEOUT;
+	}
+	size_t left = r->len - r->off;
 	size_t n = left;
-	if (cap < left) {
+	bool cut = r->short_armed;
+	if (cut) {
+		/* short@ on a reply: part of it, then the transfer fails */
+		r->short_armed = false;
+		b->out_of_step = true;
+		n = r->short_bytes < cap ? r->short_bytes : cap;
+	} else if (cap < left) {
 		if (cap % b->id.max_packet) {
-			b->reply_len = b->reply_off = 0;
+			reply_pop(b);
 			return VP_USB_OVERFLOW;
 		}
 		n = cap;
 	}
-	memcpy(data, b->reply + b->reply_off, n);
-	b->reply_off += n;
+	memcpy(data, r->buf + r->off, n);
+	r->off += n;
 	b->stats.bytes_in += n;
 	charge_bytes(b, n);
+	if (r->off == r->len)
+		reply_pop(b);
+	if (cut) {
+		b->partial = n;
+		return VP_USB_IO;
+	}
 	return (int)n;
 }
+
+size_t vp_board_partial(const vp_board *b) { return b->partial; }
 
 int vp_board_usb_reset(vp_board *b)
 {
 	if (b->unplugged)
 		return VP_USB_NO_DEVICE;
 	vp_fw_usb_reset(b->fw);
-	b->reply_len = b->reply_off = 0;
+	/* the probe restarts: pending replies and a half-received data phase
+	 * are gone, so the host is back in step (facts §10.2, OOCD resets
+	 * the device to recover, stlink_usb_usb_open) */
+	b->rq_count = b->rq_head = 0;
+	b->out_of_step = b->short_out = false;
 	b->data_need = b->data_have = 0;
 	return VP_USB_OK;
 }

@@ -21,9 +21,12 @@ static const struct {
 	{ "stuck", VP_FAULT_STUCK },
 	{ "corrupt", VP_FAULT_CORRUPT },
 	{ "shortin", VP_FAULT_SHORTIN },
+	{ "short", VP_FAULT_SHORT },
+	{ "late", VP_FAULT_LATE },
 };
 
-#define ITEMS "unplug@N, reset@N, powerloss@N, wait@N:K (N, K >= 1), access, stuck@OFFSET:MASK, corrupt@N:OFFSET:XOR or shortin@N:M"
+#define ITEMS "unplug@N, reset@N, powerloss@N, wait@N:K (N, K >= 1), short@N:M (M >= 0), late@N, " \
+	"access, stuck@OFFSET:MASK, corrupt@N:OFFSET:XOR or shortin@N:M"
 
 /* A decimal count >= 1 that fills [s, end). */
 static int parse_count(const char *s, const char *end, uint64_t *out)
@@ -112,7 +115,12 @@ static int parse_item(vp_fault *f, const char *s, size_t len)
 	if (f->kind == VP_FAULT_CORRUPT || f->kind == VP_FAULT_SHORTIN)
 		return parse_reply_fault(f, at, end);
 	const char *colon = memchr(at, ':', (size_t)(end - at));
-	if (f->kind == VP_FAULT_WAIT) {
+	if (f->kind == VP_FAULT_SHORT) {
+		/* M may be 0: not one byte of the data phase gets through */
+		if (!colon || parse_number(colon + 1, end, 0xFFFFFFFFu, &f->k) != 0)
+			return -1;
+		end = colon;
+	} else if (f->kind == VP_FAULT_WAIT) {
 		if (!colon || parse_count(colon + 1, end, &f->k) != 0)
 			return -1;
 		end = colon;
@@ -156,11 +164,7 @@ vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n)
 		case VP_FAULT_UNPLUG: a.unplug |= n >= x->n; break;
 		case VP_FAULT_RESET: a.reset |= n == x->n; break;
 		case VP_FAULT_WAIT: if (n == x->n) a.waits += x->k; break;
-		case VP_FAULT_POWERLOSS:
-		case VP_FAULT_ACCESS:
-		case VP_FAULT_STUCK:
-		case VP_FAULT_CORRUPT:
-		case VP_FAULT_SHORTIN: break;
+		default: break;
 		}
 	}
 	return a;
@@ -177,6 +181,22 @@ void vp_faults_on_reply(const vp_faults *f, uint64_t n, uint8_t *reply, size_t *
 		else if (x->kind == VP_FAULT_SHORTIN && x->k < *len)
 			*len = (size_t)x->k;
 	}
+}
+
+vp_fault_framing vp_faults_framing(const vp_faults *f, uint64_t n)
+{
+	vp_fault_framing a = { 0, 0, 0 };
+	for (size_t i = 0; i < f->count; i++) {
+		const vp_fault *x = &f->list[i];
+		if (x->n != n)
+			continue;
+		if (x->kind == VP_FAULT_SHORT && (!a.short_armed || x->k < a.short_bytes)) {
+			a.short_armed = 1;
+			a.short_bytes = (size_t)x->k;
+		}
+		a.late |= x->kind == VP_FAULT_LATE;
+	}
+	return a;
 }
 
 unsigned vp_faults_powerloss_at(const vp_faults *f)

@@ -44,10 +44,30 @@
  *               FAULT: a host must refuse such a reply, never zero-fill it.
  *               Both apply where the drop-in libusb and the in-process link
  *               read the reply (board.c), after the probe firmware built it.
+ *   short@N:M   USB framing fault (facts §10.2): the data phase of command
+ *               packet N delivers M bytes (0 <= M) and then the transfer
+ *               fails with LIBUSB_ERROR_IO, transferred = M. The data phase
+ *               is the write data (bulk OUT) of a write command, else the
+ *               reply (bulk IN) of a command that has one. OUT: the probe
+ *               keeps waiting for the rest of the length its command
+ *               declared, so the next bulk OUT transfers (the host's next
+ *               command packets) are taken as data and written to the
+ *               target, as a real ST-Link does (facts §10.2). IN: the rest
+ *               of the reply stays queued and the next IN transfer gets it,
+ *               so later replies are out of step. Both last until a USB
+ *               reset (libusb_reset_device). If command N's data phase is
+ *               not longer than M bytes, or it has none, nothing is
+ *               injected.
+ *   late@N      the reply to command packet N arrives after the host's
+ *               timeout: the first IN transfer after command N fails with
+ *               LIBUSB_ERROR_TIMEOUT, the reply arrives just after it, and
+ *               from then on each IN transfer gets the oldest unread reply,
+ *               so every later reply is shifted by one (facts §10.2), until
+ *               a USB reset. Nothing is injected if command N has no reply.
  *
  * N is 1-based and per board, counted from the board's opening (for the
  * drop-in libusb: each libusb_init opens its own boards, so each context
- * counts from 1). For unplug, reset and wait, N counts exactly what
+ * counts from 1). For unplug, reset, wait, short and late, N counts exactly what
  * VPROBE_STATS reports as "transactions": command packets the probe
  * received, i.e. 16-byte-or-shorter bulk OUT transfers that are not the
  * data phase of a write. Not counted: write data phases, IN transfers,
@@ -68,8 +88,7 @@
 
 enum vp_fault_kind {
 	VP_FAULT_UNPLUG, VP_FAULT_RESET, VP_FAULT_POWERLOSS, VP_FAULT_WAIT, VP_FAULT_ACCESS,
-	VP_FAULT_STUCK,
-	VP_FAULT_CORRUPT, VP_FAULT_SHORTIN,
+	VP_FAULT_STUCK, VP_FAULT_CORRUPT, VP_FAULT_SHORTIN, VP_FAULT_SHORT, VP_FAULT_LATE,
 };
 
 #define VP_FAULTS_MAX 16
@@ -77,7 +96,7 @@ enum vp_fault_kind {
 typedef struct vp_fault {
 	enum vp_fault_kind kind;
 	uint64_t n;   /* stuck: the OTP offset */
-	uint64_t k;   /* wait: how many accesses; stuck: the mask;
+	uint64_t k;   /* wait: how many accesses; stuck: the mask; short: M;
 	                 corrupt: the reply offset; shortin: the length kept */
 	uint8_t x;    /* corrupt: the XOR mask */
 } vp_fault;
@@ -103,6 +122,15 @@ vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n);
 /* corrupt@ and shortin@: change the reply (`*len` bytes) the Nth
  * command packet produced, before the host can read it. */
 void vp_faults_on_reply(const vp_faults *f, uint64_t n, uint8_t *reply, size_t *len);
+
+/* USB framing faults (short@N:M, late@N) of command packet n. */
+typedef struct vp_fault_framing {
+	int short_armed;   /* command n's data phase stops after short_bytes */
+	size_t short_bytes;
+	int late;          /* command n's reply misses the host's IN */
+} vp_fault_framing;
+
+vp_fault_framing vp_faults_framing(const vp_faults *f, uint64_t n);
 
 /* True when the list holds "access": libusb_open is refused. */
 int vp_faults_open_denied(const vp_faults *f);

@@ -103,6 +103,7 @@ typedef struct vp_mcu_params {
 	enum vp_busy_write busy_write; /* quirk busy_write */
 	bool rdp1_otp_fault;      /* OTP data/lock reads and writes fault at RDP 1 (quirk rdp1_otp) */
 	bool dcache_coherent;     /* debug reads bypass the F2/F4 data cache (quirk dcache, dcache.h) */
+	bool sticky_cleared;      /* quirk sticky: read by the probe (stlink_fw.h), not the mcu */
 } vp_mcu_params;
 
 /* The defaults, each explained in flashctl.c. */

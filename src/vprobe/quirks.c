@@ -35,6 +35,10 @@ static void set_eop(vp_mcu_params *p, unsigned i) { p->eop_needs_eopie = i == 1;
 static void set_tprog(vp_mcu_params *p, unsigned i) { p->tprog_us = i == 0 ? 16 : 100; }
 
 static void set_dcache(vp_mcu_params *p, unsigned i) { p->dcache_coherent = i == 1; }
+/* Whether the ST-Link clears the DP sticky error flags by itself before the
+ * next memory command is UNCONFIRMED (facts §10.6): kept until the host
+ * writes DP ABORT by default, the harsher reading (stlink_swd.c). */
+static void set_sticky(vp_mcu_params *p, unsigned i) { p->sticky_cleared = i == 1; }
 
 static const quirk quirks[] = {
 	{ "busy_write", { "stall", "drop", "pgserr", NULL }, set_busy_write },
@@ -42,6 +46,7 @@ static const quirk quirks[] = {
 	{ "eop", { "always", "eopie", NULL }, set_eop },
 	{ "tprog", { "typ", "max", NULL }, set_tprog },
 	{ "dcache", { "stale", "coherent", NULL }, set_dcache },
+	{ "sticky", { "kept", "cleared", NULL }, set_sticky },
 };
 
 #define NQUIRKS (sizeof quirks / sizeof quirks[0])
@@ -50,7 +55,7 @@ static const quirk quirks[] = {
  * every value it lists is accepted. */
 static const char valid[] =
 	"busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, eop=always|eopie, tprog=typ|max, "
-	"dcache=stale|coherent";
+	"dcache=stale|coherent, sticky=kept|cleared";
 
 const char *vp_quirks_valid(void)
 {

@@ -11,7 +11,10 @@
  *   eop=always|eopie              whether EOP needs CR.EOPIE (facts §5.5)
  *   tprog=typ|max                 BSY time of one program unit, 16 or
  *                                 100 µs (facts §5.4)
- * Each is explained where it acts (flashctl.c, mcu.c).
+ *   sticky=kept|cleared           DP sticky error flags kept until the host
+ *                                 writes ABORT, or cleared by the firmware
+ *                                 before each memory command (facts §10.6)
+ * Each is explained where it acts (flashctl.c, mcu.c, stlink_swd.c).
  */
 #ifndef STOTP_VPROBE_QUIRKS_H
 #define STOTP_VPROBE_QUIRKS_H

@@ -8,6 +8,8 @@
 
 #include "stlink_fw.h"
 
+#include <string.h>
+
 /* ADIv5 DP CTRL/STAT bits. */
 #define CTRL_STICKYORUN (1u << 1)
 #define CTRL_STICKYCMP (1u << 4)
@@ -47,16 +49,21 @@ void vp_dap_reset(vp_dap *d)
 	d->ctrl = d->select = d->rdbuff = d->tar = 0;
 	d->csw = CSW_DEFAULT;
 	d->ap0_open = false;
+	d->misc_items = 0;
+	d->misc_done = false;
 }
 
 /* HLA hosts (OOCD's hla path, STL) never touch CTRL/STAT, yet memory
  * accesses work: the firmware powers the debug domain up itself on ENTER. */
 void vp_dap_power_up(vp_dap *d) { d->ctrl |= CTRL_CDBGPWRUPREQ | CTRL_CSYSPWRUPREQ; }
 
-/* Memory commands start with clean sticky flags: OOCD's HLA path and STL
- * never write ABORT, yet both keep working after a faulting read on real
- * probes, so the firmware clears them itself (model inference). */
+/* Under sticky=cleared memory commands start with clean sticky flags: OOCD's
+ * HLA path and STL never write ABORT, yet both keep working after a
+ * faulting read on real probes, which suggests the firmware clears them
+ * itself (model inference, UNCONFIRMED: facts §10.6). */
 void vp_dap_clear_sticky(vp_dap *d) { d->ctrl &= ~CTRL_STICKY; }
+void vp_dap_set_stickyerr(vp_dap *d) { d->ctrl |= CTRL_STICKYERR; }
+bool vp_dap_sticky(const vp_dap *d) { return (d->ctrl & CTRL_STICKY) != 0; }
 
 /* The ACK bits mirror the requests one cycle later; the model answers at
  * once. An unpowered target never acknowledges (OOCD forces a reconnect
@@ -77,10 +84,38 @@ static void abort_write(vp_dap *d, uint32_t v)
 	if (v & ABORT_ORUNERRCLR) d->ctrl &= ~CTRL_STICKYORUN;
 }
 
-/* SW-DP registers by address[3:2] (ADIv5): 0 DPIDR/ABORT, 4 CTRL/STAT,
- * 8 RESEND/SELECT, C RDBUFF. */
-static uint8_t dp_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v)
+/* DLCR after reset: WIREMODE [7:6] = 0b01, synchronous SWD (ADIv5.0
+ * B2.2.4; the register ADIv5.2 keeps at bank 1 of 0x4). */
+#define DLCR_RESET 0x00000040u
+
+/* Banked registers at 0x4 (DPBANKSEL, ADIv5.2 B2.2): 1 DLCR; on a DPv2
+ * (the M7's DPIDR version 2) 2 TARGETID, 3 DLPIDR, 4 EVENTSTAT. */
+static uint8_t dp_banked(vp_dap *d, unsigned bank, bool write, uint32_t *v)
 {
+	bool dpv2 = ((d->part->dpidr >> 12) & 0xF) >= 2;
+	if (write)
+		return bank == 1 ? VP_ST_OK : VP_ST_FAULT; /* only DLCR is writable */
+	switch (bank) {
+	case 1: *v = DLCR_RESET; return VP_ST_OK;
+	/* TARGETID: TDESIGNER = ST's JEP106 code 0x20 (bits 11:1, bit 0 = 1)
+	 * and TPARTNO = the DEV_ID: UNCONFIRMED for F7 (no RM0385/RM0410 text
+	 * read), the pattern of ST's multidrop parts. */
+	case 2: *v = dpv2 ? (uint32_t)d->part->dev_id << 12 | 0x20u << 1 | 1u : 0; return VP_ST_OK;
+	case 3: *v = dpv2 ? 1u : 0; return VP_ST_OK; /* DLPIDR: PROTVSN 1 = SWD v2 */
+	case 4: *v = 0; return VP_ST_OK;             /* EVENTSTAT: no event */
+	default: *v = 0; return VP_ST_OK;            /* reserved: RAZ (UNCONFIRMED) */
+	}
+}
+
+/* SW-DP registers by address[3:2] (ADIv5): 0 DPIDR/ABORT, 4 CTRL/STAT,
+ * 8 RESEND/SELECT, C RDBUFF. With DPBANKSEL firmware, address bits 7:4 are
+ * the bank of 0x4 (OOCD sends BANK_REG(bank, reg), refuses them below J32,
+ * facts §2.2); older firmware looks at bits 3:2 only (model choice). */
+static uint8_t dp_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v, bool dpbanksel)
+{
+	unsigned bank = (addr >> 4) & 0xF;
+	if (dpbanksel && bank != 0 && (addr & 0xC) == 0x4)
+		return dp_banked(d, bank, write, v);
 	switch (addr & 0xC) {
 	case 0x0:
 		if (write)
@@ -163,10 +198,11 @@ static uint8_t ap_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v)
 	return st;
 }
 
-uint8_t vp_dap_reg(vp_dap *d, uint16_t port, uint16_t addr, bool write, uint32_t *v, bool need_init)
+uint8_t vp_dap_reg(vp_dap *d, uint16_t port, uint16_t addr, bool write, uint32_t *v, vp_dap_caps caps)
 {
+	bool need_init = caps.need_init;
 	if (port == VP_DAP_DP_PORT)
-		return dp_reg(d, addr, write, v);
+		return dp_reg(d, addr, write, v, caps.dpbanksel);
 	/* from J28 an AP must be opened with INIT_AP first (OOCD
 	 * STLINK_F_HAS_AP_INIT, facts §2.2); the status a real probe gives is
 	 * UNCONFIRMED: BAD_AP */
@@ -183,4 +219,89 @@ uint8_t vp_dap_ap_init(vp_dap *d, uint8_t apsel, bool open)
 		return VP_ST_BAD_AP; /* only AP0, the AHB-AP, exists on F2/F4/F7 */
 	d->ap0_open = open;
 	return VP_ST_OK;
+}
+
+void vp_dap_mem_csw(vp_dap *d, uint32_t csw_hi)
+{
+	if (csw_hi != 0)
+		d->csw = (csw_hi << 8) | (d->csw & 0xFFu) | CSW_DEVICEEN;
+}
+
+size_t vp_dap_misc_out(vp_dap *d, uint32_t items, uint32_t max)
+{
+	d->misc_done = false;
+	d->misc_items = items > 0 && items <= max ? items : 0;
+	return d->misc_items ? ((size_t)items + 3) / 4 * 4 + 4 * (size_t)items : 0;
+}
+
+size_t vp_dap_misc_in(vp_dap *d, uint8_t *out)
+{
+	size_t n = d->misc_done ? 8 * (size_t)d->misc_items : 0;
+	memcpy(out, d->misc_reply, n);
+	d->misc_done = false;
+	d->misc_items = 0;
+	return n;
+}
+
+static uint32_t misc_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void misc_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+/* One item: its status; *out the value read (0 for the others). Reads and
+ * writes are word accesses through the current AP (OOCD queues only
+ * CMD_MEM_AP_READ32/WRITE32 there). */
+static uint8_t misc_item(vp_dap *d, uint8_t op, uint32_t arg, uint32_t *ap, uint32_t *addr, uint32_t *out)
+{
+	*out = 0;
+	switch (op) {
+	case VP_MISC_OP_APNUM:
+		*ap = arg;
+		return arg == 0 ? VP_ST_OK : VP_ST_BAD_AP; /* only AP0 on F2/F4/F7 */
+	case VP_MISC_OP_ADDRESS:
+		*addr = arg;
+		return VP_ST_OK;
+	case VP_MISC_OP_WRITE:
+	case VP_MISC_OP_READ: {
+		uint32_t a = op == VP_MISC_OP_READ ? arg : *addr, v = arg;
+		if (*ap != 0)
+			return VP_ST_BAD_AP;
+		if (a % 4)
+			return VP_ST_ALIGNMENT_ERROR;
+		uint8_t st = d->bus(d->bus_ctx, op == VP_MISC_OP_WRITE, a, 4, &v);
+		if (st == VP_ST_OK && op == VP_MISC_OP_READ)
+			*out = v;
+		return st;
+	}
+	default:
+		return VP_ST_CMD_ERROR; /* no other opcode is known (UNCONFIRMED) */
+	}
+}
+
+/* Items after a failed one are not run and report its status: what the
+ * firmware does there is UNCONFIRMED; OOCD fails the queue on the first
+ * status that is not OK. A WRITE does not advance the address (OOCD sends
+ * ADDRESS before each WRITE; UNCONFIRMED). */
+void vp_dap_misc_data(vp_dap *d, const uint8_t *buf, size_t len)
+{
+	uint32_t items = d->misc_items;
+	uint8_t *out = d->misc_reply;
+	const uint8_t *args = buf + (items + 3) / 4 * 4;
+	if (len < (size_t)(items + 3) / 4 * 4 + 4 * (size_t)items)
+		return; /* board.c delivers a data phase whole */
+	d->misc_done = true;
+	uint32_t ap = 0, addr = 0;
+	uint8_t st = VP_ST_OK;
+	for (uint32_t i = 0; i < items; i++) {
+		uint32_t v = 0;
+		if (st == VP_ST_OK)
+			st = misc_item(d, buf[i], misc_le32(args + 4 * i), &ap, &addr, &v);
+		misc_put32(out + 4 * i, v);
+		misc_put32(out + 4 * (items + i), st);
+	}
 }

@@ -10,6 +10,7 @@
 
 #include "stlink_dap.h"
 #include "stlink_freq.h"
+#include "stlink_swd.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ enum width { W8 = 1, W16 = 2, W32 = 4 };
 
 struct pending_write {
 	bool active;
+	bool misc;         /* RW_MISC_OUT items, not memory data */
 	uint32_t addr;
 	size_t len;
 	enum width width;
@@ -39,8 +41,7 @@ struct vp_fw {
 	enum iface iface;
 	uint8_t last_status;      /* of the last memory command (3B/3E) */
 	uint32_t last_fault_addr;
-	unsigned swd_khz;
-	uint64_t ns_debt;         /* sub-microsecond SWD time not yet on the clock */
+	vp_swd swd;               /* the SWD engine: clock, WAITs, posted writes */
 	uint64_t next_waits;      /* wait@N:K armed for the command about to run */
 	uint64_t armed_waits;     /* armed for the current command, not started */
 	uint64_t forced_waits;    /* a started run: accesses still to answer WAIT */
@@ -81,11 +82,18 @@ vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu, vp
 	fw->part = part;
 	fw->mcu = mcu;
 	fw->clock = clock;
-	fw->params.stall_budget_us = VP_FW_DEFAULT_STALL_BUDGET_US;
 	fw->params.unknown_cmd_status = VP_ST_UNKNOWN_CMD;
+	fw->params.sticky_kept = true;
 	if (params)
 		fw->params = *params;
 	vp_dap_setup(&fw->dap, part, mcu, dap_bus, fw);
+	fw->swd.mcu = mcu;
+	fw->swd.clock = clock;
+	fw->swd.dap = &fw->dap;
+	fw->swd.v3 = kind->hw == VP_HW_V3;
+	/* sticky flags the host cannot clear would wedge the probe: firmware
+	 * without WRITE_DAP_REG (V2 < J24, facts §2.2) must clear them */
+	fw->swd.sticky_kept = fw->params.sticky_kept && vp_probe_has(kind, VP_F_DAP_REG);
 	vp_fw_usb_reset(fw);
 	return fw;
 }
@@ -98,25 +106,17 @@ void vp_fw_usb_reset(vp_fw *fw)
 	fw->iface = IF_NONE;
 	fw->last_status = VP_ST_OK;
 	fw->last_fault_addr = 0;
-	fw->swd_khz = VP_FREQ_DEFAULT_KHZ;
+	fw->swd.khz = VP_FREQ_DEFAULT_KHZ;
 	fw->pw.active = false;
 	vp_dap_reset(&fw->dap);
 }
 
 void vp_fw_arm_waits(vp_fw *fw, uint64_t k) { fw->next_waits += k; }
 
-/* One SWD packet: 8 request + turnaround + 3 ACK + turnaround + 32 data +
- * parity = 46 clocks at the chosen SWD frequency (ADIv5 SWD protocol). */
-static void charge_swd(vp_fw *fw)
-{
-	fw->ns_debt += 46ull * 1000000ull / fw->swd_khz;
-	vp_clock_advance(fw->clock, fw->ns_debt / 1000);
-	fw->ns_debt %= 1000;
-}
+static void charge_swd(vp_fw *fw) { vp_swd_charge(&fw->swd); }
 
-/* One target bus access through the AHB-AP, as the ST-Link's SWD engine
- * does it: a stalled bus (flash BSY, RM0090 §3.6) answers WAIT and is
- * retried until the stall budget runs out (facts §8.1). */
+/* One target bus access through the AHB-AP (stlink_swd.c), after the WAIT
+ * runs that wait@N:K injects (faults.h). */
 static uint8_t bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size, uint32_t *val)
 {
 	if (fw->iface == IF_NONE)
@@ -126,23 +126,13 @@ static uint8_t bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size, u
 	if (fw->forced_waits) {
 		fw->forced_waits--;
 		charge_swd(fw);
+		fw->swd.fault_next = fw->swd.v3; /* as after a real busy AP (stlink_swd.c) */
 		return VP_ST_AP_WAIT;
 	}
-	uint64_t start = fw->clock->us;
-	for (;;) {
-		charge_swd(fw);
-		vp_bus r = write ? vp_mcu_write(fw->mcu, addr, size, *val)
-		                 : vp_mcu_read(fw->mcu, addr, size, val);
-		switch (r) {
-		case VP_BUS_OK: return VP_ST_OK;
-		case VP_BUS_FAULT: return VP_ST_AP_FAULT;
-		case VP_BUS_NOPOWER: return VP_ST_DP_ERROR; /* no ACK at all */
-		case VP_BUS_STALL: break;
-		}
-		if (fw->clock->us - start >= fw->params.stall_budget_us)
-			return VP_ST_AP_WAIT;
-	}
+	return vp_swd_access(&fw->swd, write, addr, size, val);
 }
+
+void vp_fw_settle(vp_fw *fw) { vp_swd_settle(&fw->swd); }
 
 /* The DAP model's DRW/BDx accesses take the same path as memory commands. */
 static uint8_t dap_bus(void *fw, bool write, uint32_t addr, unsigned size, uint32_t *val)
@@ -175,6 +165,14 @@ static uint8_t mem_check(const vp_fw *fw, uint32_t addr, size_t len, enum width 
 	return VP_ST_OK;
 }
 
+/* CSW bits [31:8] in bytes 9-11: honoured from V2 J32 / V3 J2 only, with
+ * APSEL (OOCD STLINK_F_HAS_CSW, facts §2.2); older firmware ignores them. */
+static void mem_csw(vp_fw *fw, const uint8_t *cmd)
+{
+	if (has(fw, VP_F_CSW))
+		vp_dap_mem_csw(&fw->dap, (uint32_t)cmd[9] | (uint32_t)cmd[10] << 8 | (uint32_t)cmd[11] << 16);
+}
+
 static void set_rw(vp_fw *fw, uint8_t status, uint32_t addr)
 {
 	fw->last_status = status;
@@ -190,7 +188,9 @@ static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, uint
 	uint32_t addr = le32(cmd + 2);
 	size_t len = le16(cmd + 6);
 	uint8_t st = mem_check(fw, addr, len, w, cmd[8]);
-	vp_dap_clear_sticky(&fw->dap);
+	mem_csw(fw, cmd);
+	if (!fw->swd.sticky_kept)
+		vp_dap_clear_sticky(&fw->dap);
 	if (st == VP_ST_CMD_ERROR) {
 		/* over the buffer: nothing is sent, the host times out (real
 		 * behaviour UNCONFIRMED, facts §3 last line) */
@@ -216,6 +216,8 @@ static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, uint
 static void mem_write_begin(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, size_t *data_len)
 {
 	struct pending_write *pw = &fw->pw;
+	pw->misc = false;
+	mem_csw(fw, cmd);
 	pw->addr = le32(cmd + 2);
 	pw->len = le16(cmd + 6);
 	pw->width = w;
@@ -225,7 +227,8 @@ static void mem_write_begin(vp_fw *fw, const uint8_t *cmd, enum width w, bool in
 	/* the data phase is consumed even when the command is refused: hosts
 	 * send it unconditionally after the command (facts §1.2) */
 	*data_len = pw->len;
-	vp_dap_clear_sticky(&fw->dap);
+	if (!fw->swd.sticky_kept)
+		vp_dap_clear_sticky(&fw->dap);
 	if (!pw->active)
 		set_rw(fw, pw->status, pw->addr);
 }
@@ -236,6 +239,10 @@ void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len)
 	if (!pw->active)
 		return;
 	pw->active = false;
+	if (pw->misc) {
+		vp_dap_misc_data(&fw->dap, data, len);
+		return;
+	}
 	uint8_t st = pw->status;
 	uint32_t fault = pw->addr;
 	unsigned w = pw->width;
@@ -402,7 +409,7 @@ static void cmd_set_com_freq(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size
 {
 	unsigned got = vp_freq_v3_pick(le32(cmd + 4));
 	if (cmd[2] == 0)
-		fw->swd_khz = got;
+		fw->swd.khz = got;
 	reply_value(reply, reply_len, VP_ST_OK, got);
 }
 
@@ -414,7 +421,8 @@ static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, s
 	if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu))
 		st = VP_ST_DP_ERROR;
 	else
-		st = vp_dap_reg(&fw->dap, port, addr, write, &v, has(fw, VP_F_AP_INIT));
+		st = vp_dap_reg(&fw->dap, port, addr, write, &v,
+		                (vp_dap_caps){ has(fw, VP_F_AP_INIT), has(fw, VP_F_CSW) });
 	charge_swd(fw);
 	if (write)
 		reply_status(reply, reply_len, st);
@@ -443,7 +451,7 @@ static int sub_gate(uint8_t sub)
 	case 0x45: case 0x46: return VP_F_DAP_REG;
 	case 0x47: case 0x48: case 0x50: return VP_F_MEM16;
 	case 0x4B: case 0x4C: return VP_F_AP_INIT;
-	case 0x54: return VP_F_CSW;
+	case 0x51: case 0x52: case 0x54: return VP_F_CSW;
 	case 0x56: return VP_F_BOARD_ID;
 	case 0x61: case 0x62: case 0x63: return VP_F_V3_FREQ;
 	default: return -1;
@@ -517,13 +525,21 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 		reply_status(reply, reply_len, 0);
 		return;
 	case 0x43: /* SWD_SET_FREQ: divisor u16 at [2..3] as OOCD sends it (facts §2.2) */
-		fw->swd_khz = vp_freq_swd_divisor_khz(le16(cmd + 2));
+		fw->swd.khz = vp_freq_swd_divisor_khz(le16(cmd + 2));
 		reply_status(reply, reply_len, VP_ST_OK);
 		return;
 	case 0x45: cmd_dap(fw, cmd, false, reply, reply_len); return;
 	case 0x46: cmd_dap(fw, cmd, true, reply, reply_len); return;
 	case 0x4B: cmd_ap_init(fw, cmd, true, reply, reply_len); return;
 	case 0x4C: cmd_ap_init(fw, cmd, false, reply, reply_len); return;
+	case 0x51: /* RW_MISC_OUT: V3 takes 1227 items, V2 64 (stlink_dap.h) */
+		*data_len = fw->iface == IF_NONE ? 0 :
+		            vp_dap_misc_out(&fw->dap, le32(cmd + 2),
+		                            fw->kind.hw == VP_HW_V3 ? VP_MISC_MAX_V3 : VP_MISC_MAX_V2);
+		fw->pw.active = fw->pw.misc = *data_len > 0;
+		fw->pw.len = *data_len;
+		return;
+	case 0x52: *reply_len = vp_dap_misc_in(&fw->dap, reply); return;
 	case 0x56: /* GET_BOARD_IDENTIFIERS, 128 bytes (facts §2.2): a bare
 		    * probe has no Mbed board ID, so [2..5] stay zero */
 		memset(reply, 0, 128);
@@ -532,7 +548,7 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 		return;
 	case 0x61: cmd_set_com_freq(fw, cmd, reply, reply_len); return;
 	case 0x62: /* APIV3_GET_COM_FREQ */
-		vp_freq_v3_list_reply(fw->swd_khz, reply);
+		vp_freq_v3_list_reply(fw->swd.khz, reply);
 		*reply_len = 52;
 		return;
 	case 0x63: /* SWITCH_STLINK_FREQ answers JTAG_CONF_CHANGED (PYO, facts §2.2) */

@@ -19,6 +19,8 @@
  * phase (STLINK_DATA_SIZE 6144, facts §4). GET_COM_FREQ etc. are smaller. */
 #define VP_FW_BUF_MAX 6144
 #define VP_FW_CMD_LEN 16
+/* The longest reply: RW_MISC_IN of 1227 items, 8 bytes each (stlink_dap.h). */
+#define VP_FW_REPLY_MAX (8 * 1227)
 
 /* Status bytes (facts §3). */
 enum vp_fw_status {
@@ -38,16 +40,17 @@ enum vp_fw_status {
 typedef struct vp_fw vp_fw;
 
 typedef struct vp_fw_params {
-	/* How long (simulated) the SWD engine keeps retrying a WAIT from a
-	 * stalled bus before it gives up with SWD_AP_WAIT. The real threshold
-	 * is UNCONFIRMED (facts §8.1): a model parameter. */
-	uint64_t stall_budget_us;
+	/* VPROBE_QUIRKS sticky=kept|cleared: whether the DP sticky error
+	 * flags stay set until the host writes DP ABORT (kept, the default:
+	 * the harsher reading) or the firmware clears them before each memory
+	 * command. UNCONFIRMED (facts §10.6). Firmware without WRITE_DAP_REG
+	 * always clears them. */
+	bool sticky_kept;
 	/* Status answered to a command this firmware lacks. UNCONFIRMED;
 	 * PYO's status list suggests JTAG_UNKNOWN_CMD 0x42 (facts §3). */
 	uint8_t unknown_cmd_status;
 } vp_fw_params;
 
-#define VP_FW_DEFAULT_STALL_BUDGET_US 50000
 
 vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu, vp_clock *clock,
                  const vp_fw_params *params);
@@ -56,12 +59,15 @@ void vp_fw_free(vp_fw *fw);
 /* Run one command packet (len <= 16, zero-padded). On return, reply holds
  * *reply_len bytes to queue on the IN endpoint (0: the command has no
  * reply) and *data_len is the OUT data phase the command now waits for
- * (0: none). reply must hold VP_FW_BUF_MAX bytes. */
+ * (0: none). reply must hold VP_FW_REPLY_MAX bytes. */
 void vp_fw_command(vp_fw *fw, const uint8_t *cmd, size_t len, uint8_t *reply,
                    size_t *reply_len, size_t *data_len);
 
 /* The complete data phase of the last write command. */
 void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len);
+
+/* A write the AP accepted while the bus stalled lands (before a save). */
+void vp_fw_settle(vp_fw *fw);
 
 /* USB reset of the probe: back to the power-on mode; the target is untouched. */
 void vp_fw_usb_reset(vp_fw *fw);

@@ -136,6 +136,10 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len);
  * the reply length (>= 0) or a vp_usb_status. */
 int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap);
 
+/* How many bytes the last failed bulk transfer moved before it failed
+ * (libusb's `transferred` on error): M for short@N:M (faults.h), else 0. */
+size_t vp_board_partial(const vp_board *b);
+
 /* libusb_reset_device: the probe firmware restarts (mode back to its power-on
  * mode, pending replies dropped); the target is not reset. */
 int vp_board_usb_reset(vp_board *b);

@@ -8,7 +8,21 @@ local stotp = require("stotp.core")
 
 local M = {}
 
-M.TMP = os.getenv("TMPDIR") or "/tmp"
+-- Board images live under TMPDIR, else in a /tmp directory of this
+-- checkout's own: suites run at once from two worktrees must never remove
+-- or overwrite each other's images (fixed names such as
+-- stotp-core-quirks.img collided there).
+local function scratch_dir()
+  local t = os.getenv("TMPDIR")
+  if t and t ~= "" then return t end
+  local pwd = assert(io.popen("pwd"))
+  local dir = "/tmp/stotp-specs" .. pwd:read("l"):gsub("[^%w]", "_")
+  pwd:close()
+  os.execute("mkdir -p '" .. dir .. "'")
+  return dir
+end
+
+M.TMP = scratch_dir()
 M.PROBES = { "v2:J25", "v2:J37", "v2-1:J40M27", "v3:J7M3" }
 M.PARTS = {
   stm32f205rg = { family = "F2", dev_id = 0x411, base = 0x1FFF7800, lock = 0x1FFF7A00, bs = 32 },
@@ -28,7 +42,8 @@ end
 
 -- Opens a probe on board image `img` through "usb" (the libusb drop-in,
 -- configured by VPROBE_*) or "sim" (in process). extra: voltage, fault,
--- quirks (VPROBE_QUIRKS syntax), stats (a VPROBE_STATS path, usb only).
+-- quirks (VPROBE_QUIRKS syntax), stats (a VPROBE_STATS path, usb only),
+-- khz (the SWD clock, stotp.open's freq_khz).
 function M.open(transport, img, part, probe, extra)
   extra = extra or {}
   env.setenv("VPROBE_STATS", extra.stats)
@@ -39,14 +54,24 @@ function M.open(transport, img, part, probe, extra)
     env.setenv("VPROBE_PROBE", probe)
     env.setenv("VPROBE_FAULT", extra.fault)
     env.setenv("VPROBE_VOLTAGE", extra.voltage and tostring(extra.voltage))
-    return stotp.open()
+    return stotp.open { freq_khz = extra.khz }
   end
   env.setenv("VPROBE_FAULT", nil)
   env.setenv("VPROBE_VOLTAGE", nil)
   env.setenv("VPROBE_QUIRKS", nil)
   return stotp.open { sim = img, sim_part = part, sim_probe = probe,
                       sim_voltage = extra.voltage, sim_fault = extra.fault,
-                      sim_quirks = extra.quirks }
+                      sim_quirks = extra.quirks, freq_khz = extra.khz }
+end
+
+-- What a clean connection to board image `img` reads: OTP data and lock
+-- flags.
+function M.read_back(transport, img, part, probe)
+  local p = assert(M.open(transport, img, part, probe))
+  local t = assert(p:attach())
+  local back, locks = t:otp_read(), t:otp_locks()
+  p:close()
+  return back, locks
 end
 
 -- { 0, 1, ..., 15 }

@@ -71,7 +71,9 @@ function M.run(board, commands, opts)
   local log, bin = board.dir .. "/openocd.log", board.dir .. "/otp-read.bin"
   os.remove(bin)
   local cmd = { M.EXE, "-f interface/stlink.cfg -c 'set WORKAREASIZE 0'",
-                "-f " .. assert(M.CONFIG[board.part], board.part), "-c init -c 'reset halt'" }
+                "-f " .. assert(M.CONFIG[board.part], board.part),
+                "-c 'gdb_port disabled' -c 'tcl_port disabled' -c 'telnet_port disabled'",
+                "-c init -c 'reset halt'" }
   for _, c in ipairs(commands) do cmd[#cmd + 1] = "-c " .. q(c) end
   if opts.read then
     cmd[#cmd + 1] = "-c " .. q("flash info " .. M.OTP_BANK)

@@ -19,4 +19,18 @@ function M.xfer(b, packet, cap, data)
   if cap then return b:in_(usb.ep_in, cap) end
 end
 
+--- Leave DFU if there, enter SWD (facts §2.1, §2.2); the USB identity.
+function M.enter_swd(b)
+  M.xfer(b, M.cmd("BB", 0xF3, 0x07))
+  assert(M.xfer(b, M.cmd("BBB", 0xF2, 0x30, 0xA3), 2) == "\x80\0", "ENTER_SWD refused")
+  return b:usb()
+end
+
+--- GETLASTRWSTATUS2 (facts §2.2): status and fault address.
+function M.rwstatus2(b)
+  local r = M.xfer(b, M.cmd("BB", 0xF2, 0x3E), 12)
+  local st, _, addr = string.unpack("<HHI4", r)
+  return st, addr
+end
+
 return M

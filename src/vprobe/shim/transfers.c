@@ -28,8 +28,9 @@ API int libusb_bulk_transfer(libusb_device_handle *h, unsigned char ep, unsigned
 	(void)timeout; /* never waits: see the file comment */
 	shim_run_pending(h->dev->ctx); /* keep submission order with async transfers */
 	int rc = shim_bulk(h->dev, ep, data, len);
+	/* libusb reports what a failed transfer moved (short@, faults.h) */
 	if (transferred)
-		*transferred = rc > 0 ? rc : 0;
+		*transferred = rc >= 0 ? rc : (int)vp_board_partial(h->dev->board);
 	return rc < 0 ? rc : 0;
 }
 
@@ -125,7 +126,7 @@ static void run_one(struct libusb_transfer *t, int cancelled)
 			rc = shim_bulk(dev, t->endpoint, t->buffer, t->length);
 		}
 		t->status = transfer_status(rc);
-		t->actual_length = rc > 0 ? rc : 0;
+		t->actual_length = rc >= 0 ? rc : (int)vp_board_partial(dev->board);
 		int want = t->type == LIBUSB_TRANSFER_TYPE_CONTROL ? t->length - (int)LIBUSB_CONTROL_SETUP_SIZE : t->length;
 		if (t->status == LIBUSB_TRANSFER_COMPLETED && (t->flags & LIBUSB_TRANSFER_SHORT_NOT_OK) &&
 		    t->actual_length < want)
