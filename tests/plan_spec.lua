@@ -215,4 +215,15 @@ block(0) { field "mac" { mac, from_serial("02:00:00:00:00:00", 5) } }
     assert.is_true(plan.burn(t, p, function() end))
     assert.same({ nil, "field 'magic' reads back different from what was burned", "verify" }, { plan.verify(t, p) })
   end)
+
+  it("shows a lock byte that is neither 00 nor FF as it is", function()
+    local r = assert(recipe.load_string(CFG, "p.cfg"))
+    local b = fake.board()
+    local lock_bytes = "\x5A" .. ("\xFF"):rep(15)
+    local p = plan.build(r, { serial = 100, uid_bytes = b.uid_bytes, now = 0, key_fingerprints = {},
+      random_key = function() return ("\x11"):rep(16) end },
+      { otp = b.otp, locks = b.locks, lock_bytes = lock_bytes, block_size = 32 })
+    local lines = plan.diff_lines(p)
+    assert.equal("  lock   0                                lock       5A -> 00  (a lock cut short?)", lines[#lines - 1])
+  end)
 end)

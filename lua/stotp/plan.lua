@@ -203,7 +203,8 @@ local function config_errors(p, recipe, errs)
 end
 
 -- The plan. target = { otp = string of all data bytes,
--- locks = { [1..16] = locked? }, block_size = 32|64 }.
+-- locks = { [1..16] = locked? }, lock_bytes = the 16 raw lock bytes
+-- (optional, for showing them), block_size = 32|64 }.
 -- ctx.recorded_payload: the payload hash this journal recorded for this
 -- board before burning it (nil: it never started a burn on this board).
 local function build(recipe, ctx, target)
@@ -243,8 +244,12 @@ local function build(recipe, ctx, target)
   p.refused = #p.reasons > 0
   if p.refused then p.payload_sha256 = nil end
   for _, n in ipairs(recipe.locks) do
+    -- The lock byte as the chip holds it: FF, or something a lock cut
+    -- short left (neither 00 nor FF); nil when the caller gave no bytes.
+    local byte = target.lock_bytes and target.lock_bytes:byte(n + 1)
     p.locks[#p.locks + 1] = { block = n, status = target.locks[n + 1] and "same" or "lock",
-      expect = not p.refused and block_image(target.otp, bs, n, p.fields) or nil, secret = holds_secret(p, n) }
+      expect = not p.refused and block_image(target.otp, bs, n, p.fields) or nil, secret = holds_secret(p, n),
+      byte = byte }
   end
   p.complete = not p.refused and p.writes == 0 and not M.pending_locks(p)[1]
   return p
@@ -315,7 +320,8 @@ function M.diff_lines(p)
   end
   for _, l in ipairs(p.locks) do
     lines[#lines + 1] = string.format("  lock  %2d %-4s %-12s %-12s %-10s %s", l.block, "", "", "",
-      l.status == "same" and "ok" or "lock", l.status == "same" and "already locked" or "FF -> 00")
+      l.status == "same" and "ok" or "lock", l.status == "same" and "already locked"
+        or string.format("%02X -> 00%s", l.byte or 0xFF, (l.byte or 0xFF) ~= 0xFF and "  (a lock cut short?)" or ""))
   end
   if not p.refused then
     for _, note in ipairs(p.notes) do lines[#lines + 1] = "  note: " .. note end
