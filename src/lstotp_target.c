@@ -424,6 +424,40 @@ static int target_otp_lock(lua_State *L)
 	return push_done(L, &st);
 }
 
+/* target:run() -> true; the firmware runs. */
+static int target_run_m(lua_State *L)
+{
+	TARGET_OR_CLOSED(L, t);
+	luaL_argcheck(L, lua_gettop(L) == 1, 2, "no arguments expected");
+	if (target_run(t) != 0)
+		return lstotp_fail(L, &t->st->err);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* target:reset([{halt = bool}]) -> true. */
+static int target_reset_m(lua_State *L)
+{
+	static const char *const keys[] = { "halt", NULL };
+	TARGET_OR_CLOSED(L, t);
+	int halt = 0;
+
+	luaL_argcheck(L, lua_gettop(L) <= 2, 3, "at most an options table expected");
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		lstotp_check_keys(L, 2, "reset", keys);
+		if (lua_getfield(L, 2, "halt") != LUA_TNIL) {
+			luaL_argexpected(L, lua_isboolean(L, -1), 2, "option 'halt' as a boolean");
+			halt = lua_toboolean(L, -1);
+		}
+		lua_pop(L, 1);
+	}
+	if (target_reset(t, halt) != 0)
+		return lstotp_fail(L, &t->st->err);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 const luaL_Reg lstotp_target_meta[] = {
 	{ "__index", target_index }, { "__gc", target_close },
 	{ "__close", target_close }, { "__tostring", target_tostring },
@@ -434,4 +468,5 @@ const luaL_Reg lstotp_target_methods[] = {
 	{ "read32", target_read32 }, { "write32", target_write32_m },
 	{ "otp_read", target_otp_read }, { "otp_locks", target_otp_locks },
 	{ "otp_check", target_otp_check }, { "otp_write", target_otp_write },
-	{ "otp_lock", target_otp_lock }, { NULL, NULL } };
+	{ "otp_lock", target_otp_lock }, { "run", target_run_m },
+	{ "reset", target_reset_m }, { NULL, NULL } };

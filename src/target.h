@@ -110,4 +110,11 @@ int target_explain_fault(target *t, const char *what, uint32_t addr);
  * are written only through the checked primitives of otp.c. */
 int target_write32(target *t, uint32_t addr, uint32_t value);
 
+/* Let the core run the firmware (DHCSR C_HALT cleared). */
+int target_run(target *t);
+/* System reset (AIRCR SYSRESETREQ); halt: stop at the reset vector,
+ * else the firmware runs. Either way the handle's guard then refuses
+ * further OTP writes (the chip was reset since attach). */
+int target_reset(target *t, int halt);
+
 #endif
