@@ -3,6 +3,7 @@
 local testfiles = require("testfiles")
 local write = testfiles.spit
 local cli = require("stotp.cli")
+local crash_step = require("crash_step")
 local fake = require("fake_target")
 local journal = require("stotp.journal")
 local bad = require("bad_configs")
@@ -34,12 +35,12 @@ local MASTER = ("3c"):rep(32)
 local RANDOM = ("\xA5"):rep(16)
 
 describe("stotp.cli", function()
-  local dir, boards, core, env, randoms
+  local dir, boards, core, env, randoms, crash_at
 
   local function run(argv, opts)
     opts = opts or {}
     local out, err = buffer(), buffer()
-    local code = cli.main(argv, {
+    local code = cli.main({ "provision", table.unpack(argv) }, {
       journal = opts.journal,
       stotp = function() return core end, out = out, err = err, input = buffer(opts.input),
       getenv = function(k) return env[k] end, random = function(n)
@@ -47,7 +48,7 @@ describe("stotp.cli", function()
         randoms = randoms + 1
         return randoms == 1 and RANDOM:sub(1, n) or string.char(0xB0 + randoms):rep(n)
       end,
-      crash = opts.crash or function() error("CRASH", 0) end,
+      step = crash_step.step({ at = crash_at, crash = opts.crash or function() error("CRASH", 0) end }),
     })
     return code, out.text, err.text
   end
@@ -96,7 +97,7 @@ describe("stotp.cli", function()
     it("exits 2 on " .. u[1] .. " and opens no probe", function()
       local code, _, err = run(u[2])
       assert.equal(2, code)
-      assert.truthy(err:find("Usage: provision.lua", 1, true))
+      assert.truthy(err:find("Usage: stotp provision", 1, true))
       assert.equal(0, core.opened)
     end)
   end
@@ -126,7 +127,7 @@ describe("stotp.cli", function()
     assert.same({ true, true, false }, { boards.b1.locks[1], boards.b1.locks[2], boards.b1.locks[3] })
     assert.equal(RANDOM, otp:sub(65, 80))
     local r = records()
-    assert.same({ 1, 500, "locked", "bench-1", "STM32F427/429/437/439", "fake", "b1" },
+    assert.same({ 1, 500, "locked", "bench-1", "STM32F427/429/437/439", require("stotp.version"), "b1" },
       { #r, r[1].serial, r[1].state, r[1].station, r[1].part, r[1].tool_version, r[1].probe_serial })
     assert.equal(64, #r[1].payload_sha256)
   end)
@@ -230,7 +231,7 @@ describe("stotp.cli", function()
     local jm = failing_journal(function(t) return t.payload_sha256 ~= nil end)
     local code, _, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" }, { journal = jm })
     assert.equal(1, code)
-    assert.truthy(err:find("provision: failed: nothing written: journal " .. dir .. "/w.db: disk I/O error", 1, true), err)
+    assert.truthy(err:find("stotp provision: failed: nothing written: journal " .. dir .. "/w.db: disk I/O error", 1, true), err)
     assert.same({}, boards.b1.log)
   end)
 
@@ -352,9 +353,9 @@ lock { 0 }
   end
   for _, state in ipairs({ "burned", "verified", "locked" }) do
     it("refuses a blank chip whose UID the journal records as " .. state .. ": exit 1, nothing written", function()
-      env.STOTP_TEST_CRASH_AT = state ~= "locked" and state or nil
+      crash_at = state ~= "locked" and state or nil
       run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
-      env.STOTP_TEST_CRASH_AT = nil
+      crash_at = nil
       assert.equal(state, records()[1].state)
       boards.twin = fake.board(nil, { uid_bytes = boards.b1.uid_bytes })
       local nev = events()
@@ -376,9 +377,9 @@ lock { 0 }
   end
 
   it("still completes a blank chip whose record was only reserved or failed", function()
-    env.STOTP_TEST_CRASH_AT = "reserved"
+    crash_at = "reserved"
     run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
-    env.STOTP_TEST_CRASH_AT = nil
+    crash_at = nil
     boards.b1.fail_write = "flash error PGSERR"
     assert.equal(1, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
     assert.equal("failed", records()[1].state)
@@ -461,8 +462,8 @@ lock { 0 }
     for _, a in ipairs({ "--version", "--help" }) do
       local code, out, err = run({ "--json", a })
       assert.equal(0, code)
-      assert.truthy(one_object(out).status:find("^" .. (a == "--help" and "help" or "version 0")), out)
-      assert.truthy(err:find(a == "--help" and "Exit status" or "stotp provision", 1, true))
+      assert.truthy(one_object(out).status:find("^" .. (a == "--help" and "help" or "stotp 0")), out)
+      assert.truthy(err:find(a == "--help" and "Exit status" or "stotp 0.1.0", 1, true))
     end
   end)
 
@@ -481,7 +482,7 @@ lock { 0 }
     local input = buffer()
     input.read = interrupt
     local out, err = buffer(), buffer()
-    local code = cli.main({ dir .. "/w.cfg", "--probe", "b1", "--json" }, { stotp = function() return core end,
+    local code = cli.main({ "provision", dir .. "/w.cfg", "--probe", "b1", "--json" }, { stotp = function() return core end,
       out = out, err = err, input = input, getenv = function(k) return env[k] end })
     assert.equal(130, code)
     local r = one_object(out.text)
@@ -491,17 +492,17 @@ lock { 0 }
   end)
 
   it("prints one JSON object on Ctrl-C during the burn, lists the fields burned and records it", function()
-    env.STOTP_TEST_CRASH_AT = "write:mac"
+    crash_at = "write:mac"
     local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" }, { crash = interrupt })
-    env.STOTP_TEST_CRASH_AT = nil
+    crash_at = nil
     assert.equal(130, code)
     local r = one_object(out)
     assert.same({ "interrupted", { "serial", "mac" }, "read-back" }, { r.status, r.fields_burned, r.burned_by })
     assert.equal("interrupted (Ctrl-C)", r.reason)
-    env.STOTP_TEST_CRASH_AT = "write:crc"
+    crash_at = "write:crc"
     local _, _, err = run({ dir .. "/w.cfg", "--probe", "b2", "--yes" }, { crash = interrupt })
-    env.STOTP_TEST_CRASH_AT = nil
-    assert.equal("provision: interrupted: interrupted (Ctrl-C)\nthis run burned field(s) serial, mac, crc and locked " ..
+    crash_at = nil
+    assert.equal("stotp provision: interrupted: interrupted (Ctrl-C)\nthis run burned field(s) serial, mac, crc and locked " ..
       "block(s) none\n", err)
     local rec = records()[1]
     assert.same({ "failed", "interrupted (Ctrl-C); burned: serial, mac" }, { rec.state, rec.reason })
@@ -542,7 +543,7 @@ lock { 0 }
     for _, extra in ipairs({ {}, { "--dry-run" } }) do
       local code, out, err = run({ dir .. "/w.cfg", "--probe", "b3", "--yes", table.unpack(extra) })
       assert.equal(1, code)
-      assert.equal("provision: pool exhausted: " .. want .. "\n", err)
+      assert.equal("stotp provision: pool exhausted: " .. want .. "\n", err)
       assert.falsy(out:find("serial 50", 1, true), out)
     end
     assert.same({}, boards.b3.log)
@@ -569,11 +570,11 @@ lock { 0 }
     "write:rnd", "burned", "verified", "lock:0", "lock:1", "locked" }
   for _, step in ipairs(steps) do
     it("completes the board on a rerun after the run is cut off at " .. step, function()
-      env.STOTP_TEST_CRASH_AT = step
+      crash_at = step
       local code, _, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
       assert.equal(1, code)
       assert.truthy(err:find("CRASH", 1, true))
-      env.STOTP_TEST_CRASH_AT = nil
+      crash_at = nil
       assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
       assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
       assert.equal(string.pack("<I4", 500), boards.b1.otp:sub(1, 4))

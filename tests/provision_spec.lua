@@ -21,7 +21,7 @@ local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 -- settings other specs may have left in this process's environment are
 -- dropped, so each board here is exactly what its command line says.
 local CLEAN = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_VOLTAGE VPROBE_STATS VPROBE_LATENCY_US " ..
-  "VPROBE_FAULT STOTP_TEST_CRASH_AT STOTP_TEST_CRASH_MODE; "
+  "VPROBE_FAULT STOTP_TEST_CRASH_AT STOTP_TEST_CRASH_MODE STOTP_TEST_CRASH_AFTER_WRITES; "
 local function run(cmd, dir)
   local out, err = dir .. "/.out", dir .. "/.err"
   local ok, how, code = os.execute(CLEAN .. cmd .. " >" .. out .. " 2>" .. err)
@@ -29,9 +29,12 @@ local function run(cmd, dir)
   return ok and 0 or code, slurp(out), slurp(err)
 end
 
+-- A crash injected with STOTP_TEST_CRASH_* needs the test launcher (the
+-- crash seam); provision.lua itself holds no test switch.
 local function provision(dir, args, env)
-  local cmd = (env or "") .. " lua5.4 " .. ROOT .. "/provision.lua " .. args
-  return run(cmd, dir)
+  local launcher = (env or ""):find("STOTP_TEST_CRASH_", 1, true) and "/tests/support/crash_launcher.lua" or
+    "/provision.lua"
+  return run((env or "") .. " lua5.4 " .. ROOT .. launcher .. " " .. args, dir)
 end
 
 -- Read a virtual board back through stotp: OTP data as hex, locks as 0/1.

@@ -5,7 +5,7 @@ local core = require("stotp.core")
 
 local stotp = core
 
-stotp._VERSION = "stotp scm"
+stotp._VERSION = require("stotp.version")
 
 --- Hex of a byte string, upper case: stotp.hex("\1\171") == "01AB".
 function stotp.hex(s)

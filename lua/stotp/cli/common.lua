@@ -1,0 +1,156 @@
+-- stotp.cli.common: what every subcommand shares: exit codes, the process
+-- environment a run sees (`deps`, replaced in specs), one error prefix,
+-- --json output (exactly one object), the journal a command uses, and the
+-- checks made before any probe is opened.
+
+local journal_mod = require("stotp.journal")
+
+local M = {}
+
+M.OK, M.REFUSED, M.USAGE, M.INTERRUPTED = 0, 1, 2, 130
+
+-- The process environment a command sees; `deps` replaces any part in
+-- tests. `step` is the test seam: a spec (or tests/support/crash_launcher)
+-- injects a function called after each step of a provisioning run; the
+-- station's code path has none.
+function M.defaults(deps)
+  deps = deps or {}
+  return {
+    stotp = deps.stotp or function() return require("stotp") end,
+    out = deps.out or io.stdout, err = deps.err or io.stderr, input = deps.input or io.stdin,
+    getenv = deps.getenv or os.getenv,
+    random = deps.random or require("stotp.keys").random,
+    journal = deps.journal or journal_mod,
+    step = deps.step,
+    prog = deps.prog or "stotp",
+    clock = deps.clock or os.time,
+  }
+end
+
+-- The one version string (stotp._VERSION, the journal's tool_version), read
+-- without loading the C core, so `--version` works where the core is missing.
+M.VERSION = require("stotp.version")
+
+-- Lua 5.4's SIGINT handler (lua.c laction) makes the next Lua instruction
+-- raise "interrupted!".
+function M.interrupted(err) return tostring(err):find("interrupted!$") ~= nil end
+
+-- d.emitted: the one object is out; nothing may follow it (a Ctrl-C that
+-- lands after it must not add a second one).
+function M.json_line(d, obj, keyorder)
+  if d.emitted then return end
+  d.emitted = true
+  d.out:write(require("dkjson").encode(obj, { keyorder = keyorder }), "\n")
+end
+
+-- One prefix per message ("stotp read: config error: ..."): a reason that
+-- already starts with the status is not prefixed twice.
+function M.message(d, status, reason)
+  local text = tostring(reason)
+  if text:sub(1, #status + 2) ~= status .. ": " then text = status .. ": " .. text end
+  d.err:write(d.prog, ": ", text, "\n")
+end
+
+-- A result before there is a run (usage, config, help): text on stderr,
+-- and with --json the one object on stdout.
+function M.early(d, json, code, status, reason)
+  if reason then M.message(d, status, reason) end
+  if json then M.json_line(d, { status = status, reason = reason }) end
+  return code
+end
+
+function M.station_name(d, args)
+  if args.station then return args.station end
+  local s = d.getenv("STOTP_STATION")
+  if s and s ~= "" then return s end
+  local f = io.open("/etc/hostname")
+  local h = f and f:read("l")
+  if f then f:close() end
+  return h or "station"
+end
+
+-- A --sim run without --journal keeps its own journal next to the image:
+-- a simulated board must not take a production serial, nor put a
+-- virtual UID into the audit record. Returns the path and whether it is
+-- the image's own.
+function M.journal_path(args, recipe)
+  if args.journal then return args.journal end
+  if args.sim then return args.sim .. ".journal.db", true end
+  return recipe.journal
+end
+
+-- Levenshtein distance, for "did you mean".
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+--- The word of `choices` closest to `word` (within a third of its length), or nil.
+function M.nearest(word, choices)
+  local best, bestd
+  for _, c in ipairs(choices) do
+    local dd = distance(word, c)
+    if dd <= math.max(1, #word // 3) and (not bestd or dd < bestd) then best, bestd = c, dd end
+  end
+  return best
+end
+
+-- An argparse parser's result, its "did you mean" (argparse finds the
+-- nearest option) kept on the error's one line.
+function M.parse(p, argv)
+  local ok, args = p:pparse(argv)
+  if ok then return true, args end
+  return false, (tostring(args):gsub("\nDid you mean", "; did you mean"))
+end
+
+-- Help or version asked anywhere in argv: the text, and the one JSON object.
+function M.help_or_version(d, p, argv, json)
+  for _, a in ipairs(argv) do
+    if a == "-h" or a == "--help" then
+      (json and d.err or d.out):write(p:get_help(), "\n")
+      return M.early(d, json, M.OK, "help")
+    end
+    if a == "--version" then
+      (json and d.err or d.out):write(M.VERSION, "\n")
+      return M.early(d, json, M.OK, M.VERSION)
+    end
+  end
+end
+
+function M.wants_json(argv)
+  for _, a in ipairs(argv) do if a == "--json" then return true end end
+  return false
+end
+
+-- What a run will write besides the board, checked before any probe is
+-- opened: a journal that persists (issue 7 item 3) in a directory it can
+-- write, and a --sim image it can save (item 14). readonly: only the name.
+function M.check_files(args, recipe, readonly)
+  local path = M.journal_path(args, recipe)
+  local ok, err = journal_mod.check_name(path)
+  if ok and not readonly then ok, err = journal_mod.check_writable(path) end
+  if ok and args.sim then
+    ok, err = journal_mod.check_writable(args.sim, "the --sim image " .. args.sim .. " cannot be saved there")
+  end
+  return ok, err
+end
+
+-- Runs `fn(d)` so that a raised error or a Ctrl-C still gives a status
+-- (and, with --json, the one object).
+function M.protect(d, json, fn, ...)
+  local ok, code = pcall(fn, d, ...)
+  if ok then return code end
+  if M.interrupted(code) then return M.early(d, json, M.INTERRUPTED, "interrupted", "interrupted (Ctrl-C); nothing written") end
+  return M.early(d, json, M.REFUSED, "internal error", tostring(code))
+end
+
+return M
