@@ -24,21 +24,14 @@ local function main(d, argv)
   p:flag("--version", "Print the tool version and exit.")
   p:flag("-h --help", "Show this help and exit.")
   p:epilog("Exit status: 0 every example passes; 1 one fails; 2 usage or config error.")
-  local shown = common.help_or_version(d, p, argv, false)
-  if shown then return shown end
-  local ok, args = common.parse(p, argv)
-  if not ok then
-    d.err:write(p:get_usage(), "\n")
-    return common.early(d, false, common.USAGE, "usage error", args)
-  end
-  local recipe, code = require("stotp.cli.provision").load_recipe(d, args.config, false)
+  local args, code = common.args(d, p, argv, false)
+  if not args then return code end
+  local recipe
+  recipe, code = require("stotp.cli.provision").load_recipe(d, args.config, false)
   if not recipe then return code end
   return M.run(d, recipe)
 end
 
-function M.main(argv, deps)
-  local d = common.defaults(deps)
-  return common.protect(d, false, main, argv)
-end
+M.main = common.command(main)
 
 return M

@@ -144,6 +144,51 @@ function M.check_files(args, recipe, readonly)
   return ok, err
 end
 
+-- stotp.open, where --probe may name a unique prefix of a serial (as
+-- `pyocd list` users expect): an ambiguous prefix lists the candidates.
+function M.open_probe(stotp, opts)
+  local want = opts.serial
+  if want and stotp.probes then
+    local list = stotp.probes() or {}
+    local hits = {}
+    for _, pr in ipairs(list) do
+      if pr.serial == want then hits = { pr.serial }; break end
+      if pr.serial and pr.serial:sub(1, #want) == want then hits[#hits + 1] = pr.serial end
+    end
+    if #hits > 1 then
+      return nil, string.format("--probe %s matches %d probes (%s): give more of the serial, --probe SERIAL", want,
+        #hits, table.concat(hits, ", ")), "ambiguous"
+    end
+    if hits[1] then opts.serial = hits[1] end
+  end
+  return stotp.open(opts)
+end
+
+-- The parsed arguments, or nil and the exit status once help, the version
+-- or a usage error is shown (extra(args) may add a usage error).
+function M.args(d, p, argv, json, extra)
+  local shown = M.help_or_version(d, p, argv, json)
+  if shown then return nil, shown end
+  local ok, args = M.parse(p, argv)
+  if ok and extra then
+    local why = extra(args)
+    if why then ok, args = false, why end
+  end
+  if ok then return args end
+  d.err:write(p:get_usage(), "\n")
+  return nil, M.early(d, json, M.USAGE, "usage error", args)
+end
+
+-- A subcommand's `main(argv, deps)` from `run(d, argv, json)`: with
+-- --json, stdout gets exactly one JSON object whatever happens.
+function M.command(run)
+  return function(argv, deps)
+    local d = M.defaults(deps)
+    local json = M.wants_json(argv)
+    return M.protect(d, json, run, argv, json)
+  end
+end
+
 -- Runs `fn(d)` so that a raised error or a Ctrl-C still gives a status
 -- (and, with --json, the one object).
 function M.protect(d, json, fn, ...)

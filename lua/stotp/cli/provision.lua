@@ -149,7 +149,7 @@ function Run:open_target()
   local opts = {}
   if self.args.sim then opts.sim, opts.sim_part = self.args.sim, self.args.sim_part
   elseif self.args.probe then opts.serial = self.args.probe end
-  local probe, err = stotp.open(opts)
+  local probe, err = common.open_probe(stotp, opts)
   if not probe then return nil, "no probe: " .. tostring(err) end
   self.probe = probe
   self.tool_version = common.VERSION
@@ -428,18 +428,12 @@ function M.load_recipe(d, path, json)
 end
 
 local function main(d, argv, json)
-  local p = parser(d.prog)
-  local shown = common.help_or_version(d, p, argv, json)
-  if shown then return shown end
-  local ok, args = common.parse(p, argv)
-  if ok and args.sim_part and not args.sim then
-    ok, args = false, "option '--sim-part' needs '--sim' (it names the part of a new virtual board)"
-  end
-  if not ok then
-    d.err:write(p:get_usage(), "\n")
-    return common.early(d, json, USAGE, "usage error", args)
-  end
-  local recipe, code = M.load_recipe(d, args.config, json)
+  local args, code = common.args(d, parser(d.prog), argv, json, function(a)
+    if a.sim_part and not a.sim then return "option '--sim-part' needs '--sim' (it names the part of a new virtual board)" end
+  end)
+  if not args then return code end
+  local recipe
+  recipe, code = M.load_recipe(d, args.config, json)
   if not recipe then return code end
   if args.check then return require("stotp.cli.check").run(d, recipe) end
   local fok, err = common.check_files(args, recipe, args.dry_run)
@@ -457,12 +451,7 @@ local function main(d, argv, json)
   return code
 end
 
--- argv: the arguments after `provision`. Returns the exit status. With
--- --json, stdout gets exactly one JSON object whatever happens.
-function M.main(argv, deps)
-  local d = common.defaults(deps)
-  local json = common.wants_json(argv)
-  return common.protect(d, json, main, argv, json)
-end
+-- argv: the arguments after `provision`. Returns the exit status.
+M.main = common.command(main)
 
 return M
