@@ -21,9 +21,7 @@ end
 local function main(d, argv)
   local p = argparse(d.prog, "Run a recipe's examples (its self-tests) with no probe."):add_help(false)
   p:argument("config", "The recipe (board.cfg).")
-  p:flag("--version", "Print the tool version and exit.")
-  p:flag("-h --help", "Show this help and exit.")
-  p:epilog("Exit status: 0 every example passes; 1 one fails; 2 usage or config error.")
+  common.finish_parser(p, "Exit status: 0 every example passes; 1 one fails; 2 usage or config error.")
   local args, code = common.args(d, p, argv, false)
   if not args then return code end
   local recipe

@@ -164,6 +164,16 @@ function M.open_probe(stotp, opts)
   return stotp.open(opts)
 end
 
+-- The flags every subcommand has (--json where it prints a result), and
+-- its exit statuses; returns the parser.
+function M.finish_parser(p, epilog, json)
+  if json then p:flag("--json", "Print the result as one JSON object on stdout.") end
+  p:flag("--version", "Print the tool version and exit.")
+  p:flag("-h --help", "Show this help and exit.")
+  p:epilog(epilog)
+  return p
+end
+
 -- The parsed arguments, or nil and the exit status once help, the version
 -- or a usage error is shown (extra(args) may add a usage error).
 function M.args(d, p, argv, json, extra)

@@ -26,11 +26,8 @@ local function parser(prog)
     p:option("--probe", "Use the ST-Link with this serial number, or a unique prefix of it."):argname("SERIAL"),
     p:option("--sim", "Read the virtual board kept in this image file (it must exist)."):argname("IMAGE"))
   p:option("--journal", "Journal to compare with instead of the recipe's (with --sim: IMAGE.journal.db)."):argname("PATH")
-  p:flag("--json", "Print the result as one JSON object on stdout.")
-  p:flag("--version", "Print the tool version and exit.")
-  p:flag("-h --help", "Show this help and exit.")
-  p:epilog("Exit status: 0 board and journal agree; 1 they disagree (or no board); 2 usage or config error.")
-  return p
+  return common.finish_parser(p, "Exit status: 0 board and journal agree; 1 they disagree (or no board); 2 usage or " ..
+    "config error.", true)
 end
 
 local function blank(s) return not s:find("[^\xFF]") end
