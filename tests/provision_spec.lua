@@ -400,7 +400,7 @@ kill -INT $pid; wait $pid; echo $? >%s/.rc; exec 3>&-]], fifo, fifo, ROOT, cfg, 
     assert.same({ 1, 100000, "locked" }, { #rows, rows[1].serial, rows[1].state })
     local probe = readback(dir, dir .. "/demo-board.img")
     assert.equal(probe.uid, rows[1].uid)
-    assert.truthy(rows[1].probe_serial:find("^%x+$"), rows[1].probe_serial)
+    assert.truthy(rows[1].probe_serial:find("^sim:%x+$"), rows[1].probe_serial)
     local code, help = provision(dir, "--help")
     assert.equal(0, code)
     assert.truthy(help:find("IMAGE.journal.db", 1, true))

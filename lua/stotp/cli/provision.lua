@@ -153,7 +153,9 @@ function Run:open_target()
   if not probe then return nil, "no probe: " .. tostring(err) end
   self.probe = probe
   self.tool_version = common.VERSION
-  self.probe_serial = probe.serial or self.args.probe or "unknown"
+  -- A virtual board is marked in the journal ("sim:"): a --sim run
+  -- recorded in a shared journal is told apart from production boards.
+  self.probe_serial = (self.args.sim and "sim:" or "") .. (probe.serial or self.args.probe or "unknown")
   local target, terr = probe:attach()
   if not target then return nil, "cannot attach to the target: " .. tostring(terr) end
   self.target = target
