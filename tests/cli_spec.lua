@@ -343,6 +343,30 @@ lock { 0 }
     end
   end)
 
+  it("carries each field's decoded value, keys as fingerprints, the MACs, probe, station and duration in --json", function()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })
+    assert.equal(0, code)
+    local r = dkjson.decode(out)
+    assert.same({ 500, "02:00:00:00:10:00", r.key_fingerprints.key, r.key_fingerprints.rnd },
+      { r.values.serial, r.values.mac, r.values.key, r.values.rnd })
+    assert.equal(math.type(r.values.crc), "integer")
+    assert.same({ mac = "02:00:00:00:10:00" }, r.macs)
+    assert.same({ "b1", "bench-1" }, { r.probe_serial, r.station })
+    assert.equal("integer", math.type(r.duration_ms))
+    assert.truthy(r.duration_ms >= 0)
+  end)
+
+  it("says fields_planned and blocks_planned in a dry run's JSON, never fields_written", function()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--dry-run", "--json" })
+    assert.equal(0, code)
+    local r = dkjson.decode(out)
+    assert.same({ "dry-run", { "serial", "mac", "crc", "key", "rnd" }, { 0, 1 } },
+      { r.status, r.fields_planned, r.blocks_planned })
+    assert.is_nil(r.fields_written)
+    assert.is_nil(r.blocks_locked)
+    assert.same({}, boards.b1.log)
+  end)
+
   -- Issue 7 item 2: a chip with this UID can never be blank again once its
   -- record says burned, verified or locked.
   local function events()

@@ -38,6 +38,26 @@ describe("the stotp command", function()
     assert.is_nil(io.open(dir .. "/a.img"))
   end)
 
+  local misspelt = {
+    { "a vocabulary word", 'field "serial" { u32el, serial },', "'u32el' is not part of the recipe vocabulary " ..
+      "(did you mean 'u32le'?)" },
+    { "a setting", 'journl = "x.db"', "unknown setting 'journl' (did you mean 'journal'?)" },
+  }
+  for _, m in ipairs(misspelt) do
+    it("suggests the word meant by a misspelt " .. m[1] .. " in a recipe, with one error prefix: exit 2", function()
+      local cfg = dir .. "/m.cfg"
+      testfiles.spit(cfg, 'product = "m"\nparts = { "stm32f4" }\njournal = "m.db"\nserials = { first = 1, last = 9 }\n' ..
+        (m[2]:find("^field") and "block(0) { " .. m[2] .. " }\n" or m[2] .. '\nblock(0) { field "s" { u32le, serial } }\n'))
+      local code, out, err = station.stotp(dir, "provision " .. cfg .. " --sim " .. dir .. "/m.img")
+      assert.equal(2, code)
+      assert.equal("", out)
+      assert.truthy(err:find(m[3], 1, true), err)
+      local _, prefixes = err:gsub("config error:", "")
+      assert.equal(1, prefixes)
+      assert.is_nil(io.open(dir .. "/m.img"))
+    end)
+  end
+
   it("provisions with `stotp provision` exactly as provision.lua does", function()
     local cfg = station.copy_example(dir, "sensor-mac.cfg")
     local code, out, err = station.stotp(dir, "provision " .. cfg .. " --sim " .. dir .. "/a.img --yes --json")

@@ -59,6 +59,24 @@ function M.early(d, json, code, status, reason)
   return code
 end
 
+-- Seconds since boot, to 10 ms (/proc/uptime): a run's duration that a
+-- clock step cannot distort; os.clock() where there is no /proc.
+function M.uptime()
+  local f = io.open("/proc/uptime")
+  local s = f and f:read("n")
+  if f then f:close() end
+  return s or os.clock()
+end
+
+-- A field's bytes decoded as a person reads them (the encoder's decode;
+-- unixtime as ISO 8601 UTC), or nil when they do not decode.
+function M.decoded(encoder, bytes)
+  local ok, v = pcall(encoder.decode, encoder, bytes)
+  if not ok then return nil end
+  if encoder.name == "unixtime" and math.type(v) == "integer" then return os.date("!%Y-%m-%dT%H:%M:%SZ", v) end
+  return v
+end
+
 function M.station_name(d, args)
   if args.station then return args.station end
   local s = d.getenv("STOTP_STATION")
@@ -79,30 +97,7 @@ function M.journal_path(args, recipe)
   return recipe.journal
 end
 
--- Levenshtein distance, for "did you mean".
-local function distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = { [0] = i }
-    for j = 1, #b do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
---- The word of `choices` closest to `word` (within a third of its length), or nil.
-function M.nearest(word, choices)
-  local best, bestd
-  for _, c in ipairs(choices) do
-    local dd = distance(word, c)
-    if dd <= math.max(1, #word // 3) and (not bestd or dd < bestd) then best, bestd = c, dd end
-  end
-  return best
-end
+M.nearest = require("stotp.words").nearest
 
 -- An argparse parser's result, its "did you mean" (argparse finds the
 -- nearest option) kept on the error's one line.

@@ -19,8 +19,9 @@ local escrow_mod = require("stotp.escrow")
 local M = {}
 
 local OK, REFUSED, USAGE, INTERRUPTED = common.OK, common.REFUSED, common.USAGE, common.INTERRUPTED
-local KEYORDER = { "status", "product", "uid", "serial", "part", "fields_written", "blocks_locked", "fields_burned",
-  "burned_by", "payload_sha256", "key_fingerprints", "reason" }
+local KEYORDER = { "status", "product", "uid", "serial", "part", "fields_planned", "blocks_planned", "fields_written",
+  "blocks_locked", "fields_burned", "burned_by", "values", "macs", "probe_serial", "station", "duration_ms",
+  "payload_sha256", "key_fingerprints", "reason" }
 
 local function parser(prog)
   local p = argparse(prog, "Provision the OTP memory of one STM32F2/F4/F7 board from a recipe (board.cfg).")
@@ -121,11 +122,29 @@ function Run:burned_so_far()
   return fields_, blocks, "write log"
 end
 
+-- Each field's value as planned, decoded as a person reads it (a key as
+-- its fingerprint; a CRC over a key not at all, plan.show), and the MACs.
+function M.values(p)
+  local values, macs = {}, {}
+  for _, e in ipairs(p.fields) do
+    if e.secret == "key" then values[e.name] = p.key_fingerprints[e.name]
+    elseif not e.secret and e.new then
+      local v = common.decoded(e.fd.encoder, e.new)
+      values[e.name] = v
+      if e.fd.encoder.name == "mac" then macs[e.name] = v end
+    end
+  end
+  return setmetatable(values, { __jsontype = "object" }), setmetatable(macs, { __jsontype = "object" })
+end
+
 -- The final result, as text or as one JSON object (exactly one per run).
 -- A result other than success lists what the run in fact burned.
 function Run:finish(code, status, reason)
   local r = self.result
   r.status, r.reason = status, reason
+  r.probe_serial, r.station = self.probe_serial, self.station
+  r.duration_ms = math.floor((common.uptime() - self.started) * 1000 + 0.5)
+  if self.plan then r.values, r.macs = M.values(self.plan) end
   if code ~= OK then
     local burned, locked, by = self:burned_so_far()
     r.fields_burned, r.burned_by = setmetatable(burned, { __jsontype = "array" }), by
@@ -385,7 +404,8 @@ function Run:provision()
   if p.complete then return self:already(p, rec) end
   if self.args.dry_run then
     self:say("dry run: nothing written")
-    self.result.fields_written, self.result.blocks_locked = written(p)
+    self.result.fields_planned, self.result.blocks_planned = written(p)
+    self.result.fields_written, self.result.blocks_locked = nil, nil
     return self:finish(OK, "dry-run")
   end
   if not self:confirm() then return self:finish(REFUSED, "not confirmed", "the product name was not typed; nothing written") end
@@ -442,7 +462,7 @@ local function main(d, argv, json)
   if not fok then return common.early(d, json, USAGE, "config error", err) end
   local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
     fields_written = {}, blocks_locked = {} } }, Run)
-  run.station = common.station_name(d, args)
+  run.station, run.started = common.station_name(d, args), common.uptime()
   local okr
   okr, code = pcall(run.provision, run)
   if not okr then

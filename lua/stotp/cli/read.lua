@@ -34,14 +34,6 @@ local function blank(s) return not s:find("[^\xFF]") end
 
 local function iso(t) return t and os.date("!%Y-%m-%dT%H:%M:%SZ", t) or nil end
 
--- A decoded value as a person reads it: unixtime as ISO 8601 UTC.
-local function decoded(fd, raw)
-  local ok, v = pcall(fd.encoder.decode, fd.encoder, raw)
-  if not ok then return nil end
-  if fd.encoder.name == "unixtime" and math.type(v) == "integer" then return iso(v) end
-  return v
-end
-
 -- The recipe's wanted bytes for this board (plan.build, never burned): with
 -- the journal's serial, the keys the journal fingerprinted kept as on the
 -- board; without a record, what cannot be computed stays unknown.
@@ -71,7 +63,7 @@ local function field_row(recipe, fd, otp, bs, e, rec)
     end
   end
   local r = { name = fd.name, block = fd.block, offset = fd.at, encoder = fd.encoder.name }
-  if not secret then r.raw, r.value = fields.tohex(raw, " "), (not blank(raw)) and decoded(fd, raw) or nil end
+  if not secret then r.raw, r.value = fields.tohex(raw, " "), (not blank(raw)) and common.decoded(fd.encoder, raw) or nil end
   if blank(raw) then r.state = "blank"
   elseif secret == "key" then
     local want = rec and rec.key_fingerprints and rec.key_fingerprints[fd.name]
