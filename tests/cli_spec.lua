@@ -161,7 +161,15 @@ describe("stotp.cli", function()
     assert.is_nil(io.open(dir .. "/w.db"))
   end)
 
-  it("refuses a board that holds other data: exit 1, nothing written, failure recorded", function()
+  -- Issue 10 item 5: a serial is reserved only once the plan is accepted.
+  local function failed_events()
+    local j = assert(journal.open(dir .. "/w.db", { product = "widget" }))
+    local ev = j:rows("SELECT uid, serial, state, reason FROM stotp_events WHERE state = 'failed'")
+    j:close()
+    return ev
+  end
+
+  it("refuses a board that holds other data: exit 1, nothing written, no serial kept, the refusal an event", function()
     boards.b1.otp = "\x00" .. boards.b1.otp:sub(2) -- serial's low byte already 00, 500 needs F4
     local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
     assert.equal(1, code)
@@ -169,7 +177,23 @@ describe("stotp.cli", function()
     assert.truthy(err:find("plan refused, nothing written: field 'serial': block 0 holds 00 FF FF FF, a different " ..
       "value than planned (F4 01 00 00); this board was provisioned before (another journal?)", 1, true), err)
     assert.same({}, boards.b1.log)
-    assert.equal("failed", records()[1].state)
+    assert.same({}, records())
+    local ev = failed_events()
+    assert.same({ 1, fake.uid_hex(boards.b1), nil }, { #ev, ev[1].uid, ev[1].serial })
+    assert.truthy(ev[1].reason:find("^plan refused: field 'serial'"))
+    -- the serial the refused board was shown goes to the next board
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
+    assert.same({ 500, fake.uid_hex(boards.b2) }, { records()[1].serial, records()[1].uid })
+  end)
+
+  it("shows no old failure reason once a failed board is recovered and locked; the events keep it", function()
+    boards.b1.fail_write = "flash error"
+    assert.equal(1, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.same({ "failed", true }, { records()[1].state, records()[1].reason ~= nil })
+    boards.b1.fail_write = nil
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.same({ "locked" }, { records()[1].state, records()[1].reason })
+    assert.truthy(failed_events()[1].reason:find("flash error", 1, true))
   end)
 
   -- Review item S1: serial 501 (F5 01 00 00) -> 500 (F4 01 00 00) only
@@ -188,9 +212,10 @@ describe("stotp.cli", function()
     assert.same({ before, nlog }, { boards.b1.otp, #boards.b1.log })
     local j = assert(journal.open(dir .. "/other.db", { product = "widget" }))
     local r = j:all()
+    local ev = j:rows("SELECT uid, serial, reason FROM stotp_events")
     j:close()
-    assert.same({ 1, "failed", fake.uid_hex(boards.b1) }, { #r, r[1].state, r[1].uid })
-    assert.truthy(r[1].reason:find("plan refused: " .. why, 1, true))
+    assert.same({ 0, 1, fake.uid_hex(boards.b1), nil }, { #r, #ev, ev[1].uid, ev[1].serial })
+    assert.truthy(ev[1].reason:find("plan refused: " .. why, 1, true))
   end)
 
   -- Review item S2: a journal that stops taking updates half-way.

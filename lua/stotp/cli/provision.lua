@@ -196,21 +196,32 @@ function Run:open_journal()
   return j
 end
 
--- The board's record, or (dry run) what it would get; nil, msg on failure.
+-- The board's record, or, for a UID the journal has not seen, what it
+-- would get (the next free serial, peeked: nothing reserved yet, so a
+-- board whose plan is refused never holds a serial: Run:reserve comes
+-- after the plan). nil, msg, code on failure.
 function Run:bind_serial(uid)
   local j = self.journal
   local rec, err = j:find(uid)
   if rec == nil then return nil, err end
-  if rec then return rec, false end
-  if self.args.dry_run then
-    local serial, perr, pcode = j:peek()
-    if serial == nil then return nil, perr, pcode end
-    return { serial = serial or nil, created_at = os.time(), key_fingerprints = {}, dry = true }
-  end
-  local r, rerr, rcode = j:reserve(uid, { part = self.target.name, probe_serial = self.probe_serial,
-    tool_version = self.tool_version })
+  if rec then return rec end
+  local serial, perr, pcode = j:peek()
+  if serial == nil then return nil, perr, pcode end
+  return { serial = serial or nil, created_at = os.time(), key_fingerprints = {}, fresh = true }
+end
+
+-- A fresh board's serial reserved (committed) once its plan is accepted,
+-- with the time the plan used. Another station may have taken the peeked
+-- serial meanwhile: then the plan is made again with the one reserved.
+-- Returns the record and plan, or nil, msg, code.
+function Run:reserve(rec, p)
+  local r, rerr, rcode = self.journal:reserve(self.uid, { part = self.target.name, probe_serial = self.probe_serial,
+    tool_version = self.tool_version, now = rec.created_at })
   if not r then return nil, rerr, rcode end
-  return r, true
+  if r.serial == rec.serial and r.created_at == rec.created_at then return r, p end
+  local p2, perr = self:make_plan(r)
+  if not p2 then return nil, perr end
+  return r, p2
 end
 
 -- With a recipe's escrow, the keys an earlier run of this board escrowed
@@ -251,7 +262,7 @@ end
 -- a UID read wrong, or another product line's journal: burning it would
 -- put one serial and MAC on two boards. Returns a reason, or nil.
 function Run:twin(p, rec)
-  if rec.dry or not rec.state then return nil end
+  if rec.fresh and self.args.dry_run then return nil end
   for _, e in ipairs(p.fields) do
     if e.old:find("[^\xFF]") then return nil end
   end
@@ -268,7 +279,7 @@ function Run:show_plan(p, rec)
   local t = self.target
   self:say("%s: %s (%s), UID %s, OTP %d x %d bytes", self.recipe.product, t.name, t.family, t.uid,
     t.otp.blocks or 16, t.otp.block_size)
-  self:say("serial %s%s", serial_text(rec.serial), rec.dry and rec.serial and
+  self:say("serial %s%s", serial_text(rec.serial), self.args.dry_run and rec.fresh and rec.serial and
     " (next free now; a dry run reserves nothing, and another station may take it first)" or "")
   for _, line in ipairs(plan_mod.diff_lines(p)) do self:say("%s", line) end
 end
@@ -367,6 +378,25 @@ function Run:already(p, rec)
   return self:finish(OK, "already provisioned")
 end
 
+-- A plan refused before any byte is burned. A board the journal knew
+-- records the failure; a fresh one reserved nothing (it keeps no serial)
+-- and leaves only an event, with no serial, for the audit trail.
+function Run:refused(p, rec)
+  local why = "plan refused, nothing written: " .. table.concat(p.reasons, "; ")
+  local reason = "plan refused: " .. table.concat(p.reasons, "; ")
+  local ok, werr = true, nil
+  if self.args.dry_run then
+    ok = true
+  elseif rec.fresh then
+    ok, werr = self.journal:event(self.uid, nil, "failed", reason, os.time())
+  elseif rec.state == "reserved" or rec.state == "failed" then
+    ok, werr = self:record({ state = "failed", reason = reason })
+  end
+  if not ok then why = why .. "; and the journal was not updated: " .. tostring(werr) end
+  if p.config_error then return self:finish(USAGE, "config error", why) end
+  return self:finish(REFUSED, "refused", why)
+end
+
 function Run:provision()
   local t, err = self:open_target()
   if not t then return self:finish(REFUSED, "no board", err) end
@@ -382,25 +412,22 @@ function Run:provision()
   local rec, rerr, rcode = self:bind_serial(t.uid)
   if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", rerr) end
   self.result.serial = rec.serial
-  self:step("reserved")
   local p, perr = self:make_plan(rec)
   if not p then return self:finish(REFUSED, "failed", perr) end
-  self.plan = p
   local twin = self:twin(p, rec)
   if twin then return self:finish(REFUSED, "refused", twin) end
+  if rec.fresh and not p.refused and not self.args.dry_run then
+    rec, p, rcode = self:reserve(rec, p)
+    if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", p) end
+    self.result.serial = rec.serial
+  end
+  self.plan = p
+  self:step("reserved")
   self.result.payload_sha256 = p.payload_sha256
   self.result.key_fingerprints = setmetatable(p.key_fingerprints, { __jsontype = "object" })
   self:show_plan(p, rec)
   self:step("planned")
-  if p.refused then
-    local why = "plan refused, nothing written: " .. table.concat(p.reasons, "; ")
-    if not self.args.dry_run and (rec.state == "reserved" or rec.state == "failed") then
-      local ok, werr = self:record({ state = "failed", reason = "plan refused: " .. table.concat(p.reasons, "; ") })
-      if not ok then why = why .. "; and the journal was not updated: " .. tostring(werr) end
-    end
-    if p.config_error then return self:finish(USAGE, "config error", why) end
-    return self:finish(REFUSED, "refused", why)
-  end
+  if p.refused then return self:refused(p, rec) end
   if p.complete then return self:already(p, rec) end
   if self.args.dry_run then
     self:say("dry run: nothing written")
