@@ -79,6 +79,30 @@ describe("the stotp command", function()
     assert.equal(out, out2)
   end)
 
+  it("makes a new --sim image of the recipe's first part when --sim-part is not given", function()
+    local cfg = station.copy_example(dir, "f7-gateway.cfg")
+    local code, out, err = station.stotp(dir, "provision " .. cfg .. " --sim " .. dir .. "/g.img --yes --json")
+    assert.equal(0, code, err)
+    assert.same({ "provisioned", "STM32F765/767/769/777/779" }, { dkjson.decode(out).status, dkjson.decode(out).part })
+  end)
+
+  it("refuses --sim-part against an image of another part, naming the image's part: exit 2, image unchanged", function()
+    local cfg = station.copy_example(dir, "sensor-mac.cfg")
+    local img = dir .. "/f7.img"
+    station.copy_example(dir, "f7-gateway.cfg")
+    assert.equal(0, (station.stotp(dir, "provision " .. dir .. "/f7-gateway.cfg --sim " .. img .. " --yes")))
+    local before = testfiles.slurp(img)
+    for _, extra in ipairs({ " --dry-run", " --yes" }) do
+      local code, out, err = station.stotp(dir, "provision " .. cfg .. " --sim " .. img .. " --sim-part stm32f429zi" ..
+        extra)
+      assert.equal(2, code)
+      assert.falsy(out:find("block", 1, true))
+      assert.truthy(err:find("usage error: the --sim image " .. img .. " holds a STM32F765/767/769/777/779 board, " ..
+        "not a stm32f429zi", 1, true), err)
+      assert.equal(before, testfiles.slurp(img))
+    end
+  end)
+
   it("holds no test switch on the station's path: STOTP_TEST_CRASH_* change nothing", function()
     local cfg = station.copy_example(dir, "sensor-mac.cfg")
     for _, cmd in ipairs({ "lua5.4 " .. station.ROOT .. "/provision.lua ", testfiles.build .. "/bin/stotp provision " }) do

@@ -14,6 +14,7 @@ local argparse = require("argparse")
 local recipe_mod = require("stotp.recipe")
 local plan_mod = require("stotp.plan")
 local common = require("stotp.cli.common")
+local parts_mod = require("stotp.parts")
 local escrow_mod = require("stotp.escrow")
 
 local M = {}
@@ -163,10 +164,40 @@ function Run:finish(code, status, reason)
   return code
 end
 
+-- The targets vprobe models (src/vprobe/parts.c, its table of parts), in
+-- the order a new --sim image picks one for a recipe's part.
+local SIM_MODELS = { "stm32f429zi", "stm32f407vg", "stm32f405rg", "stm32f439zi", "stm32f401re", "stm32f411re",
+  "stm32f446re", "stm32f205rg", "stm32f207zg", "stm32f767zi", "stm32f746zg", "stm32f722ze" }
+
+--- The part of a new --sim image: a model of the first of the recipe's
+--- parts that vprobe has one of (an ordering code names its own), or nil.
+function M.sim_part(recipe)
+  for _, pattern in ipairs(recipe.parts) do
+    local want = pattern:lower()
+    for _, model in ipairs(SIM_MODELS) do
+      if model == want then return model end
+    end
+    for _, model in ipairs(SIM_MODELS) do
+      for _, number in ipairs(parts_mod.covered(pattern) or {}) do
+        if model:sub(1, #number) == number then return model end
+      end
+    end
+  end
+end
+
+-- --sim-part names the part of a new image: against an image of another
+-- part it is an error that names the image's part (nothing is written).
+function Run:check_sim_part(target)
+  local want = self.args.sim_part
+  if not want or not self.image_existed or parts_mod.accepts({ want }, target.name) then return true end
+  return nil, string.format("the --sim image %s holds a %s board, not a %s: --sim-part only names the part of a new " ..
+    "image (leave it out, or give a new image file)", self.args.sim, target.name, want)
+end
+
 function Run:open_target()
   local stotp = self.d.stotp()
   local opts = {}
-  if self.args.sim then opts.sim, opts.sim_part = self.args.sim, self.args.sim_part
+  if self.args.sim then opts.sim, opts.sim_part = self.args.sim, self.args.sim_part or M.sim_part(self.recipe)
   elseif self.args.probe then opts.serial = self.args.probe end
   local probe, err = common.open_probe(stotp, opts)
   if not probe then return nil, "no probe: " .. tostring(err) end
@@ -178,6 +209,8 @@ function Run:open_target()
   local target, terr = probe:attach()
   if not target then return nil, "cannot attach to the target: " .. tostring(terr) end
   self.target = target
+  local ok, serr = self:check_sim_part(target)
+  if not ok then return nil, serr, "sim_part" end
   return target
 end
 
@@ -398,7 +431,8 @@ function Run:refused(p, rec)
 end
 
 function Run:provision()
-  local t, err = self:open_target()
+  local t, err, ecode = self:open_target()
+  if ecode == "sim_part" then return self:finish(USAGE, "usage error", err) end
   if not t then return self:finish(REFUSED, "no board", err) end
   self.uid = t.uid
   self.result.uid, self.result.part = t.uid, t.name
@@ -490,6 +524,8 @@ local function main(d, argv, json)
   local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
     fields_written = {}, blocks_locked = {} } }, Run)
   run.station, run.started = common.station_name(d, args), common.uptime()
+  local image = args.sim and io.open(args.sim, "rb")
+  run.image_existed = image and image:close() and true or false
   local okr
   okr, code = pcall(run.provision, run)
   if not okr then
