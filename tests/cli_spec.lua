@@ -9,13 +9,7 @@ local journal = require("stotp.journal")
 local bad = require("bad_configs")
 local dkjson = require("dkjson")
 
-local function buffer(lines)
-  local b = { text = "" }
-  function b:write(...) for _, s in ipairs({ ... }) do self.text = self.text .. s end return self end
-  function b.flush() end
-  function b.read() return table.remove(lines or {}, 1) end
-  return b
-end
+local buffer = require("buffer")
 
 local CFG = [[
 product = "widget"

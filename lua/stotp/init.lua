@@ -41,4 +41,14 @@ function stotp.locked_blocks(target)
   return out
 end
 
+--- stotp.help() lists the API; stotp.help(probe or target) its methods.
+function stotp.help(obj)
+  print(require("stotp.help").text(obj))
+end
+
+--- Prints v as the REPL does: bytes in hex, OTP maps, addresses in hex.
+function stotp.show(v)
+  print(require("stotp.help").show(v))
+end
+
 return stotp

@@ -23,6 +23,7 @@ function M.defaults(deps)
     journal = deps.journal or journal_mod,
     step = deps.step,
     prog = deps.prog or "stotp",
+    interactive = deps.interactive,
     clock = deps.clock or os.time,
   }
 end
