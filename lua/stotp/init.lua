@@ -7,6 +7,21 @@ local stotp = core
 
 stotp._VERSION = require("stotp.version")
 
+-- Installed (make install, luarocks), the udev rule lies in PREFIX/share/
+-- stotp next to PREFIX/lib/lua/5.4/stotp/core.so: name that file, not the
+-- source tree's path the C core was built with. (The permission-denied
+-- message of stotp.core still names the source path: a C change.)
+do
+  local so = package.searchpath("stotp.core", package.cpath)
+  local prefix = so and so:match("^(.*)/lib/lua/5%.4/stotp/core%.so$")
+  local rule = prefix and prefix .. "/share/stotp/49-stotp-stlink.rules"
+  local f = rule and io.open(rule)
+  if f then
+    f:close()
+    stotp.udev_rule = rule
+  end
+end
+
 --- Hex of a byte string, upper case: stotp.hex("\1\171") == "01AB".
 function stotp.hex(s)
   if type(s) ~= "string" then
