@@ -375,6 +375,37 @@ lock { 0 }
     assert.truthy(r.duration_ms >= 0)
   end)
 
+  it("releases the board as --after says once the run is recorded: reset by default, run, or halt", function()
+    for _, row in ipairs({ { {}, "reset" }, { { "--after", "run" }, "run" }, { { "--after", "halt" }, nil } }) do
+      local b = row[2] and "b1" or "b2"
+      boards[b].released = nil
+      local code, out = run({ dir .. "/w.cfg", "--probe", b, "--yes", "--json", table.unpack(row[1]) })
+      assert.equal(0, code)
+      assert.same({ row[2] or "halted", row[2] and { row[2] } or nil }, { dkjson.decode(out).after, boards[b].released })
+    end
+    assert.equal("locked", records()[1].state)
+  end)
+
+  it("says the board stays halted when the core has no target:reset(), and refuses an unknown --after", function()
+    local open = core.open
+    core.open = function(opts)
+      local probe = open(opts)
+      local attach = probe.attach
+      probe.attach = function(...)
+        local t = attach(...)
+        return setmetatable({ reset = false }, { __index = t })
+      end
+      return probe
+    end
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })
+    assert.equal(0, code)
+    assert.equal("halted (this stotp.core has no target:reset())", dkjson.decode(out).after)
+    local ucode, _, err = run({ dir .. "/w.cfg", "--probe", "b2", "--after", "reboot" })
+    assert.equal(2, ucode)
+    assert.truthy(err:find("argument for option '--after' must be one of 'reset', 'run', 'halt'", 1, true), err)
+    assert.same({}, boards.b2.log)
+  end)
+
   it("says fields_planned and blocks_planned in a dry run's JSON, never fields_written", function()
     local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--dry-run", "--json" })
     assert.equal(0, code)

@@ -21,7 +21,7 @@ local M = {}
 
 local OK, REFUSED, USAGE, INTERRUPTED = common.OK, common.REFUSED, common.USAGE, common.INTERRUPTED
 local KEYORDER = { "status", "product", "uid", "serial", "part", "fields_planned", "blocks_planned", "fields_written",
-  "blocks_locked", "fields_burned", "burned_by", "values", "macs", "probe_serial", "station", "duration_ms",
+  "blocks_locked", "fields_burned", "burned_by", "values", "macs", "probe_serial", "station", "duration_ms", "after",
   "payload_sha256", "key_fingerprints", "reason" }
 
 local function parser(prog)
@@ -38,6 +38,8 @@ local function parser(prog)
     .. "an SQLite file or postgresql://... URL."):argname("PATH")
   p:option("--station", "Station name recorded in the journal (default: $STOTP_STATION, else the host name)."):argname("NAME")
   p:flag("--dry-run", "Show the plan and stop: nothing is burned, nothing is reserved.")
+  p:option("--after", "What the board does once the run is recorded: reset (starts as after power-up), run (the " ..
+    "core resumes where it was halted) or halt (stays halted)."):choices({ "reset", "run", "halt" }):default("reset")
   p:flag("--check", "Run the recipe's examples (its self-tests) with no probe, and exit: 0 all pass, 1 one fails.")
   p:flag("--yes", "Burn without asking to type the product name.")
   p:flag("--json", "Print the result as one JSON object on stdout (the diff goes to stderr).")
@@ -156,6 +158,7 @@ function Run:finish(code, status, reason)
     end
   end
   if self.emitted then return code end
+  r.after = self:release()
   self.emitted = true
   if self.args.json then json_line(self.d, r)
   elseif reason then
@@ -192,6 +195,24 @@ function Run:check_sim_part(target)
   if not want or not self.image_existed or parts_mod.accepts({ want }, target.name) then return true end
   return nil, string.format("the --sim image %s holds a %s board, not a %s: --sim-part only names the part of a new " ..
     "image (leave it out, or give a new image file)", self.args.sim, target.name, want)
+end
+
+-- The board released as --after says, once the journal record is complete
+-- (every record is committed before finish is called): target:reset() or
+-- target:run() (issue 10 item 9). A stotp.core without them (they are C
+-- work still to come) leaves the core halted, and the result says so.
+function Run:release()
+  local t, how = self.target, self.args.after or "reset"
+  if not t or how == "halt" then return t and "halted" or nil end
+  local ok, fn = pcall(function() return t[how] end)
+  if not ok or type(fn) ~= "function" then return "halted (this stotp.core has no target:" .. how .. "())" end
+  local rok, err = fn(t)
+  if not rok then
+    local msg = string.format("halted (target:%s() failed: %s)", how, tostring(err))
+    self:say("warning: the board is still %s", msg)
+    return msg
+  end
+  return how
 end
 
 function Run:open_target()
