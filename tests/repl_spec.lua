@@ -26,7 +26,7 @@ describe("stotp repl", function()
   end)
 
   it("describes a target and its methods, prints OTP data a block a row and addresses in hex", function()
-    local code, out = repl({ ("p = stotp.open{ sim = %q }"):format(dir .. "/a.img"), "t = p:attach()",
+    local code, out = repl({ ("p = stotp.open{ sim = %q, sim_part = \"stm32f429zi\" }"):format(dir .. "/a.img"), "t = p:attach()",
       "stotp.help(t)", "t.otp", "t:otp_read()", "t:otp_check(0, '\\0')" })
     assert.equal(0, code)
     assert.truthy(out:find("stotp.Target: STM32F427/429/437/439", 1, true))
@@ -40,7 +40,7 @@ describe("stotp repl", function()
   end)
 
   it("says a target whose probe is closed was closed", function()
-    local _, out = repl({ ("p = stotp.open{ sim = %q }"):format(dir .. "/a.img"), "t = p:attach()", "p:close()",
+    local _, out = repl({ ("p = stotp.open{ sim = %q, sim_part = \"stm32f429zi\" }"):format(dir .. "/a.img"), "t = p:attach()", "p:close()",
       "t:otp_read()" })
     assert.truthy(out:find('"closed: the probe of this target was closed"', 1, true), out)
   end)
