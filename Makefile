@@ -18,6 +18,7 @@ USB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libusb-1.0 2>/dev/null)
 USB_LIBS   := $(shell $(PKG_CONFIG) --libs libusb-1.0 2>/dev/null)
 LMOD_DIR   ?= $(PREFIX)/share/lua/5.4
 CMOD_DIR   ?= $(PREFIX)/lib/lua/5.4
+BIN_DIR    ?= $(PREFIX)/bin
 
 # The caller's CFLAGS first, then ours: warnings are errors.
 ALL_CFLAGS = $(CFLAGS) -std=c11 -Wall -Wextra -Werror -Wformat=2 -fPIC \
@@ -35,9 +36,18 @@ HARNESS_SRC:= $(wildcard tests/support/*.c)
 SHIM       := $(BUILD)/vprobe/libusb-1.0.so.0
 CORE       := $(BUILD)/stotp/core.so
 HARNESSES  := $(HARNESS_SRC:tests/support/%.c=$(BUILD)/test/%.so)
+LAUNCHER   := $(BUILD)/bin/stotp
 
 .PHONY: all deps test check bench run test-hw install clean
-all: $(SHIM) $(CORE) $(HARNESSES)
+all: $(SHIM) $(CORE) $(HARNESSES) $(LAUNCHER)
+
+# The `stotp` command: lua/stotp/cli/stotp.in with the directories of its
+# modules and C core filled in (this tree here, the installed ones below).
+STOTP_SED = sed -e 's|@LUA@|$(LUA)|' -e 's|@LMOD_DIR@|$(1)|' -e 's|@CMOD_DIR@|$(2)|'
+$(LAUNCHER): lua/stotp/cli/stotp.in Makefile
+	@mkdir -p $(dir $@)
+	$(call STOTP_SED,$(CURDIR)/lua,$(abspath $(BUILD))) $< >$@
+	chmod 755 $@
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h src/vprobe/*.h src/vprobe/shim/*.h)
 	@mkdir -p $(dir $@)
@@ -98,9 +108,12 @@ run: deps
 	$(LUA) provision.lua examples/sensor-mac.cfg --sim build/demo-board.img --yes
 
 install: all
-	install -d $(DESTDIR)$(CMOD_DIR)/stotp $(DESTDIR)$(LMOD_DIR)/stotp
+	install -d $(DESTDIR)$(CMOD_DIR)/stotp $(DESTDIR)$(LMOD_DIR)/stotp/cli $(DESTDIR)$(BIN_DIR)
 	install -m 755 $(CORE) $(DESTDIR)$(CMOD_DIR)/stotp/core.so
 	install -m 644 lua/stotp/*.lua $(DESTDIR)$(LMOD_DIR)/stotp/
+	install -m 644 lua/stotp/cli/*.lua $(DESTDIR)$(LMOD_DIR)/stotp/cli/
+	$(call STOTP_SED,$(LMOD_DIR),$(CMOD_DIR)) lua/stotp/cli/stotp.in >$(DESTDIR)$(BIN_DIR)/stotp
+	chmod 755 $(DESTDIR)$(BIN_DIR)/stotp
 	install -d $(DESTDIR)$(PREFIX)/share/stotp
 	install -m 644 examples/udev/49-stotp-stlink.rules $(DESTDIR)$(PREFIX)/share/stotp/
 

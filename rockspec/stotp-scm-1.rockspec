@@ -13,8 +13,14 @@ compose provisioning recipes. Ships a virtual probe for testing.
 ]],
   license = "MIT",
 }
+-- PostgreSQL journals (postgresql://...) also need luasql-postgres, which
+-- is optional: install it where a journal is shared between stations.
 dependencies = {
   "lua >= 5.4, < 5.5",
+  "luasql-sqlite3",
+  "luaossl",
+  "argparse",
+  "dkjson",
 }
 external_dependencies = {
   LIBUSB = {
@@ -32,6 +38,7 @@ build = {
     PREFIX = "$(PREFIX)",
     LMOD_DIR = "$(LUADIR)",
     CMOD_DIR = "$(LIBDIR)",
+    BIN_DIR = "$(BINDIR)",
   },
 }
 test = {

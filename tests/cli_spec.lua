@@ -3,18 +3,13 @@
 local testfiles = require("testfiles")
 local write = testfiles.spit
 local cli = require("stotp.cli")
+local crash_step = require("crash_step")
 local fake = require("fake_target")
 local journal = require("stotp.journal")
 local bad = require("bad_configs")
 local dkjson = require("dkjson")
 
-local function buffer(lines)
-  local b = { text = "" }
-  function b:write(...) for _, s in ipairs({ ... }) do self.text = self.text .. s end return self end
-  function b.flush() end
-  function b.read() return table.remove(lines or {}, 1) end
-  return b
-end
+local buffer = require("buffer")
 
 local CFG = [[
 product = "widget"
@@ -34,12 +29,12 @@ local MASTER = ("3c"):rep(32)
 local RANDOM = ("\xA5"):rep(16)
 
 describe("stotp.cli", function()
-  local dir, boards, core, env, randoms
+  local dir, boards, core, env, randoms, crash_at
 
   local function run(argv, opts)
     opts = opts or {}
     local out, err = buffer(), buffer()
-    local code = cli.main(argv, {
+    local code = cli.main({ "provision", table.unpack(argv) }, {
       journal = opts.journal,
       stotp = function() return core end, out = out, err = err, input = buffer(opts.input),
       getenv = function(k) return env[k] end, random = function(n)
@@ -47,7 +42,7 @@ describe("stotp.cli", function()
         randoms = randoms + 1
         return randoms == 1 and RANDOM:sub(1, n) or string.char(0xB0 + randoms):rep(n)
       end,
-      crash = opts.crash or function() error("CRASH", 0) end,
+      step = crash_step.step({ at = crash_at, crash = opts.crash or function() error("CRASH", 0) end }),
     })
     return code, out.text, err.text
   end
@@ -96,7 +91,7 @@ describe("stotp.cli", function()
     it("exits 2 on " .. u[1] .. " and opens no probe", function()
       local code, _, err = run(u[2])
       assert.equal(2, code)
-      assert.truthy(err:find("Usage: provision.lua", 1, true))
+      assert.truthy(err:find("Usage: stotp provision", 1, true))
       assert.equal(0, core.opened)
     end)
   end
@@ -126,7 +121,7 @@ describe("stotp.cli", function()
     assert.same({ true, true, false }, { boards.b1.locks[1], boards.b1.locks[2], boards.b1.locks[3] })
     assert.equal(RANDOM, otp:sub(65, 80))
     local r = records()
-    assert.same({ 1, 500, "locked", "bench-1", "STM32F427/429/437/439", "fake", "b1" },
+    assert.same({ 1, 500, "locked", "bench-1", "STM32F427/429/437/439", require("stotp.version"), "b1" },
       { #r, r[1].serial, r[1].state, r[1].station, r[1].part, r[1].tool_version, r[1].probe_serial })
     assert.equal(64, #r[1].payload_sha256)
   end)
@@ -160,7 +155,15 @@ describe("stotp.cli", function()
     assert.is_nil(io.open(dir .. "/w.db"))
   end)
 
-  it("refuses a board that holds other data: exit 1, nothing written, failure recorded", function()
+  -- Issue 10 item 5: a serial is reserved only once the plan is accepted.
+  local function failed_events()
+    local j = assert(journal.open(dir .. "/w.db", { product = "widget" }))
+    local ev = j:rows("SELECT uid, serial, state, reason FROM stotp_events WHERE state = 'failed'")
+    j:close()
+    return ev
+  end
+
+  it("refuses a board that holds other data: exit 1, nothing written, no serial kept, the refusal an event", function()
     boards.b1.otp = "\x00" .. boards.b1.otp:sub(2) -- serial's low byte already 00, 500 needs F4
     local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
     assert.equal(1, code)
@@ -168,7 +171,23 @@ describe("stotp.cli", function()
     assert.truthy(err:find("plan refused, nothing written: field 'serial': block 0 holds 00 FF FF FF, a different " ..
       "value than planned (F4 01 00 00); this board was provisioned before (another journal?)", 1, true), err)
     assert.same({}, boards.b1.log)
-    assert.equal("failed", records()[1].state)
+    assert.same({}, records())
+    local ev = failed_events()
+    assert.same({ 1, fake.uid_hex(boards.b1), nil }, { #ev, ev[1].uid, ev[1].serial })
+    assert.truthy(ev[1].reason:find("^plan refused: field 'serial'"))
+    -- the serial the refused board was shown goes to the next board
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
+    assert.same({ 500, fake.uid_hex(boards.b2) }, { records()[1].serial, records()[1].uid })
+  end)
+
+  it("shows no old failure reason once a failed board is recovered and locked; the events keep it", function()
+    boards.b1.fail_write = "flash error"
+    assert.equal(1, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.same({ "failed", true }, { records()[1].state, records()[1].reason ~= nil })
+    boards.b1.fail_write = nil
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    assert.same({ "locked" }, { records()[1].state, records()[1].reason })
+    assert.truthy(failed_events()[1].reason:find("flash error", 1, true))
   end)
 
   -- Review item S1: serial 501 (F5 01 00 00) -> 500 (F4 01 00 00) only
@@ -187,9 +206,10 @@ describe("stotp.cli", function()
     assert.same({ before, nlog }, { boards.b1.otp, #boards.b1.log })
     local j = assert(journal.open(dir .. "/other.db", { product = "widget" }))
     local r = j:all()
+    local ev = j:rows("SELECT uid, serial, reason FROM stotp_events")
     j:close()
-    assert.same({ 1, "failed", fake.uid_hex(boards.b1) }, { #r, r[1].state, r[1].uid })
-    assert.truthy(r[1].reason:find("plan refused: " .. why, 1, true))
+    assert.same({ 0, 1, fake.uid_hex(boards.b1), nil }, { #r, #ev, ev[1].uid, ev[1].serial })
+    assert.truthy(ev[1].reason:find("plan refused: " .. why, 1, true))
   end)
 
   -- Review item S2: a journal that stops taking updates half-way.
@@ -230,7 +250,7 @@ describe("stotp.cli", function()
     local jm = failing_journal(function(t) return t.payload_sha256 ~= nil end)
     local code, _, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" }, { journal = jm })
     assert.equal(1, code)
-    assert.truthy(err:find("provision: failed: nothing written: journal " .. dir .. "/w.db: disk I/O error", 1, true), err)
+    assert.truthy(err:find("stotp provision: failed: nothing written: journal " .. dir .. "/w.db: disk I/O error", 1, true), err)
     assert.same({}, boards.b1.log)
   end)
 
@@ -342,6 +362,61 @@ lock { 0 }
     end
   end)
 
+  it("carries each field's decoded value, keys as fingerprints, the MACs, probe, station and duration in --json", function()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })
+    assert.equal(0, code)
+    local r = dkjson.decode(out)
+    assert.same({ 500, "02:00:00:00:10:00", r.key_fingerprints.key, r.key_fingerprints.rnd },
+      { r.values.serial, r.values.mac, r.values.key, r.values.rnd })
+    assert.equal(math.type(r.values.crc), "integer")
+    assert.same({ mac = "02:00:00:00:10:00" }, r.macs)
+    assert.same({ "b1", "bench-1" }, { r.probe_serial, r.station })
+    assert.equal("integer", math.type(r.duration_ms))
+    assert.truthy(r.duration_ms >= 0)
+  end)
+
+  it("releases the board as --after says once the run is recorded: reset by default, run, or halt", function()
+    for _, row in ipairs({ { {}, "reset" }, { { "--after", "run" }, "run" }, { { "--after", "halt" }, nil } }) do
+      local b = row[2] and "b1" or "b2"
+      boards[b].released = nil
+      local code, out = run({ dir .. "/w.cfg", "--probe", b, "--yes", "--json", table.unpack(row[1]) })
+      assert.equal(0, code)
+      assert.same({ row[2] or "halted", row[2] and { row[2] } or nil }, { dkjson.decode(out).after, boards[b].released })
+    end
+    assert.equal("locked", records()[1].state)
+  end)
+
+  it("says the board stays halted when the core has no target:reset(), and refuses an unknown --after", function()
+    local open = core.open
+    core.open = function(opts)
+      local probe = open(opts)
+      local attach = probe.attach
+      probe.attach = function(...)
+        local t = attach(...)
+        return setmetatable({ reset = false }, { __index = t })
+      end
+      return probe
+    end
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" })
+    assert.equal(0, code)
+    assert.equal("halted (this stotp.core has no target:reset())", dkjson.decode(out).after)
+    local ucode, _, err = run({ dir .. "/w.cfg", "--probe", "b2", "--after", "reboot" })
+    assert.equal(2, ucode)
+    assert.truthy(err:find("argument for option '--after' must be one of 'reset', 'run', 'halt'", 1, true), err)
+    assert.same({}, boards.b2.log)
+  end)
+
+  it("says fields_planned and blocks_planned in a dry run's JSON, never fields_written", function()
+    local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--dry-run", "--json" })
+    assert.equal(0, code)
+    local r = dkjson.decode(out)
+    assert.same({ "dry-run", { "serial", "mac", "crc", "key", "rnd" }, { 0, 1 } },
+      { r.status, r.fields_planned, r.blocks_planned })
+    assert.is_nil(r.fields_written)
+    assert.is_nil(r.blocks_locked)
+    assert.same({}, boards.b1.log)
+  end)
+
   -- Issue 7 item 2: a chip with this UID can never be blank again once its
   -- record says burned, verified or locked.
   local function events()
@@ -352,9 +427,9 @@ lock { 0 }
   end
   for _, state in ipairs({ "burned", "verified", "locked" }) do
     it("refuses a blank chip whose UID the journal records as " .. state .. ": exit 1, nothing written", function()
-      env.STOTP_TEST_CRASH_AT = state ~= "locked" and state or nil
+      crash_at = state ~= "locked" and state or nil
       run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
-      env.STOTP_TEST_CRASH_AT = nil
+      crash_at = nil
       assert.equal(state, records()[1].state)
       boards.twin = fake.board(nil, { uid_bytes = boards.b1.uid_bytes })
       local nev = events()
@@ -376,9 +451,9 @@ lock { 0 }
   end
 
   it("still completes a blank chip whose record was only reserved or failed", function()
-    env.STOTP_TEST_CRASH_AT = "reserved"
+    crash_at = "reserved"
     run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
-    env.STOTP_TEST_CRASH_AT = nil
+    crash_at = nil
     boards.b1.fail_write = "flash error PGSERR"
     assert.equal(1, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
     assert.equal("failed", records()[1].state)
@@ -461,8 +536,8 @@ lock { 0 }
     for _, a in ipairs({ "--version", "--help" }) do
       local code, out, err = run({ "--json", a })
       assert.equal(0, code)
-      assert.truthy(one_object(out).status:find("^" .. (a == "--help" and "help" or "version 0")), out)
-      assert.truthy(err:find(a == "--help" and "Exit status" or "stotp provision", 1, true))
+      assert.truthy(one_object(out).status:find("^" .. (a == "--help" and "help" or "stotp 0")), out)
+      assert.truthy(err:find(a == "--help" and "Exit status" or "stotp 0.1.0", 1, true))
     end
   end)
 
@@ -481,7 +556,7 @@ lock { 0 }
     local input = buffer()
     input.read = interrupt
     local out, err = buffer(), buffer()
-    local code = cli.main({ dir .. "/w.cfg", "--probe", "b1", "--json" }, { stotp = function() return core end,
+    local code = cli.main({ "provision", dir .. "/w.cfg", "--probe", "b1", "--json" }, { stotp = function() return core end,
       out = out, err = err, input = input, getenv = function(k) return env[k] end })
     assert.equal(130, code)
     local r = one_object(out.text)
@@ -491,17 +566,17 @@ lock { 0 }
   end)
 
   it("prints one JSON object on Ctrl-C during the burn, lists the fields burned and records it", function()
-    env.STOTP_TEST_CRASH_AT = "write:mac"
+    crash_at = "write:mac"
     local code, out = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--json" }, { crash = interrupt })
-    env.STOTP_TEST_CRASH_AT = nil
+    crash_at = nil
     assert.equal(130, code)
     local r = one_object(out)
     assert.same({ "interrupted", { "serial", "mac" }, "read-back" }, { r.status, r.fields_burned, r.burned_by })
     assert.equal("interrupted (Ctrl-C)", r.reason)
-    env.STOTP_TEST_CRASH_AT = "write:crc"
+    crash_at = "write:crc"
     local _, _, err = run({ dir .. "/w.cfg", "--probe", "b2", "--yes" }, { crash = interrupt })
-    env.STOTP_TEST_CRASH_AT = nil
-    assert.equal("provision: interrupted: interrupted (Ctrl-C)\nthis run burned field(s) serial, mac, crc and locked " ..
+    crash_at = nil
+    assert.equal("stotp provision: interrupted: interrupted (Ctrl-C)\nthis run burned field(s) serial, mac, crc and locked " ..
       "block(s) none\n", err)
     local rec = records()[1]
     assert.same({ "failed", "interrupted (Ctrl-C); burned: serial, mac" }, { rec.state, rec.reason })
@@ -568,7 +643,7 @@ lock { 0 }
     for _, extra in ipairs({ {}, { "--dry-run" } }) do
       local code, out, err = run({ dir .. "/w.cfg", "--probe", "b3", "--yes", table.unpack(extra) })
       assert.equal(1, code)
-      assert.equal("provision: pool exhausted: " .. want .. "\n", err)
+      assert.equal("stotp provision: pool exhausted: " .. want .. "\n", err)
       assert.falsy(out:find("serial 50", 1, true), out)
     end
     assert.same({}, boards.b3.log)
@@ -595,11 +670,11 @@ lock { 0 }
     "write:rnd", "burned", "verified", "lock:0", "lock:1", "locked" }
   for _, step in ipairs(steps) do
     it("completes the board on a rerun after the run is cut off at " .. step, function()
-      env.STOTP_TEST_CRASH_AT = step
+      crash_at = step
       local code, _, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
       assert.equal(1, code)
       assert.truthy(err:find("CRASH", 1, true))
-      env.STOTP_TEST_CRASH_AT = nil
+      crash_at = nil
       assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
       assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b2", "--yes" })))
       assert.equal(string.pack("<I4", 500), boards.b1.otp:sub(1, 4))

@@ -1,6 +1,8 @@
 -- The rockspec and the Makefile must not drift (STYLE.md §12): build the rock
 -- from a copy of the tree with luarocks, install it into a private tree, and
--- use the installed module on a virtual board.
+-- use the installed module and the installed `stotp` command on a virtual
+-- board. The Lua dependencies the rockspec lists come from Debian packages
+-- here (.ci/deps), so luarocks is told not to fetch them (--deps-mode none).
 local function run(cmd)
   local p = assert(io.popen(cmd .. " 2>&1"))
   local out = p:read("a")
@@ -30,7 +32,7 @@ describe("rockspec", function()
 
   it("builds and installs with luarocks make, and the installed module works", function()
     local ok, out = run(string.format(
-      "cd %q && luarocks --lua-version 5.4 make --tree %q/tree rockspec/stotp-scm-1.rockspec", dir, dir))
+      "cd %q && luarocks --lua-version 5.4 make --deps-mode none --tree %q/tree rockspec/stotp-scm-1.rockspec", dir, dir))
     assert(ok, out)
 
     local script = string.format([[
@@ -47,5 +49,20 @@ describe("rockspec", function()
     ok, out = run(string.format("env -u LD_LIBRARY_PATH lua5.4 %q/check.lua", dir))
     assert(ok, out)
     assert.equal("F4 0x1FFF7800 512", out)
+  end)
+
+  it("installs the stotp command, which runs from outside the tree", function()
+    local ok, out = run(string.format("cd /tmp && env -u LD_LIBRARY_PATH %q/tree/bin/stotp --version && " ..
+      "env -u LD_LIBRARY_PATH %q/tree/bin/stotp probes --help", dir, dir))
+    assert(ok, out)
+    assert.truthy(out:find("^" .. (require("stotp.version"):gsub("%p", "%%%0")) .. "\n"), out)
+    assert.truthy(out:find("Usage: stotp probes", 1, true), out)
+  end)
+
+  it("lists every Lua module the code requires as a dependency", function()
+    local spec = assert(io.open("rockspec/stotp-scm-1.rockspec")):read("a")
+    for _, dep in ipairs({ "luasql%-sqlite3", "luaossl", "argparse", "dkjson" }) do
+      assert.truthy(spec:find('"' .. dep .. '"'), dep)
+    end
   end)
 end)

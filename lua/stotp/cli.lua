@@ -1,580 +1,66 @@
--- stotp.cli: `lua5.4 provision.lua CONFIG ...`, the station's command.
--- One run provisions one board: check the config, attach, bind a serial to
--- the chip's UID in the journal, plan, show the diff, confirm, burn, verify,
--- lock, record. Exit status: 0 provisioned (or already was), 1 plan refused
--- or burn failed (or no board / not confirmed), 2 usage or config error,
--- 130 interrupted. With --json, stdout gets exactly one JSON object.
---
--- Test hooks: STOTP_TEST_CRASH_AT=<step> makes the run die by SIGKILL (or,
--- with STOTP_TEST_CRASH_MODE=exit, by os.exit(137) without cleanup; with
--- STOTP_TEST_CRASH_MODE=sigint, it sends itself a Ctrl-C) right after that
--- step, so the crash specs hit every point of a run deterministically.
--- Steps: attached, reserved, planned, confirmed, recorded, write:<field>,
--- burned, verified, lock:<block>, locked.
--- STOTP_TEST_CRASH_AFTER_WRITES=N does the same right after the Nth call
--- that programs OTP (an otp_write of a field or an otp_lock of a block).
+-- stotp.cli: the `stotp` command. `stotp SUBCOMMAND ARGS...` hands over to
+-- the subcommand's module (lua/stotp/cli/NAME.lua); each checks its own
+-- arguments and config before it opens a probe. provision.lua is
+-- `stotp provision` under its old name.
 
-local argparse = require("argparse")
-local recipe_mod = require("stotp.recipe")
-local plan_mod = require("stotp.plan")
-local journal_mod = require("stotp.journal")
-local keys = require("stotp.keys")
-local escrow_mod = require("stotp.escrow")
+local common = require("stotp.cli.common")
 
 local M = {}
-M.VERSION = "0.1.0"
 
-local OK, REFUSED, USAGE, INTERRUPTED = 0, 1, 2, 130
-local KEYORDER = { "status", "product", "uid", "serial", "part", "fields_written", "blocks_locked", "fields_burned",
-  "burned_by", "payload_sha256", "key_fingerprints", "reason" }
+M.VERSION = common.VERSION
 
-local function parser()
-  local p = argparse("provision.lua", "Provision the OTP memory of one STM32F2/F4/F7 board from a recipe (board.cfg).")
-    :add_help(false)
-  p:argument("config", "The product line's recipe (board.cfg).")
-  p:mutex(
-    p:option("--probe", "Use the ST-Link with this serial number (default: the only one connected)."):argname("SERIAL"),
-    p:option("--sim", "Use a virtual board kept in this image file (created when absent). Without --journal, "
-      .. "the run uses a journal of its own, IMAGE.journal.db: simulated boards never take production serials."
-      ):argname("IMAGE"))
-  p:option("--sim-part", "Part of a new --sim image, e.g. stm32f429zi, stm32f767zi."):argname("PART")
-  p:option("--journal", "Journal to use instead of the recipe's (or, with --sim, instead of IMAGE.journal.db): "
-    .. "an SQLite file or postgresql://... URL."):argname("PATH")
-  p:option("--station", "Station name recorded in the journal (default: $STOTP_STATION, else the host name)."):argname("NAME")
-  p:flag("--dry-run", "Show the plan and stop: nothing is burned, nothing is reserved.")
-  p:flag("--check", "Run the recipe's examples (its self-tests) with no probe, and exit: 0 all pass, 1 one fails.")
-  p:flag("--yes", "Burn without asking to type the product name.")
-  p:flag("--json", "Print the result as one JSON object on stdout (the diff goes to stderr).")
-  p:flag("--version", "Print the tool version and exit.")
-  p:flag("-h --help", "Show this help and exit.")
-  p:epilog("Exit status: 0 provisioned or already provisioned; 1 plan refused, burn failed, no board or not confirmed;\n" ..
-    "2 usage or config error; 130 interrupted (Ctrl-C). Keys are shown only as fingerprints.")
-  return p
+-- name, module, one line of help. The order is the order of `stotp --help`.
+M.COMMANDS = {
+  { "provision", "Provision one board from a recipe (CONFIG): plan, confirm, burn, verify, lock, record." },
+  { "check", "Run a recipe's examples (its self-tests) with no probe." },
+  { "read", "Read a board back in a recipe's terms: every field decoded, the block map, the journal's record." },
+  { "probes", "List the ST-Link probes connected (and the part and UID of each target that answers)." },
+  { "report", "Export a journal as CSV or JSON." },
+  { "journal", "Journal tools: `stotp journal copy FROM TO`." },
+  { "repl", "An interactive Lua prompt with stotp loaded." },
+}
+
+local function names()
+  local t = {}
+  for i, c in ipairs(M.COMMANDS) do t[i] = c[1] end
+  return t
 end
 
--- The process environment the run sees; `deps` replaces any part in tests.
-local function defaults(deps)
-  deps = deps or {}
-  return {
-    stotp = deps.stotp or function() return require("stotp") end,
-    out = deps.out or io.stdout, err = deps.err or io.stderr, input = deps.input or io.stdin,
-    getenv = deps.getenv or os.getenv,
-    crash = deps.crash or M.crash,
-    random = deps.random or keys.random,
-    journal = deps.journal or journal_mod,
-  }
+local function help()
+  local lines = { "Usage: stotp SUBCOMMAND [ARGS]...", "", "Provision and inspect the OTP memory of STM32F2/F4/F7 " ..
+    "boards through ST-Link probes.", "", "Subcommands:" }
+  for _, c in ipairs(M.COMMANDS) do lines[#lines + 1] = string.format("   %-10s %s", c[1], c[2]) end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "`stotp SUBCOMMAND --help` shows each one's options. `stotp --version` prints the version."
+  lines[#lines + 1] = "Exit status 2: a usage or config error (nothing was opened or written)."
+  return table.concat(lines, "\n")
 end
 
-local function self_pid()
-  local f = io.open("/proc/self/stat")
-  local pid = f and f:read("l"):match("^(%d+)")
-  if f then f:close() end
-  return pid
-end
-
--- Die now, as a power cut or a kill -9 would: nothing flushed, no close.
--- Mode "sigint": Ctrl-C at this step, as lua5.4 takes it: the signal is
--- caught and the next Lua instruction raises "interrupted!" (io.popen, not
--- os.execute: system() ignores SIGINT in the caller while the child runs).
-function M.crash(mode)
-  local pid = self_pid()
-  if mode == "sigint" then
-    if pid then io.popen("kill -INT " .. pid):close() end
-    return
-  end
-  if mode ~= "exit" and pid then os.execute("kill -KILL " .. pid) end
-  os.exit(137, false)
-end
-
-local function station_name(d, args)
-  if args.station then return args.station end
-  local s = d.getenv("STOTP_STATION")
-  if s and s ~= "" then return s end
-  local f = io.open("/etc/hostname")
-  local h = f and f:read("l")
-  if f then f:close() end
-  return h or "station"
-end
-
-local Run = {}
-Run.__index = Run
-
-function Run:say(fmt, ...)
-  local s = select("#", ...) > 0 and string.format(fmt, ...) or fmt
-  local stream = self.args.json and self.d.err or self.d.out
-  stream:write(s, "\n")
-end
-
-function Run:step(name)
-  local at = self.d.getenv("STOTP_TEST_CRASH_AT")
-  local crash = at and at == name
-  if name:find("^write:") or name:find("^lock:") then
-    self.otp_calls = (self.otp_calls or 0) + 1
-    crash = crash or self.d.getenv("STOTP_TEST_CRASH_AFTER_WRITES") == tostring(self.otp_calls)
-  end
-  if crash then
-    self.d.out:flush()
-    self.d.crash(self.d.getenv("STOTP_TEST_CRASH_MODE"))
-  end
-end
-
-local function serial_text(serial)
-  return serial and tostring(serial) or "none (the recipe draws no serials)"
-end
-
-local function board_text(serial, uid)
-  return serial and string.format("serial %d on UID %s", serial, uid) or "UID " .. uid .. " (no serial)"
-end
-
--- d.emitted: the one object is out; nothing may follow it (a Ctrl-C that
--- lands after it must not add a second one).
-local function json_line(d, obj)
-  if d.emitted then return end
-  d.emitted = true
-  d.out:write(require("dkjson").encode(obj, { keyorder = KEYORDER }), "\n")
-end
-
--- A result before there is a run (usage, config, help): text on stderr,
--- and with --json the one object on stdout.
-local function early(d, json, code, status, reason)
-  if reason then d.err:write("provision: ", status, ": ", reason, "\n") end
-  if json then json_line(d, { status = status, reason = reason }) end
-  return code
-end
-
--- The target as plan.burn/plan.lock see it, keeping a log of the fields
--- and blocks they program: what a failed run reports as burned when the
--- board can no longer be read back.
-function Run:tracked()
-  local t, names = self.target, {}
-  for _, e in ipairs(self.plan.fields) do names[e.offset] = e.name end
-  local log = { fields = {}, blocks = {} }
-  self.log = log
-  local function logged(list, what, ...)
-    log.at = what
-    local r = table.pack(...)
-    if r[1] then list[#list + 1], log.at = what, nil end
-    return table.unpack(r, 1, r.n)
-  end
-  return setmetatable({
-    otp_write = function(_, off, bytes) return logged(log.fields, names[off], t:otp_write(off, bytes)) end,
-    otp_lock = function(_, blocks, opts) return logged(log.blocks, blocks[1], t:otp_lock(blocks, opts)) end,
-  }, { __index = function(_, k)
-    local v = t[k]
-    if type(v) == "function" then return function(_, ...) return v(t, ...) end end
-    return v
-  end })
-end
-
--- What a run that did not finish had in fact burned: by reading the board
--- back (fields whose bytes changed, blocks now locked), else, when the
--- board cannot be read, by the write log (a field being written when the
--- run stopped counts as burned: it may be in part).
-function Run:burned_so_far()
-  if not self.log then return {}, {}, "nothing" end
-  local fields_, blocks = {}, {}
-  local ok, otp = pcall(self.target.otp_read, self.target)
-  local lok, locks = pcall(self.target.otp_locks, self.target)
-  if ok and otp and lok and locks then
-    for _, e in ipairs(self.plan.fields) do
-      if e.status == "write" and otp:sub(e.offset + 1, e.offset + e.size) ~= e.old then fields_[#fields_ + 1] = e.name end
-    end
-    for _, l in ipairs(self.plan.locks) do
-      if l.status == "lock" and locks[l.block + 1] then blocks[#blocks + 1] = l.block end
-    end
-    return fields_, blocks, "read-back"
-  end
-  table.move(self.log.fields, 1, #self.log.fields, 1, fields_)
-  table.move(self.log.blocks, 1, #self.log.blocks, 1, blocks)
-  if type(self.log.at) == "string" then fields_[#fields_ + 1] = self.log.at
-  elseif self.log.at then blocks[#blocks + 1] = self.log.at end
-  return fields_, blocks, "write log"
-end
-
--- The final result, as text or as one JSON object (exactly one per run).
--- A result other than success lists what the run in fact burned.
-function Run:finish(code, status, reason)
-  local r = self.result
-  r.status, r.reason = status, reason
-  if code ~= OK then
-    local burned, locked, by = self:burned_so_far()
-    r.fields_burned, r.burned_by = setmetatable(burned, { __jsontype = "array" }), by
-    r.fields_written, r.blocks_locked = burned, setmetatable(locked, { __jsontype = "array" })
-    if reason and #burned + #locked > 0 then
-      reason = string.format("%s\nthis run burned field(s) %s and locked block(s) %s", reason,
-        #burned > 0 and table.concat(burned, ", ") or "none", #locked > 0 and table.concat(locked, ", ") or "none")
-    end
-  end
-  if self.emitted then return code end
-  self.emitted = true
-  if self.args.json then json_line(self.d, r)
-  elseif reason then
-    self.d.err:write("provision: ", status, ": ", reason, "\n")
-  end
-  return code
-end
-
-function Run:open_target()
-  local stotp = self.d.stotp()
-  local opts = {}
-  if self.args.sim then opts.sim, opts.sim_part = self.args.sim, self.args.sim_part
-  elseif self.args.probe then opts.serial = self.args.probe end
-  local probe, err = stotp.open(opts)
-  if not probe then return nil, "no probe: " .. tostring(err) end
-  self.probe = probe
-  self.tool_version = stotp._VERSION or stotp.VERSION or M.VERSION
-  self.probe_serial = probe.serial or self.args.probe or "unknown"
-  local target, terr = probe:attach()
-  if not target then return nil, "cannot attach to the target: " .. tostring(terr) end
-  self.target = target
-  return target
-end
-
--- A --sim run without --journal keeps its own journal next to the image:
--- a simulated board must not take a production serial, nor put a
--- virtual UID into the audit record.
-local function journal_path(args, recipe)
-  if args.journal then return args.journal end
-  if args.sim then return args.sim .. ".journal.db", true end
-  return recipe.journal
-end
-function Run:journal_path() return journal_path(self.args, self.recipe) end
-
-function Run:open_journal()
-  local path, sim = self:journal_path()
-  if sim then self:say("journal %s (a --sim run's own; give --journal to share one)", path) end
-  local j, err = self.d.journal.open(path, { product = self.recipe.product, serials = self.recipe.serials,
-    station = self.station, readonly = self.args.dry_run })
-  if not j then return nil, err end
-  if j.ephemeral then
-    self:say("journal %s does not exist yet: the dry run reads an empty journal in memory and saves nothing", path)
-  end
-  self.journal = j
-  return j
-end
-
--- The board's record, or (dry run) what it would get; nil, msg on failure.
-function Run:bind_serial(uid)
-  local j = self.journal
-  local rec, err = j:find(uid)
-  if rec == nil then return nil, err end
-  if rec then return rec, false end
-  if self.args.dry_run then
-    local serial, perr, pcode = j:peek()
-    if serial == nil then return nil, perr, pcode end
-    return { serial = serial or nil, created_at = os.time(), key_fingerprints = {}, dry = true }
-  end
-  local r, rerr, rcode = j:reserve(uid, { part = self.target.name, probe_serial = self.probe_serial,
-    tool_version = self.tool_version })
-  if not r then return nil, rerr, rcode end
-  return r, true
-end
-
--- With a recipe's escrow, the keys an earlier run of this board escrowed
--- (stotp.escrow): a rerun burns those, not fresh ones.
-function Run:open_escrow()
-  local e = self.recipe.escrow
-  if not e then return true end
-  self.escrow = escrow_mod.new(self.journal, e.kek, e.path, self.uid)
-  local kept, err = self.escrow:load()
-  if not kept then return nil, err end
-  self.escrowed = kept
-  return true
-end
-
-function Run:make_plan(rec)
-  local t, recipe = self.target, self.recipe
-  local eok, eerr = self:open_escrow()
-  if not eok then return nil, eerr end
-  local ctx = {
-    serial = rec.serial, uid_bytes = t.uid_bytes, recorded_payload = rec.payload_sha256,
-    now = rec.created_at, key_fingerprints = rec.key_fingerprints,
-    master = function(path) return recipe.master_keys[path] end,
-    random_key = function(fd)
-      local kept = self.escrowed and self.escrowed[fd.name]
-      if kept then return kept, true end
-      return self.d.random(fd.size)
-    end,
-  }
-  local otp, err = t:otp_read()
-  if not otp then return nil, "reading OTP: " .. tostring(err) end
-  local locks, lerr = t:otp_locks()
-  if not locks then return nil, "reading lock bytes: " .. tostring(lerr) end
-  return plan_mod.build(recipe, ctx, { otp = otp, locks = locks, block_size = t.otp.block_size })
-end
-
--- Issue 7 item 2: a chip whose UID this journal saw burned can never be
--- blank again. A blank one is a second chip with that UID (a counterfeit),
--- a UID read wrong, or another product line's journal: burning it would
--- put one serial and MAC on two boards. Returns a reason, or nil.
-function Run:twin(p, rec)
-  if rec.dry or not rec.state then return nil end
-  for _, e in ipairs(p.fields) do
-    if e.old:find("[^\xFF]") then return nil end
-  end
-  local state, err = self.journal:burned_state(self.uid)
-  if state == nil then return "reading the journal's events: " .. tostring(err) end
-  if not state then return nil end
-  return string.format("UID %s is recorded in journal %s as %s (%s), but this chip's OTP fields are all blank: a chip " ..
-    "with that UID can never be blank again. Check for a counterfeit chip (a copied UID), a misread UID (probe, cable, " ..
-    "reread) or the wrong journal; nothing written", self.uid, self.journal.where, state,
-    rec.serial and "serial " .. rec.serial or "no serial")
-end
-
-function Run:show_plan(p, rec)
-  local t = self.target
-  self:say("%s: %s (%s), UID %s, OTP %d x %d bytes", self.recipe.product, t.name, t.family, t.uid,
-    t.otp.blocks or 16, t.otp.block_size)
-  self:say("serial %s%s", serial_text(rec.serial), rec.dry and rec.serial and
-    " (next free now; a dry run reserves nothing, and another station may take it first)" or "")
-  for _, line in ipairs(plan_mod.diff_lines(p)) do self:say("%s", line) end
-end
-
-function Run:confirm()
-  if self.args.yes then return true end
-  local stream = self.args.json and self.d.err or self.d.out
-  stream:write(string.format("Burning OTP cannot be undone. Type the product name (%s) to go on: ", self.recipe.product))
-  stream:flush()
-  local answer = self.d.input:read("l")
-  return answer ~= nil and answer:gsub("%s+$", "") == self.recipe.product
-end
-
-function Run:record(t)
-  local ok, err = self.journal:update(self.uid, t)
-  if not ok then return nil, err end
-  return true
-end
-
--- A burn/verify/lock failure: record it, report it, exit 1.
-function Run:failed(msg)
-  local ok, err = self:record({ state = "failed", reason = msg })
-  if not ok then msg = msg .. "; and the journal was not updated: " .. tostring(err) end
-  return self:finish(REFUSED, "failed", msg)
-end
-
--- The board changed but its record did not: the journal is behind the
--- board. A rerun brings it level (the plan finds the bytes in place).
-function Run:unrecorded(what, err)
-  return self:finish(REFUSED, "journal not updated", string.format("board %s but the journal was not updated: %s",
-    what, tostring(err)))
-end
-
--- Fresh random keys go into the escrow, committed, before any is burned.
-function Run:escrow_keys(p)
-  local fresh = plan_mod.fresh_keys(p)
-  if not self.escrow or not next(fresh) then return true end
-  return self.escrow:store(fresh)
-end
-
--- The keys verified whole in OTP: their wrapped copies are not kept.
-function Run:forget_keys()
-  if not self.escrow then return end
-  local ok, err = self.escrow:forget()
-  if not ok then self:say("warning: the escrowed keys of this board were not deleted: %s", tostring(err)) end
-end
-
-function Run:execute(p)
-  local step = function(name) self:step(name) end
-  local target = self:tracked()
-  local ok, err = self:escrow_keys(p)
-  if not ok then return self:failed("nothing written: escrow: " .. tostring(err)) end
-  ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
-    part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version, macs = p.macs })
-  if not ok then return self:failed("nothing written: " .. tostring(err)) end
-  self:step("recorded")
-  ok, err = plan_mod.burn(target, p, step)
-  if not ok then return self:failed(err) end
-  ok, err = self:record({ state = "burned" })
-  if not ok then return self:unrecorded("burned", err) end
-  self:step("burned")
-  ok, err = plan_mod.verify(self.target, p)
-  if not ok then return self:failed(err) end
-  ok, err = self:record({ state = "verified" })
-  if not ok then return self:unrecorded("burned and verified", err) end
-  self:forget_keys()
-  self:step("verified")
-  if #p.locks > 0 then
-    ok, err = plan_mod.lock(target, p, step)
-    if not ok then return self:failed(err) end
-    ok, err = self:record({ state = "locked" })
-    if not ok then return self:unrecorded("locked", err) end
-    self:step("locked")
-  end
-  return nil
-end
-
-local function written(p)
-  local names, blocks = {}, {}
-  for _, e in ipairs(p.fields) do if e.status == "write" then names[#names + 1] = e.name end end
-  for _, n in ipairs(plan_mod.pending_locks(p)) do blocks[#blocks + 1] = n end
-  return names, blocks
-end
-
--- A board whose OTP already holds the whole recipe: make the journal say
--- so (a rerun after a crash between the last write and the last record).
-function Run:already(p, rec)
-  local final = #p.locks > 0 and "locked" or "verified"
-  if rec.state ~= final and not self.args.dry_run then
-    local ok, err = self:record({ state = final, payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
-      macs = p.macs })
-    if not ok then return self:unrecorded("provisioned", err) end
-    self:forget_keys()
-  end
-  self:say("already provisioned: %s; nothing to burn", board_text(rec.serial, self.uid))
-  return self:finish(OK, "already provisioned")
-end
-
-function Run:provision()
-  local t, err = self:open_target()
-  if not t then return self:finish(REFUSED, "no board", err) end
-  self.uid = t.uid
-  self.result.uid, self.result.part = t.uid, t.name
-  self:step("attached")
-  if not recipe_mod.accepts(self.recipe, t.name) then
-    return self:finish(REFUSED, "refused", string.format("part %s is not one this recipe accepts (%s)", t.name,
-      table.concat(self.recipe.parts, ", ")))
-  end
-  local j, jerr = self:open_journal()
-  if not j then return self:finish(REFUSED, "failed", jerr) end
-  local rec, rerr, rcode = self:bind_serial(t.uid)
-  if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", rerr) end
-  self.result.serial = rec.serial
-  self:step("reserved")
-  local p, perr = self:make_plan(rec)
-  if not p then return self:finish(REFUSED, "failed", perr) end
-  self.plan = p
-  local twin = self:twin(p, rec)
-  if twin then return self:finish(REFUSED, "refused", twin) end
-  self.result.payload_sha256 = p.payload_sha256
-  self.result.key_fingerprints = setmetatable(p.key_fingerprints, { __jsontype = "object" })
-  self:show_plan(p, rec)
-  self:step("planned")
-  if p.refused then
-    local why = "plan refused, nothing written: " .. table.concat(p.reasons, "; ")
-    if not self.args.dry_run and (rec.state == "reserved" or rec.state == "failed") then
-      local ok, werr = self:record({ state = "failed", reason = "plan refused: " .. table.concat(p.reasons, "; ") })
-      if not ok then why = why .. "; and the journal was not updated: " .. tostring(werr) end
-    end
-    if p.config_error then return self:finish(USAGE, "config error", why) end
-    return self:finish(REFUSED, "refused", why)
-  end
-  if p.complete then return self:already(p, rec) end
-  if self.args.dry_run then
-    self:say("dry run: nothing written")
-    self.result.fields_written, self.result.blocks_locked = written(p)
-    return self:finish(OK, "dry-run")
-  end
-  if not self:confirm() then return self:finish(REFUSED, "not confirmed", "the product name was not typed; nothing written") end
-  self:step("confirmed")
-  local code = self:execute(p)
-  if code then return code end
-  self.result.fields_written, self.result.blocks_locked = written(p)
-  self:say("provisioned: %s (%d field(s) written, %d block(s) locked)", board_text(rec.serial, self.uid),
-    #self.result.fields_written, #self.result.blocks_locked)
-  return self:finish(OK, "provisioned")
-end
-
-function Run:close()
-  if self.journal then pcall(self.journal.close, self.journal) end
-  if self.target then pcall(self.target.close, self.target) end
-  if self.probe then pcall(self.probe.close, self.probe) end
-end
-
--- --check: the recipe's examples, with no probe (stotp.selftest).
-function M.check(d, recipe)
-  local results = require("stotp.selftest").run(recipe)
-  local failed = 0
-  for _, r in ipairs(results) do
-    d.out:write(r.ok and "ok     " or "FAILED ", r.where:gsub(":$", ""), "\n")
-    for _, problem in ipairs(r.problems) do d.out:write("         ", problem, "\n") end
-    if not r.ok then failed = failed + 1 end
-  end
-  d.out:write(string.format("%d example(s), %d failed\n", #results, failed))
-  return failed == 0 and OK or REFUSED
-end
-
--- Ctrl-C: lua5.4's SIGINT handler (lua.c laction) makes the next Lua
--- instruction raise "interrupted!"; its sigaction has no SA_RESTART, so a
--- read at the confirm prompt returns at once.
-local function interrupted(err) return tostring(err):find("interrupted!$") ~= nil end
-
--- A run stopped by Ctrl-C: the journal says what happened to a board whose
--- burn had begun (a transaction the signal cut is rolled back, so the
--- record is whole), and the result says what was burned.
-function Run:interrupted()
-  local why = "interrupted (Ctrl-C)"
-  if self.journal and self.log then
-    self.journal:abort()
-    local burned = self:burned_so_far()
-    local ok, err = self:record({ state = "failed", reason = why .. "; burned: " ..
-      (#burned > 0 and table.concat(burned, ", ") or "nothing") })
-    if not ok then why = why .. "; and the journal was not updated: " .. tostring(err) end
-  elseif not self.log then
-    why = why .. "; nothing written"
-  end
-  return self:finish(INTERRUPTED, "interrupted", why)
-end
-
--- What the run will write besides the board, checked before any probe is
--- opened: a journal that persists (issue 7 item 3) in a directory it can
--- write, and a --sim image it can save (item 14). Returns the recipe, or
--- nil and the message.
-local function check_files(args, recipe)
-  local path = journal_path(args, recipe)
-  local ok, err = journal_mod.check_name(path)
-  if ok and not args.dry_run then ok, err = journal_mod.check_writable(path) end
-  if ok and args.sim then
-    ok, err = journal_mod.check_writable(args.sim, "the --sim image " .. args.sim .. " cannot be saved there")
-  end
-  if not ok then return nil, err end
-  return recipe
-end
-
-local function main(d, argv, json)
-  local p = parser()
-  for _, a in ipairs(argv) do
-    if a == "-h" or a == "--help" then (json and d.err or d.out):write(p:get_help(), "\n"); return early(d, json, OK, "help") end
-    if a == "--version" then
-      (json and d.err or d.out):write("stotp provision ", M.VERSION, "\n")
-      return early(d, json, OK, "version " .. M.VERSION)
-    end
-  end
-  local ok, args = p:pparse(argv)
-  if ok and args.sim_part and not args.sim then
-    ok, args = false, "option '--sim-part' needs '--sim' (it names the part of a new virtual board)"
-  end
-  if not ok then
-    d.err:write(p:get_usage(), "\n")
-    return early(d, json, USAGE, "usage error", args)
-  end
-  local recipe, err = recipe_mod.load_file(args.config)
-  if not recipe then return early(d, json, USAGE, "config error", err) end
-  for _, w in ipairs(recipe.warnings) do d.err:write("provision: warning: ", w, "\n") end
-  if args.check then return M.check(d, recipe) end
-  recipe, err = check_files(args, recipe)
-  if not recipe then return early(d, json, USAGE, "config error", err) end
-  local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
-    fields_written = {}, blocks_locked = {} } }, Run)
-  run.station = station_name(d, args)
-  local okr, code = pcall(run.provision, run)
-  if not okr then
-    if interrupted(code) then code = run:interrupted()
-    else code = run:finish(REFUSED, "internal error", tostring(code)) end
-  end
-  pcall(run.close, run)
-  return code
-end
-
--- argv: the arguments (without the script name). Returns the exit status.
--- With --json, stdout gets exactly one JSON object whatever happens.
+--- argv: the arguments after `stotp`. Returns the exit status.
 function M.main(argv, deps)
-  local d = defaults(deps)
-  local json = false
-  for _, a in ipairs(argv) do json = json or a == "--json" end
-  local ok, code = pcall(main, d, argv, json)
-  if ok then return code end
-  if interrupted(code) then return early(d, json, INTERRUPTED, "interrupted", "interrupted (Ctrl-C); nothing written") end
-  return early(d, json, REFUSED, "internal error", tostring(code))
+  local d = common.defaults(deps)
+  local name = argv[1]
+  if name == "-h" or name == "--help" or name == "help" then
+    d.out:write(help(), "\n")
+    return common.OK
+  end
+  if name == "--version" then
+    d.out:write(common.VERSION, "\n")
+    return common.OK
+  end
+  local found
+  for _, c in ipairs(M.COMMANDS) do if c[1] == name then found = c end end
+  if not found then
+    if name == nil then
+      d.err:write(help(), "\n")
+      return common.early(d, false, common.USAGE, "usage error", "a subcommand is needed")
+    end
+    local near = common.nearest(name, names())
+    return common.early(d, false, common.USAGE, "usage error", string.format("unknown subcommand '%s'%s; the " ..
+      "subcommands are %s", name, near and " (did you mean '" .. near .. "'?)" or "", table.concat(names(), ", ")))
+  end
+  deps = setmetatable({ prog = (deps and deps.prog or "stotp") .. " " .. name }, { __index = deps })
+  return require("stotp.cli." .. name).main({ table.unpack(argv, 2) }, deps)
 end
 
 return M

@@ -5,7 +5,22 @@ local core = require("stotp.core")
 
 local stotp = core
 
-stotp._VERSION = "stotp scm"
+stotp._VERSION = require("stotp.version")
+
+-- Installed (make install, luarocks), the udev rule lies in PREFIX/share/
+-- stotp next to PREFIX/lib/lua/5.4/stotp/core.so: name that file, not the
+-- source tree's path the C core was built with. (The permission-denied
+-- message of stotp.core still names the source path: a C change.)
+do
+  local so = package.searchpath("stotp.core", package.cpath)
+  local prefix = so and so:match("^(.*)/lib/lua/5%.4/stotp/core%.so$")
+  local rule = prefix and prefix .. "/share/stotp/49-stotp-stlink.rules"
+  local f = rule and io.open(rule)
+  if f then
+    f:close()
+    stotp.udev_rule = rule
+  end
+end
 
 --- Hex of a byte string, upper case: stotp.hex("\1\171") == "01AB".
 function stotp.hex(s)
@@ -39,6 +54,16 @@ function stotp.locked_blocks(target)
     if locked then out[#out + 1] = i - 1 end
   end
   return out
+end
+
+--- stotp.help() lists the API; stotp.help(probe or target) its methods.
+function stotp.help(obj)
+  print(require("stotp.help").text(obj))
+end
+
+--- Prints v as the REPL does: bytes in hex, OTP maps, addresses in hex.
+function stotp.show(v)
+  print(require("stotp.help").show(v))
 end
 
 return stotp

@@ -243,7 +243,8 @@ end
 
 -- Bind a serial to `uid`: the board's own record if it has one, else the
 -- next serial of the pool, committed before this returns.
--- info = { part=, probe_serial=, tool_version= }. Returns record, is_new.
+-- info = { part=, probe_serial=, tool_version=, now= (created_at: the time
+-- the plan used; default now) }. Returns record, is_new.
 function Journal:reserve(uid, info)
   return self:transaction(function()
     local rec, err, code = self:find(uid)
@@ -251,7 +252,7 @@ function Journal:reserve(uid, info)
     if rec then return rec, false end
     local serial, perr, pcode = self:peek()
     if serial == nil then return nil, perr, pcode end
-    local now = os.time()
+    local now = math.tointeger(info.now) or os.time()
     local ok, ierr, icode = self:exec(string.format(
       "INSERT INTO stotp_boards (product, uid, serial, state, part, probe_serial, station, tool_version, " ..
       "created_at, updated_at) VALUES (%s, %s, %s, 'reserved', %s, %s, %s, %s, %d, %d)",
@@ -304,6 +305,9 @@ function Journal:update(uid, t)
     for _, k in ipairs({ "state", "reason", "payload_sha256", "probe_serial", "tool_version", "station", "part" }) do
       if t[k] ~= nil then sets[#sets + 1] = k .. " = " .. self:q(t[k]) end
     end
+    -- A board that moves on from a failure (recovered, then verified or
+    -- locked) shows no old reason as its current one; the events keep it.
+    if t.state and t.state ~= "failed" and t.reason == nil then sets[#sets + 1] = "reason = NULL" end
     if t.key_fingerprints then sets[#sets + 1] = "key_fingerprints = " .. self:q(encode_fps(t.key_fingerprints)) end
     sets[#sets + 1] = "updated_at = " .. now
     local ok, uerr, ucode = self:exec(string.format("UPDATE stotp_boards SET %s WHERE product = %s AND uid = %s",

@@ -234,15 +234,15 @@ local function sandbox(recipe)
     __index = function(_, k)
       if vocab[k] ~= nil then return vocab[k] end
       if settings[k] ~= nil then return settings[k].value end
-      error(string.format("'%s' is not part of the recipe vocabulary", tostring(k)), 2)
+      error(string.format("'%s' is not part of the recipe vocabulary%s", tostring(k), require("stotp.words").hint(k, vocab)), 2)
     end,
     __newindex = function(_, k, val)
       if recipe.sealed then error("the config's settings cannot change after it has loaded", 2) end
       if vocab[k] ~= nil then error(string.format("'%s' is recipe vocabulary and cannot be redefined", k), 2) end
       if not SETTINGS[k] then
-        error(string.format("unknown setting '%s' (settings: product, parts, journal, serials, escrow, "
+        error(string.format("unknown setting '%s'%s (settings: product, parts, journal, serials, escrow, "
           .. "strict_key_files; "
-          .. "use local for helpers)", tostring(k)), 2)
+          .. "use local for helpers)", tostring(k), require("stotp.words").hint(k, SETTINGS)), 2)
       end
       if type(val) ~= SETTINGS[k] then error(string.format("%s must be a %s", k, SETTINGS[k]), 2) end
       local at = debug.getinfo(2, "Sl")

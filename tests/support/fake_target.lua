@@ -91,6 +91,21 @@ function Target:otp_lock(blocks, opts)
   return true
 end
 
+-- Issue 10 item 9, the API contract still to come in stotp.core:
+-- target:reset([{halt = true}]) and target:run(). The fake notes each in
+-- board.released (not in board.log: they program nothing).
+function Target:reset(opts)
+  self.b.released = self.b.released or {}
+  table.insert(self.b.released, opts and opts.halt and "reset-halt" or "reset")
+  return true
+end
+
+function Target:run()
+  self.b.released = self.b.released or {}
+  table.insert(self.b.released, "run")
+  return true
+end
+
 function Target:close() self.closed = true end
 
 local function target(b)

@@ -12,7 +12,7 @@ M.ROOT = ROOT
 -- VPROBE_* and test switches other specs may have left in this process's
 -- environment are dropped, so each board is what its command line says.
 local CLEAN = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_VOLTAGE VPROBE_STATS VPROBE_LATENCY_US " ..
-  "VPROBE_FAULT VPROBE_QUIRKS STOTP_TEST_CRASH_AT STOTP_TEST_CRASH_MODE; "
+  "VPROBE_FAULT VPROBE_QUIRKS STOTP_TEST_CRASH_AT STOTP_TEST_CRASH_MODE STOTP_TEST_CRASH_AFTER_WRITES; "
 
 --- Runs a shell command in `dir`'s scratch files: exit status, stdout, stderr.
 function M.run(cmd, dir)
@@ -23,8 +23,17 @@ function M.run(cmd, dir)
 end
 
 --- `provision.lua ARGS` with `env` (a "VAR=value ..." prefix) in front.
+--- An env that sets STOTP_TEST_CRASH_* runs the same command through the
+--- test launcher that has the crash seam (provision.lua has none).
 function M.provision(dir, args, env)
-  return M.run((env or "") .. " lua5.4 " .. ROOT .. "/provision.lua " .. args, dir)
+  local launcher = (env or ""):find("STOTP_TEST_CRASH_", 1, true) and "/tests/support/crash_launcher.lua" or
+    "/provision.lua"
+  return M.run((env or "") .. " lua5.4 " .. ROOT .. launcher .. " " .. args, dir)
+end
+
+--- `stotp ARGS` from the source tree (build/bin/stotp), `env` in front.
+function M.stotp(dir, args, env)
+  return M.run((env or "") .. " " .. BUILD .. "/bin/stotp " .. args, dir)
 end
 
 --- Copies examples/NAME and the demo key into dir; the copy's path.

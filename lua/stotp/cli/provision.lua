@@ -1,0 +1,567 @@
+-- stotp.cli.provision: `stotp provision CONFIG ...` (and `lua5.4
+-- provision.lua CONFIG ...`), the station's command. One run provisions one
+-- board: check the config, attach, bind a serial to the chip's UID in the
+-- journal, plan, show the diff, confirm, burn, verify, lock, record. Exit
+-- status: 0 provisioned (or already was), 1 plan refused or burn failed (or
+-- no board / not confirmed), 2 usage or config error, 130 interrupted. With
+-- --json, stdout gets exactly one JSON object.
+--
+-- Steps (`d.step`, the test seam: nil on a station): attached, reserved,
+-- planned, confirmed, recorded, write:<field>, burned, verified,
+-- lock:<block>, locked.
+
+local argparse = require("argparse")
+local recipe_mod = require("stotp.recipe")
+local plan_mod = require("stotp.plan")
+local common = require("stotp.cli.common")
+local parts_mod = require("stotp.parts")
+local escrow_mod = require("stotp.escrow")
+
+local M = {}
+
+local OK, REFUSED, USAGE, INTERRUPTED = common.OK, common.REFUSED, common.USAGE, common.INTERRUPTED
+local KEYORDER = { "status", "product", "uid", "serial", "part", "fields_planned", "blocks_planned", "fields_written",
+  "blocks_locked", "fields_burned", "burned_by", "values", "macs", "probe_serial", "station", "duration_ms", "after",
+  "payload_sha256", "key_fingerprints", "reason" }
+
+local function parser(prog)
+  local p = argparse(prog, "Provision the OTP memory of one STM32F2/F4/F7 board from a recipe (board.cfg).")
+    :add_help(false)
+  p:argument("config", "The product line's recipe (board.cfg).")
+  p:mutex(
+    p:option("--probe", "Use the ST-Link with this serial number (default: the only one connected)."):argname("SERIAL"),
+    p:option("--sim", "Use a virtual board kept in this image file (created when absent). Without --journal, "
+      .. "the run uses a journal of its own, IMAGE.journal.db: simulated boards never take production serials."
+      ):argname("IMAGE"))
+  p:option("--sim-part", "Part of a new --sim image, e.g. stm32f429zi, stm32f767zi."):argname("PART")
+  p:option("--journal", "Journal to use instead of the recipe's (or, with --sim, instead of IMAGE.journal.db): "
+    .. "an SQLite file or postgresql://... URL."):argname("PATH")
+  p:option("--station", "Station name recorded in the journal (default: $STOTP_STATION, else the host name)."):argname("NAME")
+  p:flag("--dry-run", "Show the plan and stop: nothing is burned, nothing is reserved.")
+  p:option("--after", "What the board does once the run is recorded: reset (starts as after power-up), run (the " ..
+    "core resumes where it was halted) or halt (stays halted)."):choices({ "reset", "run", "halt" }):default("reset")
+  p:flag("--check", "Run the recipe's examples (its self-tests) with no probe, and exit: 0 all pass, 1 one fails.")
+  p:flag("--yes", "Burn without asking to type the product name.")
+  p:flag("--json", "Print the result as one JSON object on stdout (the diff goes to stderr).")
+  p:flag("--version", "Print the tool version and exit.")
+  p:flag("-h --help", "Show this help and exit.")
+  p:epilog("Exit status: 0 provisioned or already provisioned; 1 plan refused, burn failed, no board or not confirmed;\n" ..
+    "2 usage or config error; 130 interrupted (Ctrl-C). Keys are shown only as fingerprints.")
+  return p
+end
+
+local Run = {}
+Run.__index = Run
+
+function Run:say(fmt, ...)
+  local s = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+  local stream = self.args.json and self.d.err or self.d.out
+  stream:write(s, "\n")
+end
+
+function Run:step(name)
+  if self.d.step then
+    self.d.out:flush()
+    self.d.step(name)
+  end
+end
+
+local function serial_text(serial)
+  return serial and tostring(serial) or "none (the recipe draws no serials)"
+end
+
+local function board_text(serial, uid)
+  return serial and string.format("serial %d on UID %s", serial, uid) or "UID " .. uid .. " (no serial)"
+end
+
+local function json_line(d, obj) common.json_line(d, obj, KEYORDER) end
+
+-- The target as plan.burn/plan.lock see it, keeping a log of the fields
+-- and blocks they program: what a failed run reports as burned when the
+-- board can no longer be read back.
+function Run:tracked()
+  local t, names = self.target, {}
+  for _, e in ipairs(self.plan.fields) do names[e.offset] = e.name end
+  local log = { fields = {}, blocks = {} }
+  self.log = log
+  local function logged(list, what, ...)
+    log.at = what
+    local r = table.pack(...)
+    if r[1] then list[#list + 1], log.at = what, nil end
+    return table.unpack(r, 1, r.n)
+  end
+  return setmetatable({
+    otp_write = function(_, off, bytes) return logged(log.fields, names[off], t:otp_write(off, bytes)) end,
+    otp_lock = function(_, blocks, opts) return logged(log.blocks, blocks[1], t:otp_lock(blocks, opts)) end,
+  }, { __index = function(_, k)
+    local v = t[k]
+    if type(v) == "function" then return function(_, ...) return v(t, ...) end end
+    return v
+  end })
+end
+
+-- What a run that did not finish had in fact burned: by reading the board
+-- back (fields whose bytes changed, blocks now locked), else, when the
+-- board cannot be read, by the write log (a field being written when the
+-- run stopped counts as burned: it may be in part).
+function Run:burned_so_far()
+  if not self.log then return {}, {}, "nothing" end
+  local fields_, blocks = {}, {}
+  local ok, otp = pcall(self.target.otp_read, self.target)
+  local lok, locks = pcall(self.target.otp_locks, self.target)
+  if ok and otp and lok and locks then
+    for _, e in ipairs(self.plan.fields) do
+      if e.status == "write" and otp:sub(e.offset + 1, e.offset + e.size) ~= e.old then fields_[#fields_ + 1] = e.name end
+    end
+    for _, l in ipairs(self.plan.locks) do
+      if l.status == "lock" and locks[l.block + 1] then blocks[#blocks + 1] = l.block end
+    end
+    return fields_, blocks, "read-back"
+  end
+  table.move(self.log.fields, 1, #self.log.fields, 1, fields_)
+  table.move(self.log.blocks, 1, #self.log.blocks, 1, blocks)
+  if type(self.log.at) == "string" then fields_[#fields_ + 1] = self.log.at
+  elseif self.log.at then blocks[#blocks + 1] = self.log.at end
+  return fields_, blocks, "write log"
+end
+
+-- Each field's value as planned, decoded as a person reads it (a key as
+-- its fingerprint; a CRC over a key not at all, plan.show), and the MACs.
+function M.values(p)
+  local values, macs = {}, {}
+  for _, e in ipairs(p.fields) do
+    if e.secret == "key" then values[e.name] = p.key_fingerprints[e.name]
+    elseif not e.secret and e.new then
+      local v = common.decoded(e.fd.encoder, e.new)
+      values[e.name] = v
+      if e.fd.encoder.name == "mac" then macs[e.name] = v end
+    end
+  end
+  return setmetatable(values, { __jsontype = "object" }), setmetatable(macs, { __jsontype = "object" })
+end
+
+-- The final result, as text or as one JSON object (exactly one per run).
+-- A result other than success lists what the run in fact burned.
+function Run:finish(code, status, reason)
+  local r = self.result
+  r.status, r.reason = status, reason
+  r.probe_serial, r.station = self.probe_serial, self.station
+  r.duration_ms = math.floor((common.uptime() - self.started) * 1000 + 0.5)
+  if self.plan then r.values, r.macs = M.values(self.plan) end
+  if code ~= OK then
+    local burned, locked, by = self:burned_so_far()
+    r.fields_burned, r.burned_by = setmetatable(burned, { __jsontype = "array" }), by
+    r.fields_written, r.blocks_locked = burned, setmetatable(locked, { __jsontype = "array" })
+    if reason and #burned + #locked > 0 then
+      reason = string.format("%s\nthis run burned field(s) %s and locked block(s) %s", reason,
+        #burned > 0 and table.concat(burned, ", ") or "none", #locked > 0 and table.concat(locked, ", ") or "none")
+    end
+  end
+  if self.emitted then return code end
+  r.after = self:release()
+  self.emitted = true
+  if self.args.json then json_line(self.d, r)
+  elseif reason then
+    common.message(self.d, status, reason)
+  end
+  return code
+end
+
+-- The targets vprobe models (src/vprobe/parts.c, its table of parts), in
+-- the order a new --sim image picks one for a recipe's part.
+local SIM_MODELS = { "stm32f429zi", "stm32f407vg", "stm32f405rg", "stm32f439zi", "stm32f401re", "stm32f411re",
+  "stm32f446re", "stm32f205rg", "stm32f207zg", "stm32f767zi", "stm32f746zg", "stm32f722ze" }
+
+--- The part of a new --sim image: a model of the first of the recipe's
+--- parts that vprobe has one of (an ordering code names its own), or nil.
+function M.sim_part(recipe)
+  for _, pattern in ipairs(recipe.parts) do
+    local want = pattern:lower()
+    for _, model in ipairs(SIM_MODELS) do
+      if model == want then return model end
+    end
+    for _, model in ipairs(SIM_MODELS) do
+      for _, number in ipairs(parts_mod.covered(pattern) or {}) do
+        if model:sub(1, #number) == number then return model end
+      end
+    end
+  end
+end
+
+-- --sim-part names the part of a new image: against an image of another
+-- part it is an error that names the image's part (nothing is written).
+function Run:check_sim_part(target)
+  local want = self.args.sim_part
+  if not want or not self.image_existed or parts_mod.accepts({ want }, target.name) then return true end
+  return nil, string.format("the --sim image %s holds a %s board, not a %s: --sim-part only names the part of a new " ..
+    "image (leave it out, or give a new image file)", self.args.sim, target.name, want)
+end
+
+-- The board released as --after says, once the journal record is complete
+-- (every record is committed before finish is called): target:reset() or
+-- target:run() (issue 10 item 9). A stotp.core without them (they are C
+-- work still to come) leaves the core halted, and the result says so.
+function Run:release()
+  local t, how = self.target, self.args.after or "reset"
+  if not t or how == "halt" then return t and "halted" or nil end
+  local ok, fn = pcall(function() return t[how] end)
+  if not ok or type(fn) ~= "function" then return "halted (this stotp.core has no target:" .. how .. "())" end
+  local rok, err = fn(t)
+  if not rok then
+    local msg = string.format("halted (target:%s() failed: %s)", how, tostring(err))
+    self:say("warning: the board is still %s", msg)
+    return msg
+  end
+  return how
+end
+
+function Run:open_target()
+  local stotp = self.d.stotp()
+  local opts = {}
+  if self.args.sim then opts.sim, opts.sim_part = self.args.sim, self.args.sim_part or M.sim_part(self.recipe)
+  elseif self.args.probe then opts.serial = self.args.probe end
+  local probe, err = common.open_probe(stotp, opts)
+  if not probe then return nil, "no probe: " .. tostring(err) end
+  self.probe = probe
+  self.tool_version = common.VERSION
+  -- A virtual board is marked in the journal ("sim:"): a --sim run
+  -- recorded in a shared journal is told apart from production boards.
+  self.probe_serial = (self.args.sim and "sim:" or "") .. (probe.serial or self.args.probe or "unknown")
+  local target, terr = probe:attach()
+  if not target then return nil, "cannot attach to the target: " .. tostring(terr) end
+  self.target = target
+  local ok, serr = self:check_sim_part(target)
+  if not ok then return nil, serr, "sim_part" end
+  return target
+end
+
+function Run:journal_path() return common.journal_path(self.args, self.recipe) end
+
+function Run:open_journal()
+  local path, sim = self:journal_path()
+  if sim then self:say("journal %s (a --sim run's own; give --journal to share one)", path) end
+  local j, err = self.d.journal.open(path, { product = self.recipe.product, serials = self.recipe.serials,
+    station = self.station, readonly = self.args.dry_run })
+  if not j then return nil, err end
+  if j.ephemeral then
+    self:say("journal %s does not exist yet: the dry run reads an empty journal in memory and saves nothing", path)
+  end
+  self.journal = j
+  return j
+end
+
+-- The board's record, or, for a UID the journal has not seen, what it
+-- would get (the next free serial, peeked: nothing reserved yet, so a
+-- board whose plan is refused never holds a serial: Run:reserve comes
+-- after the plan). nil, msg, code on failure.
+function Run:bind_serial(uid)
+  local j = self.journal
+  local rec, err = j:find(uid)
+  if rec == nil then return nil, err end
+  if rec then return rec end
+  local serial, perr, pcode = j:peek()
+  if serial == nil then return nil, perr, pcode end
+  return { serial = serial or nil, created_at = os.time(), key_fingerprints = {}, fresh = true }
+end
+
+-- A fresh board's serial reserved (committed) once its plan is accepted,
+-- with the time the plan used. Another station may have taken the peeked
+-- serial meanwhile: then the plan is made again with the one reserved.
+-- Returns the record and plan, or nil, msg, code.
+function Run:reserve(rec, p)
+  local r, rerr, rcode = self.journal:reserve(self.uid, { part = self.target.name, probe_serial = self.probe_serial,
+    tool_version = self.tool_version, now = rec.created_at })
+  if not r then return nil, rerr, rcode end
+  if r.serial == rec.serial and r.created_at == rec.created_at then return r, p end
+  local p2, perr = self:make_plan(r)
+  if not p2 then return nil, perr end
+  return r, p2
+end
+
+-- With a recipe's escrow, the keys an earlier run of this board escrowed
+-- (stotp.escrow): a rerun burns those, not fresh ones.
+function Run:open_escrow()
+  local e = self.recipe.escrow
+  if not e then return true end
+  self.escrow = escrow_mod.new(self.journal, e.kek, e.path, self.uid)
+  local kept, err = self.escrow:load()
+  if not kept then return nil, err end
+  self.escrowed = kept
+  return true
+end
+
+function Run:make_plan(rec)
+  local t, recipe = self.target, self.recipe
+  local eok, eerr = self:open_escrow()
+  if not eok then return nil, eerr end
+  local ctx = {
+    serial = rec.serial, uid_bytes = t.uid_bytes, recorded_payload = rec.payload_sha256,
+    now = rec.created_at, key_fingerprints = rec.key_fingerprints,
+    master = function(path) return recipe.master_keys[path] end,
+    random_key = function(fd)
+      local kept = self.escrowed and self.escrowed[fd.name]
+      if kept then return kept, true end
+      return self.d.random(fd.size)
+    end,
+  }
+  local otp, err = t:otp_read()
+  if not otp then return nil, "reading OTP: " .. tostring(err) end
+  -- otp_locks: the booleans and the raw bytes (a lock cut short shows as
+  -- it is), or nil and why.
+  local locks, raw_or_err = t:otp_locks()
+  if not locks then return nil, "reading lock bytes: " .. tostring(raw_or_err) end
+  return plan_mod.build(recipe, ctx, { otp = otp, locks = locks, block_size = t.otp.block_size,
+    lock_bytes = type(raw_or_err) == "string" and raw_or_err or nil })
+end
+
+-- Issue 7 item 2: a chip whose UID this journal saw burned can never be
+-- blank again. A blank one is a second chip with that UID (a counterfeit),
+-- a UID read wrong, or another product line's journal: burning it would
+-- put one serial and MAC on two boards. Returns a reason, or nil.
+function Run:twin(p, rec)
+  if rec.fresh and self.args.dry_run then return nil end
+  for _, e in ipairs(p.fields) do
+    if e.old:find("[^\xFF]") then return nil end
+  end
+  local state, err = self.journal:burned_state(self.uid)
+  if state == nil then return "reading the journal's events: " .. tostring(err) end
+  if not state then return nil end
+  return string.format("UID %s is recorded in journal %s as %s (%s), but this chip's OTP fields are all blank: a chip " ..
+    "with that UID can never be blank again. Check for a counterfeit chip (a copied UID), a misread UID (probe, cable, " ..
+    "reread) or the wrong journal; nothing written", self.uid, self.journal.where, state,
+    rec.serial and "serial " .. rec.serial or "no serial")
+end
+
+function Run:show_plan(p, rec)
+  local t = self.target
+  self:say("%s: %s (%s), UID %s, OTP %d x %d bytes", self.recipe.product, t.name, t.family, t.uid,
+    t.otp.blocks or 16, t.otp.block_size)
+  self:say("serial %s%s", serial_text(rec.serial), self.args.dry_run and rec.fresh and rec.serial and
+    " (next free now; a dry run reserves nothing, and another station may take it first)" or "")
+  for _, line in ipairs(plan_mod.diff_lines(p)) do self:say("%s", line) end
+end
+
+function Run:confirm()
+  if self.args.yes then return true end
+  local stream = self.args.json and self.d.err or self.d.out
+  stream:write(string.format("Burning OTP cannot be undone. Type the product name (%s) to go on: ", self.recipe.product))
+  stream:flush()
+  local answer = self.d.input:read("l")
+  return answer ~= nil and answer:gsub("%s+$", "") == self.recipe.product
+end
+
+function Run:record(t)
+  local ok, err = self.journal:update(self.uid, t)
+  if not ok then return nil, err end
+  return true
+end
+
+-- A burn/verify/lock failure: record it, report it, exit 1.
+function Run:failed(msg)
+  local ok, err = self:record({ state = "failed", reason = msg })
+  if not ok then msg = msg .. "; and the journal was not updated: " .. tostring(err) end
+  return self:finish(REFUSED, "failed", msg)
+end
+
+-- The board changed but its record did not: the journal is behind the
+-- board. A rerun brings it level (the plan finds the bytes in place).
+function Run:unrecorded(what, err)
+  return self:finish(REFUSED, "journal not updated", string.format("board %s but the journal was not updated: %s",
+    what, tostring(err)))
+end
+
+-- Fresh random keys go into the escrow, committed, before any is burned.
+function Run:escrow_keys(p)
+  local fresh = plan_mod.fresh_keys(p)
+  if not self.escrow or not next(fresh) then return true end
+  return self.escrow:store(fresh)
+end
+
+-- The keys verified whole in OTP: their wrapped copies are not kept.
+function Run:forget_keys()
+  if not self.escrow then return end
+  local ok, err = self.escrow:forget()
+  if not ok then self:say("warning: the escrowed keys of this board were not deleted: %s", tostring(err)) end
+end
+
+function Run:execute(p)
+  local step = function(name) self:step(name) end
+  local target = self:tracked()
+  local ok, err = self:escrow_keys(p)
+  if not ok then return self:failed("nothing written: escrow: " .. tostring(err)) end
+  ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
+    part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version, macs = p.macs })
+  if not ok then return self:failed("nothing written: " .. tostring(err)) end
+  self:step("recorded")
+  ok, err = plan_mod.burn(target, p, step)
+  if not ok then return self:failed(err) end
+  ok, err = self:record({ state = "burned" })
+  if not ok then return self:unrecorded("burned", err) end
+  self:step("burned")
+  ok, err = plan_mod.verify(self.target, p)
+  if not ok then return self:failed(err) end
+  ok, err = self:record({ state = "verified" })
+  if not ok then return self:unrecorded("burned and verified", err) end
+  self:forget_keys()
+  self:step("verified")
+  if #p.locks > 0 then
+    ok, err = plan_mod.lock(target, p, step)
+    if not ok then return self:failed(err) end
+    ok, err = self:record({ state = "locked" })
+    if not ok then return self:unrecorded("locked", err) end
+    self:step("locked")
+  end
+  return nil
+end
+
+local function written(p)
+  local names, blocks = {}, {}
+  for _, e in ipairs(p.fields) do if e.status == "write" then names[#names + 1] = e.name end end
+  for _, n in ipairs(plan_mod.pending_locks(p)) do blocks[#blocks + 1] = n end
+  return names, blocks
+end
+
+-- A board whose OTP already holds the whole recipe: make the journal say
+-- so (a rerun after a crash between the last write and the last record).
+function Run:already(p, rec)
+  local final = #p.locks > 0 and "locked" or "verified"
+  if rec.state ~= final and not self.args.dry_run then
+    local ok, err = self:record({ state = final, payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
+      macs = p.macs })
+    if not ok then return self:unrecorded("provisioned", err) end
+    self:forget_keys()
+  end
+  self:say("already provisioned: %s; nothing to burn", board_text(rec.serial, self.uid))
+  return self:finish(OK, "already provisioned")
+end
+
+-- A plan refused before any byte is burned. A board the journal knew
+-- records the failure; a fresh one reserved nothing (it keeps no serial)
+-- and leaves only an event, with no serial, for the audit trail.
+function Run:refused(p, rec)
+  local why = "plan refused, nothing written: " .. table.concat(p.reasons, "; ")
+  local reason = "plan refused: " .. table.concat(p.reasons, "; ")
+  local ok, werr = true, nil
+  if self.args.dry_run then
+    ok = true
+  elseif rec.fresh then
+    ok, werr = self.journal:event(self.uid, nil, "failed", reason, os.time())
+  elseif rec.state == "reserved" or rec.state == "failed" then
+    ok, werr = self:record({ state = "failed", reason = reason })
+  end
+  if not ok then why = why .. "; and the journal was not updated: " .. tostring(werr) end
+  if p.config_error then return self:finish(USAGE, "config error", why) end
+  return self:finish(REFUSED, "refused", why)
+end
+
+function Run:provision()
+  local t, err, ecode = self:open_target()
+  if ecode == "sim_part" then return self:finish(USAGE, "usage error", err) end
+  if not t then return self:finish(REFUSED, "no board", err) end
+  self.uid = t.uid
+  self.result.uid, self.result.part = t.uid, t.name
+  self:step("attached")
+  if not recipe_mod.accepts(self.recipe, t.name) then
+    return self:finish(REFUSED, "refused", string.format("part %s is not one this recipe accepts (%s)", t.name,
+      table.concat(self.recipe.parts, ", ")))
+  end
+  local j, jerr = self:open_journal()
+  if not j then return self:finish(REFUSED, "failed", jerr) end
+  local rec, rerr, rcode = self:bind_serial(t.uid)
+  if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", rerr) end
+  self.result.serial = rec.serial
+  local p, perr = self:make_plan(rec)
+  if not p then return self:finish(REFUSED, "failed", perr) end
+  local twin = self:twin(p, rec)
+  if twin then return self:finish(REFUSED, "refused", twin) end
+  if rec.fresh and not p.refused and not self.args.dry_run then
+    rec, p, rcode = self:reserve(rec, p)
+    if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", p) end
+    self.result.serial = rec.serial
+  end
+  self.plan = p
+  self:step("reserved")
+  self.result.payload_sha256 = p.payload_sha256
+  self.result.key_fingerprints = setmetatable(p.key_fingerprints, { __jsontype = "object" })
+  self:show_plan(p, rec)
+  self:step("planned")
+  if p.refused then return self:refused(p, rec) end
+  if p.complete then return self:already(p, rec) end
+  if self.args.dry_run then
+    self:say("dry run: nothing written")
+    self.result.fields_planned, self.result.blocks_planned = written(p)
+    self.result.fields_written, self.result.blocks_locked = nil, nil
+    return self:finish(OK, "dry-run")
+  end
+  if not self:confirm() then return self:finish(REFUSED, "not confirmed", "the product name was not typed; nothing written") end
+  self:step("confirmed")
+  local code = self:execute(p)
+  if code then return code end
+  self.result.fields_written, self.result.blocks_locked = written(p)
+  self:say("provisioned: %s (%d field(s) written, %d block(s) locked)", board_text(rec.serial, self.uid),
+    #self.result.fields_written, #self.result.blocks_locked)
+  return self:finish(OK, "provisioned")
+end
+
+function Run:close()
+  if self.journal then pcall(self.journal.close, self.journal) end
+  if self.target then pcall(self.target.close, self.target) end
+  if self.probe then pcall(self.probe.close, self.probe) end
+end
+
+-- A run stopped by Ctrl-C: the journal says what happened to a board whose
+-- burn had begun (a transaction the signal cut is rolled back, so the
+-- record is whole), and the result says what was burned.
+function Run:interrupted()
+  local why = "interrupted (Ctrl-C)"
+  if self.journal and self.log then
+    self.journal:abort()
+    local burned = self:burned_so_far()
+    local ok, err = self:record({ state = "failed", reason = why .. "; burned: " ..
+      (#burned > 0 and table.concat(burned, ", ") or "nothing") })
+    if not ok then why = why .. "; and the journal was not updated: " .. tostring(err) end
+  elseif not self.log then
+    why = why .. "; nothing written"
+  end
+  return self:finish(INTERRUPTED, "interrupted", why)
+end
+
+-- The recipe, loaded and checked (and its warnings shown), or nil after
+-- the usage/config error is reported: nothing here opens a probe.
+function M.load_recipe(d, path, json)
+  local recipe, err = recipe_mod.load_file(path)
+  if not recipe then return nil, common.early(d, json, USAGE, "config error", err) end
+  for _, w in ipairs(recipe.warnings) do d.err:write(d.prog, ": warning: ", w, "\n") end
+  return recipe
+end
+
+local function main(d, argv, json)
+  local args, code = common.args(d, parser(d.prog), argv, json, function(a)
+    if a.sim_part and not a.sim then return "option '--sim-part' needs '--sim' (it names the part of a new virtual board)" end
+  end)
+  if not args then return code end
+  local recipe
+  recipe, code = M.load_recipe(d, args.config, json)
+  if not recipe then return code end
+  if args.check then return require("stotp.cli.check").run(d, recipe) end
+  local fok, err = common.check_files(args, recipe, args.dry_run)
+  if not fok then return common.early(d, json, USAGE, "config error", err) end
+  local run = setmetatable({ d = d, args = args, recipe = recipe, result = { product = recipe.product,
+    fields_written = {}, blocks_locked = {} } }, Run)
+  run.station, run.started = common.station_name(d, args), common.uptime()
+  local image = args.sim and io.open(args.sim, "rb")
+  run.image_existed = image and image:close() and true or false
+  local okr
+  okr, code = pcall(run.provision, run)
+  if not okr then
+    if common.interrupted(code) then code = run:interrupted()
+    else code = run:finish(REFUSED, "internal error", tostring(code)) end
+  end
+  pcall(run.close, run)
+  return code
+end
+
+-- argv: the arguments after `provision`. Returns the exit status.
+M.main = common.command(main)
+
+return M
