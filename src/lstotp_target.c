@@ -123,14 +123,25 @@ static int target_index(lua_State *L)
 	return 1;
 }
 
+/* "(open)", "(closed)", or "(probe closed)": a target whose probe was
+ * closed still describes the chip it met, but can do nothing more. */
 static int target_tostring(lua_State *L)
 {
 	ltarget *lt = luaL_checkudata(L, 1, TARGET_MT);
 	char d[256];
+	lprobe *p;
 
-	if (lt->t != NULL)
-		target_describe(lt->t, d, sizeof d);
-	return lstotp_push_name(L, TARGET_MT, lt->t ? d : NULL);
+	if (lt->t == NULL)
+		return lstotp_push_name(L, TARGET_MT, NULL);
+	target_describe(lt->t, d, sizeof d);
+	lua_getiuservalue(L, 1, 1);
+	p = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	if (p == NULL || p->st == NULL) {
+		lua_pushfstring(L, "%s: %s (probe closed)", TARGET_MT, d);
+		return 1;
+	}
+	return lstotp_push_name(L, TARGET_MT, d);
 }
 
 /* ---- memory ---- */

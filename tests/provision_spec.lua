@@ -9,58 +9,10 @@ local pg_server = require("pg_server")
 local bad = require("bad_configs")
 local dkjson = require("dkjson")
 
-local ROOT = io.popen("pwd"):read("l")
--- `make check` builds into build-san and says so in STOTP_BUILD.
-local BUILD = ROOT .. "/" .. (os.getenv("STOTP_BUILD") or "build")
-
-local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-
-
--- Run a shell command; returns exit status, stdout, stderr. The VPROBE_*
--- settings other specs may have left in this process's environment are
--- dropped, so each board here is exactly what its command line says.
-local CLEAN = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_VOLTAGE VPROBE_STATS VPROBE_LATENCY_US " ..
-  "VPROBE_FAULT STOTP_TEST_CRASH_AT STOTP_TEST_CRASH_MODE STOTP_TEST_CRASH_AFTER_WRITES; "
-local function run(cmd, dir)
-  local out, err = dir .. "/.out", dir .. "/.err"
-  local ok, how, code = os.execute(CLEAN .. cmd .. " >" .. out .. " 2>" .. err)
-  if how == "signal" then code = 128 + code end
-  return ok and 0 or code, slurp(out), slurp(err)
-end
-
--- A crash injected with STOTP_TEST_CRASH_* needs the test launcher (the
--- crash seam); provision.lua itself holds no test switch.
-local function provision(dir, args, env)
-  local launcher = (env or ""):find("STOTP_TEST_CRASH_", 1, true) and "/tests/support/crash_launcher.lua" or
-    "/provision.lua"
-  return run((env or "") .. " lua5.4 " .. ROOT .. launcher .. " " .. args, dir)
-end
-
--- Read a virtual board back through stotp: OTP data as hex, locks as 0/1.
-local READBACK = [[
-package.path = "%s/lua/?.lua;%s/lua/?/init.lua;" .. package.path
-package.cpath = "%s/?.so;" .. package.cpath
-local stotp = require("stotp")
-local p = assert(stotp.open({ sim = arg[1] }))
-local t = assert(p:attach())
-local otp, locks = assert(t:otp_read()), assert(t:otp_locks())
-local l = {}
-for i = 1, 16 do l[i] = locks[i] and "1" or "0" end
-io.write(t.uid, "\n", t.otp.block_size, "\n", (otp:gsub(".", function(c) return string.format("%%02X", c:byte()) end)), "\n", table.concat(l), "\n")
-t:close()
-p:close()
-]]
-
-local function readback(dir, image)
-  local script = dir .. "/readback.lua"
-  write(script, READBACK:format(ROOT, ROOT, BUILD))
-  local code, out, err = run("lua5.4 " .. script .. " " .. sh_quote(image), dir)
-  assert(code == 0, "readback failed: " .. tostring(err))
-  local uid, bs, otp, locks = out:match("^(%x+)\n(%d+)\n(%x+)\n([01]+)\n$")
-  local bytes = otp:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end)
-  return { uid = uid, block_size = tonumber(bs), otp = bytes, locks = locks }
-end
+local station = require("station")
+local ROOT, BUILD = station.ROOT, testfiles.build
+local sh_quote = testfiles.quote
+local run, provision, readback = station.run, station.provision, station.readback
 
 local crc32 = testfiles.crc32
 
@@ -81,11 +33,7 @@ end
 
 local tmpdir = testfiles.sandbox
 
-local function copy_example(dir, name)
-  write(dir .. "/" .. name, slurp(ROOT .. "/examples/" .. name))
-  write(dir .. "/keys/master.key", slurp(ROOT .. "/examples/keys/master.key"))
-  return dir .. "/" .. name
-end
+local copy_example = station.copy_example
 
 local function records(url, product)
   local j = assert(journal.open(url, { product = product, serials = { first = 0, last = 0 } }))
@@ -224,7 +172,7 @@ lua5.4 %s/provision.lua %s --sim %s/a.img --journal %s/j.db --json <%s >%s/.out 
 n=0; while ! grep -q "Type the product name" %s/.err && [ $n -lt 400 ]; do sleep 0.05; n=$((n+1)); done
 kill -INT $pid; wait $pid; echo $? >%s/.rc; exec 3>&-]], fifo, fifo, ROOT, cfg, dir, dir, fifo, dir, dir, dir, dir)
     write(dir .. "/int.sh", script)
-    os.execute(CLEAN .. "sh " .. dir .. "/int.sh")
+    os.execute(station.CLEAN .. "sh " .. dir .. "/int.sh")
     assert.equal("130\n", slurp(dir .. "/.rc"))
     local r = one_object(slurp(dir .. "/.out"))
     assert.same({ "interrupted", "interrupted (Ctrl-C); nothing written", {} }, { r.status, r.reason, r.fields_burned })

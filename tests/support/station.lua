@@ -11,13 +11,13 @@ M.ROOT = ROOT
 
 -- VPROBE_* and test switches other specs may have left in this process's
 -- environment are dropped, so each board is what its command line says.
-local CLEAN = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_VOLTAGE VPROBE_STATS VPROBE_LATENCY_US " ..
+M.CLEAN = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_VOLTAGE VPROBE_STATS VPROBE_LATENCY_US " ..
   "VPROBE_FAULT VPROBE_QUIRKS STOTP_TEST_CRASH_AT STOTP_TEST_CRASH_MODE STOTP_TEST_CRASH_AFTER_WRITES; "
 
 --- Runs a shell command in `dir`'s scratch files: exit status, stdout, stderr.
 function M.run(cmd, dir)
   local out, err = dir .. "/.out", dir .. "/.err"
-  local ok, how, code = os.execute(CLEAN .. cmd .. " >" .. out .. " 2>" .. err)
+  local ok, how, code = os.execute(M.CLEAN .. cmd .. " >" .. out .. " 2>" .. err)
   if how == "signal" then code = 128 + code end
   return ok and 0 or code, slurp(out), slurp(err)
 end
@@ -53,19 +53,22 @@ local t = assert(p:attach())
 local otp, locks = assert(t:otp_read()), assert(t:otp_locks())
 local l = {}
 for i = 1, 16 do l[i] = locks[i] and "1" or "0" end
-io.write(t.uid, "\n", (otp:gsub(".", function(c) return string.format("%%02X", c:byte()) end)), "\n", table.concat(l), "\n")
+io.write(t.uid, "\n", t.otp.block_size, "\n", (otp:gsub(".", function(c) return string.format("%%02X", c:byte()) end)), "\n",
+  table.concat(l), "\n")
 t:close()
 p:close()
 ]]
 
---- A virtual board as stotp reads it: { uid, otp = bytes, locks = "0100..." }.
+--- A virtual board as stotp reads it: { uid, block_size, otp = bytes,
+--- locks = "0100..." }.
 function M.readback(dir, image)
   local script = dir .. "/readback.lua"
   write(script, READBACK:format(ROOT, ROOT, BUILD))
   local code, out, err = M.run("lua5.4 " .. script .. " " .. testfiles.quote(image), dir)
   assert(code == 0, "readback failed: " .. tostring(err))
-  local uid, otp, locks = out:match("^(%x+)\n(%x+)\n([01]+)\n$")
-  return { uid = uid, otp = otp:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end), locks = locks }
+  local uid, bs, otp, locks = out:match("^(%x+)\n(%d+)\n(%x+)\n([01]+)\n$")
+  return { uid = uid, block_size = tonumber(bs), locks = locks,
+    otp = (otp:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end)) }
 end
 
 --- Every row of the journal's boards and events tables, as text.
