@@ -69,3 +69,46 @@ describe("a target whose probe was closed", function()
     os.remove(path .. ".lock")
   end)
 end)
+
+describe("provision.lua --width and --connect", function()
+  local testfiles = require("testfiles")
+  local station = require("station")
+  local dir
+  before_each(function() dir = testfiles.sandbox() end)
+  after_each(function() os.execute("rm -rf " .. dir) end)
+
+  it("programs no wider than --width: x8 units only, every byte its own program operation", function()
+    local cfg = station.copy_example(dir, "sensor-mac.cfg")
+    local img = dir .. "/w.img"
+    -- power lost in the 19th program operation: with --width 8 that is
+    -- the last byte of block 0 (19 bytes), so the first 18 are burned
+    local code = station.provision(dir, cfg .. " --sim " .. img .. " --yes --width 8", "VPROBE_FAULT=powerloss@19")
+    assert.equal(1, code)
+    local b = station.readback(dir, img)
+    assert.not_equal(("\xFF"):rep(18), b.otp:sub(1, 18))
+    local code2, _, err2 = station.provision(dir, cfg .. " --sim " .. img .. " --yes --width 8")
+    assert.equal(0, code2, err2)
+  end)
+
+  it("refuses a width the flash interface has not", function()
+    local cfg = station.copy_example(dir, "sensor-mac.cfg")
+    local code, _, err = station.provision(dir, cfg .. " --sim " .. dir .. "/x.img --yes --width 64")
+    assert.equal(2, code)
+    assert.truthy(err:find("--width", 1, true), err)
+    assert.is_nil(io.open(dir .. "/x.img"))
+  end)
+
+  it("attaches under reset to a board whose firmware turns SWD off", function()
+    local cfg = station.copy_example(dir, "sensor-mac.cfg")
+    local img = dir .. "/s.img"
+    assert.equal(0, (station.provision(dir, cfg .. " --sim " .. img .. " --dry-run")))
+    local f = assert(io.open(img, "a"))
+    f:write("boot swd-off\n")
+    f:close()
+    local code, _, err = station.provision(dir, cfg .. " --sim " .. img .. " --yes")
+    assert.equal(1, code)
+    assert.truthy(err:find("under-reset", 1, true) or err:find("under reset", 1, true), err)
+    local code2, _, err2 = station.provision(dir, cfg .. " --sim " .. img .. " --yes --connect under-reset")
+    assert.equal(0, code2, err2)
+  end)
+end)

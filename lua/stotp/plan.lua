@@ -350,11 +350,13 @@ end
 -- width: the widest unit its offset and length allow. Mixed widths would
 -- mean several passes with register writes between them, a wider window
 -- in which a cut leaves a key no rerun can finish (without an escrow).
-local function one_pass(e)
-  if not e.random then return nil end
+-- p.width (the station's --width) caps every width, as the core's option
+-- only ever narrows.
+local function one_pass(e, cap)
+  if not e.random then return cap and { width = cap } or nil end
   for _, w in ipairs({ 32, 16 }) do
     local unit = w // 8
-    if e.offset % unit == 0 and e.size % unit == 0 then return { width = w } end
+    if w <= (cap or 32) and e.offset % unit == 0 and e.size % unit == 0 then return { width = w } end
   end
   return { width = 8 }
 end
@@ -363,7 +365,7 @@ M.one_pass = one_pass
 function M.burn(target, p, step)
   for _, e in ipairs(p.fields) do
     if e.status == "write" then
-      local ok, err, code = target:otp_write(e.offset, e.new, one_pass(e))
+      local ok, err, code = target:otp_write(e.offset, e.new, one_pass(e, p.width))
       if not ok and e.secret then return secret_failure(target, e, err, code) end
       if not ok then return nil, string.format("writing field '%s': %s", e.name, err), code end
       step("write:" .. e.name)
@@ -391,7 +393,7 @@ end
 function M.lock(target, p, step)
   for _, l in ipairs(p.locks) do
     if l.status == "lock" then
-      local ok, err, code = target:otp_lock({ l.block }, { expect = { [l.block] = l.expect } })
+      local ok, err, code = target:otp_lock({ l.block }, { expect = { [l.block] = l.expect }, width = p.width })
       if not ok then
         return nil, string.format("locking block %d: %s", l.block, l.secret and M.redact(err) or err), code
       end

@@ -73,7 +73,7 @@ end
 function Target:otp_lock(blocks, opts)
   if type(blocks) ~= "table" then blocks = { blocks } end
   for k in pairs(opts or {}) do
-    if k ~= "expect" then error("otp_lock: unknown option '" .. tostring(k) .. "'", 2) end
+    if k ~= "expect" and k ~= "width" then error("otp_lock: unknown option '" .. tostring(k) .. "'", 2) end
   end
   local expect, b = opts and opts.expect or {}, self.b
   local bs = b.p.block_size

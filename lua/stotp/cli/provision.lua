@@ -37,6 +37,11 @@ local function parser(prog)
   p:option("--journal", "Journal to use instead of the recipe's (or, with --sim, instead of IMAGE.journal.db): "
     .. "an SQLite file or postgresql://... URL."):argname("PATH")
   p:option("--station", "Station name recorded in the journal (default: $STOTP_STATION, else the host name)."):argname("NAME")
+  p:option("--width", "Widest program unit in bits: 8, 16 or 32. It narrows what the measured supply allows, never " ..
+    "widens it (for a station that knows its supply, or a probe whose voltage reading cannot be trusted)."):argname("BITS")
+    :choices({ "8", "16", "32" })
+  p:option("--connect", "normal, or under-reset: hold NRST while attaching, for firmware that turns SWD off or sleeps " ..
+    "soon after reset."):choices({ "normal", "under-reset" }):default("normal")
   p:flag("--dry-run", "Show the plan and stop: nothing is burned, nothing is reserved.")
   p:option("--after", "What the board does once the run is recorded: reset (starts as after power-up), run (the " ..
     "core resumes where it was halted) or halt (stays halted)."):choices({ "reset", "run", "halt" }):default("reset")
@@ -91,7 +96,7 @@ function Run:tracked()
     return table.unpack(r, 1, r.n)
   end
   return setmetatable({
-    otp_write = function(_, off, bytes) return logged(log.fields, names[off], t:otp_write(off, bytes)) end,
+    otp_write = function(_, off, bytes, opts) return logged(log.fields, names[off], t:otp_write(off, bytes, opts)) end,
     otp_lock = function(_, blocks, opts) return logged(log.blocks, blocks[1], t:otp_lock(blocks, opts)) end,
   }, { __index = function(_, k)
     local v = t[k]
@@ -217,7 +222,7 @@ end
 
 function Run:open_target()
   local stotp = self.d.stotp()
-  local opts = {}
+  local opts = { connect = self.args.connect ~= "normal" and self.args.connect or nil }
   if self.args.sim then opts.sim, opts.sim_part = self.args.sim, self.args.sim_part or M.sim_part(self.recipe)
   elseif self.args.probe then opts.serial = self.args.probe end
   local probe, err = common.open_probe(stotp, opts)
@@ -310,8 +315,10 @@ function Run:make_plan(rec)
   -- it is), or nil and why.
   local locks, raw_or_err = t:otp_locks()
   if not locks then return nil, "reading lock bytes: " .. tostring(raw_or_err) end
-  return plan_mod.build(recipe, ctx, { otp = otp, locks = locks, block_size = t.otp.block_size,
+  local p = plan_mod.build(recipe, ctx, { otp = otp, locks = locks, block_size = t.otp.block_size,
     lock_bytes = type(raw_or_err) == "string" and raw_or_err or nil })
+  p.width = self.args.width and tonumber(self.args.width)
+  return p
 end
 
 -- Issue 7 item 2: a chip whose UID this journal saw burned can never be
