@@ -38,7 +38,7 @@ CORE       := $(BUILD)/stotp/core.so
 HARNESSES  := $(HARNESS_SRC:tests/support/%.c=$(BUILD)/test/%.so)
 LAUNCHER   := $(BUILD)/bin/stotp
 
-.PHONY: all deps test check bench run test-hw install clean
+.PHONY: all deps test check bench run test-hw install clean format
 all: $(SHIM) $(CORE) $(HARNESSES) $(LAUNCHER)
 
 # The `stotp` command: lua/stotp/cli/stotp.in with the directories of its
@@ -116,6 +116,11 @@ install: all
 	chmod 755 $(DESTDIR)$(BIN_DIR)/stotp
 	install -d $(DESTDIR)$(PREFIX)/share/stotp
 	install -m 644 examples/udev/49-stotp-stlink.rules $(DESTDIR)$(PREFIX)/share/stotp/
+
+# The C sources in one layout (.clang-format); tests/lint_spec.lua checks it.
+C_SOURCES := $(wildcard src/*.c src/*.h src/vprobe/*.c src/vprobe/*.h src/vprobe/shim/*.c src/vprobe/shim/*.h tests/support/*.c)
+format:
+	clang-format -i $(C_SOURCES)
 
 clean:
 	rm -rf $(BUILD) build-san

@@ -10,27 +10,27 @@
 
 enum st_code {
 	ST_OK = 0,
-	ST_EUSB,          /* transfer failed, unplugged, protocol violation */
-	ST_EPERMISSION,   /* no access to the USB device (udev rule missing) */
-	ST_EBUSY,         /* interface claimed by another program */
-	ST_ENOTFOUND,     /* no probe, or none with that serial */
-	ST_EAMBIGUOUS,    /* several probes and none named */
-	ST_ETARGET,       /* target did not answer as an STM32 should */
-	ST_EUNSUPPORTED,  /* probe firmware or part cannot do this */
-	ST_ERANGE,        /* address outside the OTP area, bad block */
-	ST_EBITS,         /* a wanted bit needs 0 -> 1 */
-	ST_ELOCKED,       /* a wanted byte is in a locked block */
-	ST_EVOLTAGE,      /* supply too low or implausible for programming */
-	ST_EFLASH,        /* flash controller reported an error */
-	ST_EVERIFY,       /* read-back differs from what was written */
-	ST_EWAIT,         /* WAIT persisted through every retry */
-	ST_ECLOSED,       /* the probe behind this handle was closed */
+	ST_EUSB,         /* transfer failed, unplugged, protocol violation */
+	ST_EPERMISSION,  /* no access to the USB device (udev rule missing) */
+	ST_EBUSY,        /* interface claimed by another program */
+	ST_ENOTFOUND,    /* no probe, or none with that serial */
+	ST_EAMBIGUOUS,   /* several probes and none named */
+	ST_ETARGET,      /* target did not answer as an STM32 should */
+	ST_EUNSUPPORTED, /* probe firmware or part cannot do this */
+	ST_ERANGE,       /* address outside the OTP area, bad block */
+	ST_EBITS,        /* a wanted bit needs 0 -> 1 */
+	ST_ELOCKED,      /* a wanted byte is in a locked block */
+	ST_EVOLTAGE,     /* supply too low or implausible for programming */
+	ST_EFLASH,       /* flash controller reported an error */
+	ST_EVERIFY,      /* read-back differs from what was written */
+	ST_EWAIT,        /* WAIT persisted through every retry */
+	ST_ECLOSED,      /* the probe behind this handle was closed */
 	ST_NCODES
 };
 
 typedef struct st_error {
-	int code;         /* enum st_code */
-	int sys;          /* libusb or errno value, 0 if none */
+	int code; /* enum st_code */
+	int sys;  /* libusb or errno value, 0 if none */
 	char msg[256];
 } st_error;
 

@@ -3,34 +3,34 @@
 
 #include "flash.h"
 
-#define FLASH_R_BASE 0x40023C00u     /* F2, F4, F7 (CMSIS FLASH_R_BASE) */
-#define FLASH_KEYR (FLASH_R_BASE + 0x04)
-#define FLASH_SR (FLASH_R_BASE + 0x0C)
-#define FLASH_CR (FLASH_R_BASE + 0x10)
-#define KEY1 0x45670123u
-#define KEY2 0xCDEF89ABu
-#define CR_PG 0x1u
-#define CR_LOCK 0x80000000u
-#define SR_EOP (1u << 0)
-#define SR_OPERR (1u << 1)
-#define SR_WRPERR (1u << 4)
-#define SR_PGAERR (1u << 5)
-#define SR_PGPERR (1u << 6)
-#define SR_PGSERR (1u << 7)          /* ERSERR on F7 */
-#define SR_RDERR (1u << 8)
-#define SR_BSY (1u << 16)
-#define BSY_POLLS 200                /* bounded: never hang on a dead BSY */
+#define FLASH_R_BASE 0x40023C00u /* F2, F4, F7 (CMSIS FLASH_R_BASE) */
+#define FLASH_KEYR   (FLASH_R_BASE + 0x04)
+#define FLASH_SR     (FLASH_R_BASE + 0x0C)
+#define FLASH_CR     (FLASH_R_BASE + 0x10)
+#define KEY1         0x45670123u
+#define KEY2         0xCDEF89ABu
+#define CR_PG        0x1u
+#define CR_LOCK      0x80000000u
+#define SR_EOP       (1u << 0)
+#define SR_OPERR     (1u << 1)
+#define SR_WRPERR    (1u << 4)
+#define SR_PGAERR    (1u << 5)
+#define SR_PGPERR    (1u << 6)
+#define SR_PGSERR    (1u << 7) /* ERSERR on F7 */
+#define SR_RDERR     (1u << 8)
+#define SR_BSY       (1u << 16)
+#define BSY_POLLS    200 /* bounded: never hang on a dead BSY */
 
 /* Margins around the HAL voltage ranges (facts §5.3), so a reading a
  * little high never picks a width the real supply does not allow; and
  * limits against absurd readings (STL #1335 "1 mV", facts §8.5). */
-#define V_MIN 1.85                   /* byte program from 1.8 V (F4) */
-#define V_X16 2.15                   /* half-word from 2.1 V */
-#define V_X32 2.75                   /* word from 2.7 V */
-#define V_MAX 3.70                   /* 3.6 V max, plus reading error */
+#define V_MIN 1.85 /* byte program from 1.8 V (F4) */
+#define V_X16 2.15 /* half-word from 2.1 V */
+#define V_X32 2.75 /* word from 2.7 V */
+#define V_MAX 3.70 /* 3.6 V max, plus reading error */
 
 int flash_width_for_supply(stlink *s, int has_volts, double volts,
-                           unsigned *width)
+			   unsigned *width)
 {
 	if (!has_volts) {
 		/* No GET_TARGET_VOLTAGE (V2 < J13): bytes are allowed over the
@@ -42,23 +42,28 @@ int flash_width_for_supply(stlink *s, int has_volts, double volts,
 	 * reading (facts §8.5, §10.10: STL #1335 "1 mV"): the message says
 	 * so, and names the option that narrows the width by hand. */
 	if (volts < V_MIN)
-		return st_fail(&s->err, ST_EVOLTAGE, 0,
-		               "target supply %.2f V is below %.2f V: too low to "
-		               "program flash/OTP safely (no target power? or the "
-		               "probe's reading is wrong, as clone probes' can be: "
-		               "measure the supply)", volts, V_MIN);
+		return st_fail(
+			&s->err, ST_EVOLTAGE, 0,
+			"target supply %.2f V is below %.2f V: too low to "
+			"program flash/OTP safely (no target power? or the "
+			"probe's reading is wrong, as clone probes' can be: "
+			"measure the supply)",
+			volts, V_MIN);
 	if (volts > V_MAX)
-		return st_fail(&s->err, ST_EVOLTAGE, 0,
-		               "target supply reads %.2f V, above the 3.6 V maximum: "
-		               "the probe's voltage reading is absurd (clone probes "
-		               "report constant or garbage values); refusing to "
-		               "program on it", volts);
+		return st_fail(
+			&s->err, ST_EVOLTAGE, 0,
+			"target supply reads %.2f V, above the 3.6 V maximum: "
+			"the probe's voltage reading is absurd (clone probes "
+			"report constant or garbage values); refusing to "
+			"program on it",
+			volts);
 	if (volts >= V_X32)
 		*width = 4;
 	else if (volts >= V_X16 && (s->features & STF_MEM16))
 		*width = 2;
 	else
-		*width = 1;   /* PSIZE must match an access width we really have */
+		*width =
+			1; /* PSIZE must match an access width we really have */
 	return 0;
 }
 
@@ -69,25 +74,28 @@ static uint32_t sr_errors(const flash_regs *f)
 }
 
 /* SR error flags -> one message (facts §5.5). */
-static int sr_fail(stlink *s, const flash_regs *f, uint32_t sr, const char *what)
+static int sr_fail(stlink *s, const flash_regs *f, uint32_t sr,
+		   const char *what)
 {
 	const char *why = "error";
 
 	if (sr & SR_WRPERR)
-		why = "WRPERR: write protection (a locked OTP block or protected area)";
+		why = "WRPERR: write protection (a locked OTP block or "
+		      "protected area)";
 	else if (sr & SR_PGPERR)
 		why = "PGPERR: access width does not match PSIZE";
 	else if (sr & SR_PGAERR)
 		why = "PGAERR: programming crosses a 128-bit row";
 	else if (sr & SR_PGSERR)
 		why = f->erserr ? "ERSERR: programming sequence error"
-		                : "PGSERR: programming sequence error (PG not set?)";
+				: "PGSERR: programming sequence error (PG not "
+				  "set?)";
 	else if (sr & SR_OPERR)
 		why = "OPERR: operation error";
 	else if (sr & SR_RDERR)
 		why = "RDERR: read protection error";
-	return st_fail(&s->err, ST_EFLASH, (int)sr, "%s failed: FLASH_SR 0x%08X, %s",
-	               what, sr, why);
+	return st_fail(&s->err, ST_EFLASH, (int)sr,
+		       "%s failed: FLASH_SR 0x%08X, %s", what, sr, why);
 }
 
 static int wait_idle(stlink *s, uint32_t *sr)
@@ -99,14 +107,14 @@ static int wait_idle(stlink *s, uint32_t *sr)
 			return -1;
 		if (!(*sr & SR_BSY))
 			return 0;
-		if (i >= 2) {   /* tprog is ~16-100 us; sleep only if slower */
+		if (i >= 2) { /* tprog is ~16-100 us; sleep only if slower */
 			struct timespec ts = { 0, 1000000L };
 			nanosleep(&ts, NULL);
 		}
 	}
 	return st_fail(&s->err, ST_EFLASH, (int)*sr,
-	               "flash stays busy (FLASH_SR 0x%08X, BSY after %d polls)",
-	               *sr, BSY_POLLS);
+		       "flash stays busy (FLASH_SR 0x%08X, BSY after %d polls)",
+		       *sr, BSY_POLLS);
 }
 
 static int unlock(stlink *s)
@@ -116,15 +124,16 @@ static int unlock(stlink *s)
 	if (stlink_read_dbg(s, FLASH_CR, &cr) != 0)
 		return -1;
 	if (!(cr & CR_LOCK))
-		return 0;   /* keys on an unlocked CR would fail (OOCD) */
+		return 0; /* keys on an unlocked CR would fail (OOCD) */
 	if (stlink_write_dbg(s, FLASH_KEYR, KEY1) != 0
 	    || stlink_write_dbg(s, FLASH_KEYR, KEY2) != 0
 	    || stlink_read_dbg(s, FLASH_CR, &cr) != 0)
 		return -1;
 	if (cr & CR_LOCK)
 		return st_fail(&s->err, ST_EFLASH, (int)cr,
-		               "FLASH_CR stays locked after the key sequence "
-		               "(CR 0x%08X)", cr);
+			       "FLASH_CR stays locked after the key sequence "
+			       "(CR 0x%08X)",
+			       cr);
 	return 0;
 }
 

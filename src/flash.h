@@ -12,15 +12,15 @@
 
 /* What differs between lines of one controller design (facts §5.2 SR). */
 typedef struct flash_regs {
-	int has_rderr;           /* SR bit 8 RDERR exists */
-	int erserr;              /* SR bit 7 is ERSERR (F7), else PGSERR */
+	int has_rderr; /* SR bit 8 RDERR exists */
+	int erserr;    /* SR bit 7 is ERSERR (F7), else PGSERR */
 } flash_regs;
 
 /* Programming width for a measured supply (facts §5.3, §8.5): 4, 2 or 1
  * bytes; 2 only if the probe has 16-bit memory commands. Refuses
  * implausible or too-low readings. has_volts = 0: no reading possible. */
 int flash_width_for_supply(stlink *s, int has_volts, double volts,
-                           unsigned *width);
+			   unsigned *width);
 
 /* Unlock CR, wait BSY = 0, clear stale error flags, set PG | PSIZE. */
 int flash_begin(stlink *s, const flash_regs *f, unsigned width);

@@ -20,11 +20,12 @@ typedef struct st_link st_link;
 
 typedef struct st_link_identity {
 	uint16_t vid, pid;
-	uint8_t ep_out, ep_in;   /* facts §1.1: 0x02/0x81 on V2, 0x01/0x81 after */
-	uint16_t max_packet;     /* 64 full speed, 512 high speed (V3) */
+	uint8_t ep_out,
+		ep_in;       /* facts §1.1: 0x02/0x81 on V2, 0x01/0x81 after */
+	uint16_t max_packet; /* 64 full speed, 512 high speed (V3) */
 	uint8_t bus, address;
-	char serial[25];         /* 24 hex digits, normalised (facts §1.1) */
-	int sim;                 /* 1 for the in-process virtual probe */
+	char serial[25]; /* 24 hex digits, normalised (facts §1.1) */
+	int sim;         /* 1 for the in-process virtual probe */
 } st_link_identity;
 
 /* The model's own counters, when the link can see them (sim only). */
@@ -34,10 +35,11 @@ typedef struct st_link_stats {
 
 struct st_link_ops {
 	/* Whole transfer or failure: returns 0, or -1 with e set. */
-	int (*bulk_out)(st_link *l, const uint8_t *data, size_t len, st_error *e);
+	int (*bulk_out)(st_link *l, const uint8_t *data, size_t len,
+			st_error *e);
 	/* Reads one reply of at most cap bytes; *got is its length. */
 	int (*bulk_in)(st_link *l, uint8_t *data, size_t cap, size_t *got,
-	               st_error *e);
+		       st_error *e);
 	/* Brings the probe back in step after a failed transfer (facts §10.2):
 	 * a USB reset of the device (the firmware restarts: a half-received
 	 * data phase and unread replies are gone), then stale replies drained.
@@ -59,8 +61,8 @@ struct st_link {
 typedef struct st_usb_info {
 	uint16_t vid, pid;
 	uint8_t bus, address;
-	char serial[25];         /* "" when the device could not be opened */
-	int open_code;           /* ST_OK, or why opening it failed */
+	char serial[25]; /* "" when the device could not be opened */
+	int open_code;   /* ST_OK, or why opening it failed */
 	char open_error[256];
 } st_usb_info;
 
@@ -71,7 +73,7 @@ int link_usb_list(st_usb_info *out, size_t cap, size_t *n, st_error *e);
 /* Opens one probe: by serial (case-insensitive), or by bus/address when
  * bus > 0, or the only one attached. Several and none named: ambiguous. */
 int link_usb_open(st_link **out, const char *serial, int bus, int address,
-                  st_error *e);
+		  st_error *e);
 
 /* The 24-hex-digit serial from a raw iSerial string descriptor (bLength
  * included): 24 UTF-16 hex characters, or the old V2's 12 raw bytes
@@ -84,13 +86,13 @@ int link_serial_from_desc(const uint8_t *desc, size_t len, char out[25]);
 /* ---- in-process virtual probe (link_sim.c) ---- */
 
 typedef struct st_sim_options {
-	const char *path;        /* board image (required) */
-	const char *part;        /* NULL: VPROBE_TARGET or the model's default */
-	const char *probe;       /* NULL: VPROBE_PROBE or the model's default */
-	const char *fault;       /* NULL: VPROBE_FAULT */
-	const char *quirks;      /* NULL: VPROBE_QUIRKS (the model's reading
+	const char *path;   /* board image (required) */
+	const char *part;   /* NULL: VPROBE_TARGET or the model's default */
+	const char *probe;  /* NULL: VPROBE_PROBE or the model's default */
+	const char *fault;  /* NULL: VPROBE_FAULT */
+	const char *quirks; /* NULL: VPROBE_QUIRKS (the model's reading
 	                            of UNCONFIRMED behaviour, vprobe.h) */
-	double voltage;          /* <= 0: VPROBE_VOLTAGE or 3.3 */
+	double voltage;     /* <= 0: VPROBE_VOLTAGE or 3.3 */
 } st_sim_options;
 
 int link_sim_open(st_link **out, const st_sim_options *o, st_error *e);

@@ -10,7 +10,7 @@
 #include "vprobe.h"
 
 typedef struct sim_link {
-	st_link base;            /* first: a sim_link is an st_link */
+	st_link base; /* first: a sim_link is an st_link */
 	vp_board *board;
 } sim_link;
 
@@ -22,11 +22,14 @@ static int sim_usb_error(st_error *e, int rc, const char *dir)
 	case VP_USB_TIMEOUT:
 		return st_fail(e, ST_EUSB, rc, "timeout on bulk %s", dir);
 	case VP_USB_OVERFLOW:
-		return st_fail(e, ST_EUSB, rc, "reply overflow on bulk %s", dir);
+		return st_fail(e, ST_EUSB, rc, "reply overflow on bulk %s",
+			       dir);
 	case VP_USB_PIPE:
-		return st_fail(e, ST_EUSB, rc, "endpoint stalled on bulk %s", dir);
+		return st_fail(e, ST_EUSB, rc, "endpoint stalled on bulk %s",
+			       dir);
 	default:
-		return st_fail(e, ST_EUSB, rc, "I/O error %d on bulk %s", rc, dir);
+		return st_fail(e, ST_EUSB, rc, "I/O error %d on bulk %s", rc,
+			       dir);
 	}
 }
 
@@ -38,13 +41,13 @@ static int sim_out(st_link *l, const uint8_t *data, size_t len, st_error *e)
 	if (rc < 0)
 		return sim_usb_error(e, rc, "OUT");
 	if ((size_t)rc != len)
-		return st_fail(e, ST_EUSB, 0, "short bulk OUT (%d of %zu bytes)",
-		               rc, len);
+		return st_fail(e, ST_EUSB, 0,
+			       "short bulk OUT (%d of %zu bytes)", rc, len);
 	return 0;
 }
 
 static int sim_in(st_link *l, uint8_t *data, size_t cap, size_t *got,
-                  st_error *e)
+		  st_error *e)
 {
 	sim_link *s = (sim_link *)l;
 	int rc = vp_board_bulk_in(s->board, l->id.ep_in, data, cap);
@@ -70,11 +73,17 @@ static int sim_claim(vp_board *b, st_error *e)
 	case VP_USB_OK:
 		return 0;
 	case VP_USB_ACCESS:
-		return st_fail(e, ST_EPERMISSION, rc, "sim: no access to the virtual probe (access fault)");
+		return st_fail(
+			e, ST_EPERMISSION, rc,
+			"sim: no access to the virtual probe (access fault)");
 	case VP_USB_BUSY:
-		return st_fail(e, ST_EBUSY, rc, "sim: the board image is in use by another program %s", err);
+		return st_fail(
+			e, ST_EBUSY, rc,
+			"sim: the board image is in use by another program %s",
+			err);
 	default:
-		return st_fail(e, ST_EUSB, rc, "sim: cannot claim the virtual probe %s", err);
+		return st_fail(e, ST_EUSB, rc,
+			       "sim: cannot claim the virtual probe %s", err);
 	}
 }
 
@@ -161,7 +170,8 @@ int link_sim_open(st_link **out, const st_sim_options *o, st_error *e)
 	/* Decode the raw descriptor as from a real device, rather than take
 	 * the model's own rendering of it. */
 	if (link_serial_from_desc(u->serial_desc, u->serial_desc_len,
-	                          s->base.id.serial) != 0)
+				  s->base.id.serial)
+	    != 0)
 		s->base.id.serial[0] = '\0';
 	*out = &s->base;
 	return 0;

@@ -15,7 +15,7 @@
 /* Transfer timeout: STL uses 3000 ms, OOCD 6000 ms, PYO/PRS 1000 ms (facts
  * §1.4). A flash-stalled memory command stays well below 3 s. */
 #define USB_TIMEOUT_MS 3000
-#define ST_VID 0x0483
+#define ST_VID         0x0483
 
 /* Debug-capable ST-Link PIDs and their endpoints (facts §1.1, from OOCD
  * stlink_usb.c, STL usb.h, PYO usb.py, PRS usb_interface.rs). V1 (0x3744,
@@ -39,7 +39,7 @@ static const struct usb_pid {
 };
 
 typedef struct usb_link {
-	st_link base;               /* first: a usb_link is an st_link */
+	st_link base; /* first: a usb_link is an st_link */
 	libusb_context *ctx;
 	libusb_device_handle *h;
 } usb_link;
@@ -61,21 +61,25 @@ static int usb_fail(st_error *e, int rc, const char *what)
 {
 	switch (rc) {
 	case LIBUSB_ERROR_ACCESS:
-		return st_fail(e, ST_EPERMISSION, rc,
-		               "no access to the ST-Link USB device (%s): install "
-		               "the udev rule " STOTP_UDEV_RULE
-		               " into /etc/udev/rules.d/ and replug the probe", what);
+		return st_fail(
+			e, ST_EPERMISSION, rc,
+			"no access to the ST-Link USB device (%s): install "
+			"the udev rule " STOTP_UDEV_RULE
+			" into /etc/udev/rules.d/ and replug the probe",
+			what);
 	case LIBUSB_ERROR_BUSY:
-		return st_fail(e, ST_EBUSY, rc,
-		               "the ST-Link is in use (%s): another program (OpenOCD, "
-		               "st-util, CubeProgrammer?) holds it", what);
+		return st_fail(
+			e, ST_EBUSY, rc,
+			"the ST-Link is in use (%s): another program (OpenOCD, "
+			"st-util, CubeProgrammer?) holds it",
+			what);
 	case LIBUSB_ERROR_NO_DEVICE:
 		return st_fail(e, ST_EUSB, rc, "device unplugged");
 	case LIBUSB_ERROR_TIMEOUT:
 		return st_fail(e, ST_EUSB, rc, "timeout (%s)", what);
 	default:
 		return st_fail(e, ST_EUSB, rc, "%s failed: %s", what,
-		               libusb_error_name(rc));
+			       libusb_error_name(rc));
 	}
 }
 
@@ -87,7 +91,7 @@ int link_serial_from_desc(const uint8_t *desc, size_t len, char out[25])
 	out[0] = '\0';
 	if (len < 2 || desc[0] > len || desc[1] != LIBUSB_DT_STRING)
 		return -1;
-	n = (desc[0] - 2u) / 2u;   /* UTF-16 code units */
+	n = (desc[0] - 2u) / 2u; /* UTF-16 code units */
 	if (n == 12) {
 		/* Old V2: each unit's low byte is a raw serial byte. */
 		for (i = 0; i < 12; i++) {
@@ -103,7 +107,7 @@ int link_serial_from_desc(const uint8_t *desc, size_t len, char out[25])
 	for (i = 0; i < n; i++) {
 		uint8_t c = desc[2 + 2 * i];
 		if (desc[3 + 2 * i] != 0 || !isprint(c))
-			break;     /* trailing NUL (STL #318) or junk ends it */
+			break; /* trailing NUL (STL #318) or junk ends it */
 		out[i] = (char)toupper(c);
 	}
 	out[i] = '\0';
@@ -130,8 +134,9 @@ static void usb_read_serial(libusb_device_handle *h, uint8_t idx, char out[25])
 	}
 }
 
-static void usb_fill_info(libusb_device *dev, const struct libusb_device_descriptor *d,
-                          st_usb_info *info)
+static void usb_fill_info(libusb_device *dev,
+			  const struct libusb_device_descriptor *d,
+			  st_usb_info *info)
 {
 	libusb_device_handle *h = NULL;
 	st_error e = { 0 };
@@ -146,7 +151,8 @@ static void usb_fill_info(libusb_device *dev, const struct libusb_device_descrip
 	if (rc != 0) {
 		usb_fail(&e, rc, "open");
 		info->open_code = e.code;
-		snprintf(info->open_error, sizeof info->open_error, "%s", e.msg);
+		snprintf(info->open_error, sizeof info->open_error, "%s",
+			 e.msg);
 		return;
 	}
 	usb_read_serial(h, d->iSerialNumber, info->serial);
@@ -187,23 +193,23 @@ static int usb_out(st_link *l, const uint8_t *data, size_t len, st_error *e)
 	usb_link *u = (usb_link *)l;
 	int done = 0;
 	int rc = libusb_bulk_transfer(u->h, l->id.ep_out, (unsigned char *)data,
-	                              (int)len, &done, USB_TIMEOUT_MS);
+				      (int)len, &done, USB_TIMEOUT_MS);
 
 	if (rc != 0)
 		return usb_fail(e, rc, "bulk OUT");
 	if ((size_t)done != len)
-		return st_fail(e, ST_EUSB, 0, "short bulk OUT (%d of %zu bytes)",
-		               done, len);
+		return st_fail(e, ST_EUSB, 0,
+			       "short bulk OUT (%d of %zu bytes)", done, len);
 	return 0;
 }
 
 static int usb_in(st_link *l, uint8_t *data, size_t cap, size_t *got,
-                  st_error *e)
+		  st_error *e)
 {
 	usb_link *u = (usb_link *)l;
 	int done = 0;
 	int rc = libusb_bulk_transfer(u->h, l->id.ep_in, data, (int)cap, &done,
-	                              USB_TIMEOUT_MS);
+				      USB_TIMEOUT_MS);
 
 	if (rc != 0)
 		return usb_fail(e, rc, "bulk IN");
@@ -215,7 +221,7 @@ static int usb_stats(const st_link *l, st_link_stats *out)
 {
 	(void)l;
 	(void)out;
-	return -1;   /* a real cable has no model counters */
+	return -1; /* a real cable has no model counters */
 }
 
 static void usb_close(st_link *l)
@@ -262,8 +268,9 @@ static void usb_flush_in(usb_link *u)
 	int done, i;
 
 	for (i = 0; i < 4; i++)
-		if (libusb_bulk_transfer(u->h, u->base.id.ep_in, buf, sizeof buf,
-		                         &done, 1) != 0)
+		if (libusb_bulk_transfer(u->h, u->base.id.ep_in, buf,
+					 sizeof buf, &done, 1)
+		    != 0)
 			break;
 }
 
@@ -291,12 +298,12 @@ typedef struct usb_pick {
 	st_usb_info info;
 	size_t seen;
 	char serials[160];
-	st_error denied;         /* first open failure, reported if no match */
+	st_error denied; /* first open failure, reported if no match */
 } usb_pick;
 
 static void usb_consider(usb_pick *p, libusb_device *dev,
-                         const struct libusb_device_descriptor *d,
-                         const char *serial, int bus, int address)
+			 const struct libusb_device_descriptor *d,
+			 const char *serial, int bus, int address)
 {
 	st_usb_info info;
 	size_t used = strlen(p->serials);
@@ -311,7 +318,7 @@ static void usb_consider(usb_pick *p, libusb_device *dev,
 	p->seen++;
 	if (used < sizeof p->serials - 1)
 		snprintf(p->serials + used, sizeof p->serials - used, "%s%s",
-		         used ? ", " : "", info.serial[0] ? info.serial : "?");
+			 used ? ", " : "", info.serial[0] ? info.serial : "?");
 	if (p->dev == NULL) {
 		p->dev = dev;
 		p->info = info;
@@ -323,24 +330,27 @@ static int usb_pick_one(usb_pick *p, const char *serial, st_error *e)
 	if (p->seen == 1)
 		return 0;
 	if (p->seen > 1 && serial == NULL)
-		return st_fail(e, ST_EAMBIGUOUS, 0,
-		               "%zu ST-Link probes attached (%s): name one with "
-		               "serial", p->seen, p->serials);
+		return st_fail(
+			e, ST_EAMBIGUOUS, 0,
+			"%zu ST-Link probes attached (%s): name one with "
+			"serial",
+			p->seen, p->serials);
 	if (p->seen > 1)
 		return st_fail(e, ST_EAMBIGUOUS, 0,
-		               "%zu ST-Link probes carry serial %s", p->seen, serial);
+			       "%zu ST-Link probes carry serial %s", p->seen,
+			       serial);
 	if (p->denied.code != ST_OK) {
 		*e = p->denied;
 		return -1;
 	}
 	if (serial != NULL)
 		return st_fail(e, ST_ENOTFOUND, 0,
-		               "no ST-Link with serial %s is attached", serial);
+			       "no ST-Link with serial %s is attached", serial);
 	return st_fail(e, ST_ENOTFOUND, 0, "no ST-Link probe is attached");
 }
 
 int link_usb_open(st_link **out, const char *serial, int bus, int address,
-                  st_error *e)
+		  st_error *e)
 {
 	usb_link *u = calloc(1, sizeof *u);
 	libusb_device **list = NULL;
@@ -364,9 +374,10 @@ int link_usb_open(st_link **out, const char *serial, int bus, int address,
 			usb_consider(&p, list[i], &d, serial, bus, address);
 	}
 	rc = count < 0 ? usb_fail(e, (int)count, "libusb_get_device_list")
-	               : usb_pick_one(&p, serial, e);
+		       : usb_pick_one(&p, serial, e);
 	if (rc == 0) {
-		const struct usb_pid *k = usb_pid_lookup(p.info.vid, p.info.pid);
+		const struct usb_pid *k =
+			usb_pid_lookup(p.info.vid, p.info.pid);
 		u->base.ops = &usb_ops;
 		u->base.id.vid = p.info.vid;
 		u->base.id.pid = p.info.pid;
@@ -375,7 +386,8 @@ int link_usb_open(st_link **out, const char *serial, int bus, int address,
 		u->base.id.max_packet = k->max_packet;
 		u->base.id.bus = p.info.bus;
 		u->base.id.address = p.info.address;
-		memcpy(u->base.id.serial, p.info.serial, sizeof u->base.id.serial);
+		memcpy(u->base.id.serial, p.info.serial,
+		       sizeof u->base.id.serial);
 		rc = usb_claim(u, p.dev, e);
 	}
 	if (list != NULL)

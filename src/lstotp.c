@@ -13,7 +13,7 @@
 #include "lstotp.h"
 #include "probe.h"
 
-#define TRACE_CAP 4096   /* command packets kept by probe:trace(true) */
+#define TRACE_CAP 4096 /* command packets kept by probe:trace(true) */
 
 int lstotp_fail(lua_State *L, const st_error *e)
 {
@@ -40,19 +40,20 @@ void lstotp_set_str(lua_State *L, const char *k, const char *v)
 }
 
 void lstotp_check_keys(lua_State *L, int idx, const char *fn,
-                       const char *const *keys)
+		       const char *const *keys)
 {
 	lua_pushnil(L);
 	while (lua_next(L, idx) != 0) {
 		const char *k = lua_type(L, -2) == LUA_TSTRING
-		                ? lua_tostring(L, -2) : NULL;
+					? lua_tostring(L, -2)
+					: NULL;
 		size_t i;
 		for (i = 0; k != NULL && keys[i] != NULL; i++)
 			if (strcmp(k, keys[i]) == 0)
 				break;
 		if (k == NULL || keys[i] == NULL)
 			luaL_error(L, "%s: unknown option '%s'", fn,
-			           k ? k : luaL_typename(L, -2));
+				   k ? k : luaL_typename(L, -2));
 		lua_pop(L, 1);
 	}
 }
@@ -64,10 +65,10 @@ static const char *opt_string(lua_State *L, int idx, const char *k)
 	if (lua_getfield(L, idx, k) != LUA_TNIL) {
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "option '%s' must be a string, got %s", k,
-			           luaL_typename(L, -1));
+				   luaL_typename(L, -1));
 		v = lua_tostring(L, -1);
 	}
-	lua_pop(L, 1);   /* the options table keeps the string alive */
+	lua_pop(L, 1); /* the options table keeps the string alive */
 	return v;
 }
 
@@ -77,8 +78,10 @@ static double opt_number(lua_State *L, int idx, const char *k, double dflt)
 	double v = dflt;
 
 	if (lua_getfield(L, idx, k) != LUA_TNIL) {
-		if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
-			luaL_error(L, "option '%s' must be a positive number", k);
+		if (lua_type(L, -1) != LUA_TNUMBER
+		    || !(lua_tonumber(L, -1) > 0))
+			luaL_error(L, "option '%s' must be a positive number",
+				   k);
 		v = lua_tonumber(L, -1);
 	}
 	lua_pop(L, 1);
@@ -166,7 +169,8 @@ static int l_open(lua_State *L)
 	p = lua_newuserdatauv(L, sizeof *p, 0);
 	p->st = NULL;
 	p->khz = (unsigned)o.khz;
-	p->under_reset = o.connect != NULL && strcmp(o.connect, "under-reset") == 0;
+	p->under_reset =
+		o.connect != NULL && strcmp(o.connect, "under-reset") == 0;
 	luaL_setmetatable(L, PROBE_MT);
 	if (probe_open(&p->st, &o, &e) != 0)
 		return lstotp_fail(L, &e);
@@ -315,7 +319,7 @@ static int l_identify(lua_State *L)
 }
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
-                      const luaL_Reg *methods)
+		      const luaL_Reg *methods)
 {
 	luaL_newmetatable(L, name);
 	luaL_setfuncs(L, meta, 0);
@@ -327,18 +331,22 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
 
 __attribute__((visibility("default"))) int luaopen_stotp_core(lua_State *L)
 {
-	static const luaL_Reg probe_meta[] = {
-		{ "__index", probe_field }, { "__gc", probe_close },
-		{ "__close", probe_close }, { "__tostring", probe_tostring },
-		{ NULL, NULL } };
-	static const luaL_Reg probe_methods[] = {
-		{ "close", probe_close }, { "version", probe_version },
-		{ "voltage", probe_voltage }, { "attach", lstotp_attach },
-		{ "stats", probe_stats }, { "trace", probe_trace },
-		{ NULL, NULL } };
-	static const luaL_Reg fns[] = {
-		{ "probes", l_probes }, { "open", l_open },
-		{ "identify", l_identify }, { NULL, NULL } };
+	static const luaL_Reg probe_meta[] = { { "__index", probe_field },
+					       { "__gc", probe_close },
+					       { "__close", probe_close },
+					       { "__tostring", probe_tostring },
+					       { NULL, NULL } };
+	static const luaL_Reg probe_methods[] = { { "close", probe_close },
+						  { "version", probe_version },
+						  { "voltage", probe_voltage },
+						  { "attach", lstotp_attach },
+						  { "stats", probe_stats },
+						  { "trace", probe_trace },
+						  { NULL, NULL } };
+	static const luaL_Reg fns[] = { { "probes", l_probes },
+					{ "open", l_open },
+					{ "identify", l_identify },
+					{ NULL, NULL } };
 
 	new_class(L, PROBE_MT, probe_meta, probe_methods);
 	new_class(L, TARGET_MT, lstotp_target_meta, lstotp_target_methods);

@@ -25,17 +25,17 @@
 #error "stotp needs Lua 5.4"
 #endif
 
-#define PROBE_MT "stotp.Probe"
+#define PROBE_MT  "stotp.Probe"
 #define TARGET_MT "stotp.Target"
 
 typedef struct lprobe {
-	stlink *st;              /* NULL once closed */
+	stlink *st; /* NULL once closed */
 	unsigned khz;
-	int under_reset;         /* open{connect = "under-reset"} */
+	int under_reset; /* open{connect = "under-reset"} */
 } lprobe;
 
 typedef struct ltarget {
-	target *t;               /* NULL once closed */
+	target *t; /* NULL once closed */
 } ltarget;
 
 /* nil, "<code>: message", code */
@@ -46,10 +46,10 @@ void lstotp_set_str(lua_State *L, const char *k, const char *v);
 int lstotp_push_name(lua_State *L, const char *mt, const char *desc);
 /* Strict option tables: a key not in keys raises (STYLE §6). */
 void lstotp_check_keys(lua_State *L, int idx, const char *fn,
-                       const char *const *keys);
+		       const char *const *keys);
 
 /* lstotp_target.c */
-int lstotp_attach(lua_State *L);               /* probe:attach() */
+int lstotp_attach(lua_State *L); /* probe:attach() */
 void lstotp_push_ident(lua_State *L, const target_ident *id);
 extern const luaL_Reg lstotp_target_meta[], lstotp_target_methods[];
 

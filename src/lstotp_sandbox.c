@@ -80,7 +80,7 @@ static void child_run(lua_State *L, int fd, lua_Integer max_bytes)
 
 	b.inner = lua_getallocf(L, &b.inner_ud);
 	b.used = (size_t)lua_gc(L, LUA_GCCOUNT) * 1024
-	         + (size_t)lua_gc(L, LUA_GCCOUNTB);
+		 + (size_t)lua_gc(L, LUA_GCCOUNTB);
 	b.limit = b.used + (size_t)max_bytes;
 	lua_setallocf(L, bounded_alloc, &b);
 	lua_pushvalue(L, 1);
@@ -135,7 +135,7 @@ static int read_verdict(int fd, long long deadline, luaL_Buffer *out)
 }
 
 static int push_verdict(lua_State *L, const char *why, const char *msg,
-                        size_t len)
+			size_t len)
 {
 	lua_pushboolean(L, 0);
 	lua_pushstring(L, why);
@@ -157,7 +157,7 @@ static int l_run_bounded(lua_State *L)
 	max_ms = luaL_checkinteger(L, 3);
 	luaL_argcheck(L, max_bytes > 0, 2, "a positive number of bytes");
 	luaL_argcheck(L, max_ms > 0 && max_ms <= 24 * 3600 * 1000, 3,
-	              "a positive number of milliseconds");
+		      "a positive number of milliseconds");
 	luaL_argcheck(L, lua_gettop(L) == 3, 4, "no more arguments expected");
 	if (pipe(fds) != 0)
 		return luaL_error(L, "run_bounded: pipe: %s", strerror(errno));
@@ -186,9 +186,9 @@ static int l_run_bounded(lua_State *L)
 	if (len == 0) {
 		char why[64];
 		snprintf(why, sizeof why, "the checker died (%s %d)",
-		         WIFSIGNALED(status) ? "signal" : "status",
-		         WIFSIGNALED(status) ? WTERMSIG(status)
-		                             : WEXITSTATUS(status));
+			 WIFSIGNALED(status) ? "signal" : "status",
+			 WIFSIGNALED(status) ? WTERMSIG(status)
+					     : WEXITSTATUS(status));
 		return push_verdict(L, "crash", why, strlen(why));
 	}
 	if (got[0] == 'o') {
@@ -196,7 +196,7 @@ static int l_run_bounded(lua_State *L)
 		return 1;
 	}
 	return push_verdict(L, got[0] == 'm' ? "memory" : "error", got + 1,
-	                    len - 1);
+			    len - 1);
 }
 
 static const char *file_kind(mode_t m)
@@ -251,8 +251,8 @@ static int l_file_info(lua_State *L)
 void lstotp_sandbox_register(lua_State *L)
 {
 	static const luaL_Reg fns[] = { { "run_bounded", l_run_bounded },
-		                        { "file_info", l_file_info },
-		                        { NULL, NULL } };
+					{ "file_info", l_file_info },
+					{ NULL, NULL } };
 
 	luaL_setfuncs(L, fns, 0);
 }

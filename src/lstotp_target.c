@@ -55,7 +55,7 @@ int lstotp_attach(lua_State *L)
 		return lstotp_fail(L, &p->st->err);
 	lt->t = t;
 	lua_pushvalue(L, 1);
-	lua_setiuservalue(L, -2, 1);   /* a target keeps its probe alive */
+	lua_setiuservalue(L, -2, 1); /* a target keeps its probe alive */
 	lstotp_push_ident(L, &t->id);
 	if (t->have_uid) {
 		target_uid_hex(t, uid);
@@ -67,7 +67,7 @@ int lstotp_attach(lua_State *L)
 	if (t->rdp >= 0)
 		lstotp_set_int(L, "rdp", t->rdp);
 	lstotp_set_int(L, "cpuid", t->cpuid);
-	lua_setiuservalue(L, -2, 2);   /* the fields table */
+	lua_setiuservalue(L, -2, 2); /* the fields table */
 	return 1;
 }
 
@@ -93,11 +93,11 @@ static int closed_probe(lua_State *L)
 	return lstotp_fail(L, &e);
 }
 
-#define TARGET_OR_CLOSED(L, t)                                  \
-	int live_;                                              \
-	target *t = check_target(L, &live_);                    \
-	if (!live_)                                             \
-		return closed_probe(L)
+#define TARGET_OR_CLOSED(L, t)                                                 \
+	int live_;                                                             \
+	target *t = check_target(L, &live_);                                   \
+	if (!live_)                                                            \
+	return closed_probe(L)
 
 static int target_close(lua_State *L)
 {
@@ -154,9 +154,11 @@ static uint32_t check_addr(lua_State *L, int idx, unsigned align)
 	luaL_checktype(L, idx, LUA_TNUMBER);
 	a = luaL_checkinteger(L, idx);
 
-	luaL_argcheck(L, a >= 0 && a <= 0xFFFFFFFF, idx, "address out of range");
-	luaL_argcheck(L, a % align == 0, idx, align == 4
-	              ? "address not 4-byte aligned" : "address not aligned");
+	luaL_argcheck(L, a >= 0 && a <= 0xFFFFFFFF, idx,
+		      "address out of range");
+	luaL_argcheck(L, a % align == 0, idx,
+		      align == 4 ? "address not 4-byte aligned"
+				 : "address not aligned");
 	return (uint32_t)a;
 }
 
@@ -168,7 +170,8 @@ static int target_read(lua_State *L)
 	luaL_Buffer b;
 	uint8_t *buf;
 
-	luaL_argcheck(L, n >= 0 && n <= STLINK_READ_MAX, 3, "length out of range");
+	luaL_argcheck(L, n >= 0 && n <= STLINK_READ_MAX, 3,
+		      "length out of range");
 	buf = (uint8_t *)luaL_buffinitsize(L, &b, (size_t)n);
 	if (n > 0 && target_mem_read(t, addr, buf, (size_t)n) != 0)
 		return lstotp_fail(L, &t->st->err);
@@ -254,7 +257,7 @@ static int target_otp_check(lua_State *L)
 	long long off = check_offset(L, 2);
 	size_t n, i;
 	const uint8_t *want = check_bytes(L, 3, &n);
-	otp_plan *p = lua_newuserdatauv(L, sizeof *p, 0);  /* freed by GC */
+	otp_plan *p = lua_newuserdatauv(L, sizeof *p, 0); /* freed by GC */
 
 	if (otp_plan_make(t, off, want, n, p) != 0)
 		return lstotp_fail(L, &t->st->err);
@@ -298,15 +301,15 @@ static int push_done(lua_State *L, const otp_stats *st)
 
 static int check_mode(lua_State *L, int idx)
 {
-	const char *m = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx)
-	                                                 : "";
+	const char *m =
+		lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : "";
 	int i;
 
 	for (i = 0; otp_mode_names[i] != NULL; i++)
 		if (strcmp(m, otp_mode_names[i]) == 0)
 			return i;
 	return luaL_error(L, "otp_write: option 'mode' must be \"burst\" or "
-	                  "\"unit\"");
+			     "\"unit\"");
 }
 
 /* Option `width` (bits: 8, 16, 32) at the top of the stack -> bytes. */
@@ -315,8 +318,10 @@ static unsigned check_width(lua_State *L, const char *fn)
 	int isint;
 	lua_Integer w = lua_tointegerx(L, -1, &isint);
 
-	if (lua_type(L, -1) != LUA_TNUMBER || !isint || (w != 8 && w != 16 && w != 32))
-		return (unsigned)luaL_error(L, "%s: option 'width' must be 8, 16 or 32 (bits)", fn);
+	if (lua_type(L, -1) != LUA_TNUMBER || !isint
+	    || (w != 8 && w != 16 && w != 32))
+		return (unsigned)luaL_error(
+			L, "%s: option 'width' must be 8, 16 or 32 (bits)", fn);
 	return (unsigned)(w / 8);
 }
 
@@ -350,7 +355,7 @@ static int target_otp_write(lua_State *L)
  * and how many bytes are otp.c's call. The strings stay alive in the
  * caller's table for the call. */
 static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex,
-                                      unsigned *width)
+				      unsigned *width)
 {
 	static const char *const keys[] = { "expect", "width", NULL };
 	otp_expect *ex;
@@ -369,8 +374,10 @@ static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex,
 	if (lua_getfield(L, idx, "expect") == LUA_TNIL)
 		return NULL;
 	if (!lua_istable(L, -1))
-		luaL_error(L, "otp_lock: option 'expect' must be a table of "
-		           "block = bytes, got %s", luaL_typename(L, -1));
+		luaL_error(L,
+			   "otp_lock: option 'expect' must be a table of "
+			   "block = bytes, got %s",
+			   luaL_typename(L, -1));
 	et = lua_gettop(L);
 	for (lua_pushnil(L); lua_next(L, et) != 0; lua_pop(L, 1))
 		(*nex)++;
@@ -379,12 +386,17 @@ static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex,
 		int isint;
 		ex[i].block = (long long)lua_tointegerx(L, -2, &isint);
 		if (lua_type(L, -2) != LUA_TNUMBER || !isint)
-			luaL_error(L, "otp_lock: expect keys must be block numbers "
-			           "(integers), got %s", luaL_typename(L, -2));
+			luaL_error(
+				L,
+				"otp_lock: expect keys must be block numbers "
+				"(integers), got %s",
+				luaL_typename(L, -2));
 		if (lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(L, "otp_lock: expect[%d] must be a string of the "
-			           "block's bytes, got %s", (int)ex[i].block,
-			           luaL_typename(L, -1));
+			luaL_error(
+				L,
+				"otp_lock: expect[%d] must be a string of the "
+				"block's bytes, got %s",
+				(int)ex[i].block, luaL_typename(L, -1));
 		ex[i].bytes = (const uint8_t *)lua_tolstring(L, -1, &ex[i].len);
 	}
 	return ex;
@@ -405,15 +417,18 @@ static int target_otp_lock(lua_State *L)
 	otp_stats st;
 
 	if (tbl) {
-		if (top > 3 || (top == 3 && !lua_istable(L, 3)
-		                && !lua_isnil(L, 3)))
-			return luaL_argerror(L, 3, "a block list cannot be followed "
-			                     "by more blocks (only an options table)");
+		if (top > 3
+		    || (top == 3 && !lua_istable(L, 3) && !lua_isnil(L, 3)))
+			return luaL_argerror(
+				L, 3,
+				"a block list cannot be followed "
+				"by more blocks (only an options table)");
 		opt = top == 3 ? 3 : 0;
 		n = luaL_len(L, 2);
 	} else {
 		opt = top >= 3 && (lua_istable(L, top) || lua_isnil(L, top))
-		      ? top : 0;
+			      ? top
+			      : 0;
 		n = (opt ? opt : top + 1) - 2;
 	}
 	luaL_argcheck(L, n > 0, 2, "block number(s) expected");
@@ -425,8 +440,9 @@ static int target_otp_lock(lua_State *L)
 			lua_pushvalue(L, (int)i + 1);
 		blocks[i - 1] = (long long)lua_tointegerx(L, -1, &isint);
 		if (lua_type(L, -1) != LUA_TNUMBER || !isint)
-			return luaL_argerror(L, tbl ? 2 : (int)i + 1,
-			                     "block number (an integer) expected");
+			return luaL_argerror(
+				L, tbl ? 2 : (int)i + 1,
+				"block number (an integer) expected");
 		lua_pop(L, 1);
 	}
 	ex = check_lock_options(L, opt, &nex, &width);
@@ -453,12 +469,14 @@ static int target_reset_m(lua_State *L)
 	TARGET_OR_CLOSED(L, t);
 	int halt = 0;
 
-	luaL_argcheck(L, lua_gettop(L) <= 2, 3, "at most an options table expected");
+	luaL_argcheck(L, lua_gettop(L) <= 2, 3,
+		      "at most an options table expected");
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
 		lstotp_check_keys(L, 2, "reset", keys);
 		if (lua_getfield(L, 2, "halt") != LUA_TNIL) {
-			luaL_argexpected(L, lua_isboolean(L, -1), 2, "option 'halt' as a boolean");
+			luaL_argexpected(L, lua_isboolean(L, -1), 2,
+					 "option 'halt' as a boolean");
 			halt = lua_toboolean(L, -1);
 		}
 		lua_pop(L, 1);
@@ -469,15 +487,17 @@ static int target_reset_m(lua_State *L)
 	return 1;
 }
 
-const luaL_Reg lstotp_target_meta[] = {
-	{ "__index", target_index }, { "__gc", target_close },
-	{ "__close", target_close }, { "__tostring", target_tostring },
-	{ NULL, NULL } };
+const luaL_Reg lstotp_target_meta[] = { { "__index", target_index },
+					{ "__gc", target_close },
+					{ "__close", target_close },
+					{ "__tostring", target_tostring },
+					{ NULL, NULL } };
 
 const luaL_Reg lstotp_target_methods[] = {
-	{ "close", target_close }, { "read", target_read },
-	{ "read32", target_read32 }, { "write32", target_write32_m },
-	{ "otp_read", target_otp_read }, { "otp_locks", target_otp_locks },
+	{ "close", target_close },         { "read", target_read },
+	{ "read32", target_read32 },       { "write32", target_write32_m },
+	{ "otp_read", target_otp_read },   { "otp_locks", target_otp_locks },
 	{ "otp_check", target_otp_check }, { "otp_write", target_otp_write },
-	{ "otp_lock", target_otp_lock }, { "run", target_run_m },
-	{ "reset", target_reset_m }, { NULL, NULL } };
+	{ "otp_lock", target_otp_lock },   { "run", target_run_m },
+	{ "reset", target_reset_m },       { NULL, NULL }
+};

@@ -11,8 +11,8 @@
 
 #define AREA_MAX (OTP_MAX_DATA + OTP_BLOCKS)
 
-const char *const otp_action_names[] = { "same", "program", "bits",
-                                         "locked", NULL };
+const char *const otp_action_names[] = { "same", "program", "bits", "locked",
+					 NULL };
 const char *const otp_mode_names[] = { "burst", "unit", NULL };
 
 int otp_usable(target *t)
@@ -20,8 +20,9 @@ int otp_usable(target *t)
 	if (t->id.supported && t->id.otp != NULL)
 		return 0;
 	return st_fail(&t->st->err, ST_EUNSUPPORTED, 0,
-	               "%s (DEV_ID 0x%03X) is not an STM32F2/F4/F7: stotp does "
-	               "not do OTP work on it", t->id.line, t->id.dev_id);
+		       "%s (DEV_ID 0x%03X) is not an STM32F2/F4/F7: stotp does "
+		       "not do OTP work on it",
+		       t->id.line, t->id.dev_id);
 }
 
 /* otp_read_all with the data cache off and reset around it (target.h). */
@@ -55,7 +56,8 @@ static int read_area(target *t, uint8_t *data, uint8_t *locks)
 	 * base + size): one read, two round trips on an F4. */
 	if (m->lock_base != m->base + size) {
 		if (stlink_read_mem(t->st, m->base, data, size, 4) != 0
-		    || stlink_read_mem(t->st, m->lock_base, locks, m->blocks, 4) != 0)
+		    || stlink_read_mem(t->st, m->lock_base, locks, m->blocks, 4)
+			       != 0)
 			return target_explain_fault(t, "read", m->base);
 		return 0;
 	}
@@ -74,7 +76,8 @@ int otp_read_locks(target *t, int *locked, uint8_t *locks)
 	if (otp_read_all(t, data, locks) != 0)
 		return -1;
 	for (i = 0; i < t->id.otp->blocks; i++)
-		locked[i] = locks[i] == 0x00;   /* any other value: unlocked (OOCD) */
+		locked[i] =
+			locks[i] == 0x00; /* any other value: unlocked (OOCD) */
 	return 0;
 }
 
@@ -82,7 +85,7 @@ int otp_read_locks(target *t, int *locked, uint8_t *locks)
  * address in this part's OTP, a lock byte, or another family's OTP
  * (DESIGN rule 6: 0x1FF0F000 is the F74x-F77x OTP, not the F4's). */
 static void range_hint(const otp_map *m, long long offset, char *hint,
-                       size_t len)
+		       size_t len)
 {
 	const otp_map *other;
 
@@ -91,14 +94,17 @@ static void range_hint(const otp_map *m, long long offset, char *hint,
 		return;
 	other = otp_map_at((uint32_t)offset);
 	if (other == m && (uint32_t)offset < m->lock_base)
-		snprintf(hint, len, " (an absolute address: offsets count from "
-		         "0x%08X, so this is offset 0x%X)", m->base,
-		         (unsigned)offset - m->base);
+		snprintf(hint, len,
+			 " (an absolute address: offsets count from "
+			 "0x%08X, so this is offset 0x%X)",
+			 m->base, (unsigned)offset - m->base);
 	else if (other == m)
 		snprintf(hint, len, " (a lock byte: use otp_lock)");
 	else if (other != NULL)
-		snprintf(hint, len, " (0x%08X is in the OTP of the %s, not this "
-		         "part's)", (unsigned)offset, other->parts);
+		snprintf(hint, len,
+			 " (0x%08X is in the OTP of the %s, not this "
+			 "part's)",
+			 (unsigned)offset, other->parts);
 }
 
 static int range_fail(target *t, long long offset, size_t n)
@@ -107,26 +113,31 @@ static int range_fail(target *t, long long offset, size_t n)
 	size_t size = otp_map_size(m);
 	char area[200], hint[120];
 
-	snprintf(area, sizeof area, "the %s OTP area is 0x%08X-0x%08zX (offsets "
-	         "0-%zu); lock bytes 0x%08X-0x%08X go through otp_lock",
-	         t->id.line, m->base, m->base + size - 1, size - 1, m->lock_base,
-	         m->lock_base + m->blocks - 1);
+	snprintf(area, sizeof area,
+		 "the %s OTP area is 0x%08X-0x%08zX (offsets "
+		 "0-%zu); lock bytes 0x%08X-0x%08X go through otp_lock",
+		 t->id.line, m->base, m->base + size - 1, size - 1,
+		 m->lock_base, m->lock_base + m->blocks - 1);
 	if (n == 0)
-		return st_fail(&t->st->err, ST_ERANGE, 0, "no bytes given at offset "
-		               "%lld: nothing to write; %s", offset, area);
+		return st_fail(&t->st->err, ST_ERANGE, 0,
+			       "no bytes given at offset "
+			       "%lld: nothing to write; %s",
+			       offset, area);
 	if (offset < 0)
-		return st_fail(&t->st->err, ST_ERANGE, 0, "offset %lld is negative: "
-		               "offsets count from the OTP base; %s", offset, area);
+		return st_fail(&t->st->err, ST_ERANGE, 0,
+			       "offset %lld is negative: "
+			       "offsets count from the OTP base; %s",
+			       offset, area);
 	if ((unsigned long long)offset >= size + m->blocks) {
 		range_hint(m, offset, hint, sizeof hint);
 		return st_fail(&t->st->err, ST_ERANGE, 0,
-		               "offset 0x%llX is outside the OTP%s: %s",
-		               (unsigned long long)offset, hint, area);
+			       "offset 0x%llX is outside the OTP%s: %s",
+			       (unsigned long long)offset, hint, area);
 	}
 	/* Starts in the data area, ends past it: into the lock bytes. */
 	return st_fail(&t->st->err, ST_ERANGE, 0,
-	               "bytes 0x%llX-0x%llX reach into the lock bytes: %s",
-	               offset, offset + (long long)n - 1, area);
+		       "bytes 0x%llX-0x%llX reach into the lock bytes: %s",
+		       offset, offset + (long long)n - 1, area);
 }
 
 static uint8_t classify(uint8_t old, uint8_t want, int locked)
@@ -136,12 +147,12 @@ static uint8_t classify(uint8_t old, uint8_t want, int locked)
 	if (locked)
 		return OTP_LOCKED;
 	if (want & ~old)
-		return OTP_BITS;     /* needs a 0 -> 1: impossible (§6.2) */
+		return OTP_BITS; /* needs a 0 -> 1: impossible (§6.2) */
 	return OTP_PROGRAM;
 }
 
-int otp_plan_make(target *t, long long offset, const uint8_t *want,
-                  size_t n, otp_plan *p)
+int otp_plan_make(target *t, long long offset, const uint8_t *want, size_t n,
+		  otp_plan *p)
 {
 	uint8_t data[OTP_MAX_DATA];
 	const otp_map *m;
@@ -184,15 +195,18 @@ static int refuse(target *t, const otp_plan *p)
 	for (i = 0; p->action[i] != what; i++)
 		;
 	if (what == OTP_BITS)
-		return st_fail(&t->st->err, ST_EBITS, 0,
-		               "%u byte(s) would need a bit from 0 to 1, first at "
-		               "0x%08zX (0x%02X -> 0x%02X): OTP bits only clear; "
-		               "nothing written", p->bits, m->base + p->offset + i,
-		               p->old[i], p->want[i]);
+		return st_fail(
+			&t->st->err, ST_EBITS, 0,
+			"%u byte(s) would need a bit from 0 to 1, first at "
+			"0x%08zX (0x%02X -> 0x%02X): OTP bits only clear; "
+			"nothing written",
+			p->bits, m->base + p->offset + i, p->old[i],
+			p->want[i]);
 	return st_fail(&t->st->err, ST_ELOCKED, 0,
-	               "%u byte(s) fall in a locked block, first at 0x%08zX "
-	               "(block %zu): nothing written", p->locked,
-	               m->base + p->offset + i, (p->offset + i) / m->block_size);
+		       "%u byte(s) fall in a locked block, first at 0x%08zX "
+		       "(block %zu): nothing written",
+		       p->locked, m->base + p->offset + i,
+		       (p->offset + i) / m->block_size);
 }
 
 int otp_supply_width(target *t, otp_stats *st, unsigned cap, unsigned *width)
@@ -220,7 +234,7 @@ int otp_supply_width(target *t, otp_stats *st, unsigned cap, unsigned *width)
  * bytes to change, or -1 if one would need 0 -> 1 (the chip changed under
  * us since the plan was checked). */
 static int changes(const otp_plan *p, const uint8_t *cur, uint8_t *val,
-                   uint8_t *chg, size_t size)
+		   uint8_t *chg, size_t size)
 {
 	size_t i;
 	int n = 0;
@@ -256,7 +270,7 @@ static unsigned usable_widths(const stlink *s, unsigned widest)
  * byte 1, half-word 2, word 4, half-word 8, byte 10. wid[i] = the width
  * of byte i's piece, 0 where nothing is written. */
 static void cut_pieces(const uint8_t *chg, size_t size, unsigned widths,
-                       uint8_t *wid)
+		       uint8_t *wid)
 {
 	size_t i = 0, end;
 	unsigned w;
@@ -291,7 +305,7 @@ static int is_retryable(const stlink *s)
  * facts §6.3). Returns 0, 1 when a burst reported WAIT/FAULT or left an
  * SR error flag (the caller retries per unit), -1. */
 static int write_pass(target *t, const uint8_t *val, const uint8_t *wid,
-                      size_t size, unsigned w, int mode, otp_stats *st)
+		      size_t size, unsigned w, int mode, otp_stats *st)
 {
 	uint32_t base = t->id.otp->base;
 	int unit = mode == OTP_MODE_UNIT;
@@ -305,22 +319,25 @@ static int write_pass(target *t, const uint8_t *val, const uint8_t *wid,
 		for (end = i; end < size && wid[end] == w && !(unit && end > i);
 		     end += w)
 			;
-		if (stlink_write_mem(t->st, base + (uint32_t)i, val + i, end - i, w,
-		                     unit ? 0 : STW_NO_RETRY) != 0)
+		if (stlink_write_mem(t->st, base + (uint32_t)i, val + i,
+				     end - i, w, unit ? 0 : STW_NO_RETRY)
+		    != 0)
 			return !unit && is_retryable(t->st) ? 1 : -1;
-		if (unit && flash_finish_op(t->st, &t->id.flash, "OTP program") != 0)
+		if (unit
+		    && flash_finish_op(t->st, &t->id.flash, "OTP program") != 0)
 			return -1;
 		st->units += (unsigned)((end - i) / w);
 		i = end;
 	}
-	return unit ? 0 : flash_finish_burst(t->st, &t->id.flash, "OTP program");
+	return unit ? 0
+		    : flash_finish_burst(t->st, &t->id.flash, "OTP program");
 }
 
 /* One pass per width present, widest first, switching PSIZE between
  * passes (an access must match PSIZE or PGPERR, facts §5.5). *psize is
  * the width CR holds. Returns as write_pass. */
 static int write_pieces(target *t, const uint8_t *val, const uint8_t *wid,
-                        size_t size, unsigned *psize, int mode, otp_stats *st)
+			size_t size, unsigned *psize, int mode, otp_stats *st)
 {
 	unsigned w;
 	int rc;
@@ -346,7 +363,7 @@ static unsigned first_width(const uint8_t *wid, size_t size)
 /* Plan the pieces against what the chip holds now (cur), unlock, and
  * write them in `mode`. Returns as write_pass. */
 static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
-                        unsigned widest, int mode, otp_stats *st)
+			unsigned widest, int mode, otp_stats *st)
 {
 	size_t size = otp_map_size(t->id.otp);
 	uint8_t val[OTP_MAX_DATA], chg[OTP_MAX_DATA], wid[OTP_MAX_DATA];
@@ -354,9 +371,10 @@ static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
 	int n = changes(p, cur, val, chg, size);
 
 	if (n < 0)
-		return st_fail(&t->st->err, ST_EVERIFY, 0,
-		               "OTP holds unexpected bits (changed since checked, "
-		               "or after an interrupted burst)");
+		return st_fail(
+			&t->st->err, ST_EVERIFY, 0,
+			"OTP holds unexpected bits (changed since checked, "
+			"or after an interrupted burst)");
 	if (st->bytes == 0)
 		st->bytes = (unsigned)n;
 	if (n == 0)
@@ -370,13 +388,13 @@ static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
 
 /* program_from, then relock whatever happened (flash_end_pass). */
 static int program_pass(target *t, const otp_plan *p, const uint8_t *cur,
-                        unsigned widest, int mode, otp_stats *st)
+			unsigned widest, int mode, otp_stats *st)
 {
 	/* Still the chip attach identified: nothing is written otherwise. */
 	if (target_guard(t, "an OTP program pass") != 0)
 		return -1;
 	return flash_end_pass(t->st, &t->id.flash,
-	                      program_from(t, p, cur, widest, mode, st));
+			      program_from(t, p, cur, widest, mode, st));
 }
 
 /* 1 when every byte of the range reads back as wanted. */
@@ -389,7 +407,7 @@ static int in_place(const otp_plan *p, const uint8_t *now)
  * must hold the wanted bytes and nothing else may have moved (DESIGN
  * rule 5). */
 static int check_read_back(target *t, const otp_plan *p, const uint8_t *now,
-                           const uint8_t *locks)
+			   const uint8_t *locks)
 {
 	const otp_map *m = t->id.otp;
 	size_t i, size = otp_map_size(m), bad = size;
@@ -405,15 +423,16 @@ static int check_read_back(target *t, const otp_plan *p, const uint8_t *now,
 	}
 	if (bad < size) {
 		int in = bad >= p->offset && bad < p->offset + p->n;
-		return st_fail(&t->st->err, ST_EVERIFY, 0,
-		               "read-back of 0x%08zX is 0x%02X, expected 0x%02X%s",
-		               m->base + bad, now[bad],
-		               in ? p->want[bad - p->offset] : p->chip[bad],
-		               in ? "" : " (outside the write)");
+		return st_fail(
+			&t->st->err, ST_EVERIFY, 0,
+			"read-back of 0x%08zX is 0x%02X, expected 0x%02X%s",
+			m->base + bad, now[bad],
+			in ? p->want[bad - p->offset] : p->chip[bad],
+			in ? "" : " (outside the write)");
 	}
 	if (memcmp(locks, p->locks, m->blocks) != 0)
 		return st_fail(&t->st->err, ST_EVERIFY, 0,
-		               "lock bytes changed during a data write");
+			       "lock bytes changed during a data write");
 	return 0;
 }
 
@@ -425,7 +444,7 @@ static int check_read_back(target *t, const otp_plan *p, const uint8_t *now,
  * wrong and still programmable (only 1 -> 0 needed) is programmed again
  * one unit at a time; bytes already right are not written (rule 3). */
 static int burn(target *t, const otp_plan *p, unsigned widest, int mode,
-                otp_stats *st)
+		otp_stats *st)
 {
 	uint8_t now[OTP_MAX_DATA], locks[OTP_BLOCKS];
 	int rc = program_pass(t, p, p->chip, widest, mode, st);
@@ -443,7 +462,7 @@ static int burn(target *t, const otp_plan *p, unsigned widest, int mode,
 }
 
 int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
-              int mode, unsigned max_width, otp_stats *st)
+	      int mode, unsigned max_width, otp_stats *st)
 {
 	uint64_t c0 = t->st->commands;
 	otp_plan *p = malloc(sizeof *p);
@@ -466,7 +485,7 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
 	 * showed every byte of the range holds its wanted value. */
 	if (p->program > 0) {
 		if (otp_supply_width(t, st, max_width, &width) != 0)
-			goto out;   /* nothing touched yet */
+			goto out; /* nothing touched yet */
 		if (burn(t, p, width, mode, st) != 0) {
 			/* Failed or partial: the range may hold anything between
 			 * old and wanted; a lock now needs `expect` (rule 4). */

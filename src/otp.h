@@ -15,11 +15,11 @@
 enum otp_action { OTP_SAME, OTP_PROGRAM, OTP_BITS, OTP_LOCKED };
 
 typedef struct otp_plan {
-	size_t offset, n;                  /* relative to otp->base */
-	uint8_t old[OTP_MAX_DATA];         /* indexed by offset - plan.offset */
+	size_t offset, n;          /* relative to otp->base */
+	uint8_t old[OTP_MAX_DATA]; /* indexed by offset - plan.offset */
 	uint8_t want[OTP_MAX_DATA];
 	uint8_t action[OTP_MAX_DATA];
-	uint8_t chip[OTP_MAX_DATA];        /* whole data area as read */
+	uint8_t chip[OTP_MAX_DATA]; /* whole data area as read */
 	uint8_t locks[OTP_BLOCKS];
 	unsigned same, program, bits, locked;
 } otp_plan;
@@ -27,13 +27,13 @@ typedef struct otp_plan {
 enum otp_mode { OTP_MODE_BURST, OTP_MODE_UNIT };
 
 typedef struct otp_stats {
-	uint64_t commands;       /* USB round trips this call */
-	unsigned bytes;          /* bytes that changed */
-	unsigned units;          /* program units written */
-	unsigned width;          /* 1, 2, 4 bytes: PSIZE */
-	double volts;            /* < 0 when not measured */
-	int mode;                /* enum otp_mode actually used at the end */
-	int fell_back;           /* a burst reported WAIT/FAULT */
+	uint64_t commands; /* USB round trips this call */
+	unsigned bytes;    /* bytes that changed */
+	unsigned units;    /* program units written */
+	unsigned width;    /* 1, 2, 4 bytes: PSIZE */
+	double volts;      /* < 0 when not measured */
+	int mode;          /* enum otp_mode actually used at the end */
+	int fell_back;     /* a burst reported WAIT/FAULT */
 } otp_stats;
 
 /* Names of enum otp_action and enum otp_mode, NULL-terminated. */
@@ -50,8 +50,8 @@ int otp_read_locks(target *t, int *locked, uint8_t *locks);
 /* Range-checks (offset relative to otp->base; negative, empty, or past
  * the data area is refused naming the area), reads the chip, classifies
  * every byte. */
-int otp_plan_make(target *t, long long offset, const uint8_t *want,
-                  size_t n, otp_plan *p);
+int otp_plan_make(target *t, long long offset, const uint8_t *want, size_t n,
+		  otp_plan *p);
 /* 1 when the plan can be carried out: no byte is "bits" or "locked". */
 static inline int otp_plan_ok(const otp_plan *p)
 {
@@ -60,7 +60,7 @@ static inline int otp_plan_ok(const otp_plan *p)
 /* max_width: the widest program unit in bytes (1, 2, 4), 0 for what the
  * supply allows; it only narrows. */
 int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
-              int mode, unsigned max_width, otp_stats *st);
+	      int mode, unsigned max_width, otp_stats *st);
 /* The widest program width the measured supply allows (x8 when the probe
  * cannot measure it), no wider than cap (bytes; 0: no cap), st->volts the
  * reading; refuses a low or absurd one. */
@@ -70,19 +70,19 @@ int otp_supply_width(target *t, otp_stats *st, unsigned cap, unsigned *width);
 typedef struct otp_expect {
 	long long block;
 	const uint8_t *bytes;
-	size_t len;              /* must be the block size */
+	size_t len; /* must be the block size */
 } otp_expect;
 
 /* blocks: bit i set = lock block i. A block is locked only if expect[i]
  * (block_size bytes, or NULL) reads back exactly, or without it if this
  * handle wrote and verified the block and no write of it failed since. */
 int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
-             unsigned max_width, otp_stats *st);
+	     unsigned max_width, otp_stats *st);
 /* Block numbers as a user gives them: each must exist and be named once,
  * each expect must name one of them with block_size bytes, or nothing is
  * locked. */
 int otp_lock_list(target *t, const long long *blocks, size_t n,
-                  const otp_expect *ex, size_t nex, unsigned max_width,
-                  otp_stats *st);
+		  const otp_expect *ex, size_t nex, unsigned max_width,
+		  otp_stats *st);
 
 #endif

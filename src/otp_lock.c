@@ -11,18 +11,20 @@
 /* The caller's own statement of what block b holds (otp_lock's expect):
  * every byte must read back so, whatever this handle did before. */
 static int check_expect(target *t, const uint8_t *data, unsigned b,
-                        const uint8_t *expect)
+			const uint8_t *expect)
 {
 	const otp_map *m = t->id.otp;
 	size_t i, first = (size_t)b * m->block_size;
 
 	for (i = 0; i < m->block_size; i++)
 		if (data[first + i] != expect[i])
-			return st_fail(&t->st->err, ST_EVERIFY, 0,
-			               "block %u differs from expect at offset 0x%zX "
-			               "(0x%08zX): reads 0x%02X, expected 0x%02X; "
-			               "nothing locked", b, first + i, m->base + first + i,
-			               data[first + i], expect[i]);
+			return st_fail(
+				&t->st->err, ST_EVERIFY, 0,
+				"block %u differs from expect at offset 0x%zX "
+				"(0x%08zX): reads 0x%02X, expected 0x%02X; "
+				"nothing locked",
+				b, first + i, m->base + first + i,
+				data[first + i], expect[i]);
 	return 0;
 }
 
@@ -37,25 +39,32 @@ static int check_block_data(target *t, const uint8_t *data, unsigned b)
 
 	for (i = first; i < first + m->block_size; i++) {
 		if (t->wstate[i] == OTP_W_UNVERIFIED)
-			return st_fail(&t->st->err, ST_EVERIFY, 0,
-			               "block %u holds data a failed write left "
-			               "unverified (0x%08zX): nothing locked; pass its "
-			               "whole contents as expect = { [%u] = ... } to "
-			               "lock what it holds", b, m->base + i, b);
+			return st_fail(
+				&t->st->err, ST_EVERIFY, 0,
+				"block %u holds data a failed write left "
+				"unverified (0x%08zX): nothing locked; pass "
+				"its "
+				"whole contents as expect = { [%u] = ... } to "
+				"lock what it holds",
+				b, m->base + i, b);
 		if (t->wstate[i] != OTP_W_VERIFIED)
 			continue;
 		verified = 1;
 		if (data[i] != t->written[i])
-			return st_fail(&t->st->err, ST_EVERIFY, 0,
-			               "block %u does not read back as written (0x%08zX "
-			               "reads 0x%02X, wrote 0x%02X): nothing locked", b,
-			               m->base + i, data[i], t->written[i]);
+			return st_fail(
+				&t->st->err, ST_EVERIFY, 0,
+				"block %u does not read back as written "
+				"(0x%08zX "
+				"reads 0x%02X, wrote 0x%02X): nothing locked",
+				b, m->base + i, data[i], t->written[i]);
 	}
 	if (!verified)
-		return st_fail(&t->st->err, ST_EVERIFY, 0,
-		               "block %u was not written and verified through this "
-		               "handle: nothing locked; pass its whole contents as "
-		               "expect = { [%u] = ... } to lock it", b, b);
+		return st_fail(
+			&t->st->err, ST_EVERIFY, 0,
+			"block %u was not written and verified through this "
+			"handle: nothing locked; pass its whole contents as "
+			"expect = { [%u] = ... } to lock it",
+			b, b);
 	return 0;
 }
 
@@ -80,10 +89,16 @@ static int write_locks(target *t, uint32_t todo, int unit, otp_stats *st)
 		for (e = b + 1; !unit && e < m->blocks && (todo >> e & 1); e++)
 			;
 		if (stlink_write_mem(t->st, m->lock_base + b, zeros, e - b, 1,
-		                     unit ? 0 : STW_NO_RETRY) != 0)
-			return !unit && (t->st->err.code == ST_EWAIT
-			                 || t->st->err.code == ST_ETARGET) ? 1 : -1;
-		if (unit && flash_finish_op(t->st, &t->id.flash, "OTP lock") != 0)
+				     unit ? 0 : STW_NO_RETRY)
+		    != 0)
+			return !unit
+					       && (t->st->err.code == ST_EWAIT
+						   || t->st->err.code
+							      == ST_ETARGET)
+				       ? 1
+				       : -1;
+		if (unit
+		    && flash_finish_op(t->st, &t->id.flash, "OTP lock") != 0)
 			return -1;
 		st->units += e - b;
 		b = e;
@@ -101,14 +116,15 @@ static int lock_pass(target *t, uint32_t todo, int unit, otp_stats *st)
 	if (target_guard(t, "an OTP lock") != 0)
 		return -1;
 	rc = flash_begin(t->st, &t->id.flash, 1) != 0
-	         ? -1 : write_locks(t, todo, unit, st);
+		     ? -1
+		     : write_locks(t, todo, unit, st);
 
 	return flash_end_pass(t->st, &t->id.flash, rc);
 }
 
 /* The blocks of todo whose lock byte does not read 0x00. */
 static uint32_t not_locked(const otp_map *m, uint32_t todo,
-                           const uint8_t *locks)
+			   const uint8_t *locks)
 {
 	uint32_t left = 0;
 	unsigned b;
@@ -122,8 +138,8 @@ static uint32_t not_locked(const otp_map *m, uint32_t todo,
 /* Rule 4: all lock bytes as read back: exactly the wanted ones 0x00, the
  * others as before, and the data untouched. */
 static int check_locks(target *t, uint32_t todo, const uint8_t *data,
-                       const uint8_t *locks, const uint8_t *data0,
-                       const uint8_t *locks0)
+		       const uint8_t *locks, const uint8_t *data0,
+		       const uint8_t *locks0)
 {
 	const otp_map *m = t->id.otp;
 	unsigned b;
@@ -131,13 +147,15 @@ static int check_locks(target *t, uint32_t todo, const uint8_t *data,
 	for (b = 0; b < m->blocks; b++) {
 		uint8_t want = (todo >> b & 1) ? 0x00 : locks0[b];
 		if (locks[b] != want)
-			return st_fail(&t->st->err, ST_EVERIFY, 0,
-			               "lock byte %u (0x%08X) reads 0x%02X, expected "
-			               "0x%02X", b, m->lock_base + b, locks[b], want);
+			return st_fail(
+				&t->st->err, ST_EVERIFY, 0,
+				"lock byte %u (0x%08X) reads 0x%02X, expected "
+				"0x%02X",
+				b, m->lock_base + b, locks[b], want);
 	}
 	if (memcmp(data, data0, otp_map_size(m)) != 0)
 		return st_fail(&t->st->err, ST_EVERIFY, 0,
-		               "OTP data changed while writing lock bytes");
+			       "OTP data changed while writing lock bytes");
 	return 0;
 }
 
@@ -146,7 +164,7 @@ static int check_locks(target *t, uint32_t todo, const uint8_t *data,
  * read back whole is followed by each lock byte not yet 0x00 written
  * alone; those already 0x00 are not written again (rule 3). */
 static int lock_blocks(target *t, uint32_t todo, const uint8_t *data0,
-                       const uint8_t *locks0, otp_stats *st)
+		       const uint8_t *locks0, otp_stats *st)
 {
 	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
 	uint32_t left;
@@ -166,7 +184,7 @@ static int lock_blocks(target *t, uint32_t todo, const uint8_t *data0,
 }
 
 int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
-             unsigned max_width, otp_stats *st)
+	     unsigned max_width, otp_stats *st)
 {
 	uint64_t c0 = t->st->commands;
 	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
@@ -181,7 +199,8 @@ int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
 		return -1;
 	if (blocks >> t->id.otp->blocks)
 		return st_fail(&t->st->err, ST_ERANGE, 0,
-		               "OTP blocks are numbered 0-%u", t->id.otp->blocks - 1);
+			       "OTP blocks are numbered 0-%u",
+			       t->id.otp->blocks - 1);
 	if (otp_read_all(t, data, locks) != 0)
 		goto out;
 	/* Rule 1: every named block is checked before any lock byte is
@@ -189,8 +208,10 @@ int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
 	for (b = 0; b < t->id.otp->blocks; b++) {
 		if (!(blocks >> b & 1))
 			continue;
-		if (expect[b] != NULL ? check_expect(t, data, b, expect[b]) != 0
-		    : locks[b] != 0x00 && check_block_data(t, data, b) != 0)
+		if (expect[b] != NULL
+			    ? check_expect(t, data, b, expect[b]) != 0
+			    : locks[b] != 0x00
+				      && check_block_data(t, data, b) != 0)
 			goto out;
 		/* An already locked block is not written again (rule 3). */
 		if (locks[b] != 0x00)
@@ -212,8 +233,8 @@ out:
 }
 
 int otp_lock_list(target *t, const long long *blocks, size_t n,
-                  const otp_expect *ex, size_t nex, unsigned max_width,
-                  otp_stats *st)
+		  const otp_expect *ex, size_t nex, unsigned max_width,
+		  otp_stats *st)
 {
 	const uint8_t *expect[OTP_BLOCKS] = { NULL };
 	uint32_t mask = 0;
@@ -227,28 +248,35 @@ int otp_lock_list(target *t, const long long *blocks, size_t n,
 	for (i = 0; i < n; i++) {
 		long long b = blocks[i];
 		if (b < 0 || b >= (long long)t->id.otp->blocks)
-			return st_fail(&t->st->err, ST_ERANGE, 0,
-			               "no OTP block %lld: blocks are numbered 0-%u; "
-			               "nothing locked", b, t->id.otp->blocks - 1);
+			return st_fail(
+				&t->st->err, ST_ERANGE, 0,
+				"no OTP block %lld: blocks are numbered 0-%u; "
+				"nothing locked",
+				b, t->id.otp->blocks - 1);
 		if (mask >> b & 1)
 			/* A lock cannot be undone: a repeated number more likely
 			 * stands where another block was meant. */
-			return st_fail(&t->st->err, ST_ERANGE, 0,
-			               "block %lld is named twice; nothing locked", b);
+			return st_fail(
+				&t->st->err, ST_ERANGE, 0,
+				"block %lld is named twice; nothing locked", b);
 		mask |= 1u << b;
 	}
 	for (i = 0; i < nex; i++) {
 		long long b = ex[i].block;
 		/* An expect for a block not named is a slip in the numbers. */
-		if (b < 0 || b >= (long long)t->id.otp->blocks || !(mask >> b & 1))
-			return st_fail(&t->st->err, ST_ERANGE, 0,
-			               "expect names block %lld, which this call does "
-			               "not lock; nothing locked", b);
+		if (b < 0 || b >= (long long)t->id.otp->blocks
+		    || !(mask >> b & 1))
+			return st_fail(
+				&t->st->err, ST_ERANGE, 0,
+				"expect names block %lld, which this call does "
+				"not lock; nothing locked",
+				b);
 		if (ex[i].len != t->id.otp->block_size)
 			return st_fail(&t->st->err, ST_ERANGE, 0,
-			               "expect for block %lld is %zu bytes; a block is "
-			               "%u bytes on this part; nothing locked", b,
-			               ex[i].len, t->id.otp->block_size);
+				       "expect for block %lld is %zu bytes; a "
+				       "block is "
+				       "%u bytes on this part; nothing locked",
+				       b, ex[i].len, t->id.otp->block_size);
 		expect[b] = ex[i].bytes;
 	}
 	return otp_lock(t, mask, expect, max_width, st);

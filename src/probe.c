@@ -8,9 +8,10 @@
  * nearest clock it has (facts §2.2); above this no ST-Link goes. */
 #define MAX_KHZ 100000.0
 
-const char *const probe_option_names[] = { "serial", "freq_khz", "sim",
-	"sim_part", "sim_probe", "sim_voltage", "sim_fault", "sim_quirks",
-	"connect", NULL };
+const char *const probe_option_names[] = {
+	"serial",      "freq_khz",  "sim",        "sim_part", "sim_probe",
+	"sim_voltage", "sim_fault", "sim_quirks", "connect",  NULL
+};
 
 static void describe_one(probe_desc *d)
 {
@@ -19,7 +20,8 @@ static void describe_one(probe_desc *d)
 
 	d->err.code = d->usb.open_code;
 	if (d->usb.open_code != ST_OK) {
-		snprintf(d->err.msg, sizeof d->err.msg, "%s", d->usb.open_error);
+		snprintf(d->err.msg, sizeof d->err.msg, "%s",
+			 d->usb.open_error);
 		return;
 	}
 	if (link_usb_open(&link, NULL, d->usb.bus, d->usb.address, &d->err) != 0
@@ -55,14 +57,15 @@ const char *probe_options_check(const probe_options *o)
 
 	/* Written so that a NaN fails too: it passes no comparison. */
 	if (!(o->khz > 0 && o->khz <= MAX_KHZ))
-		return "option 'freq_khz' must be a positive number of kHz up to "
+		return "option 'freq_khz' must be a positive number of kHz up "
+		       "to "
 		       "100000";
 	if (!(s->voltage >= 0 && s->voltage <= 10))
-		return "option 'sim_voltage' must be a positive number of volts up "
+		return "option 'sim_voltage' must be a positive number of "
+		       "volts up "
 		       "to 10";
 	if (s->path == NULL
-	    && (s->part || s->probe || s->fault || s->quirks
-	        || s->voltage > 0))
+	    && (s->part || s->probe || s->fault || s->quirks || s->voltage > 0))
 		/* Without sim these would be ignored and a real probe opened:
 		 * on an OTP tool that is the worst way to misread an option. */
 		return "options 'sim_part', 'sim_probe', 'sim_voltage', "
@@ -83,7 +86,8 @@ int probe_open(stlink **out, const probe_options *o, st_error *e)
 	st_link *link = NULL;
 
 	if ((o->sim.path ? link_sim_open(&link, &o->sim, e)
-	                 : link_usb_open(&link, o->serial, 0, 0, e)) != 0)
+			 : link_usb_open(&link, o->serial, 0, 0, e))
+	    != 0)
 		return -1;
 	return stlink_open(out, link, e);
 }

@@ -10,15 +10,15 @@
 #include "link.h"
 #include "stlink.h"
 
-#define PROBE_DEFAULT_KHZ 1800   /* OOCD's default SWD clock (facts §2.2) */
-#define PROBE_MAX_LIST 16
+#define PROBE_DEFAULT_KHZ 1800 /* OOCD's default SWD clock (facts §2.2) */
+#define PROBE_MAX_LIST    16
 
 /* One attached probe as stotp.probes() shows it. */
 typedef struct probe_desc {
 	st_usb_info usb;
-	char kind[8];            /* "V2", "V2-1", "V3"; "" when not opened */
-	char firmware[32];       /* "V2J40M27"; "" when not opened */
-	st_error err;            /* why it could not be opened, code ST_OK if it was */
+	char kind[8];      /* "V2", "V2-1", "V3"; "" when not opened */
+	char firmware[32]; /* "V2J40M27"; "" when not opened */
+	st_error err; /* why it could not be opened, code ST_OK if it was */
 } probe_desc;
 
 /* Lists and opens each probe briefly to read its firmware version. */
@@ -27,9 +27,9 @@ int probe_list(probe_desc *out, size_t cap, size_t *n, st_error *e);
 /* Everything stotp.open accepts; NULL / 0 = not given. */
 typedef struct probe_options {
 	const char *serial;
-	double khz;              /* 0: PROBE_DEFAULT_KHZ */
-	const char *connect;     /* NULL or "normal", "under-reset" */
-	st_sim_options sim;      /* sim.path set: the in-process virtual probe */
+	double khz;          /* 0: PROBE_DEFAULT_KHZ */
+	const char *connect; /* NULL or "normal", "under-reset" */
+	st_sim_options sim;  /* sim.path set: the in-process virtual probe */
 } probe_options;
 
 /* Option names, NULL-terminated, for strict option tables. */

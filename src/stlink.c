@@ -13,36 +13,59 @@
 
 #include "stlink_cmd.h"
 
-#define DHCSR 0xE000EDF0u
+#define DHCSR        0xE000EDF0u
 #define DHCSR_S_HALT (1u << 17)
 
 /* Status byte names (facts §3, PYO constants.py Status). */
 const char *stlink_status_name(int st)
 {
 	switch (st) {
-	case 0x80: return "OK";
-	case 0x81: return "DEBUG_ERR_FAULT";
-	case 0x01: return "JTAG_UNKNOWN_ERROR";
-	case 0x09: return "JTAG_GET_IDCODE_ERROR";
-	case 0x0A: return "JTAG_ALIGNMENT_ERROR";
-	case 0x0B: return "JTAG_DBG_POWER_ERROR";
-	case 0x0C: return "JTAG_WRITE_ERROR";
-	case 0x0D: return "JTAG_WRITE_VERIF_ERROR";
-	case 0x10: return "SWD_AP_WAIT";
-	case 0x11: return "SWD_AP_FAULT";
-	case 0x12: return "SWD_AP_ERROR";
-	case 0x13: return "SWD_AP_PARITY_ERROR";
-	case 0x14: return "SWD_DP_WAIT";
-	case 0x15: return "SWD_DP_FAULT";
-	case 0x16: return "SWD_DP_ERROR";
-	case 0x17: return "SWD_DP_PARITY_ERROR";
-	case 0x18: return "SWD_AP_WDATA_ERROR";
-	case 0x19: return "SWD_AP_STICKY_ERROR";
-	case 0x1A: return "SWD_AP_STICKYORUN_ERROR";
-	case 0x1D: return "BAD_AP";
-	case 0x41: return "JTAG_FREQ_NOT_SUPPORTED";
-	case 0x42: return "JTAG_UNKNOWN_CMD";
-	default: return "unknown status";
+	case 0x80:
+		return "OK";
+	case 0x81:
+		return "DEBUG_ERR_FAULT";
+	case 0x01:
+		return "JTAG_UNKNOWN_ERROR";
+	case 0x09:
+		return "JTAG_GET_IDCODE_ERROR";
+	case 0x0A:
+		return "JTAG_ALIGNMENT_ERROR";
+	case 0x0B:
+		return "JTAG_DBG_POWER_ERROR";
+	case 0x0C:
+		return "JTAG_WRITE_ERROR";
+	case 0x0D:
+		return "JTAG_WRITE_VERIF_ERROR";
+	case 0x10:
+		return "SWD_AP_WAIT";
+	case 0x11:
+		return "SWD_AP_FAULT";
+	case 0x12:
+		return "SWD_AP_ERROR";
+	case 0x13:
+		return "SWD_AP_PARITY_ERROR";
+	case 0x14:
+		return "SWD_DP_WAIT";
+	case 0x15:
+		return "SWD_DP_FAULT";
+	case 0x16:
+		return "SWD_DP_ERROR";
+	case 0x17:
+		return "SWD_DP_PARITY_ERROR";
+	case 0x18:
+		return "SWD_AP_WDATA_ERROR";
+	case 0x19:
+		return "SWD_AP_STICKY_ERROR";
+	case 0x1A:
+		return "SWD_AP_STICKYORUN_ERROR";
+	case 0x1D:
+		return "BAD_AP";
+	case 0x41:
+		return "JTAG_FREQ_NOT_SUPPORTED";
+	case 0x42:
+		return "JTAG_UNKNOWN_CMD";
+	default:
+		return "unknown status";
 	}
 }
 
@@ -50,7 +73,8 @@ const char *stlink_status_name(int st)
  * OOCD stlink_cmd_allow_retry (facts §1.4). */
 void stlink_wait_backoff(unsigned attempt)
 {
-	struct timespec ts = { 0, (long)(1000000L << (attempt < 7 ? attempt : 7)) };
+	struct timespec ts = { 0, (long)(1000000L
+					 << (attempt < 7 ? attempt : 7)) };
 
 	nanosleep(&ts, NULL);
 }
@@ -58,31 +82,38 @@ void stlink_wait_backoff(unsigned attempt)
 /* One transaction: command, optional OUT data, optional IN reply of exactly
  * `expect` bytes. A link failure is reported with the command's name. */
 int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
-                const uint8_t *data, size_t dlen, uint8_t *reply, size_t expect)
+		const uint8_t *data, size_t dlen, uint8_t *reply, size_t expect)
 {
 	st_error le = { 0 };
 	size_t got = 0;
 
 	if (s->dead)
-		return st_fail(&s->err, ST_EUSB, 0,
-		               "%s not sent: the probe is out of step since a failed "
-		               "transfer and could not be re-synchronised (%s); "
-		               "replug it and open it again", name, s->dead_why);
+		return st_fail(
+			&s->err, ST_EUSB, 0,
+			"%s not sent: the probe is out of step since a failed "
+			"transfer and could not be re-synchronised (%s); "
+			"replug it and open it again",
+			name, s->dead_why);
 	if (s->out_of_step && !s->resyncing && stlink_resync(s) != 0)
 		return -1;
 	s->commands++;
 	stlink_trace_add(s, cmd);
 	if (s->link->ops->bulk_out(s->link, cmd, CMD_LEN, &le) != 0
-	    || (dlen > 0 && s->link->ops->bulk_out(s->link, data, dlen, &le) != 0)
+	    || (dlen > 0
+		&& s->link->ops->bulk_out(s->link, data, dlen, &le) != 0)
 	    || (expect > 0
-	        && s->link->ops->bulk_in(s->link, reply, expect, &got, &le) != 0)) {
+		&& s->link->ops->bulk_in(s->link, reply, expect, &got, &le)
+			   != 0)) {
 		s->out_of_step = 1;
-		return st_fail(&s->err, le.code, le.sys, "%s during %s", le.msg, name);
+		return st_fail(&s->err, le.code, le.sys, "%s during %s", le.msg,
+			       name);
 	}
 	if (got != expect) {
-		s->out_of_step = 1;   /* a reply of another command? (facts §10.2) */
+		s->out_of_step =
+			1; /* a reply of another command? (facts §10.2) */
 		return st_fail(&s->err, ST_EUSB, 0,
-		               "short reply to %s: %zu of %zu bytes", name, got, expect);
+			       "short reply to %s: %zu of %zu bytes", name, got,
+			       expect);
 	}
 	return 0;
 }
@@ -129,7 +160,7 @@ static int status_fail(stlink *s, const char *name, int st)
 	int code = stlink_is_wait(st) ? ST_EWAIT : ST_ETARGET;
 
 	return st_fail(&s->err, code, st, "%s returned 0x%02X (%s)", name, st,
-	               stlink_status_name(st));
+		       stlink_status_name(st));
 }
 
 int stlink_clear_sticky(stlink *s)
@@ -145,11 +176,13 @@ int stlink_clear_sticky(stlink *s)
 	cmd[2] = 0xFF;
 	cmd[3] = 0xFF;
 	st_le32_put(cmd + 6, 0x1Eu);
-	if (stlink_xfer(s, "WRITE_DAP_REG ABORT", cmd, NULL, 0, r, sizeof r) != 0)
+	if (stlink_xfer(s, "WRITE_DAP_REG ABORT", cmd, NULL, 0, r, sizeof r)
+	    != 0)
 		return -1;
 	if (r[0] != 0x80)
-		return st_fail(&s->err, ST_ETARGET, r[0], "DP ABORT returned 0x%02X (%s)",
-		               r[0], stlink_status_name(r[0]));
+		return st_fail(&s->err, ST_ETARGET, r[0],
+			       "DP ABORT returned 0x%02X (%s)", r[0],
+			       stlink_status_name(r[0]));
 	return 0;
 }
 
@@ -171,7 +204,7 @@ int stlink_after_fault(stlink *s, int status)
 /* A debug command whose reply starts with a status byte; WAIT re-issues it
  * with back-off (facts §1.4); a FAULT clears the sticky flags. */
 int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
-                     uint8_t *reply, size_t expect)
+		     uint8_t *reply, size_t expect)
 {
 	unsigned attempt;
 
@@ -212,7 +245,7 @@ static void version_features(stlink *s)
 	stlink_version *v = &s->ver;
 	unsigned f = 0;
 
-	s->max_read8 = s->max_write8 = 64;   /* full-speed packet (facts §4) */
+	s->max_read8 = s->max_write8 = 64; /* full-speed packet (facts §4) */
 	if (v->hw >= 3) {
 		f = STF_VOLTAGE | STF_RWSTATUS2 | STF_MEM16 | STF_AP_INIT
 		    | STF_V3_FREQ | STF_DAP_REG;
@@ -261,21 +294,25 @@ static void version_string(stlink_version *v)
 
 	if (v->hw >= 3) {
 		n = snprintf(v->str, sizeof v->str, "V%dJ%dM%d", v->hw, v->jtag,
-		             v->msd);
+			     v->msd);
 		if (v->bridge > 0 && n > 0 && (size_t)n < sizeof v->str)
-			n += snprintf(v->str + n, sizeof v->str - (size_t)n, "B%d",
-			              v->bridge);
+			n += snprintf(v->str + n, sizeof v->str - (size_t)n,
+				      "B%d", v->bridge);
 		if (v->swim > 0 && n > 0 && (size_t)n < sizeof v->str)
-			snprintf(v->str + n, sizeof v->str - (size_t)n, "S%d", v->swim);
+			snprintf(v->str + n, sizeof v->str - (size_t)n, "S%d",
+				 v->swim);
 		v->kind = v->hw == 4 ? "V3PWR" : "V3";
 	} else if (v->msd >= 0) {
 		if (v->jtag > 0)
-			snprintf(v->str, sizeof v->str, "V2J%dM%d", v->jtag, v->msd);
+			snprintf(v->str, sizeof v->str, "V2J%dM%d", v->jtag,
+				 v->msd);
 		else
-			snprintf(v->str, sizeof v->str, "V2M%dS%d", v->msd, v->swim);
+			snprintf(v->str, sizeof v->str, "V2M%dS%d", v->msd,
+				 v->swim);
 		v->kind = "V2-1";
 	} else {
-		snprintf(v->str, sizeof v->str, "V%dJ%dS%d", v->hw, v->jtag, v->swim);
+		snprintf(v->str, sizeof v->str, "V%dJ%dS%d", v->hw, v->jtag,
+			 v->swim);
 		v->kind = "V2";
 	}
 }
@@ -289,22 +326,22 @@ static int read_version(stlink *s)
 	stlink_cmd_init(cmd, 0xF1, 0);
 	if (stlink_xfer(s, "GET_VERSION", cmd, NULL, 0, r, sizeof r) != 0)
 		return -1;
-	v = (unsigned)r[0] << 8 | r[1];      /* big-endian (facts §2.1) */
+	v = (unsigned)r[0] << 8 | r[1]; /* big-endian (facts §2.1) */
 	x = (v >> 6) & 0x3F;
 	y = v & 0x3F;
-	memset(&s->ver, 0xFF, sizeof s->ver);  /* every field -1 */
+	memset(&s->ver, 0xFF, sizeof s->ver); /* every field -1 */
 	s->ver.hw = (int)(v >> 12);
 	s->ver.vid = (uint16_t)(r[2] | r[3] << 8);
 	s->ver.pid = (uint16_t)(r[4] | r[5] << 8);
 	if (s->ver.hw < 2)
 		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
-		               "ST-Link/V%d is not supported (SCSI framing)",
-		               s->ver.hw);
+			       "ST-Link/V%d is not supported (SCSI framing)",
+			       s->ver.hw);
 	if (s->ver.hw >= 3 && x == 0 && y == 0) {
 		if (version_v3(s) != 0)
 			return -1;
 	} else if (pid == 0x374B || pid == 0x3752 || pid == 0x374A
-	           || pid == 0x3742) {
+		   || pid == 0x3742) {
 		int stm8 = is_stm8_v21(x, y);
 		s->ver.jtag = stm8 ? 0 : (int)x;
 		s->ver.msd = stm8 ? (int)x : (int)y;
@@ -338,7 +375,7 @@ static int leave_mode(stlink *s)
 		stlink_cmd_init(cmd, 0xF4, 0x01);
 		return stlink_xfer(s, "SWIM_EXIT", cmd, NULL, 0, NULL, 0);
 	default:
-		return 0;   /* MASS, BOOTLOADER: debug can be entered directly */
+		return 0; /* MASS, BOOTLOADER: debug can be entered directly */
 	}
 }
 
@@ -374,9 +411,12 @@ static int resync_steps(stlink *s)
 	/* the firmware restarted: the same one must answer, in step */
 	if (read_version(s) != 0)
 		return -1;
-	if (s->ver.hw != was.hw || s->ver.jtag != was.jtag || s->ver.msd != was.msd)
-		return st_fail(&s->err, ST_EUSB, 0, "another firmware (%s, was %s) "
-		               "answers after the USB reset", s->ver.str, was.str);
+	if (s->ver.hw != was.hw || s->ver.jtag != was.jtag
+	    || s->ver.msd != was.msd)
+		return st_fail(&s->err, ST_EUSB, 0,
+			       "another firmware (%s, was %s) "
+			       "answers after the USB reset",
+			       s->ver.str, was.str);
 	if (leave_mode(s) != 0)
 		return -1;
 	s->in_debug = 0;
@@ -397,10 +437,12 @@ int stlink_resync(stlink *s)
 	if (rc != 0 || s->out_of_step) {
 		s->dead = 1;
 		snprintf(s->dead_why, sizeof s->dead_why, "%.150s", s->err.msg);
-		return st_fail(&s->err, ST_EUSB, s->err.sys,
-		               "the probe is out of step after a failed transfer "
-		               "and could not be re-synchronised (%s); replug it "
-		               "and open it again", s->dead_why);
+		return st_fail(
+			&s->err, ST_EUSB, s->err.sys,
+			"the probe is out of step after a failed transfer "
+			"and could not be re-synchronised (%s); replug it "
+			"and open it again",
+			s->dead_why);
 	}
 	s->resyncs++;
 	return 0;
@@ -409,7 +451,7 @@ int stlink_resync(stlink *s)
 void stlink_describe(const stlink *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "ST-Link/%s %s %s", s->ver.kind, s->ver.str,
-	         s->link->id.serial);
+		 s->link->id.serial);
 }
 
 void stlink_close(stlink *s)
@@ -436,26 +478,31 @@ int stlink_voltage(stlink *s, double *volts)
 	uint32_t a0, a1;
 
 	if (!(s->features & STF_VOLTAGE))
-		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
-		               "firmware %s cannot read the target voltage (needs "
-		               "J13+)", s->ver.str);
+		return st_fail(
+			&s->err, ST_EUNSUPPORTED, 0,
+			"firmware %s cannot read the target voltage (needs "
+			"J13+)",
+			s->ver.str);
 	stlink_cmd_init(cmd, 0xF7, 0);
-	if (stlink_xfer(s, "GET_TARGET_VOLTAGE", cmd, NULL, 0, r, sizeof r) != 0)
+	if (stlink_xfer(s, "GET_TARGET_VOLTAGE", cmd, NULL, 0, r, sizeof r)
+	    != 0)
 		return -1;
 	a0 = st_le32_get(r);
 	a1 = st_le32_get(r + 4);
-	if (a0 == 0)   /* reference reading 0: invalid (facts §2.1) */
+	if (a0 == 0) /* reference reading 0: invalid (facts §2.1) */
 		return st_fail(&s->err, ST_EVOLTAGE, 0,
-		               "the probe returned an invalid voltage reading");
-	*volts = 2.0 * a1 * 1.2 / a0;   /* OOCD, PYO */
+			       "the probe returned an invalid voltage reading");
+	*volts = 2.0 * a1 * 1.2 / a0; /* OOCD, PYO */
 	return 0;
 }
 
 /* SWD_SET_FREQ divisors, OOCD stlink_khz_to_speed_map_swd (= STL). */
-static const struct { unsigned khz, div; } swd_div[] = {
-	{ 4000, 0 }, { 1800, 1 }, { 1200, 2 }, { 950, 3 }, { 480, 7 },
-	{ 240, 15 }, { 125, 31 }, { 100, 40 }, { 50, 79 }, { 25, 158 },
-	{ 15, 265 }, { 5, 798 },
+static const struct {
+	unsigned khz, div;
+} swd_div[] = {
+	{ 4000, 0 }, { 1800, 1 }, { 1200, 2 }, { 950, 3 },
+	{ 480, 7 },  { 240, 15 }, { 125, 31 }, { 100, 40 },
+	{ 50, 79 },  { 25, 158 }, { 15, 265 }, { 5, 798 },
 };
 
 static int set_freq_v2(stlink *s, unsigned khz)
@@ -464,7 +511,7 @@ static int set_freq_v2(stlink *s, unsigned khz)
 	size_t i, n = sizeof swd_div / sizeof swd_div[0];
 
 	if (!(s->features & STF_SWD_FREQ))
-		return 0;   /* older firmware: its default clock */
+		return 0; /* older firmware: its default clock */
 	for (i = 0; i + 1 < n && swd_div[i].khz > khz; i++)
 		;
 	stlink_cmd_init(cmd, DEBUG_CMD, 0x43);
@@ -511,8 +558,8 @@ int stlink_enter_swd(stlink *s, unsigned khz)
 
 	if (!(s->features & STF_SWD))
 		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
-		               "firmware %s has no SWD (STM8-only ST-Link)",
-		               s->ver.str);
+			       "firmware %s has no SWD (STM8-only ST-Link)",
+			       s->ver.str);
 	if (s->in_debug) {
 		stlink_cmd_init(cmd, DEBUG_CMD, 0x21);
 		if (stlink_xfer(s, "DEBUG_EXIT", cmd, NULL, 0, NULL, 0) != 0)
@@ -520,10 +567,10 @@ int stlink_enter_swd(stlink *s, unsigned khz)
 		s->in_debug = 0;
 	}
 	if ((s->features & STF_V3_FREQ) ? set_freq_v3(s, khz)
-	                                : set_freq_v2(s, khz))
+					: set_freq_v2(s, khz))
 		return -1;
 	stlink_cmd_init(cmd, DEBUG_CMD, 0x30);
-	cmd[2] = 0xA3;   /* SWD (facts §2.2) */
+	cmd[2] = 0xA3; /* SWD (facts §2.2) */
 	if (stlink_debug_cmd(s, "APIV2_ENTER_SWD", cmd, r, sizeof r) != 0)
 		return -1;
 	s->in_debug = 1;
@@ -569,7 +616,7 @@ int stlink_halt(stlink *s)
 		return -1;
 	if (!(dhcsr & DHCSR_S_HALT))
 		return st_fail(&s->err, ST_ETARGET, 0,
-		               "the core did not halt (DHCSR 0x%08X)", dhcsr);
+			       "the core did not halt (DHCSR 0x%08X)", dhcsr);
 	return 0;
 }
 
@@ -577,7 +624,7 @@ int stlink_drive_nrst(stlink *s, int high)
 {
 	uint8_t cmd[CMD_LEN], r[2];
 
-	stlink_cmd_init(cmd, DEBUG_CMD, 0x3C);   /* DRIVE_NRST (facts §2.2) */
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x3C); /* DRIVE_NRST (facts §2.2) */
 	cmd[2] = high ? 0x01 : 0x00;
 	return stlink_debug_cmd(s, "DRIVE_NRST", cmd, r, sizeof r);
 }

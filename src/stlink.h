@@ -14,11 +14,11 @@
 #include "link.h"
 
 typedef struct stlink_version {
-	int hw;                  /* 2 V2/V2-1, 3 V3, 4 V3PWR */
-	int jtag, swim, msd, bridge, power;  /* -1 when the firmware has none */
-	uint16_t vid, pid;       /* as the probe reports them */
-	char str[32];            /* "V2J37S7", "V2J40M27", "V3J7M3" */
-	const char *kind;        /* "V2", "V2-1", "V3", "V3PWR" */
+	int hw;                             /* 2 V2/V2-1, 3 V3, 4 V3PWR */
+	int jtag, swim, msd, bridge, power; /* -1 when the firmware has none */
+	uint16_t vid, pid;                  /* as the probe reports them */
+	char str[32];     /* "V2J37S7", "V2J40M27", "V3J7M3" */
+	const char *kind; /* "V2", "V2-1", "V3", "V3PWR" */
 } stlink_version;
 
 /* Feature gates per firmware (facts §2.3, OOCD STLINK_F_* flags). */
@@ -34,24 +34,24 @@ enum stlink_feature {
 };
 
 /* stlink_write_mem flags */
-#define STW_NO_RETRY 1u   /* report WAIT at once: the caller falls back */
+#define STW_NO_RETRY 1u /* report WAIT at once: the caller falls back */
 
 typedef struct stlink {
-	st_link *link;           /* owned */
-	st_error err;            /* last error of this handle */
+	st_link *link; /* owned */
+	st_error err;  /* last error of this handle */
 	stlink_version ver;
 	unsigned features;
 	size_t max_read8, max_write8;
-	int in_debug;            /* SWD debug mode entered */
-	unsigned khz;            /* SWD clock in effect, 0 if unknown */
-	uint64_t commands;       /* command packets sent: USB round trips */
-	uint64_t wait_retries;   /* commands re-issued after a WAIT */
-	int last_status;         /* status byte of the last memory command */
-	int wait_seen;           /* the last status the probe gave was a WAIT */
-	uint32_t fault_addr;     /* from GETLASTRWSTATUS2 on a fault */
-	uint8_t *trace;          /* command packets, 16 bytes each; NULL: off */
+	int in_debug;          /* SWD debug mode entered */
+	unsigned khz;          /* SWD clock in effect, 0 if unknown */
+	uint64_t commands;     /* command packets sent: USB round trips */
+	uint64_t wait_retries; /* commands re-issued after a WAIT */
+	int last_status;       /* status byte of the last memory command */
+	int wait_seen;         /* the last status the probe gave was a WAIT */
+	uint32_t fault_addr;   /* from GETLASTRWSTATUS2 on a fault */
+	uint8_t *trace;        /* command packets, 16 bytes each; NULL: off */
 	size_t trace_n, trace_cap;
-	uint64_t trace_dropped;  /* commands past trace_cap */
+	uint64_t trace_dropped; /* commands past trace_cap */
 	/* After a failed transfer the probe may still wait for the rest of a
 	 * data phase (the next command packets would be written to the
 	 * target as data) or hold a late reply (every later reply shifted):
@@ -60,7 +60,7 @@ typedef struct stlink {
 	int out_of_step;
 	int dead;
 	int resyncing;
-	uint64_t resyncs;        /* successful re-synchronisations */
+	uint64_t resyncs; /* successful re-synchronisations */
 	char dead_why[160];
 } stlink;
 
@@ -99,9 +99,9 @@ int stlink_drive_nrst(stlink *s, int high);
 /* Exactly `width`-byte bus accesses (1, 2 or 4); addr and n must be
  * multiples of width. Split into commands per the firmware's limits. */
 int stlink_read_mem(stlink *s, uint32_t addr, uint8_t *buf, size_t n,
-                    unsigned width);
+		    unsigned width);
 int stlink_write_mem(stlink *s, uint32_t addr, const uint8_t *buf, size_t n,
-                     unsigned width, unsigned flags);
+		     unsigned width, unsigned flags);
 /* Any address and length: 8-bit head and tail, 32-bit middle (PYO). */
 int stlink_read(stlink *s, uint32_t addr, uint8_t *buf, size_t n);
 /* One aligned 32-bit access; the value in host order. */

@@ -8,19 +8,19 @@
 
 #include "stlink.h"
 
-#define CMD_LEN 16             /* every command packet (facts §1.2) */
-#define DEBUG_CMD 0xF2         /* DEBUG_COMMAND prefix (facts §2.2) */
-#define MAX_WAIT_RETRIES 8     /* OOCD MAX_WAIT_RETRIES (facts §1.4) */
+#define CMD_LEN          16   /* every command packet (facts §1.2) */
+#define DEBUG_CMD        0xF2 /* DEBUG_COMMAND prefix (facts §2.2) */
+#define MAX_WAIT_RETRIES 8    /* OOCD MAX_WAIT_RETRIES (facts §1.4) */
 
 void stlink_cmd_init(uint8_t cmd[CMD_LEN], uint8_t b0, uint8_t b1);
 /* One transaction: command, optional OUT data, optional IN reply of exactly
  * `expect` bytes. Counts the round trip. */
 int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
-                const uint8_t *data, size_t dlen, uint8_t *reply,
-                size_t expect);
+		const uint8_t *data, size_t dlen, uint8_t *reply,
+		size_t expect);
 /* A command whose reply starts with a status byte; WAIT re-issues it. */
 int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
-                     uint8_t *reply, size_t expect);
+		     uint8_t *reply, size_t expect);
 const char *stlink_status_name(int status);
 /* After a status other than OK or WAIT: 1 when the command is worth
  * re-issuing at once (V3's one AP_FAULT after a WAIT), else 0; sticky

@@ -8,9 +8,8 @@
 
 #include "stlink_cmd.h"
 
-#define MAX_MEM32 6144u        /* ST-Link data buffer (facts §4) */
-#define TAR_BLOCK 1024u        /* ADIv5 auto-increment block (facts §4) */
-
+#define MAX_MEM32 6144u /* ST-Link data buffer (facts §4) */
+#define TAR_BLOCK 1024u /* ADIv5 auto-increment block (facts §4) */
 
 /* Status of the last memory command: GETLASTRWSTATUS2 (12 bytes, fault
  * address at [4..7]) from V2J15, else GETLASTRWSTATUS (facts §2.2). */
@@ -20,8 +19,9 @@ static int rw_status(stlink *s, int *status)
 	int v2 = (s->features & STF_RWSTATUS2) != 0;
 
 	stlink_cmd_init(cmd, DEBUG_CMD, v2 ? 0x3E : 0x3B);
-	if (stlink_xfer(s, v2 ? "GETLASTRWSTATUS2" : "GETLASTRWSTATUS", cmd, NULL, 0,
-	         r, v2 ? 12 : 2) != 0)
+	if (stlink_xfer(s, v2 ? "GETLASTRWSTATUS2" : "GETLASTRWSTATUS", cmd,
+			NULL, 0, r, v2 ? 12 : 2)
+	    != 0)
 		return -1;
 	*status = r[0];
 	s->last_status = r[0];
@@ -42,7 +42,7 @@ static const char *mem_name(int write, unsigned width)
 static uint8_t mem_sub(int write, unsigned width)
 {
 	static const uint8_t subs[2][3] = { { 0x0C, 0x47, 0x07 },
-	                                    { 0x0D, 0x48, 0x08 } };
+					    { 0x0D, 0x48, 0x08 } };
 
 	return subs[write][width == 1 ? 0 : width == 2 ? 1 : 2];
 }
@@ -50,7 +50,7 @@ static uint8_t mem_sub(int write, unsigned width)
 /* One memory command and its status; the whole command, data included,
  * is re-issued on WAIT (PRS PR #1406, facts §1.4) unless STW_NO_RETRY. */
 static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
-                     size_t n, unsigned width, unsigned flags)
+		     size_t n, unsigned width, unsigned flags)
 {
 	uint8_t cmd[CMD_LEN], pad[2];
 	const char *name = mem_name(write, width);
@@ -65,7 +65,8 @@ static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
 		int rc;
 		if (write)
 			rc = stlink_xfer(s, name, cmd, buf, n, NULL, 0);
-		else if (n == 1)   /* a 1-byte read replies 2 bytes (facts §1.2) */
+		else if (n
+			 == 1) /* a 1-byte read replies 2 bytes (facts §1.2) */
 			rc = stlink_xfer(s, name, cmd, NULL, 0, pad, 2);
 		else
 			rc = stlink_xfer(s, name, cmd, NULL, 0, buf, n);
@@ -82,13 +83,16 @@ static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
 			if (again && attempt < MAX_WAIT_RETRIES)
 				continue;
 			return st_fail(&s->err, ST_ETARGET, st,
-			               "%s at 0x%08X returned 0x%02X (%s), memory fault",
-			               name, addr, st, stlink_status_name(st));
+				       "%s at 0x%08X returned 0x%02X (%s), "
+				       "memory fault",
+				       name, addr, st, stlink_status_name(st));
 		}
 		s->wait_seen = 1;
 		if ((flags & STW_NO_RETRY) || attempt >= MAX_WAIT_RETRIES)
-			return st_fail(&s->err, ST_EWAIT, st, "%s at 0x%08X returned "
-			               "0x%02X (%s)", name, addr, st, stlink_status_name(st));
+			return st_fail(&s->err, ST_EWAIT, st,
+				       "%s at 0x%08X returned "
+				       "0x%02X (%s)",
+				       name, addr, st, stlink_status_name(st));
 		s->wait_retries++;
 		stlink_wait_backoff(attempt);
 	}
@@ -98,10 +102,10 @@ static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
 }
 
 static size_t chunk_len(const stlink *s, int write, uint32_t addr, size_t n,
-                        unsigned width)
+			unsigned width)
 {
-	size_t max = width == 1 ? (write ? s->max_write8 : s->max_read8)
-	                        : MAX_MEM32;
+	size_t max =
+		width == 1 ? (write ? s->max_write8 : s->max_read8) : MAX_MEM32;
 	size_t to_block = TAR_BLOCK - (addr & (TAR_BLOCK - 1));
 
 	/* Never cross a 1 KiB TAR auto-increment block (OOCD: M7 stays at
@@ -112,22 +116,26 @@ static size_t chunk_len(const stlink *s, int write, uint32_t addr, size_t n,
 }
 
 static int mem_access(stlink *s, int write, uint32_t addr, uint8_t *buf,
-                      size_t n, unsigned width, unsigned flags)
+		      size_t n, unsigned width, unsigned flags)
 {
 	if (width != 1 && width != 2 && width != 4)
-		return st_fail(&s->err, ST_ERANGE, 0, "bad access width %u", width);
+		return st_fail(&s->err, ST_ERANGE, 0, "bad access width %u",
+			       width);
 	if (addr % width != 0 || n % width != 0)
-		return st_fail(&s->err, ST_ERANGE, 0,
-		               "unaligned %u-bit access: 0x%08X, %zu bytes (facts §4)",
-		               width * 8, addr, n);
+		return st_fail(
+			&s->err, ST_ERANGE, 0,
+			"unaligned %u-bit access: 0x%08X, %zu bytes (facts §4)",
+			width * 8, addr, n);
 	if (width == 2 && !(s->features & STF_MEM16))
 		/* Never silently fall back to bytes: into flash with PSIZE x16
 		 * that gives PGPERR (facts §8.2). */
-		return st_fail(&s->err, ST_EUNSUPPORTED, 0,
-		               "firmware %s has no 16-bit memory access (needs J26+)",
-		               s->ver.str);
+		return st_fail(
+			&s->err, ST_EUNSUPPORTED, 0,
+			"firmware %s has no 16-bit memory access (needs J26+)",
+			s->ver.str);
 	if (!s->in_debug)
-		return st_fail(&s->err, ST_ETARGET, 0, "not attached (SWD not entered)");
+		return st_fail(&s->err, ST_ETARGET, 0,
+			       "not attached (SWD not entered)");
 	while (n > 0) {
 		size_t c = chunk_len(s, write, addr, n, width);
 		if (mem_chunk(s, write, addr, buf, c, width, flags) != 0)
@@ -140,16 +148,17 @@ static int mem_access(stlink *s, int write, uint32_t addr, uint8_t *buf,
 }
 
 int stlink_read_mem(stlink *s, uint32_t addr, uint8_t *buf, size_t n,
-                    unsigned width)
+		    unsigned width)
 {
 	return mem_access(s, 0, addr, buf, n, width, 0);
 }
 
 int stlink_write_mem(stlink *s, uint32_t addr, const uint8_t *buf, size_t n,
-                     unsigned width, unsigned flags)
+		     unsigned width, unsigned flags)
 {
 	/* mem_access never writes through buf when writing. */
-	return mem_access(s, 1, addr, (uint8_t *)(uintptr_t)buf, n, width, flags);
+	return mem_access(s, 1, addr, (uint8_t *)(uintptr_t)buf, n, width,
+			  flags);
 }
 
 int stlink_read(stlink *s, uint32_t addr, uint8_t *buf, size_t n)
@@ -167,7 +176,8 @@ int stlink_read(stlink *s, uint32_t addr, uint8_t *buf, size_t n)
 	if (mid > 0 && stlink_read_mem(s, addr, buf, mid, 4) != 0)
 		return -1;
 	if (n > mid)
-		return stlink_read_mem(s, addr + (uint32_t)mid, buf + mid, n - mid, 1);
+		return stlink_read_mem(s, addr + (uint32_t)mid, buf + mid,
+				       n - mid, 1);
 	return 0;
 }
 

@@ -6,50 +6,55 @@
 #include "target.h"
 
 #define DBGMCU_IDCODE 0xE0042000u
-#define CPUID 0xE000ED00u
-#define FLASH_OPTCR 0x40023C14u
+#define CPUID         0xE000ED00u
+#define FLASH_OPTCR   0x40023C14u
 /* FLASH_ACR (facts §5.2, §10.9; RM0090 §3.9.1): DCEN bit 10, DCRST bit 12
  * (written only while DCEN = 0). F2/F4 only: the F7's ACR has no DCEN. */
 #define FLASH_ACR 0x40023C00u
-#define ACR_DCEN (1u << 10)
+#define ACR_DCEN  (1u << 10)
 #define ACR_DCRST (1u << 12)
 /* Core debug (ARMv7-M C1.6.2, facts §5.1): S_RESET_ST is sticky until
  * DHCSR is read. DBGMCU (facts §10.1, RM0090 §38.16): CR bits 0-2
  * DBG_SLEEP/STOP/STANDBY, APB1_FZ bit 11 DBG_WWDG_STOP, bit 12
  * DBG_IWDG_STOP; same addresses on F2, F4 and F7. */
-#define DHCSR 0xE000EDF0u
-#define DHCSR_DBGKEY_HALT 0xA05F0003u   /* DBGKEY | C_HALT | C_DEBUGEN */
-#define DEMCR 0xE000EDFCu
+#define DHCSR              0xE000EDF0u
+#define DHCSR_DBGKEY_HALT  0xA05F0003u /* DBGKEY | C_HALT | C_DEBUGEN */
+#define DEMCR              0xE000EDFCu
 #define DEMCR_VC_CORERESET (1u << 0)
-#define DHCSR_S_HALT (1u << 17)
-#define DHCSR_S_RESET_ST (1u << 25)
-#define DBGMCU_CR 0xE0042004u
+#define DHCSR_S_HALT       (1u << 17)
+#define DHCSR_S_RESET_ST   (1u << 25)
+#define DBGMCU_CR          0xE0042004u
 #define DBGMCU_CR_LOWPOWER 0x7u
-#define DBGMCU_APB1_FZ 0xE0042008u
-#define DBGMCU_FZ_WDGS 0x1800u
+#define DBGMCU_APB1_FZ     0xE0042008u
+#define DBGMCU_FZ_WDGS     0x1800u
 
 /* OTP layouts (facts §6.1; CMSIS FLASH_OTP_BASE/END; RM0090 §3.8). The
  * F72x/F73x area is the F4-style one at 0x1FF07800, not 0x1FF0F000. */
 static const otp_map otp_f4 = { 0x1FFF7800u, 16, 32, 0x1FFF7A00u,
-                                "STM32F2/F4" };
+				"STM32F2/F4" };
 static const otp_map otp_f7 = { 0x1FF0F000u, 16, 64, 0x1FF0F400u,
-                                "STM32F74x-F77x" };
+				"STM32F74x-F77x" };
 static const otp_map otp_f72 = { 0x1FF07800u, 16, 32, 0x1FF07A00u,
-                                 "STM32F72x/F73x" };
+				 "STM32F72x/F73x" };
 
 enum rev_set { REV_F2, REV_F4, REV_F401, REV_A, REV_F7 };
 
 /* REV_ID -> revision, OOCD get_stm32x_info (facts §5.1). */
-static const struct rev { int set; uint16_t rev; const char *name; } revs[] = {
-	{ REV_F2, 0x1000, "A" }, { REV_F2, 0x2000, "B" }, { REV_F2, 0x1001, "Z" },
-	{ REV_F2, 0x2001, "Y" }, { REV_F2, 0x2003, "X" }, { REV_F2, 0x2007, "1" },
-	{ REV_F2, 0x200F, "V" }, { REV_F2, 0x201F, "2" },
-	{ REV_F4, 0x1000, "A" }, { REV_F4, 0x1001, "Z" }, { REV_F4, 0x1003, "Y" },
-	{ REV_F4, 0x1007, "1" }, { REV_F4, 0x2001, "3" },
-	{ REV_F401, 0x1000, "A" }, { REV_F401, 0x1001, "Z" },
-	{ REV_F401, 0x2000, "B" }, { REV_F401, 0x3000, "C" },
-	{ REV_A, 0x1000, "A" },
-	{ REV_F7, 0x1000, "A" }, { REV_F7, 0x1001, "Z" },
+static const struct rev {
+	int set;
+	uint16_t rev;
+	const char *name;
+} revs[] = {
+	{ REV_F2, 0x1000, "A" },   { REV_F2, 0x2000, "B" },
+	{ REV_F2, 0x1001, "Z" },   { REV_F2, 0x2001, "Y" },
+	{ REV_F2, 0x2003, "X" },   { REV_F2, 0x2007, "1" },
+	{ REV_F2, 0x200F, "V" },   { REV_F2, 0x201F, "2" },
+	{ REV_F4, 0x1000, "A" },   { REV_F4, 0x1001, "Z" },
+	{ REV_F4, 0x1003, "Y" },   { REV_F4, 0x1007, "1" },
+	{ REV_F4, 0x2001, "3" },   { REV_F401, 0x1000, "A" },
+	{ REV_F401, 0x1001, "Z" }, { REV_F401, 0x2000, "B" },
+	{ REV_F401, 0x3000, "C" }, { REV_A, 0x1000, "A" },
+	{ REV_F7, 0x1000, "A" },   { REV_F7, 0x1001, "Z" },
 };
 
 /* F2/F4/F7 lines (facts §5.1 DEV_ID table). UID and flash-size register
@@ -68,28 +73,28 @@ static const struct part {
 	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 0, 0 },
 	{ 0x413, "F4", "STM32F40x/41x", "STM32F405/407/415/417", 1024, REV_F4,
 	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 0, 0 },
-	{ 0x419, "F4", "STM32F42xxx/43xxx", "STM32F427/429/437/439", 2048, REV_F4,
-	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
-	{ 0x434, "F4", "STM32F469/479", "STM32F469/479", 2048, REV_F4,
-	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
-	{ 0x423, "F4", "STM32F401xB/C", "STM32F401xB/C", 256, REV_F401,
-	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
-	{ 0x433, "F4", "STM32F401xD/E", "STM32F401xD/E", 512, REV_F401,
-	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
-	{ 0x431, "F4", "STM32F411xC/E", "STM32F411xC/E", 512, REV_F401,
-	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
-	{ 0x441, "F4", "STM32F412", "STM32F412", 512, REV_F401,
-	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
-	{ 0x458, "F4", "STM32F410", "STM32F410", 128, REV_F401,
-	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
-	{ 0x421, "F4", "STM32F446", "STM32F446", 512, REV_A,
-	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
-	{ 0x463, "F4", "STM32F413/423", "STM32F413/423", 1536, REV_A,
-	  &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x419, "F4", "STM32F42xxx/43xxx", "STM32F427/429/437/439", 2048,
+	  REV_F4, &otp_f4, 0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x434, "F4", "STM32F469/479", "STM32F469/479", 2048, REV_F4, &otp_f4,
+	  0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x423, "F4", "STM32F401xB/C", "STM32F401xB/C", 256, REV_F401, &otp_f4,
+	  0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x433, "F4", "STM32F401xD/E", "STM32F401xD/E", 512, REV_F401, &otp_f4,
+	  0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x431, "F4", "STM32F411xC/E", "STM32F411xC/E", 512, REV_F401, &otp_f4,
+	  0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x441, "F4", "STM32F412", "STM32F412", 512, REV_F401, &otp_f4,
+	  0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x458, "F4", "STM32F410", "STM32F410", 128, REV_F401, &otp_f4,
+	  0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x421, "F4", "STM32F446", "STM32F446", 512, REV_A, &otp_f4,
+	  0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
+	{ 0x463, "F4", "STM32F413/423", "STM32F413/423", 1536, REV_A, &otp_f4,
+	  0x1FFF7A10u, 0x1FFF7A22u, 1, 0 },
 	{ 0x449, "F7", "STM32F74x/75x", "STM32F745/746/750/756", 1024, REV_F7,
 	  &otp_f7, 0x1FF0F420u, 0x1FF0F442u, 0, 1 },
-	{ 0x451, "F7", "STM32F76x/77x", "STM32F765/767/769/777/779", 2048, REV_F7,
-	  &otp_f7, 0x1FF0F420u, 0x1FF0F442u, 0, 1 },
+	{ 0x451, "F7", "STM32F76x/77x", "STM32F765/767/769/777/779", 2048,
+	  REV_F7, &otp_f7, 0x1FF0F420u, 0x1FF0F442u, 0, 1 },
 	{ 0x452, "F7", "STM32F72x/73x", "STM32F722/723/730/732/733", 512, REV_A,
 	  &otp_f72, 0x1FF07A10u, 0x1FF07A22u, 1, 1 },
 };
@@ -97,7 +102,10 @@ static const struct part {
 /* Parts stotp refuses, named so the user knows what is attached. DEV_IDs
  * from OOCD src/flash/nor/stm32f1x.c, stm32l4x.c, stm32h7x.c device
  * tables and STL config/chips (*.chip files). */
-static const struct other { uint16_t dev_id; const char *family, *line; } others[] = {
+static const struct other {
+	uint16_t dev_id;
+	const char *family, *line;
+} others[] = {
 	{ 0x410, "F1", "STM32F10x medium-density" },
 	{ 0x412, "F1", "STM32F10x low-density" },
 	{ 0x414, "F1", "STM32F10x high-density" },
@@ -122,7 +130,8 @@ static void decode_revision(target_ident *id, int set)
 
 	for (i = 0; i < sizeof revs / sizeof revs[0]; i++)
 		if (revs[i].set == set && revs[i].rev == id->rev_id) {
-			snprintf(id->revision, sizeof id->revision, "%s", revs[i].name);
+			snprintf(id->revision, sizeof id->revision, "%s",
+				 revs[i].name);
 			return;
 		}
 	snprintf(id->revision, sizeof id->revision, "0x%04X", id->rev_id);
@@ -184,7 +193,8 @@ static int read_uid_fsize(target *t)
 {
 	uint8_t buf[40];
 	uint32_t end = (t->id.fsize_addr & ~3u) + 4;
-	size_t n = end - t->id.uid_addr, off = t->id.fsize_addr - t->id.uid_addr;
+	size_t n = end - t->id.uid_addr,
+	       off = t->id.fsize_addr - t->id.uid_addr;
 	unsigned kib;
 
 	if (n > sizeof buf)
@@ -212,10 +222,12 @@ static int check_uid_plausible(target *t)
 		ones += t->uid[i] == 0xFF;
 	}
 	if (zeros == sizeof t->uid || ones == sizeof t->uid)
-		return st_fail(&t->st->err, ST_ETARGET, 0,
-		               "the unique ID at 0x%08X reads all %s: no chip carries "
-		               "that UID, so the chip or the link is unreliable; "
-		               "nothing done", t->id.uid_addr, zeros ? "00" : "FF");
+		return st_fail(
+			&t->st->err, ST_ETARGET, 0,
+			"the unique ID at 0x%08X reads all %s: no chip carries "
+			"that UID, so the chip or the link is unreliable; "
+			"nothing done",
+			t->id.uid_addr, zeros ? "00" : "FF");
 	return 0;
 }
 
@@ -239,7 +251,11 @@ static int dbg_set_bits(stlink *st, uint32_t addr, uint32_t bits)
 static int freeze_watchdogs(target *t)
 {
 	return dbg_set_bits(t->st, DBGMCU_APB1_FZ, DBGMCU_FZ_WDGS) != 0
-	       || dbg_set_bits(t->st, DBGMCU_CR, DBGMCU_CR_LOWPOWER) != 0 ? -1 : 0;
+			       || dbg_set_bits(t->st, DBGMCU_CR,
+					       DBGMCU_CR_LOWPOWER)
+					  != 0
+		       ? -1
+		       : 0;
 }
 
 /* FLASH_ACR, once: the core is halted, so the firmware cannot change it
@@ -259,7 +275,11 @@ int target_dcache_off(target *t)
 	if (!(t->acr & ACR_DCEN))
 		return 0;
 	return stlink_write_dbg(t->st, FLASH_ACR, off) != 0
-	       || stlink_write_dbg(t->st, FLASH_ACR, off | ACR_DCRST) != 0 ? -1 : 0;
+			       || stlink_write_dbg(t->st, FLASH_ACR,
+						   off | ACR_DCRST)
+					  != 0
+		       ? -1
+		       : 0;
 }
 
 int target_dcache_restore(target *t)
@@ -276,7 +296,7 @@ static int read_rdp(target *t)
 
 	if (stlink_read_dbg(t->st, FLASH_OPTCR, &optcr) != 0)
 		return -1;
-	rdp = (optcr >> 8) & 0xFF;   /* OPTCR[15:8]: 0xAA level 0 */
+	rdp = (optcr >> 8) & 0xFF; /* OPTCR[15:8]: 0xAA level 0 */
 	t->rdp = rdp == 0xAA ? 0 : rdp == 0xCC ? 2 : 1;
 	return 0;
 }
@@ -296,14 +316,23 @@ static int attach_under_reset(stlink *st, unsigned khz)
 	if (stlink_drive_nrst(st, 0) != 0)
 		return -1;
 	rc = stlink_enter_swd(st, khz) != 0
-	     || stlink_read_dbg(st, DEMCR, &demcr) != 0
-	     || stlink_write_dbg(st, DEMCR, demcr | DEMCR_VC_CORERESET) != 0
-	     || stlink_write_dbg(st, DHCSR, DHCSR_DBGKEY_HALT) != 0 ? -1 : 0;
+			     || stlink_read_dbg(st, DEMCR, &demcr) != 0
+			     || stlink_write_dbg(st, DEMCR,
+						 demcr | DEMCR_VC_CORERESET)
+					!= 0
+			     || stlink_write_dbg(st, DHCSR, DHCSR_DBGKEY_HALT)
+					!= 0
+		     ? -1
+		     : 0;
 	/* released whatever happened: a board must not stay in reset */
 	if (stlink_drive_nrst(st, 1) != 0 || rc != 0)
 		return -1;
 	return stlink_halt(st) != 0
-	       || stlink_write_dbg(st, DEMCR, demcr & ~DEMCR_VC_CORERESET) != 0 ? -1 : 0;
+			       || stlink_write_dbg(st, DEMCR,
+						   demcr & ~DEMCR_VC_CORERESET)
+					  != 0
+		       ? -1
+		       : 0;
 }
 
 /* A normal attach that found no debug port: say what else it may be. */
@@ -314,11 +343,13 @@ static int attach_hint(stlink *st)
 	if (st->err.code != ST_ETARGET)
 		return -1;
 	snprintf(was, sizeof was, "%s", st->err.msg);
-	return st_fail(&st->err, ST_ETARGET, st->err.sys,
-	               "%.100s: the target does not answer over SWD (power, wiring, "
-	               "or firmware that disables SWD or sleeps soon after reset: "
-	               "then connect under reset, stotp.open{connect = "
-	               "\"under-reset\"})", was);
+	return st_fail(
+		&st->err, ST_ETARGET, st->err.sys,
+		"%.100s: the target does not answer over SWD (power, wiring, "
+		"or firmware that disables SWD or sleeps soon after reset: "
+		"then connect under reset, stotp.open{connect = "
+		"\"under-reset\"})",
+		was);
 }
 
 int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
@@ -330,24 +361,27 @@ int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 		return st_fail(&st->err, ST_EUSB, 0, "out of memory");
 	t->st = st;
 	t->rdp = -1;
-	if (under_reset ? attach_under_reset(st, khz) != 0
-	    : (stlink_enter_swd(st, khz) != 0 || stlink_halt(st) != 0) && attach_hint(st))
+	if (under_reset
+		    ? attach_under_reset(st, khz) != 0
+		    : (stlink_enter_swd(st, khz) != 0 || stlink_halt(st) != 0)
+			      && attach_hint(st))
 		goto fail;
 	if (stlink_read_dbg(st, DBGMCU_IDCODE, &idcode) != 0
 	    || stlink_read_dbg(st, CPUID, &t->cpuid) != 0)
 		goto fail;
 	if ((idcode & 0xFFF) == 0 || idcode == 0xFFFFFFFFu) {
 		st_fail(&st->err, ST_ETARGET, 0,
-		        "DBGMCU_IDCODE reads 0x%08X: no STM32 answering", idcode);
+			"DBGMCU_IDCODE reads 0x%08X: no STM32 answering",
+			idcode);
 		goto fail;
 	}
 	target_decode(idcode, t->cpuid, &t->id);
 	/* stlink_halt read DHCSR after halting, which cleared a stale
 	 * S_RESET_ST: from here on it means "reset since attach". */
-	if (t->id.supported && (freeze_watchdogs(t) != 0
-	                        || read_uid_fsize(t) != 0
-	                        || check_uid_plausible(t) != 0
-	                        || read_rdp(t) != 0 || read_acr(t) != 0))
+	if (t->id.supported
+	    && (freeze_watchdogs(t) != 0 || read_uid_fsize(t) != 0
+		|| check_uid_plausible(t) != 0 || read_rdp(t) != 0
+		|| read_acr(t) != 0))
 		goto fail;
 	*out = t;
 	return 0;
@@ -415,16 +449,19 @@ int target_guard(target *t, const char *before)
 
 	if (!t->have_uid)
 		return st_fail(&t->st->err, ST_ETARGET, 0,
-		               "the UID was never read: nothing done before %s",
-		               before);
+			       "the UID was never read: nothing done before %s",
+			       before);
 	if (stlink_read_dbg(t->st, DHCSR, &dhcsr) != 0)
 		return -1;
 	if ((dhcsr & DHCSR_S_RESET_ST) || !(dhcsr & DHCSR_S_HALT))
-		return st_fail(&t->st->err, ST_ETARGET, 0,
-		               "the chip %s since attach (DHCSR 0x%08X: a watchdog, "
-		               "NRST or the supply?): nothing more written before "
-		               "%s; attach again", (dhcsr & DHCSR_S_RESET_ST)
-		               ? "was reset" : "is no longer halted", dhcsr, before);
+		return st_fail(
+			&t->st->err, ST_ETARGET, 0,
+			"the chip %s since attach (DHCSR 0x%08X: a watchdog, "
+			"NRST or the supply?): nothing more written before "
+			"%s; attach again",
+			(dhcsr & DHCSR_S_RESET_ST) ? "was reset"
+						   : "is no longer halted",
+			dhcsr, before);
 	if (stlink_read_mem(t->st, t->id.uid_addr, now, sizeof now, 4) != 0)
 		return -1;
 	if (memcmp(now, t->uid, sizeof now) == 0)
@@ -432,10 +469,10 @@ int target_guard(target *t, const char *before)
 	uid_hex(t->uid, was);
 	uid_hex(now, is);
 	return st_fail(&t->st->err, ST_ETARGET, 0,
-	               "the UID read differently (%s at attach, %s now): the "
-	               "chip or the link is unreliable, or another chip is "
-	               "attached; nothing more written before %s", was, is,
-	               before);
+		       "the UID read differently (%s at attach, %s now): the "
+		       "chip or the link is unreliable, or another chip is "
+		       "attached; nothing more written before %s",
+		       was, is, before);
 }
 
 void target_describe(const target *t, char *buf, size_t len)
@@ -444,8 +481,8 @@ void target_describe(const target *t, char *buf, size_t len)
 
 	target_uid_hex(t, uid);
 	snprintf(buf, len, "%s (%s) rev %s, %u KiB flash, UID %s, RDP %d",
-	         t->id.name, t->id.line, t->id.revision, t->flash_kib, uid,
-	         t->rdp);
+		 t->id.name, t->id.line, t->id.revision, t->flash_kib, uid,
+		 t->rdp);
 }
 
 int target_explain_fault(target *t, const char *what, uint32_t addr)
@@ -459,11 +496,13 @@ int target_explain_fault(target *t, const char *what, uint32_t addr)
 	if (t->st->err.code != ST_ETARGET || t->rdp < 1)
 		return -1;
 	snprintf(probe, sizeof probe, "%s", t->st->err.msg);
-	return st_fail(&t->st->err, ST_ETARGET, t->st->err.sys,
-	               "%s of 0x%08X faulted: the chip is at RDP level %d (read "
-	               "protection: the debugger may not read flash or OTP; only "
-	               "a level change back to 0, which erases the flash, lifts "
-	               "it) [%.80s]", what, addr, t->rdp, probe);
+	return st_fail(
+		&t->st->err, ST_ETARGET, t->st->err.sys,
+		"%s of 0x%08X faulted: the chip is at RDP level %d (read "
+		"protection: the debugger may not read flash or OTP; only "
+		"a level change back to 0, which erases the flash, lifts "
+		"it) [%.80s]",
+		what, addr, t->rdp, probe);
 }
 
 int target_mem_read(target *t, uint32_t addr, uint8_t *buf, size_t n)
@@ -484,7 +523,8 @@ int target_write32(target *t, uint32_t addr, uint32_t value)
 {
 	if (otp_map_touches(t->id.otp, addr, 4))
 		return st_fail(&t->st->err, ST_ERANGE, 0,
-		               "0x%08X is in the OTP area: use otp_write or "
-		               "otp_lock", addr);
+			       "0x%08X is in the OTP area: use otp_write or "
+			       "otp_lock",
+			       addr);
 	return stlink_write32(t->st, addr, value);
 }

@@ -13,27 +13,27 @@
 #include "stlink.h"
 
 typedef struct otp_map {
-	uint32_t base;           /* first data byte */
-	unsigned blocks;         /* 16 */
-	unsigned block_size;     /* 32 or 64 */
-	uint32_t lock_base;      /* one lock byte per block, 0x00 = locked */
-	const char *parts;       /* who has this layout, for messages */
+	uint32_t base;       /* first data byte */
+	unsigned blocks;     /* 16 */
+	unsigned block_size; /* 32 or 64 */
+	uint32_t lock_base;  /* one lock byte per block, 0x00 = locked */
+	const char *parts;   /* who has this layout, for messages */
 } otp_map;
 
 #define OTP_MAX_DATA 1024
-#define OTP_BLOCKS 16
+#define OTP_BLOCKS   16
 
 typedef struct target_ident {
 	uint32_t idcode;
 	uint16_t dev_id, rev_id;
-	char revision[12];       /* "Y", "1", or "0x2005" when unknown */
-	const char *family;      /* "F2", "F4", "F7", "F1", ... or "?" */
-	const char *line;        /* "STM32F42xxx/43xxx" */
-	const char *name;        /* "STM32F427/429/437/439" */
-	int supported;           /* F2/F4/F7: OTP work allowed */
+	char revision[12];  /* "Y", "1", or "0x2005" when unknown */
+	const char *family; /* "F2", "F4", "F7", "F1", ... or "?" */
+	const char *line;   /* "STM32F42xxx/43xxx" */
+	const char *name;   /* "STM32F427/429/437/439" */
+	int supported;      /* F2/F4/F7: OTP work allowed */
 	uint32_t uid_addr, fsize_addr;
 	unsigned max_flash_kib;
-	const otp_map *otp;      /* NULL when unsupported */
+	const otp_map *otp; /* NULL when unsupported */
 	flash_regs flash;
 } target_ident;
 
@@ -46,14 +46,14 @@ void target_decode(uint32_t idcode, uint32_t cpuid, target_ident *out);
 enum otp_wstate { OTP_W_NONE, OTP_W_VERIFIED, OTP_W_UNVERIFIED };
 
 typedef struct target {
-	stlink *st;              /* borrowed: the probe owns it */
+	stlink *st; /* borrowed: the probe owns it */
 	target_ident id;
 	uint32_t cpuid;
 	uint8_t uid[12];
 	int have_uid;
 	unsigned flash_kib;
-	int rdp;                 /* 0, 1, 2; -1 unknown */
-	uint32_t acr;            /* FLASH_ACR at attach (F2/F4), else 0 */
+	int rdp;      /* 0, 1, 2; -1 unknown */
+	uint32_t acr; /* FLASH_ACR at attach (F2/F4), else 0 */
 	/* What this handle knows of each OTP data byte, so a lock can
 	 * check a block's data was verified (DESIGN rule 4): wstate[i] is
 	 * an enum otp_wstate; written[i] the value when OTP_W_VERIFIED. */

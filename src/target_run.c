@@ -13,13 +13,13 @@
  */
 #include "target.h"
 
-#define DHCSR 0xE000EDF0u
-#define DHCSR_RUN 0xA05F0001u     /* DBGKEY | C_DEBUGEN, C_HALT clear */
-#define DHCSR_S_HALT (1u << 17)
-#define DEMCR 0xE000EDFCu
+#define DHCSR              0xE000EDF0u
+#define DHCSR_RUN          0xA05F0001u /* DBGKEY | C_DEBUGEN, C_HALT clear */
+#define DHCSR_S_HALT       (1u << 17)
+#define DEMCR              0xE000EDFCu
 #define DEMCR_VC_CORERESET (1u << 0)
-#define AIRCR 0xE000ED0Cu
-#define AIRCR_SYSRESETREQ 0x05FA0004u
+#define AIRCR              0xE000ED0Cu
+#define AIRCR_SYSRESETREQ  0x05FA0004u
 
 /* The core's run state after a release: halted or not, as wanted. */
 static int expect_halted(target *t, int halted, const char *what)
@@ -30,8 +30,9 @@ static int expect_halted(target *t, int halted, const char *what)
 		return -1;
 	if (!(dhcsr & DHCSR_S_HALT) == !halted)
 		return 0;
-	return st_fail(&t->st->err, ST_ETARGET, 0, "%s: the core is %s (DHCSR 0x%08X)",
-	               what, halted ? "running, not halted" : "still halted", dhcsr);
+	return st_fail(&t->st->err, ST_ETARGET, 0,
+		       "%s: the core is %s (DHCSR 0x%08X)", what,
+		       halted ? "running, not halted" : "still halted", dhcsr);
 }
 
 int target_run(target *t)
@@ -51,7 +52,8 @@ int target_reset(target *t, int halt)
 
 	if (stlink_read_dbg(t->st, DEMCR, &demcr) != 0)
 		return -1;
-	catch_ = halt ? demcr | DEMCR_VC_CORERESET : demcr & ~DEMCR_VC_CORERESET;
+	catch_ =
+		halt ? demcr | DEMCR_VC_CORERESET : demcr & ~DEMCR_VC_CORERESET;
 	if (stlink_write_dbg(t->st, DEMCR, catch_) != 0
 	    || (!halt && stlink_write_dbg(t->st, DHCSR, DHCSR_RUN) != 0)
 	    || stlink_write_dbg(t->st, AIRCR, AIRCR_SYSRESETREQ) != 0)

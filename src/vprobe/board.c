@@ -56,22 +56,22 @@ struct vp_board {
 	uint64_t wall_last_ns; /* host time of the last command packet */
 	int lock_fd;           /* the claim (vp_board_claim); -1: not claimed */
 	bool unplugged;
-	bool dead;             /* the image could not be saved: every transfer fails */
+	bool dead; /* the image could not be saved: every transfer fails */
 	/* Replies not yet read, oldest first. In step, the queue holds at
 	 * most the last command's reply; after a framing fault (short@, late@)
 	 * the probe is out of step and replies pile up behind the stale one. */
 	struct vp_reply {
 		uint8_t buf[VP_FW_REPLY_MAX];
 		size_t len, off;
-		bool late;          /* late@: the next IN misses it */
-		bool short_armed;   /* short@: the next IN gets short_bytes only */
+		bool late;        /* late@: the next IN misses it */
+		bool short_armed; /* short@: the next IN gets short_bytes only */
 		size_t short_bytes;
 	} replies[VP_REPLY_QUEUE];
 	size_t rq_head, rq_count;
-	bool out_of_step;      /* until a USB reset (faults.h short@, late@) */
-	bool short_out;        /* short@ on the current write data phase */
+	bool out_of_step; /* until a USB reset (faults.h short@, late@) */
+	bool short_out;   /* short@ on the current write data phase */
 	size_t short_out_left;
-	size_t partial;        /* bytes the last failed transfer moved */
+	size_t partial; /* bytes the last failed transfer moved */
 	uint8_t data[VP_FW_BUF_MAX];
 	size_t data_need, data_have;
 };
@@ -142,8 +142,10 @@ static char *real_image_path(const char *path, char *err, size_t errlen)
 		return dup_or_null(path);
 	real = realpath(path, NULL);
 	if (!real)
-		snprintf(err, errlen, "vprobe: the board image %s is a symlink to nothing usable: %s",
-		         path, strerror(errno));
+		snprintf(err, errlen,
+			 "vprobe: the board image %s is a symlink to nothing "
+			 "usable: %s",
+			 path, strerror(errno));
 	return real;
 }
 
@@ -157,14 +159,18 @@ static int check_writable(const char *path, char *err, size_t errlen)
 	char tmp[PATH_MAX + 32];
 	int fd;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
+			     (long)getpid())
+	    >= sizeof tmp) {
 		snprintf(err, errlen, "vprobe: %s: path too long", path);
 		return -1;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
-		snprintf(err, errlen, "vprobe: the board image %s cannot be saved (%s: %s): "
-		         "a board that cannot keep what it programs is refused", path, tmp, strerror(errno));
+		snprintf(err, errlen,
+			 "vprobe: the board image %s cannot be saved (%s: %s): "
+			 "a board that cannot keep what it programs is refused",
+			 path, tmp, strerror(errno));
 		return -1;
 	}
 	close(fd);
@@ -175,32 +181,42 @@ static int check_writable(const char *path, char *err, size_t errlen)
 static int check_options(const vp_options *opt, char *err, size_t errlen)
 {
 	if (!opt->state_path || !*opt->state_path) {
-		snprintf(err, errlen, "vprobe: no board image path (VPROBE_STATE)");
+		snprintf(err, errlen,
+			 "vprobe: no board image path (VPROBE_STATE)");
 		return -1;
 	}
 	if (isnan(opt->voltage)) {
-		snprintf(err, errlen, "vprobe: bad target voltage (VPROBE_VOLTAGE: volts, 0 < V <= 6)");
+		snprintf(err, errlen,
+			 "vprobe: bad target voltage (VPROBE_VOLTAGE: volts, 0 "
+			 "< V <= 6)");
 		return -1;
 	}
 	if (isnan(opt->wallclock)) {
-		snprintf(err, errlen, "vprobe: bad VPROBE_WALLCLOCK (a factor, 0 < F <= 1000000)");
+		snprintf(err, errlen,
+			 "vprobe: bad VPROBE_WALLCLOCK (a factor, 0 < F <= "
+			 "1000000)");
 		return -1;
 	}
 	if (opt->latency_us < -1) {
-		snprintf(err, errlen, "vprobe: bad latency (VPROBE_LATENCY_US: microseconds >= 0)");
+		snprintf(err, errlen,
+			 "vprobe: bad latency (VPROBE_LATENCY_US: microseconds "
+			 ">= 0)");
 		return -1;
 	}
 	return 0;
 }
 
-int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errlen)
+int vp_board_open(vp_board **out, const vp_options *opt, char *err,
+		  size_t errlen)
 {
 	*out = NULL;
 	vp_mcu_params prm;
 	vp_mcu_params_default(&prm);
-	prm.sticky_cleared = false; /* the probe's quirk (stlink_fw.h), not the mcu's */
+	prm.sticky_cleared =
+		false; /* the probe's quirk (stlink_fw.h), not the mcu's */
 	/* before the image is made: a bad option creates no file */
-	if (check_options(opt, err, errlen) != 0 || vp_quirks_parse(opt->quirks, &prm, err, errlen) != 0)
+	if (check_options(opt, err, errlen) != 0
+	    || vp_quirks_parse(opt->quirks, &prm, err, errlen) != 0)
 		return -1;
 	vp_board *b = calloc(1, sizeof *b);
 	if (!b) {
@@ -210,29 +226,39 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errle
 	b->lock_fd = -1;
 	snprintf(err, errlen, "vprobe: out of memory");
 	b->state_path = real_image_path(opt->state_path, err, errlen);
-	b->stats_path = dup_or_null(opt->stats_path && *opt->stats_path ? opt->stats_path : NULL);
-	if (!b->state_path || vp_probe_parse(&b->kind, opt->probe, err, errlen) != 0 ||
-	    vp_faults_parse(&b->faults, opt->fault, err, errlen) != 0 ||
-	    vp_image_load(&b->img, b->state_path, opt->target ? opt->target : "stm32f429zi", err, errlen) != 0 ||
-	    check_writable(b->state_path, err, errlen) != 0)
+	b->stats_path = dup_or_null(
+		opt->stats_path && *opt->stats_path ? opt->stats_path : NULL);
+	if (!b->state_path
+	    || vp_probe_parse(&b->kind, opt->probe, err, errlen) != 0
+	    || vp_faults_parse(&b->faults, opt->fault, err, errlen) != 0
+	    || vp_image_load(&b->img, b->state_path,
+			     opt->target ? opt->target : "stm32f429zi", err,
+			     errlen)
+		       != 0
+	    || check_writable(b->state_path, err, errlen) != 0)
 		goto fail;
 	double volts = opt->voltage > 0 ? opt->voltage : 3.3;
 	b->mcu = vp_mcu_new(&b->img, b->img.part, &b->clock, volts);
 	if (b->mcu)
 		vp_mcu_set_params(b->mcu, &prm);
-	vp_fw_params fwp = { .unknown_cmd_status = VP_ST_UNKNOWN_CMD, .sticky_kept = !prm.sticky_cleared };
-	b->fw = b->mcu ? vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock, &fwp) : NULL;
+	vp_fw_params fwp = { .unknown_cmd_status = VP_ST_UNKNOWN_CMD,
+			     .sticky_kept = !prm.sticky_cleared };
+	b->fw = b->mcu ? vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock,
+				   &fwp)
+		       : NULL;
 	if (!b->fw) {
 		snprintf(err, errlen, "vprobe: out of memory");
 		goto fail;
 	}
-	if (vp_faults_apply_stuck(&b->faults, b->mcu, b->img.part, err, errlen) != 0)
+	if (vp_faults_apply_stuck(&b->faults, b->mcu, b->img.part, err, errlen)
+	    != 0)
 		goto fail;
 	unsigned powerloss_at = vp_faults_powerloss_at(&b->faults);
 	if (powerloss_at)
 		vp_mcu_arm_powerloss(b->mcu, powerloss_at);
 	vp_probe_identity(&b->kind, b->img.uid, opt->index, &b->id);
-	b->latency_us = opt->latency_us >= 0 ? opt->latency_us : b->kind.latency_us;
+	b->latency_us =
+		opt->latency_us >= 0 ? opt->latency_us : b->kind.latency_us;
 	b->wallclock = opt->wallclock > 0 ? opt->wallclock : 0;
 	*out = b;
 	return 0;
@@ -257,8 +283,10 @@ static int save_if_dirty(vp_board *b)
 	if (vp_image_save(&b->img, b->state_path, err, sizeof err) == 0)
 		return 0;
 	b->dead = true;
-	fprintf(stderr, "vprobe: %s: the board is dead (what it programmed is lost), "
-	        "every transfer fails from now on\n", err);
+	fprintf(stderr,
+		"vprobe: %s: the board is dead (what it programmed is lost), "
+		"every transfer fails from now on\n",
+		err);
 	return VP_USB_IO;
 }
 
@@ -266,16 +294,21 @@ void vp_stats_write(const vp_stats *s, const char *path)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
-		fprintf(stderr, "vprobe: cannot write stats to %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "vprobe: cannot write stats to %s: %s\n", path,
+			strerror(errno));
 		return;
 	}
-	fprintf(f, "{\"transactions\": %llu, \"bytes_out\": %llu, \"bytes_in\": %llu, \"sim_us\": %llu",
-	        (unsigned long long)s->transactions, (unsigned long long)s->bytes_out,
-	        (unsigned long long)s->bytes_in, (unsigned long long)s->sim_us);
+	fprintf(f,
+		"{\"transactions\": %llu, \"bytes_out\": %llu, \"bytes_in\": "
+		"%llu, \"sim_us\": %llu",
+		(unsigned long long)s->transactions,
+		(unsigned long long)s->bytes_out,
+		(unsigned long long)s->bytes_in, (unsigned long long)s->sim_us);
 	/* only when there were some: the four fields above are the fixed
 	 * format (DESIGN.md) */
 	if (s->watchdog_resets)
-		fprintf(f, ", \"watchdog_resets\": %llu", (unsigned long long)s->watchdog_resets);
+		fprintf(f, ", \"watchdog_resets\": %llu",
+			(unsigned long long)s->watchdog_resets);
 	fputs("}\n", f);
 	fclose(f);
 }
@@ -293,7 +326,10 @@ void vp_board_close(vp_board *b)
 	board_free(b);
 }
 
-const vp_usb_identity *vp_board_usb(const vp_board *b) { return &b->id; }
+const vp_usb_identity *vp_board_usb(const vp_board *b)
+{
+	return &b->id;
+}
 
 int vp_board_usb_open(const vp_board *b)
 {
@@ -311,9 +347,12 @@ static void reload_image(vp_board *b)
 	struct stat st;
 	vp_image fresh;
 	char err[256];
-	if (b->img.dirty || stat(b->state_path, &st) != 0 ||
-	    vp_image_load(&fresh, b->state_path, b->img.part->name, err, sizeof err) != 0 ||
-	    fresh.part != b->img.part || memcmp(fresh.uid, b->img.uid, sizeof fresh.uid) != 0)
+	if (b->img.dirty || stat(b->state_path, &st) != 0
+	    || vp_image_load(&fresh, b->state_path, b->img.part->name, err,
+			     sizeof err)
+		       != 0
+	    || fresh.part != b->img.part
+	    || memcmp(fresh.uid, b->img.uid, sizeof fresh.uid) != 0)
 		return;
 	memcpy(b->img.otp, fresh.otp, sizeof fresh.otp);
 	memcpy(b->img.lock, fresh.lock, sizeof fresh.lock);
@@ -328,17 +367,23 @@ static void reload_image(vp_board *b)
 int vp_board_claim(vp_board *b, char *err, size_t errlen)
 {
 	if (b->unplugged) {
-		snprintf(err, errlen, "vprobe: the probe of %s is unplugged", b->state_path);
+		snprintf(err, errlen, "vprobe: the probe of %s is unplugged",
+			 b->state_path);
 		return VP_USB_NO_DEVICE;
 	}
 	if (b->lock_fd >= 0) {
-		snprintf(err, errlen, "vprobe: %s is already claimed by this board", b->state_path);
+		snprintf(err, errlen,
+			 "vprobe: %s is already claimed by this board",
+			 b->state_path);
 		return VP_USB_BUSY;
 	}
 	switch (vp_lock_take(b->state_path, &b->lock_fd, err, errlen)) {
-	case VP_LOCK_HELD: break;
-	case VP_LOCK_BUSY: return VP_USB_BUSY;
-	case VP_LOCK_ERROR: return VP_USB_IO;
+	case VP_LOCK_HELD:
+		break;
+	case VP_LOCK_BUSY:
+		return VP_USB_BUSY;
+	case VP_LOCK_ERROR:
+		return VP_USB_IO;
 	}
 	reload_image(b);
 	return VP_USB_OK;
@@ -347,7 +392,8 @@ int vp_board_claim(vp_board *b, char *err, size_t errlen)
 void vp_board_release(vp_board *b)
 {
 	vp_fw_settle(b->fw);
-	save_if_dirty(b); /* what this holder burned is on disk before the next */
+	save_if_dirty(
+		b); /* what this holder burned is on disk before the next */
 	vp_lock_drop(b->state_path, b->lock_fd);
 	b->lock_fd = -1;
 }
@@ -362,14 +408,18 @@ vp_stats vp_board_stats(const vp_board *b)
 
 static void charge_bytes(vp_board *b, size_t n)
 {
-	b->ns_debt += n * (uint64_t)(b->kind.hw == VP_HW_V3 ? NS_PER_BYTE_HS : NS_PER_BYTE_FS);
+	b->ns_debt += n
+		      * (uint64_t)(b->kind.hw == VP_HW_V3 ? NS_PER_BYTE_HS
+							  : NS_PER_BYTE_FS);
 	vp_clock_advance(&b->clock, b->ns_debt / 1000);
 	b->ns_debt %= 1000;
 }
 
 static void data_phase(vp_board *b, const uint8_t *data, size_t len)
 {
-	size_t take = len < b->data_need - b->data_have ? len : b->data_need - b->data_have;
+	size_t take = len < b->data_need - b->data_have
+			      ? len
+			      : b->data_need - b->data_have;
 	/* a refused over-long write is swallowed whole but not stored */
 	if (b->data_have < sizeof b->data) {
 		size_t room = sizeof b->data - b->data_have;
@@ -378,7 +428,9 @@ static void data_phase(vp_board *b, const uint8_t *data, size_t len)
 	b->data_have += take;
 	if (b->data_have < b->data_need)
 		return;
-	vp_fw_data(b->fw, b->data, b->data_need < sizeof b->data ? b->data_need : sizeof b->data);
+	vp_fw_data(b->fw, b->data,
+		   b->data_need < sizeof b->data ? b->data_need
+						 : sizeof b->data);
 	b->data_need = b->data_have = 0;
 }
 
@@ -430,7 +482,8 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 		b->rq_head = (b->rq_head + 1) % VP_REPLY_QUEUE;
 		b->rq_count--;
 	}
-	struct vp_reply *r = &b->replies[(b->rq_head + b->rq_count) % VP_REPLY_QUEUE];
+	struct vp_reply *r =
+		&b->replies[(b->rq_head + b->rq_count) % VP_REPLY_QUEUE];
 	vp_fw_command(b->fw, data, len, r->buf, &r->len, &b->data_need);
 	vp_faults_on_reply(&b->faults, n, r->buf, &r->len);
 	b->data_have = 0;
@@ -440,7 +493,8 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 	if (r->len > 0) {
 		r->off = 0;
 		r->late = fr.late != 0;
-		r->short_armed = fr.short_armed && !b->data_need && r->len > fr.short_bytes;
+		r->short_armed = fr.short_armed && !b->data_need
+				 && r->len > fr.short_bytes;
 		r->short_bytes = fr.short_bytes;
 		b->rq_count++;
 	}
@@ -552,7 +606,10 @@ int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 	return (int)n;
 }
 
-size_t vp_board_partial(const vp_board *b) { return b->partial; }
+size_t vp_board_partial(const vp_board *b)
+{
+	return b->partial;
+}
 
 int vp_board_usb_reset(vp_board *b)
 {

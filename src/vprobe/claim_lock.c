@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SUFFIX ".lock"
+#define SUFFIX    ".lock"
 #define MAX_TRIES 8 /* each retry means another holder came and went */
 
 static char *lock_path(const char *image_path)
@@ -44,7 +44,8 @@ static int open_lock_file(const char *path)
 static int still_named(int fd, const char *path)
 {
 	struct stat a, b;
-	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev
+	       && a.st_ino == b.st_ino;
 }
 
 /* One attempt: VP_LOCK_HELD, VP_LOCK_BUSY, VP_LOCK_ERROR, or -1 to retry. */
@@ -52,7 +53,9 @@ static int try_once(const char *path, int *fd, char *err, size_t errlen)
 {
 	int f = open_lock_file(path);
 	if (f < 0) {
-		snprintf(err, errlen, "vprobe: cannot open the claim lock %s: %s", path, strerror(errno));
+		snprintf(err, errlen,
+			 "vprobe: cannot open the claim lock %s: %s", path,
+			 strerror(errno));
 		return VP_LOCK_ERROR;
 	}
 	int rc;
@@ -68,15 +71,18 @@ static int try_once(const char *path, int *fd, char *err, size_t errlen)
 	if (rc == 0)
 		return -1;
 	if (e == EWOULDBLOCK) {
-		snprintf(err, errlen, "vprobe: the probe of %.*s is claimed by another program (lock %s)",
-		         (int)(strlen(path) - strlen(SUFFIX)), path, path);
+		snprintf(err, errlen,
+			 "vprobe: the probe of %.*s is claimed by another "
+			 "program (lock %s)",
+			 (int)(strlen(path) - strlen(SUFFIX)), path, path);
 		return VP_LOCK_BUSY;
 	}
 	snprintf(err, errlen, "vprobe: cannot lock %s: %s", path, strerror(e));
 	return VP_LOCK_ERROR;
 }
 
-enum vp_lock_result vp_lock_take(const char *image_path, int *fd, char *err, size_t errlen)
+enum vp_lock_result vp_lock_take(const char *image_path, int *fd, char *err,
+				 size_t errlen)
 {
 	*fd = -1;
 	char *path = lock_path(image_path);
@@ -88,7 +94,9 @@ enum vp_lock_result vp_lock_take(const char *image_path, int *fd, char *err, siz
 	for (int i = 0; i < MAX_TRIES && r < 0; i++)
 		r = try_once(path, fd, err, errlen);
 	if (r < 0) {
-		snprintf(err, errlen, "vprobe: the claim lock %s keeps changing hands", path);
+		snprintf(err, errlen,
+			 "vprobe: the claim lock %s keeps changing hands",
+			 path);
 		r = VP_LOCK_BUSY;
 	}
 	free(path);

@@ -21,7 +21,8 @@ enum vp_lock_result { VP_LOCK_HELD = 0, VP_LOCK_BUSY = 1, VP_LOCK_ERROR = 2 };
 /* Take the lock of image `image_path` without waiting. VP_LOCK_HELD puts
  * the descriptor that holds it in *fd; VP_LOCK_BUSY: someone else holds
  * it; VP_LOCK_ERROR: the lock file cannot be opened (message in err). */
-enum vp_lock_result vp_lock_take(const char *image_path, int *fd, char *err, size_t errlen);
+enum vp_lock_result vp_lock_take(const char *image_path, int *fd, char *err,
+				 size_t errlen);
 
 /* Release a lock taken by vp_lock_take on the same image (fd < 0:
  * nothing); the lock file is removed. */

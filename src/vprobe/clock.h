@@ -12,6 +12,9 @@ typedef struct vp_clock {
 	uint64_t us;
 } vp_clock;
 
-static inline void vp_clock_advance(vp_clock *c, uint64_t us) { c->us += us; }
+static inline void vp_clock_advance(vp_clock *c, uint64_t us)
+{
+	c->us += us;
+}
 
 #endif

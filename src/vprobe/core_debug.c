@@ -10,26 +10,27 @@
 
 #include "core_debug.h"
 
-#define DHCSR_KEY      0xA05F0000u  /* upper half of a DHCSR write */
-#define C_DEBUGEN      (1u << 0)
-#define C_HALT         (1u << 1)
-#define C_STEP         (1u << 2)
-#define C_MASKINTS     (1u << 3)
-#define C_SNAPSTALL    (1u << 5)
-#define C_MASK         (C_DEBUGEN | C_HALT | C_STEP | C_MASKINTS | C_SNAPSTALL)
-#define S_REGRDY       (1u << 16)
-#define S_HALT         (1u << 17)
-#define S_RETIRE_ST    (1u << 24)
-#define S_RESET_ST     (1u << 25)
-#define DCRSR_REGWNR   (1u << 16)
+#define DHCSR_KEY          0xA05F0000u /* upper half of a DHCSR write */
+#define C_DEBUGEN          (1u << 0)
+#define C_HALT             (1u << 1)
+#define C_STEP             (1u << 2)
+#define C_MASKINTS         (1u << 3)
+#define C_SNAPSTALL        (1u << 5)
+#define C_MASK             (C_DEBUGEN | C_HALT | C_STEP | C_MASKINTS | C_SNAPSTALL)
+#define S_REGRDY           (1u << 16)
+#define S_HALT             (1u << 17)
+#define S_RETIRE_ST        (1u << 24)
+#define S_RESET_ST         (1u << 25)
+#define DCRSR_REGWNR       (1u << 16)
 #define DEMCR_VC_CORERESET (1u << 0)
 /* DEMCR writable bits: VC_* [10:0] (bit 0, 4-10), MON_* [19:16], TRCENA 24. */
-#define DEMCR_MASK     0x010F07F1u
+#define DEMCR_MASK 0x010F07F1u
 
 #define REG_XPSR 16
-#define REG_MSP 17
-#define REG_PSP 18
-#define REG_SPECIAL 20  /* CONTROL[31:24] FAULTMASK[23:16] BASEPRI[15:8] PRIMASK[7:0] */
+#define REG_MSP  17
+#define REG_PSP  18
+#define REG_SPECIAL                                                            \
+	20 /* CONTROL[31:24] FAULTMASK[23:16] BASEPRI[15:8] PRIMASK[7:0] */
 #define REG_FPSCR 0x21
 
 void vp_core_init(vp_core *c, bool fpu)
@@ -50,7 +51,8 @@ static bool valid_reg(const vp_core *c, unsigned regsel)
 {
 	if (regsel < REG_FPSCR)
 		return true;
-	return c->fpu && (regsel == REG_FPSCR || (regsel >= 0x40 && regsel <= 0x5F));
+	return c->fpu
+	       && (regsel == REG_FPSCR || (regsel >= 0x40 && regsel <= 0x5F));
 }
 
 void vp_core_reset(vp_core *c, uint32_t sp, uint32_t pc)
@@ -62,7 +64,7 @@ void vp_core_reset(vp_core *c, uint32_t sp, uint32_t pc)
 	c->regs[13] = sp & ~3u;
 	c->regs[REG_MSP] = sp & ~3u;
 	c->regs[15] = pc & ~1u;
-	c->regs[14] = 0xFFFFFFFFu;   /* LR reset value (ARMv7-M B1.5.5) */
+	c->regs[14] = 0xFFFFFFFFu; /* LR reset value (ARMv7-M B1.5.5) */
 	c->regs[REG_XPSR] = (pc & 1u) << 24;
 	c->reset_st = true;
 	c->regrdy = false;
@@ -78,18 +80,24 @@ uint32_t vp_core_read_dbg(vp_core *c, uint32_t off)
 {
 	switch (off) {
 	case 0: {
-		uint32_t v = c->ctrl | (c->regrdy ? S_REGRDY : 0) | (c->halted ? S_HALT : 0) |
-		             (c->retire_st ? S_RETIRE_ST : 0) | (c->reset_st ? S_RESET_ST : 0);
+		uint32_t v = c->ctrl | (c->regrdy ? S_REGRDY : 0)
+			     | (c->halted ? S_HALT : 0)
+			     | (c->retire_st ? S_RETIRE_ST : 0)
+			     | (c->reset_st ? S_RESET_ST : 0);
 		/* S_RESET_ST and S_RETIRE_ST clear on read (ARMv7-M C1.6.2); a
 		 * running core retires instructions again at once. */
 		c->reset_st = false;
 		c->retire_st = !c->halted;
 		return v;
 	}
-	case 4: return 0; /* DCRSR is write-only */
-	case 8: return c->dcrdr;
-	case 12: return c->demcr;
-	default: return 0;
+	case 4:
+		return 0; /* DCRSR is write-only */
+	case 8:
+		return c->dcrdr;
+	case 12:
+		return c->demcr;
+	default:
+		return 0;
 	}
 }
 
@@ -137,11 +145,20 @@ static void dcrsr_write(vp_core *c, uint32_t v)
 void vp_core_write_dbg(vp_core *c, uint32_t off, uint32_t value)
 {
 	switch (off) {
-	case 0: dhcsr_write(c, value); break;
-	case 4: dcrsr_write(c, value); break;
-	case 8: c->dcrdr = value; break;
-	case 12: c->demcr = value & DEMCR_MASK; break;
-	default: break;
+	case 0:
+		dhcsr_write(c, value);
+		break;
+	case 4:
+		dcrsr_write(c, value);
+		break;
+	case 8:
+		c->dcrdr = value;
+		break;
+	case 12:
+		c->demcr = value & DEMCR_MASK;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -159,7 +176,8 @@ bool vp_core_set(vp_core *c, unsigned regsel, uint32_t value)
 		return false;
 	c->regs[regsel] = value;
 	if (regsel == 13)
-		c->regs[REG_MSP] = value; /* SP is MSP with CONTROL.SPSEL=0 (ARMv7-M B1.4.1) */
+		c->regs[REG_MSP] =
+			value; /* SP is MSP with CONTROL.SPSEL=0 (ARMv7-M B1.4.1) */
 	else if (regsel == REG_MSP)
 		c->regs[13] = value;
 	return true;

@@ -12,12 +12,12 @@
 #define VP_CORE_NREGS 0x60 /* DCRSR.REGSEL space 0..0x5F */
 
 typedef struct vp_core {
-	bool fpu;              /* S0-S31, FPSCR present (M4F, M7) */
+	bool fpu; /* S0-S31, FPSCR present (M4F, M7) */
 	bool halted;
-	bool reset_st;         /* S_RESET_ST: reset since DHCSR was last read */
-	bool retire_st;        /* S_RETIRE_ST: instruction retired since last read */
-	bool regrdy;           /* S_REGRDY */
-	uint32_t ctrl;         /* C_* bits as last written (facts §5.1) */
+	bool reset_st;  /* S_RESET_ST: reset since DHCSR was last read */
+	bool retire_st; /* S_RETIRE_ST: instruction retired since last read */
+	bool regrdy;    /* S_REGRDY */
+	uint32_t ctrl;  /* C_* bits as last written (facts §5.1) */
 	uint32_t dcrsr, dcrdr, demcr;
 	uint32_t regs[VP_CORE_NREGS];
 } vp_core;

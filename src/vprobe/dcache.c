@@ -8,7 +8,8 @@ void vp_dcache_invalidate(vp_dcache *c)
 	memset(c, 0, sizeof *c);
 }
 
-uint8_t vp_dcache_read(vp_dcache *c, uint32_t addr, uint8_t (*fill)(void *ctx, uint32_t a), void *ctx)
+uint8_t vp_dcache_read(vp_dcache *c, uint32_t addr,
+		       uint8_t (*fill)(void *ctx, uint32_t a), void *ctx)
 {
 	uint32_t tag = addr & ~15u;
 	for (unsigned i = 0; i < VP_DCACHE_LINES; i++)

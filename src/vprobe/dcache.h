@@ -13,12 +13,16 @@
 #include <stdint.h>
 
 #define VP_DCACHE_LINES 8
-#define VP_ACR_DCEN (1u << 10)
-#define VP_ACR_DCRST (1u << 12)
+#define VP_ACR_DCEN     (1u << 10)
+#define VP_ACR_DCRST    (1u << 12)
 
 typedef struct vp_dcache {
-	struct { bool valid; uint32_t tag; uint8_t data[16]; } line[VP_DCACHE_LINES];
-	unsigned next;           /* round-robin victim */
+	struct {
+		bool valid;
+		uint32_t tag;
+		uint8_t data[16];
+	} line[VP_DCACHE_LINES];
+	unsigned next; /* round-robin victim */
 } vp_dcache;
 
 void vp_dcache_invalidate(vp_dcache *c);
@@ -26,6 +30,7 @@ void vp_dcache_invalidate(vp_dcache *c);
 /* Byte at `addr` through the cache: a hit answers from the line, which
  * programming does not update; a miss fills the line with fill(ctx, a)
  * for its 16 bytes. */
-uint8_t vp_dcache_read(vp_dcache *c, uint32_t addr, uint8_t (*fill)(void *ctx, uint32_t a), void *ctx);
+uint8_t vp_dcache_read(vp_dcache *c, uint32_t addr,
+		       uint8_t (*fill)(void *ctx, uint32_t a), void *ctx);
 
 #endif

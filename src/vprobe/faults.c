@@ -14,18 +14,16 @@ static const struct {
 	const char *name;
 	enum vp_fault_kind kind;
 } names[] = {
-	{ "unplug", VP_FAULT_UNPLUG },
-	{ "reset", VP_FAULT_RESET },
-	{ "powerloss", VP_FAULT_POWERLOSS },
-	{ "wait", VP_FAULT_WAIT },
-	{ "stuck", VP_FAULT_STUCK },
-	{ "corrupt", VP_FAULT_CORRUPT },
-	{ "shortin", VP_FAULT_SHORTIN },
-	{ "short", VP_FAULT_SHORT },
+	{ "unplug", VP_FAULT_UNPLUG },       { "reset", VP_FAULT_RESET },
+	{ "powerloss", VP_FAULT_POWERLOSS }, { "wait", VP_FAULT_WAIT },
+	{ "stuck", VP_FAULT_STUCK },         { "corrupt", VP_FAULT_CORRUPT },
+	{ "shortin", VP_FAULT_SHORTIN },     { "short", VP_FAULT_SHORT },
 	{ "late", VP_FAULT_LATE },
 };
 
-#define ITEMS "unplug@N, reset@N, powerloss@N, wait@N:K (N, K >= 1), short@N:M (M >= 0), late@N, " \
+#define ITEMS                                                                  \
+	"unplug@N, reset@N, powerloss@N, wait@N:K (N, K >= 1), short@N:M (M "  \
+	">= 0), late@N, "                                                      \
 	"access, stuck@OFFSET:MASK, corrupt@N:OFFSET:XOR or shortin@N:M"
 
 /* A decimal count >= 1 that fills [s, end). */
@@ -44,14 +42,17 @@ static int parse_count(const char *s, const char *end, uint64_t *out)
 
 /* A number that fills [s, end): decimal, or hexadecimal after "0x" (no
  * octal: "010" is ten), at most `max`. */
-static int parse_number(const char *s, const char *end, uint64_t max, uint64_t *out)
+static int parse_number(const char *s, const char *end, uint64_t max,
+			uint64_t *out)
 {
 	int base = 10;
 	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;
 	}
-	if (s == end || !(base == 16 ? strchr("0123456789abcdefABCDEF", *s) : strchr("0123456789", *s)))
+	if (s == end
+	    || !(base == 16 ? strchr("0123456789abcdefABCDEF", *s)
+			    : strchr("0123456789", *s)))
 		return -1;
 	errno = 0;
 	char *e;
@@ -67,8 +68,8 @@ static int parse_number(const char *s, const char *end, uint64_t max, uint64_t *
 static int parse_stuck(vp_fault *f, const char *at, const char *end)
 {
 	const char *colon = memchr(at, ':', (size_t)(end - at));
-	if (!colon || parse_number(at + 1, colon, 0xFFFFFFFFu, &f->n) != 0 ||
-	    parse_number(colon + 1, end, 0xFF, &f->k) != 0 || f->k == 0)
+	if (!colon || parse_number(at + 1, colon, 0xFFFFFFFFu, &f->n) != 0
+	    || parse_number(colon + 1, end, 0xFF, &f->k) != 0 || f->k == 0)
 		return -1;
 	return 0;
 }
@@ -84,8 +85,8 @@ static int parse_reply_fault(vp_fault *f, const char *at, const char *end)
 	c2 = memchr(c1 + 1, ':', (size_t)(end - c1 - 1));
 	if (f->kind == VP_FAULT_SHORTIN)
 		return c2 ? -1 : parse_number(c1 + 1, end, 0xFFFF, &f->k);
-	if (!c2 || parse_number(c1 + 1, c2, 0xFFFF, &f->k) != 0 ||
-	    parse_number(c2 + 1, end, 0xFF, &x) != 0 || x == 0)
+	if (!c2 || parse_number(c1 + 1, c2, 0xFFFF, &f->k) != 0
+	    || parse_number(c2 + 1, end, 0xFF, &x) != 0 || x == 0)
 		return -1;
 	f->x = (uint8_t)x;
 	return 0;
@@ -103,7 +104,8 @@ static int parse_item(vp_fault *f, const char *s, size_t len)
 		return -1;
 	size_t i, nlen = (size_t)(at - s);
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strlen(names[i].name) == nlen && memcmp(names[i].name, s, nlen) == 0)
+		if (strlen(names[i].name) == nlen
+		    && memcmp(names[i].name, s, nlen) == 0)
 			break;
 	if (i == sizeof names / sizeof names[0])
 		return -1;
@@ -117,7 +119,8 @@ static int parse_item(vp_fault *f, const char *s, size_t len)
 	const char *colon = memchr(at, ':', (size_t)(end - at));
 	if (f->kind == VP_FAULT_SHORT) {
 		/* M may be 0: not one byte of the data phase gets through */
-		if (!colon || parse_number(colon + 1, end, 0xFFFFFFFFu, &f->k) != 0)
+		if (!colon
+		    || parse_number(colon + 1, end, 0xFFFFFFFFu, &f->k) != 0)
 			return -1;
 		end = colon;
 	} else if (f->kind == VP_FAULT_WAIT) {
@@ -140,11 +143,16 @@ int vp_faults_parse(vp_faults *f, const char *spec, char *err, size_t errlen)
 		const char *comma = strchr(s, ',');
 		size_t len = comma ? (size_t)(comma - s) : strlen(s);
 		if (f->count == VP_FAULTS_MAX) {
-			snprintf(err, errlen, "VPROBE_FAULT: more than %d faults", VP_FAULTS_MAX);
+			snprintf(err, errlen,
+				 "VPROBE_FAULT: more than %d faults",
+				 VP_FAULTS_MAX);
 			return -1;
 		}
 		if (parse_item(&f->list[f->count], s, len) != 0) {
-			snprintf(err, errlen, "VPROBE_FAULT: bad item '%.*s' (want " ITEMS ")", (int)len, s);
+			snprintf(err, errlen,
+				 "VPROBE_FAULT: bad item '%.*s' (want " ITEMS
+				 ")",
+				 (int)len, s);
 			return -1;
 		}
 		f->count++;
@@ -161,16 +169,25 @@ vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n)
 	for (size_t i = 0; i < f->count; i++) {
 		const vp_fault *x = &f->list[i];
 		switch (x->kind) {
-		case VP_FAULT_UNPLUG: a.unplug |= n >= x->n; break;
-		case VP_FAULT_RESET: a.reset |= n == x->n; break;
-		case VP_FAULT_WAIT: if (n == x->n) a.waits += x->k; break;
-		default: break;
+		case VP_FAULT_UNPLUG:
+			a.unplug |= n >= x->n;
+			break;
+		case VP_FAULT_RESET:
+			a.reset |= n == x->n;
+			break;
+		case VP_FAULT_WAIT:
+			if (n == x->n)
+				a.waits += x->k;
+			break;
+		default:
+			break;
 		}
 	}
 	return a;
 }
 
-void vp_faults_on_reply(const vp_faults *f, uint64_t n, uint8_t *reply, size_t *len)
+void vp_faults_on_reply(const vp_faults *f, uint64_t n, uint8_t *reply,
+			size_t *len)
 {
 	for (size_t i = 0; i < f->count; i++) {
 		const vp_fault *x = &f->list[i];
@@ -190,7 +207,8 @@ vp_fault_framing vp_faults_framing(const vp_faults *f, uint64_t n)
 		const vp_fault *x = &f->list[i];
 		if (x->n != n)
 			continue;
-		if (x->kind == VP_FAULT_SHORT && (!a.short_armed || x->k < a.short_bytes)) {
+		if (x->kind == VP_FAULT_SHORT
+		    && (!a.short_armed || x->k < a.short_bytes)) {
 			a.short_armed = 1;
 			a.short_bytes = (size_t)x->k;
 		}
@@ -203,7 +221,8 @@ unsigned vp_faults_powerloss_at(const vp_faults *f)
 {
 	uint64_t at = 0;
 	for (size_t i = 0; i < f->count; i++)
-		if (f->list[i].kind == VP_FAULT_POWERLOSS && (at == 0 || f->list[i].n < at))
+		if (f->list[i].kind == VP_FAULT_POWERLOSS
+		    && (at == 0 || f->list[i].n < at))
 			at = f->list[i].n;
 	return at > 0xFFFFFFFFu ? 0xFFFFFFFFu : (unsigned)at;
 }
@@ -216,7 +235,8 @@ int vp_faults_open_denied(const vp_faults *f)
 	return 0;
 }
 
-int vp_faults_apply_stuck(const vp_faults *f, vp_mcu *m, const vp_part *part, char *err, size_t errlen)
+int vp_faults_apply_stuck(const vp_faults *f, vp_mcu *m, const vp_part *part,
+			  char *err, size_t errlen)
 {
 	uint32_t size = VP_OTP_BLOCKS * part->otp_block_size;
 	for (size_t i = 0; i < f->count; i++) {
@@ -225,8 +245,10 @@ int vp_faults_apply_stuck(const vp_faults *f, vp_mcu *m, const vp_part *part, ch
 			continue;
 		if (x->n >= size) {
 			snprintf(err, errlen,
-			         "VPROBE_FAULT: stuck offset 0x%llx is beyond the OTP data area of %s (0x%x bytes)",
-			         (unsigned long long)x->n, part->name, (unsigned)size);
+				 "VPROBE_FAULT: stuck offset 0x%llx is beyond "
+				 "the OTP data area of %s (0x%x bytes)",
+				 (unsigned long long)x->n, part->name,
+				 (unsigned)size);
 			return -1;
 		}
 		vp_mcu_set_stuck(m, (uint32_t)x->n, (uint8_t)x->k);

@@ -87,18 +87,26 @@
 #include "parts.h"
 
 enum vp_fault_kind {
-	VP_FAULT_UNPLUG, VP_FAULT_RESET, VP_FAULT_POWERLOSS, VP_FAULT_WAIT, VP_FAULT_ACCESS,
-	VP_FAULT_STUCK, VP_FAULT_CORRUPT, VP_FAULT_SHORTIN, VP_FAULT_SHORT, VP_FAULT_LATE,
+	VP_FAULT_UNPLUG,
+	VP_FAULT_RESET,
+	VP_FAULT_POWERLOSS,
+	VP_FAULT_WAIT,
+	VP_FAULT_ACCESS,
+	VP_FAULT_STUCK,
+	VP_FAULT_CORRUPT,
+	VP_FAULT_SHORTIN,
+	VP_FAULT_SHORT,
+	VP_FAULT_LATE,
 };
 
 #define VP_FAULTS_MAX 16
 
 typedef struct vp_fault {
 	enum vp_fault_kind kind;
-	uint64_t n;   /* stuck: the OTP offset */
-	uint64_t k;   /* wait: how many accesses; stuck: the mask; short: M;
+	uint64_t n; /* stuck: the OTP offset */
+	uint64_t k; /* wait: how many accesses; stuck: the mask; short: M;
 	                 corrupt: the reply offset; shortin: the length kept */
-	uint8_t x;    /* corrupt: the XOR mask */
+	uint8_t x;  /* corrupt: the XOR mask */
 } vp_fault;
 
 typedef struct vp_faults {
@@ -112,22 +120,23 @@ int vp_faults_parse(vp_faults *f, const char *spec, char *err, size_t errlen);
 /* What happens when command packet number `n` (1-based, as counted in
  * vp_stats.transactions once it is received) arrives. */
 typedef struct vp_fault_actions {
-	int unplug;        /* the probe is gone from now on */
-	int reset;         /* reset the target before this command runs */
-	uint64_t waits;    /* the WAIT run this command starts (0: none) */
+	int unplug;     /* the probe is gone from now on */
+	int reset;      /* reset the target before this command runs */
+	uint64_t waits; /* the WAIT run this command starts (0: none) */
 } vp_fault_actions;
 
 vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n);
 
 /* corrupt@ and shortin@: change the reply (`*len` bytes) the Nth
  * command packet produced, before the host can read it. */
-void vp_faults_on_reply(const vp_faults *f, uint64_t n, uint8_t *reply, size_t *len);
+void vp_faults_on_reply(const vp_faults *f, uint64_t n, uint8_t *reply,
+			size_t *len);
 
 /* USB framing faults (short@N:M, late@N) of command packet n. */
 typedef struct vp_fault_framing {
-	int short_armed;   /* command n's data phase stops after short_bytes */
+	int short_armed; /* command n's data phase stops after short_bytes */
 	size_t short_bytes;
-	int late;          /* command n's reply misses the host's IN */
+	int late; /* command n's reply misses the host's IN */
 } vp_fault_framing;
 
 vp_fault_framing vp_faults_framing(const vp_faults *f, uint64_t n);
@@ -138,7 +147,8 @@ int vp_faults_open_denied(const vp_faults *f);
 /* Apply the stuck@ items to `m`, a target of `part`. An OFFSET beyond the
  * part's OTP data area is refused here (the parser does not know the
  * part): returns -1 with a message naming VPROBE_FAULT. */
-int vp_faults_apply_stuck(const vp_faults *f, vp_mcu *m, const vp_part *part, char *err, size_t errlen);
+int vp_faults_apply_stuck(const vp_faults *f, vp_mcu *m, const vp_part *part,
+			  char *err, size_t errlen);
 
 /* The program operation to arm with vp_mcu_arm_powerloss: the smallest
  * powerloss N (power stays lost after the first cut), or 0 for none. */

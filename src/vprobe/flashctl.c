@@ -12,21 +12,21 @@
 #include "flashctl.h"
 #include "wdg.h"
 
-#define KEY1 0x45670123u    /* FLASH_KEYR, facts §5.2 */
-#define KEY2 0xCDEF89ABu
-#define OPTKEY1 0x08192A3Bu /* FLASH_OPTKEYR, facts §5.2 */
-#define OPTKEY2 0x4C5D6E7Fu
+#define KEY1     0x45670123u /* FLASH_KEYR, facts §5.2 */
+#define KEY2     0xCDEF89ABu
+#define OPTKEY1  0x08192A3Bu /* FLASH_OPTKEYR, facts §5.2 */
+#define OPTKEY2  0x4C5D6E7Fu
 #define OPT_LOCK (1u << 0)
 #define OPT_STRT (1u << 1)
 
-#define REG_ACR 0x00
-#define REG_KEYR 0x04
+#define REG_ACR     0x00
+#define REG_KEYR    0x04
 #define REG_OPTKEYR 0x08
-#define REG_SR 0x0C
-#define REG_CR 0x10
-#define REG_OPTCR 0x14
-#define REG_OPTCR1 0x18
-#define REG_OPTCR2 0x1C
+#define REG_SR      0x0C
+#define REG_CR      0x10
+#define REG_OPTCR   0x14
+#define REG_OPTCR1  0x18
+#define REG_OPTCR2  0x1C
 
 /* Program errors that, left set, refuse the next program (see
  * stale_errors_block below). */
@@ -76,7 +76,8 @@ static bool is_f7(const vp_part *p)
  * RDERR only on the lines that have it. */
 static uint32_t sr_bits(const vp_part *p)
 {
-	uint32_t m = SR_EOP | SR_OPERR | SR_WRPERR | SR_PGAERR | SR_PGPERR | SR_PGSERR;
+	uint32_t m = SR_EOP | SR_OPERR | SR_WRPERR | SR_PGAERR | SR_PGPERR
+		     | SR_PGSERR;
 	if (p->sr == VP_SR_F4_RDERR || p->sr == VP_SR_F7_RDERR)
 		m |= SR_RDERR;
 	return m;
@@ -86,14 +87,15 @@ static uint32_t sr_bits(const vp_part *p)
 static uint32_t cr_writable(const vp_part *p)
 {
 	bool f2 = p->dev_id == 0x411;
-	uint32_t m = CR_PG | CR_SER | CR_MER | (3u << CR_PSIZE_SHIFT) | CR_STRT | CR_EOPIE | CR_LOCK;
-	m |= f2 ? 0x78u : 0xF8u;        /* SNB: 4 bits on F2, mask 0xF8 on F4/F7 */
+	uint32_t m = CR_PG | CR_SER | CR_MER | (3u << CR_PSIZE_SHIFT) | CR_STRT
+		     | CR_EOPIE | CR_LOCK;
+	m |= f2 ? 0x78u : 0xF8u; /* SNB: 4 bits on F2, mask 0xF8 on F4/F7 */
 	if (!f2)
-		m |= CR_ERRIE;              /* absent in F2 CMSIS */
+		m |= CR_ERRIE; /* absent in F2 CMSIS */
 	if (p->sr == VP_SR_F7_RDERR)
-		m |= CR_RDERRIE;            /* F72x only */
+		m |= CR_RDERRIE; /* F72x only */
 	if (p->dev_id == 0x419 || p->dev_id == 0x434 || p->dev_id == 0x451)
-		m |= CR_MER2;               /* dual-bank lines */
+		m |= CR_MER2; /* dual-bank lines */
 	return m;
 }
 
@@ -102,7 +104,9 @@ static uint32_t cr_writable(const vp_part *p)
  * 0xFFFFAAFD F76x: 12 nWRP bits, nDBANK = 1 single bank by default). */
 static uint32_t optcr_reset(const vp_part *p, uint8_t rdp)
 {
-	uint32_t base = p->dev_id == 0x451 ? 0xFFFF00FDu : is_f7(p) ? 0xC0FF00FDu : 0x0FFF00EDu;
+	uint32_t base = p->dev_id == 0x451 ? 0xFFFF00FDu
+			: is_f7(p)         ? 0xC0FF00FDu
+					   : 0x0FFF00EDu;
 	return base | (uint32_t)rdp << 8;
 }
 
@@ -110,7 +114,7 @@ static void regs_reset(vp_flashctl *fc)
 {
 	const vp_part *p = fc->part;
 	fc->acr = 0;
-	fc->cr = CR_LOCK;          /* RM0090 §3.9.7: CR reset 0x80000000 */
+	fc->cr = CR_LOCK; /* RM0090 §3.9.7: CR reset 0x80000000 */
 	/* RM: SR resets to 0, but some parts show PGSERR|PGPERR after reset
 	 * (facts §5.5); the image says which (sr_at_reset). */
 	fc->sr = fc->img->sr_at_reset & sr_bits(p);
@@ -129,7 +133,7 @@ static void regs_reset(vp_flashctl *fc)
 }
 
 void vp_flashctl_init(vp_flashctl *fc, const vp_part *part, vp_clock *clock,
-                      vp_image *img, const vp_mcu_params *prm, double voltage)
+		      vp_image *img, const vp_mcu_params *prm, double voltage)
 {
 	memset(fc, 0, sizeof *fc);
 	fc->part = part;
@@ -191,22 +195,39 @@ static void error(vp_flashctl *fc, uint32_t flag)
 	fc->sr |= flag;
 	bool operr_cause = flag & (SR_PGPERR | SR_PGAERR | SR_WRPERR);
 	bool has_errie = fc->part->dev_id != 0x411;
-	if (operr_cause && (!fc->prm.operr_needs_errie || (has_errie && (fc->cr & CR_ERRIE))))
+	if (operr_cause
+	    && (!fc->prm.operr_needs_errie
+		|| (has_errie && (fc->cr & CR_ERRIE))))
 		fc->sr |= SR_OPERR;
 }
 
-vp_bus vp_flashctl_read(vp_flashctl *fc, uint32_t off, unsigned size, uint32_t *value)
+vp_bus vp_flashctl_read(vp_flashctl *fc, uint32_t off, unsigned size,
+			uint32_t *value)
 {
 	settle(fc);
 	uint32_t v;
 	switch (off & ~3u) {
-	case REG_ACR: v = fc->acr; break;
-	case REG_SR: v = fc->sr | (fc->busy ? SR_BSY : 0); break;
-	case REG_CR: v = fc->cr; break;
-	case REG_OPTCR: v = fc->optcr; break;
-	case REG_OPTCR1: v = fc->part->dual_bank ? fc->optcr1 : 0; break;
-	case REG_OPTCR2: v = fc->part->sr == VP_SR_F7_RDERR ? fc->optcr2 : 0; break;
-	default: v = 0; break; /* KEYR/OPTKEYR are write-only; reserved read 0 */
+	case REG_ACR:
+		v = fc->acr;
+		break;
+	case REG_SR:
+		v = fc->sr | (fc->busy ? SR_BSY : 0);
+		break;
+	case REG_CR:
+		v = fc->cr;
+		break;
+	case REG_OPTCR:
+		v = fc->optcr;
+		break;
+	case REG_OPTCR1:
+		v = fc->part->dual_bank ? fc->optcr1 : 0;
+		break;
+	case REG_OPTCR2:
+		v = fc->part->sr == VP_SR_F7_RDERR ? fc->optcr2 : 0;
+		break;
+	default:
+		v = 0;
+		break; /* KEYR/OPTKEYR are write-only; reserved read 0 */
 	}
 	unsigned shift = (off & 3u) * 8;
 	*value = size == 4 ? v : (v >> shift) & ((1u << (size * 8)) - 1);
@@ -263,7 +284,8 @@ static void start_erase(vp_flashctl *fc)
 		error(fc, SR_WRPERR);
 		return;
 	}
-	start_busy(fc, mass ? fc->prm.terase_us * 16 : fc->prm.terase_us, eop_flag(fc));
+	start_busy(fc, mass ? fc->prm.terase_us * 16 : fc->prm.terase_us,
+		   eop_flag(fc));
 }
 
 static vp_bus cr_write(vp_flashctl *fc, uint32_t v)
@@ -292,7 +314,9 @@ static vp_bus optcr_write(vp_flashctl *fc, uint32_t v)
 		return VP_BUS_OK;
 	if ((v & OPT_STRT) && fc->busy)
 		return VP_BUS_STALL;
-	uint32_t mask = is_f7(fc->part) ? 0xFFFFFFFFu : (fc->part->dual_bank ? 0xCFFFFFFFu : 0x0FFFFFEFu);
+	uint32_t mask = is_f7(fc->part) ? 0xFFFFFFFFu
+					: (fc->part->dual_bank ? 0xCFFFFFFFu
+							       : 0x0FFFFFEFu);
 	fc->optcr = (fc->optcr & ~mask) | (v & mask);
 	if (fc->optcr & OPT_STRT) {
 		uint8_t rdp = (uint8_t)(fc->optcr >> 8);
@@ -306,11 +330,13 @@ static vp_bus optcr_write(vp_flashctl *fc, uint32_t v)
 	return VP_BUS_OK;
 }
 
-vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size, uint32_t value)
+vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size,
+			 uint32_t value)
 {
 	settle(fc);
 	unsigned shift = (off & 3u) * 8;
-	uint32_t lane = size == 4 ? 0xFFFFFFFFu : ((1u << (size * 8)) - 1) << shift;
+	uint32_t lane =
+		size == 4 ? 0xFFFFFFFFu : ((1u << (size * 8)) - 1) << shift;
 	uint32_t v = size == 4 ? value : (value << shift) & lane;
 	switch (off & ~3u) {
 	case REG_ACR: {
@@ -320,14 +346,18 @@ vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size, uint32_t 
 		fc->acr = (fc->acr & ~m) | (v & m);
 		return VP_BUS_OK;
 	}
-	case REG_KEYR: return key_write(fc, false, v);
-	case REG_OPTKEYR: return key_write(fc, true, v);
+	case REG_KEYR:
+		return key_write(fc, false, v);
+	case REG_OPTKEYR:
+		return key_write(fc, true, v);
 	case REG_SR:
 		/* Error flags and EOP are write-1-to-clear (facts §5.2). */
 		fc->sr &= ~(v & sr_bits(fc->part));
 		return VP_BUS_OK;
-	case REG_CR: return cr_write(fc, (fc->cr & ~lane) | v);
-	case REG_OPTCR: return optcr_write(fc, (fc->optcr & ~lane) | v);
+	case REG_CR:
+		return cr_write(fc, (fc->cr & ~lane) | v);
+	case REG_OPTCR:
+		return optcr_write(fc, (fc->optcr & ~lane) | v);
 	case REG_OPTCR1:
 		if (fc->part->dual_bank && !(fc->optcr & OPT_LOCK))
 			fc->optcr1 = (fc->optcr1 & ~lane) | v;
@@ -350,7 +380,8 @@ vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size, uint32_t 
  *    clear, and EOP is still set;
  *  - supply below the part's minimum (1.8 V F2/F4, 1.7 V F7): nothing
  *    programs, no flag. */
-static uint32_t bits_to_clear(const vp_flashctl *fc, unsigned size, uint32_t old, uint32_t val)
+static uint32_t bits_to_clear(const vp_flashctl *fc, unsigned size,
+			      uint32_t old, uint32_t val)
 {
 	uint32_t clear = old & ~val;
 	double mv = fc->voltage * 1000.0;
@@ -385,7 +416,8 @@ static int program_checks(vp_flashctl *fc, const vp_flash_unit *u)
 	 * while the control register has not been correctly configured" (facts
 	 * §5.5). On F7 bit 7 is ERSERR, whose RM0385 §3.7.5 description is the
 	 * same sentence; so a write without PG sets bit 7 on every family. */
-	if (!(fc->cr & CR_PG) || (fc->cr & CR_LOCK) || (fc->cr & (CR_SER | CR_MER | CR_MER2))) {
+	if (!(fc->cr & CR_PG) || (fc->cr & CR_LOCK)
+	    || (fc->cr & (CR_SER | CR_MER | CR_MER2))) {
 		fc->sr |= SR_PGSERR;
 		return -1;
 	}
@@ -424,16 +456,19 @@ static int program_checks(vp_flashctl *fc, const vp_flash_unit *u)
 static vp_bus busy_program(vp_flashctl *fc)
 {
 	switch (fc->prm.busy_write) {
-	case VP_BUSY_DROP: return VP_BUS_OK;
+	case VP_BUSY_DROP:
+		return VP_BUS_OK;
 	case VP_BUSY_PGSERR:
 		fc->sr |= SR_PGSERR;
 		return VP_BUS_OK;
-	case VP_BUSY_STALL: break;
+	case VP_BUSY_STALL:
+		break;
 	}
 	return VP_BUS_STALL; /* RM0090 §3.6 / facts §5.4 bus stall */
 }
 
-vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u, uint32_t value)
+vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u,
+			   uint32_t value)
 {
 	settle(fc);
 	if (fc->busy)
@@ -467,7 +502,8 @@ vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u, uint32_t val
 
 bool vp_flashctl_cut(vp_flashctl *fc, uint64_t at)
 {
-	if (!fc->busy || fc->opt_busy || at >= fc->busy_until || fc->pend_cells == NULL)
+	if (!fc->busy || fc->opt_busy || at >= fc->busy_until
+	    || fc->pend_cells == NULL)
 		return false;
 	/* as the power loss above: some of the bits it was clearing are */
 	uint32_t now = fc->pend_old & ~half_of(fc->pend_clear);

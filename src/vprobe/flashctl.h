@@ -15,7 +15,7 @@
 #include "mcu.h"
 #include "parts.h"
 
-#define VP_FLASH_REGS 0x40023C00u /* facts §5.2 */
+#define VP_FLASH_REGS      0x40023C00u /* facts §5.2 */
 #define VP_FLASH_REGS_SIZE 0x400u
 
 /* FLASH_SR bits (facts §5.2 SR table). */
@@ -29,24 +29,24 @@
 #define SR_BSY    (1u << 16)
 
 /* FLASH_CR bits (facts §5.2 CR table). */
-#define CR_PG      (1u << 0)
-#define CR_SER     (1u << 1)
-#define CR_MER     (1u << 2)
+#define CR_PG          (1u << 0)
+#define CR_SER         (1u << 1)
+#define CR_MER         (1u << 2)
 #define CR_PSIZE_SHIFT 8
-#define CR_MER2    (1u << 15)
-#define CR_STRT    (1u << 16)
-#define CR_EOPIE   (1u << 24)
-#define CR_ERRIE   (1u << 25)
-#define CR_RDERRIE (1u << 26)
-#define CR_LOCK    (1u << 31)
+#define CR_MER2        (1u << 15)
+#define CR_STRT        (1u << 16)
+#define CR_EOPIE       (1u << 24)
+#define CR_ERRIE       (1u << 25)
+#define CR_RDERRIE     (1u << 26)
+#define CR_LOCK        (1u << 31)
 
 /* One program access as the flash sees it, resolved by mcu.c. */
 typedef struct vp_flash_unit {
 	uint32_t addr;
-	unsigned size;   /* access width in bytes: 1, 2 or 4 */
-	uint8_t *cells;  /* the `size` bytes to program; NULL when wrp */
-	bool wrp;        /* write-protected target: WRPERR (PM0059 §2.6) */
-	uint32_t stuck;  /* bits that do not program (model fault, stuck@ in
+	unsigned size;  /* access width in bytes: 1, 2 or 4 */
+	uint8_t *cells; /* the `size` bytes to program; NULL when wrp */
+	bool wrp;       /* write-protected target: WRPERR (PM0059 §2.6) */
+	uint32_t stuck; /* bits that do not program (model fault, stuck@ in
 	                    faults.h): they keep their value, no flag */
 } vp_flash_unit;
 
@@ -59,28 +59,28 @@ typedef bool (*vp_flash_erase_fn)(void *ctx, int sector);
 typedef struct vp_flashctl {
 	const vp_part *part;
 	vp_clock *clock;
-	vp_image *img;              /* RDP lives there */
+	vp_image *img; /* RDP lives there */
 	vp_mcu_params prm;
 	vp_flash_erase_fn erase;
 	void *erase_ctx;
 	uint32_t acr, sr, cr, optcr, optcr1, optcr2;
 	unsigned key_stage, optkey_stage; /* 1 after the first key */
-	bool key_dead, optkey_dead;       /* wrong sequence: locked until reset */
-	bool busy;                        /* an operation is running */
-	bool opt_busy;                    /* ... and it is an option write */
-	uint64_t busy_until;              /* clock time at which it ends */
-	uint32_t done_flags;              /* SR bits set when it ends */
-	unsigned prog_count;              /* program units started */
-	unsigned powerloss_at;            /* 0: disarmed */
-	uint8_t *pend_cells;              /* the program unit BSY is for */
+	bool key_dead, optkey_dead; /* wrong sequence: locked until reset */
+	bool busy;                  /* an operation is running */
+	bool opt_busy;              /* ... and it is an option write */
+	uint64_t busy_until;        /* clock time at which it ends */
+	uint32_t done_flags;        /* SR bits set when it ends */
+	unsigned prog_count;        /* program units started */
+	unsigned powerloss_at;      /* 0: disarmed */
+	uint8_t *pend_cells;        /* the program unit BSY is for */
 	unsigned pend_size;
-	uint32_t pend_old, pend_clear;    /* its value before, bits it clears */
+	uint32_t pend_old, pend_clear; /* its value before, bits it clears */
 	double voltage;
 } vp_flashctl;
 
 /* Power-up: registers at reset values, SR = the image's sr_at_reset. */
 void vp_flashctl_init(vp_flashctl *fc, const vp_part *part, vp_clock *clock,
-                      vp_image *img, const vp_mcu_params *prm, double voltage);
+		      vp_image *img, const vp_mcu_params *prm, double voltage);
 
 /* System reset: registers back to reset values, key state cleared. */
 void vp_flashctl_reset(vp_flashctl *fc);
@@ -89,13 +89,16 @@ void vp_flashctl_reset(vp_flashctl *fc);
 bool vp_flashctl_busy(vp_flashctl *fc);
 
 /* Register access at `off` from VP_FLASH_REGS. */
-vp_bus vp_flashctl_read(vp_flashctl *fc, uint32_t off, unsigned size, uint32_t *value);
-vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size, uint32_t value);
+vp_bus vp_flashctl_read(vp_flashctl *fc, uint32_t off, unsigned size,
+			uint32_t *value);
+vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size,
+			 uint32_t value);
 
 /* A write into flash memory (main, OTP, lock bytes, system memory):
  * VP_BUS_OK whether or not it programmed (errors land in SR),
  * VP_BUS_STALL while BSY, VP_BUS_NOPOWER when the armed power loss hit. */
-vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u, uint32_t value);
+vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u,
+			   uint32_t value);
 
 /* A reset at clock time `at` (a watchdog) cuts the program operation
  * still running then short, as a power loss does: only some of its bits

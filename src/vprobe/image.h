@@ -20,10 +20,11 @@
 typedef struct vp_image {
 	const vp_part *part;
 	uint8_t uid[12];
-	uint8_t rdp;                 /* OPTCR[15:8]: 0xAA level 0, 0xCC level 2, other level 1 */
-	uint8_t otp[VP_OTP_MAX];     /* only the first 16*block_size bytes are used */
-	uint8_t lock[16];            /* 0xFF unlocked, 0x00 locked */
-	bool dirty;                  /* changed since load/save */
+	uint8_t rdp; /* OPTCR[15:8]: 0xAA level 0, 0xCC level 2, other level 1 */
+	uint8_t otp
+		[VP_OTP_MAX]; /* only the first 16*block_size bytes are used */
+	uint8_t lock[16];     /* 0xFF unlocked, 0x00 locked */
+	bool dirty;           /* changed since load/save */
 	/* Added by the target side: FLASH_SR error bits the part shows after
 	 * power-up and reset (facts §5.5 spurious PGSERR|PGPERR = 0xC0); image
 	 * key "sr_at_reset", 0 when absent. */
@@ -44,12 +45,14 @@ typedef struct vp_image {
 /* Load `path`; if it does not exist, make a fresh board of part `target`
  * (all OTP 0xFF, unlocked, RDP level 0, a new random UID) and save it.
  * Returns 0 or -1 with a message naming the file and line. */
-int vp_image_load(vp_image *img, const char *path, const char *target, char *err, size_t errlen);
+int vp_image_load(vp_image *img, const char *path, const char *target,
+		  char *err, size_t errlen);
 
 /* A fresh board of `part` in memory only (random UID, OTP and locks 0xFF,
  * RDP level 0), marked dirty. Returns 0 or -1 when no randomness is
  * available. */
-int vp_image_fresh(vp_image *img, const vp_part *part, char *err, size_t errlen);
+int vp_image_fresh(vp_image *img, const vp_part *part, char *err,
+		   size_t errlen);
 
 /* Write atomically. Returns 0 or -1 with a message. Clears img->dirty. */
 int vp_image_save(vp_image *img, const char *path, char *err, size_t errlen);

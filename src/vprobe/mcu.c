@@ -25,10 +25,10 @@
 #include "mcu_internal.h"
 
 #define FLASH_BASE 0x08000000u
-#define SRAM_BASE 0x20000000u
-#define AIRCR 0xE000ED0Cu
-#define DEBUG_REGS 0xE000EDF0u         /* DHCSR..DEMCR */
-#define RDP_LEVEL0 0xAA                /* facts §5.2 OPTCR */
+#define SRAM_BASE  0x20000000u
+#define AIRCR      0xE000ED0Cu
+#define DEBUG_REGS 0xE000EDF0u /* DHCSR..DEMCR */
+#define RDP_LEVEL0 0xAA        /* facts §5.2 OPTCR */
 #define RDP_LEVEL2 0xCC
 /* Below this supply the part is held in reset by its power-down reset
  * (datasheet V_PDR about 1.7 V; exact value UNCONFIRMED): the DP does not
@@ -54,7 +54,9 @@ static uint32_t otp_bytes(const vp_part *p)
 static uint32_t info_base(const vp_part *p)
 {
 	if (p->otp_lock_base == 0)
-		return (p->uid_addr < p->flash_size_reg ? p->uid_addr : p->flash_size_reg) & ~15u;
+		return (p->uid_addr < p->flash_size_reg ? p->uid_addr
+							: p->flash_size_reg)
+		       & ~15u;
 	return p->otp_lock_base + 16;
 }
 
@@ -89,8 +91,9 @@ static enum area area_of(const vp_mcu *m, uint32_t a)
  * bytes from a multiplicative hash of the offset. */
 static uint8_t sysmem_byte(const vp_part *p, uint32_t off)
 {
-	uint32_t w = off < 4 ? 0x20001000u : off < 8 ? (p->sysmem_base + 0x1000u) | 1u
-	                                   : (off & ~3u) * 0x9E3779B1u;
+	uint32_t w = off < 4   ? 0x20001000u
+		     : off < 8 ? (p->sysmem_base + 0x1000u) | 1u
+			       : (off & ~3u) * 0x9E3779B1u;
 	return (uint8_t)(w >> (8 * (off & 3u)));
 }
 
@@ -129,11 +132,16 @@ static uint8_t flash_byte(vp_mcu *m, enum area k, uint32_t a)
 		uint8_t *c = main_cell(m, a & 0x00FFFFFFu, false);
 		return c == NULL ? 0xFF : *c;
 	}
-	case A_SYSMEM: return sysmem_byte(p, a - p->sysmem_base);
-	case A_OTP: return m->img->otp[a - p->otp_base];
-	case A_LOCK: return m->img->lock[a - p->otp_lock_base];
-	case A_INFO: return info_byte(m, a);
-	default: return 0xFF;
+	case A_SYSMEM:
+		return sysmem_byte(p, a - p->sysmem_base);
+	case A_OTP:
+		return m->img->otp[a - p->otp_base];
+	case A_LOCK:
+		return m->img->lock[a - p->otp_lock_base];
+	case A_INFO:
+		return info_byte(m, a);
+	default:
+		return 0xFF;
 	}
 }
 
@@ -146,15 +154,16 @@ static bool rdp_blocks(const vp_mcu *m, enum area k)
 {
 	if (m->img->rdp == RDP_LEVEL0)
 		return false;
-	return k == A_MAIN || k == A_ALIAS || (m->fc.prm.rdp1_otp_fault && (k == A_OTP || k == A_LOCK));
+	return k == A_MAIN || k == A_ALIAS
+	       || (m->fc.prm.rdp1_otp_fault && (k == A_OTP || k == A_LOCK));
 }
 
 /* Through the F2/F4 data cache while FLASH_ACR.DCEN (dcache.h; not on
  * the F7, whose ACR has no DCEN). */
 static bool cached(const vp_mcu *m)
 {
-	return !m->fc.prm.dcache_coherent && m->part->sr != VP_SR_F7 && m->part->sr != VP_SR_F7_RDERR &&
-	       (m->fc.acr & VP_ACR_DCEN);
+	return !m->fc.prm.dcache_coherent && m->part->sr != VP_SR_F7
+	       && m->part->sr != VP_SR_F7_RDERR && (m->fc.acr & VP_ACR_DCEN);
 }
 
 static uint8_t cache_fill(void *ctx, uint32_t a)
@@ -163,7 +172,8 @@ static uint8_t cache_fill(void *ctx, uint32_t a)
 	return flash_byte(m, area_of(m, a), a);
 }
 
-static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size, uint32_t *v)
+static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size,
+			 uint32_t *v)
 {
 	if (a % size != 0 || rdp_blocks(m, k))
 		return VP_BUS_FAULT;
@@ -173,8 +183,10 @@ static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size, uint
 		return VP_BUS_STALL;
 	*v = 0;
 	for (unsigned i = 0; i < size; i++)
-		*v |= (uint32_t)(cached(m) ? vp_dcache_read(&m->dcache, a + i, cache_fill, m)
-		                           : flash_byte(m, k, a + i)) << (8 * i);
+		*v |= (uint32_t)(cached(m) ? vp_dcache_read(&m->dcache, a + i,
+							    cache_fill, m)
+					   : flash_byte(m, k, a + i))
+		      << (8 * i);
 	return VP_BUS_OK;
 }
 
@@ -187,13 +199,18 @@ static uint8_t *program_cells(vp_mcu *m, enum area k, uint32_t a)
 {
 	const vp_part *p = m->part;
 	switch (k) {
-	case A_MAIN: return main_cell(m, a - FLASH_BASE, true);
+	case A_MAIN:
+		return main_cell(m, a - FLASH_BASE, true);
 	case A_OTP: {
 		uint32_t off = a - p->otp_base;
-		return m->img->lock[off / p->otp_block_size] == 0x00 ? NULL : &m->img->otp[off];
+		return m->img->lock[off / p->otp_block_size] == 0x00
+			       ? NULL
+			       : &m->img->otp[off];
 	}
-	case A_LOCK: return &m->img->lock[a - p->otp_lock_base];
-	default: return NULL;
+	case A_LOCK:
+		return &m->img->lock[a - p->otp_lock_base];
+	default:
+		return NULL;
 	}
 }
 
@@ -202,7 +219,8 @@ static uint8_t *program_cells(vp_mcu *m, enum area k, uint32_t a)
  * UNCONFIRMED: a real L4 without PG set flags PGSERR in its own FLASH_SR
  * (RM0351 §3.7, not in the facts); a fault is the loud reading, so a host
  * that wrongly goes ahead learns it at once instead of reading back 0xFF. */
-static vp_bus flash_write(vp_mcu *m, enum area k, uint32_t a, unsigned size, uint32_t v)
+static vp_bus flash_write(vp_mcu *m, enum area k, uint32_t a, unsigned size,
+			  uint32_t v)
 {
 	if (rdp_blocks(m, k) || !VP_PART_HAS_FLASHCTL(m->part))
 		return VP_BUS_FAULT;
@@ -214,12 +232,16 @@ static vp_bus flash_write(vp_mcu *m, enum area k, uint32_t a, unsigned size, uin
 	u.wrp = u.cells == NULL;
 	for (unsigned i = 0; u.cells != NULL && k == A_OTP && i < size; i++)
 		if (a - m->part->otp_base + i < otp_bytes(m->part))
-			u.stuck |= (uint32_t)m->otp_stuck[a - m->part->otp_base + i] << (8 * i);
+			u.stuck |=
+				(uint32_t)
+					m->otp_stuck[a - m->part->otp_base + i]
+				<< (8 * i);
 	uint8_t before[4] = { 0 };
 	if (u.cells != NULL)
 		memcpy(before, u.cells, size);
 	vp_bus r = vp_flashctl_program(&m->fc, &u, v);
-	if (u.cells != NULL && (k == A_OTP || k == A_LOCK) && memcmp(before, u.cells, size) != 0)
+	if (u.cells != NULL && (k == A_OTP || k == A_LOCK)
+	    && memcmp(before, u.cells, size) != 0)
 		m->img->dirty = true;
 	if (r == VP_BUS_NOPOWER) {
 		m->powered = false;
@@ -230,7 +252,8 @@ static vp_bus flash_write(vp_mcu *m, enum area k, uint32_t a, unsigned size, uin
 
 static bool main_erase(void *ctx, int sector);
 
-vp_mcu *vp_mcu_new(vp_image *img, const vp_part *part, vp_clock *clock, double voltage)
+vp_mcu *vp_mcu_new(vp_image *img, const vp_part *part, vp_clock *clock,
+		   double voltage)
 {
 	if (img == NULL || part == NULL || clock == NULL)
 		return NULL;
@@ -279,7 +302,8 @@ uint32_t vp_mcu_main_word(vp_mcu *m, uint32_t off)
 {
 	uint32_t v = 0;
 	for (unsigned i = 0; i < 4; i++)
-		v |= (uint32_t)flash_byte(m, A_MAIN, FLASH_BASE + off + i) << (8 * i);
+		v |= (uint32_t)flash_byte(m, A_MAIN, FLASH_BASE + off + i)
+		     << (8 * i);
 	return v;
 }
 
@@ -287,9 +311,11 @@ uint32_t vp_mcu_main_word(vp_mcu *m, uint32_t off)
  * RM0431 §3.3): 4 small sectors, one of 4 units, the rest of 8 units, where
  * a unit is 32 KiB on F74x-F77x and 16 KiB elsewhere. Dual-bank F42x:
  * SNB bit 4 selects bank 2 at 0x08100000 (facts §5.2 CR). */
-static bool sector_range(const vp_part *p, int snb, uint32_t *off, uint32_t *len)
+static bool sector_range(const vp_part *p, int snb, uint32_t *off,
+			 uint32_t *len)
 {
-	uint32_t unit = (p->dev_id == 0x449 || p->dev_id == 0x451) ? 0x8000u : 0x4000u;
+	uint32_t unit =
+		(p->dev_id == 0x449 || p->dev_id == 0x451) ? 0x8000u : 0x4000u;
 	uint32_t bank = p->flash_kib * 1024u, base = 0;
 	if (p->dev_id == 0x419 || p->dev_id == 0x434) {
 		bank /= 2;
@@ -311,7 +337,7 @@ static bool main_erase(void *ctx, int sector)
 		if (!sector_range(m->part, sector, &off, &len))
 			return false;
 	} else if (m->part->dev_id == 0x419 || m->part->dev_id == 0x434) {
-		len /= 2;                        /* MER bank 1, MER2 bank 2 */
+		len /= 2; /* MER bank 1, MER2 bank 2 */
 		off = sector == -2 ? len : 0;
 	}
 	for (uint32_t c = off / CHUNK; c < (off + len) / CHUNK; c++) {
@@ -325,7 +351,8 @@ static bool main_erase(void *ctx, int sector)
  * the word (AHB lane rules). */
 static uint32_t lane_extract(uint32_t word, uint32_t a, unsigned size)
 {
-	return size == 4 ? word : (word >> (8 * (a & 3u))) & ((1u << (8 * size)) - 1);
+	return size == 4 ? word
+			 : (word >> (8 * (a & 3u))) & ((1u << (8 * size)) - 1);
 }
 
 static uint32_t lane_merge(uint32_t word, uint32_t a, unsigned size, uint32_t v)
@@ -354,9 +381,12 @@ static vp_bus reg_read(vp_mcu *m, uint32_t a, unsigned size, uint32_t *v)
 	if (in(w, DEBUG_REGS, 16))
 		word = vp_core_read_dbg(&m->core, w - DEBUG_REGS);
 	else if (w == AIRCR)
-		word = 0xFA050000u | m->aircr; /* VECTKEYSTAT (ARMv7-M B3.2.6) */
-	else if (!(f && (vp_periph_read(&m->per, w, &word) || vp_wdg_read(&m->wdg, w, &word)))
-	         && !vp_ppb_read(&m->ppb, w, &word))
+		word = 0xFA050000u
+		       | m->aircr; /* VECTKEYSTAT (ARMv7-M B3.2.6) */
+	else if (!(f
+		   && (vp_periph_read(&m->per, w, &word)
+		       || vp_wdg_read(&m->wdg, w, &word)))
+		 && !vp_ppb_read(&m->ppb, w, &word))
 		return VP_BUS_FAULT;
 	*v = lane_extract(word, a, size);
 	return VP_BUS_OK;
@@ -373,7 +403,8 @@ static void aircr_write(vp_mcu *m, uint32_t v)
 	if (v & 4u)
 		vp_mcu_reset(m);
 	else if ((v & 1u) && (m->part->cpuid & 0xFFF0u) != 0xC270u)
-		vp_core_reset(&m->core, vp_mcu_main_word(m, 0), vp_mcu_main_word(m, 4));
+		vp_core_reset(&m->core, vp_mcu_main_word(m, 0),
+			      vp_mcu_main_word(m, 4));
 }
 
 static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
@@ -381,7 +412,8 @@ static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
 	uint32_t w = a & ~3u, word = 0;
 	bool f = f_regs(m, a);
 	if (f && in(a, VP_FLASH_REGS, VP_FLASH_REGS_SIZE)) {
-		vp_bus r = vp_flashctl_write(&m->fc, a - VP_FLASH_REGS, size, v);
+		vp_bus r =
+			vp_flashctl_write(&m->fc, a - VP_FLASH_REGS, size, v);
 		/* DCRST empties the data cache, only while DCEN = 0 (RM0090 §3.9.1) */
 		if ((m->fc.acr & (VP_ACR_DCRST | VP_ACR_DCEN)) == VP_ACR_DCRST)
 			vp_dcache_invalidate(&m->dcache);
@@ -400,11 +432,17 @@ static vp_bus reg_write(vp_mcu *m, uint32_t a, unsigned size, uint32_t v)
 		return VP_BUS_OK;
 	}
 	if (f && vp_periph_read(&m->per, w, &word))
-		return vp_periph_write(&m->per, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
+		return vp_periph_write(&m->per, w, lane_merge(word, a, size, v))
+			       ? VP_BUS_OK
+			       : VP_BUS_FAULT;
 	if (f && vp_wdg_read(&m->wdg, w, &word))
-		return vp_wdg_write(&m->wdg, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
+		return vp_wdg_write(&m->wdg, w, lane_merge(word, a, size, v))
+			       ? VP_BUS_OK
+			       : VP_BUS_FAULT;
 	if (vp_ppb_read(&m->ppb, w, &word))
-		return vp_ppb_write(&m->ppb, w, lane_merge(word, a, size, v)) ? VP_BUS_OK : VP_BUS_FAULT;
+		return vp_ppb_write(&m->ppb, w, lane_merge(word, a, size, v))
+			       ? VP_BUS_OK
+			       : VP_BUS_FAULT;
 	return VP_BUS_FAULT;
 }
 
@@ -413,7 +451,8 @@ static bool valid_size(unsigned size)
 	return size == 1 || size == 2 || size == 4;
 }
 
-static void sram_access(vp_mcu *m, uint32_t off, unsigned size, bool write, uint32_t *v)
+static void sram_access(vp_mcu *m, uint32_t off, unsigned size, bool write,
+			uint32_t *v)
 {
 	if (!write)
 		*v = 0;
@@ -426,27 +465,30 @@ static void sram_access(vp_mcu *m, uint32_t off, unsigned size, bool write, uint
 }
 
 /* One access, routed by address (the memory map in the file comment). */
-static vp_bus access(vp_mcu *m, uint32_t addr, unsigned size, bool write, uint32_t *v)
+static vp_bus access(vp_mcu *m, uint32_t addr, unsigned size, bool write,
+		     uint32_t *v)
 {
 	if (!m->powered)
 		return VP_BUS_NOPOWER;
 	vp_mcu_tick(m);
 	if (!vp_mcu_dp_answers(m))
-		return VP_BUS_NOPOWER;   /* to the probe: no acknowledge, as unpowered */
+		return VP_BUS_NOPOWER; /* to the probe: no acknowledge, as unpowered */
 	if (m->nrst_low && addr < 0xE0000000u)
 		return VP_BUS_FAULT;
 	if (!valid_size(size) || addr > UINT32_MAX - (size - 1))
 		return VP_BUS_FAULT;
 	enum area k = area_of(m, addr);
 	if (k != A_NONE)
-		return write ? flash_write(m, k, addr, size, *v) : flash_read(m, k, addr, size, v);
+		return write ? flash_write(m, k, addr, size, *v)
+			     : flash_read(m, k, addr, size, v);
 	if (addr % size != 0)
 		return VP_BUS_FAULT;
 	if (in(addr, SRAM_BASE, m->part->sram_kib * 1024u)) {
 		sram_access(m, addr - SRAM_BASE, size, write, v);
 		return VP_BUS_OK;
 	}
-	return write ? reg_write(m, addr, size, *v) : reg_read(m, addr, size, v);
+	return write ? reg_write(m, addr, size, *v)
+		     : reg_read(m, addr, size, v);
 }
 
 vp_bus vp_mcu_read(vp_mcu *m, uint32_t addr, unsigned size, uint32_t *value)
@@ -462,7 +504,8 @@ vp_bus vp_mcu_write(vp_mcu *m, uint32_t addr, unsigned size, uint32_t value)
 void vp_mcu_arm_powerloss(vp_mcu *m, unsigned nth_program_op)
 {
 	/* Counted from creation; a count already passed means the next one. */
-	vp_flashctl_arm_powerloss(&m->fc, nth_program_op == 0 ? 1 : nth_program_op);
+	vp_flashctl_arm_powerloss(&m->fc,
+				  nth_program_op == 0 ? 1 : nth_program_op);
 }
 
 bool vp_mcu_powered(const vp_mcu *m)

@@ -27,7 +27,8 @@ typedef enum vp_bus {
 
 /* The image is owned by the caller and must outlive the mcu; the mcu reads
  * and changes it (OTP, locks) and sets img->dirty when it does. */
-vp_mcu *vp_mcu_new(vp_image *img, const vp_part *part, vp_clock *clock, double voltage);
+vp_mcu *vp_mcu_new(vp_image *img, const vp_part *part, vp_clock *clock,
+		   double voltage);
 void vp_mcu_free(vp_mcu *m);
 
 /* One bus access of `size` bytes (1, 2 or 4) at `addr`. A size that does
@@ -70,7 +71,7 @@ void vp_mcu_tick(vp_mcu *m);
 void vp_mcu_arm_powerloss(vp_mcu *m, unsigned nth_program_op);
 
 bool vp_mcu_powered(const vp_mcu *m);
-double vp_mcu_voltage(const vp_mcu *m);   /* 0 once power is lost */
+double vp_mcu_voltage(const vp_mcu *m); /* 0 once power is lost */
 
 /* Core registers for the ST-Link's READREG/WRITEREG/READALLREGS: index as in
  * DCRSR.REGSEL (0..15 r0-pc, 16 xPSR, 17 MSP, 18 PSP, 20 CONTROL/PRIMASK...).
@@ -93,17 +94,18 @@ enum vp_busy_write {
  * §5.4, §5.5, §6.2, §6.3), so a host can be tried against either reading.
  * Those a host could depend on are also VPROBE_QUIRKS (quirks.h). */
 typedef struct vp_mcu_params {
-	uint32_t tprog_us;        /* BSY time per program unit x8/x16/x32 (16 typ, UNCONFIRMED) */
-	uint32_t terase_us;       /* BSY time per sector erase (UNCONFIRMED) */
-	uint32_t topt_us;         /* BSY time of an option-byte write (UNCONFIRMED) */
+	uint32_t
+		tprog_us; /* BSY time per program unit x8/x16/x32 (16 typ, UNCONFIRMED) */
+	uint32_t terase_us; /* BSY time per sector erase (UNCONFIRMED) */
+	uint32_t topt_us;   /* BSY time of an option-byte write (UNCONFIRMED) */
 	bool wrong_key_bus_error; /* bad KEYR/OPTKEYR write answers a bus error (RM0444 rule) */
-	bool eop_needs_eopie;     /* EOP set only when CR.EOPIE = 1 */
-	bool operr_needs_errie;   /* OPERR set only when CR.ERRIE = 1 */
-	bool stale_errors_block;  /* PGSERR/PGPERR/PGAERR left set refuse the next program */
+	bool eop_needs_eopie;   /* EOP set only when CR.EOPIE = 1 */
+	bool operr_needs_errie; /* OPERR set only when CR.ERRIE = 1 */
+	bool stale_errors_block; /* PGSERR/PGPERR/PGAERR left set refuse the next program */
 	enum vp_busy_write busy_write; /* quirk busy_write */
-	bool rdp1_otp_fault;      /* OTP data/lock reads and writes fault at RDP 1 (quirk rdp1_otp) */
-	bool dcache_coherent;     /* debug reads bypass the F2/F4 data cache (quirk dcache, dcache.h) */
-	bool sticky_cleared;      /* quirk sticky: read by the probe (stlink_fw.h), not the mcu */
+	bool rdp1_otp_fault; /* OTP data/lock reads and writes fault at RDP 1 (quirk rdp1_otp) */
+	bool dcache_coherent; /* debug reads bypass the F2/F4 data cache (quirk dcache, dcache.h) */
+	bool sticky_cleared; /* quirk sticky: read by the probe (stlink_fw.h), not the mcu */
 } vp_mcu_params;
 
 /* The defaults, each explained in flashctl.c. */

@@ -14,7 +14,7 @@
 #include "ppb.h"
 #include "wdg.h"
 
-#define CHUNK 0x4000u                  /* main flash stored in 16 KiB pieces */
+#define CHUNK      0x4000u /* main flash stored in 16 KiB pieces */
 #define MAX_CHUNKS (2048u * 1024u / CHUNK)
 
 struct vp_mcu {
@@ -29,14 +29,15 @@ struct vp_mcu {
 	vp_periph per;
 	vp_wdg wdg;
 	vp_dcache dcache;
-	bool nrst_low;                     /* the probe holds NRST low */
-	bool fw_quiet;                     /* the firmware did its "boot" thing */
-	uint64_t fw_quiet_at;              /* when it will, once running; 0: never */
-	unsigned wdg_resets;               /* watchdog resets since creation */
-	uint32_t aircr;                    /* PRIGROUP */
+	bool nrst_low;        /* the probe holds NRST low */
+	bool fw_quiet;        /* the firmware did its "boot" thing */
+	uint64_t fw_quiet_at; /* when it will, once running; 0: never */
+	unsigned wdg_resets;  /* watchdog resets since creation */
+	uint32_t aircr;       /* PRIGROUP */
 	uint8_t *sram;
-	uint8_t *flash[MAX_CHUNKS];        /* NULL: erased */
-	uint8_t otp_stuck[VP_OTP_MAX];     /* weak-cell bits per OTP byte (model fault) */
+	uint8_t *flash[MAX_CHUNKS]; /* NULL: erased */
+	uint8_t otp_stuck
+		[VP_OTP_MAX]; /* weak-cell bits per OTP byte (model fault) */
 };
 
 /* Little-endian word of main flash at `off` (vector table reads). */

@@ -21,7 +21,9 @@ void vp_mcu_reset(vp_mcu *m)
 	if (m->img->dcache && !m->core.halted)
 		m->fc.acr |= 0x700u;
 	m->fw_quiet = false;
-	m->fw_quiet_at = m->img->boot != VP_BOOT_NORMAL && !m->core.halted ? m->clock->us + VP_BOOT_DELAY_US : 0;
+	m->fw_quiet_at = m->img->boot != VP_BOOT_NORMAL && !m->core.halted
+				 ? m->clock->us + VP_BOOT_DELAY_US
+				 : 0;
 }
 
 void vp_mcu_set_nrst(vp_mcu *m, bool low)
@@ -29,7 +31,8 @@ void vp_mcu_set_nrst(vp_mcu *m, bool low)
 	if (m->nrst_low && !low)
 		vp_mcu_reset(m);
 	else if (low)
-		m->fw_quiet = false;   /* the SWD pins take their reset function */
+		m->fw_quiet =
+			false; /* the SWD pins take their reset function */
 	m->nrst_low = low;
 }
 
@@ -62,20 +65,22 @@ void vp_mcu_tick(vp_mcu *m)
 	if (!m->powered)
 		return;
 	if (m->nrst_low)
-		return;                /* held in reset: nothing runs or counts */
+		return; /* held in reset: nothing runs or counts */
 	if (m->fw_quiet_at && !m->core.halted && now >= m->fw_quiet_at) {
 		m->fw_quiet = true;
 		m->fw_quiet_at = 0;
 	}
-	vp_ppb_read(&m->ppb, 0xE0042008u, &fz);       /* DBGMCU_APB1_FZ */
-	while ((at = vp_wdg_tick(&m->wdg, now, m->core.halted, fz, &which)) != 0) {
+	vp_ppb_read(&m->ppb, 0xE0042008u, &fz); /* DBGMCU_APB1_FZ */
+	while ((at = vp_wdg_tick(&m->wdg, now, m->core.halted, fz, &which))
+	       != 0) {
 		if (vp_flashctl_cut(&m->fc, at))
 			m->img->dirty = true;
-		m->clock->us = at;      /* the reset happens then ... */
+		m->clock->us = at; /* the reset happens then ... */
 		vp_mcu_reset(m);
-		m->clock->us = now;     /* ... and the rest of the interval after it */
-		vp_periph_reset_flag(&m->per, which == 'I' ? 1u << 29 : 1u << 30);
+		m->clock->us =
+			now; /* ... and the rest of the interval after it */
+		vp_periph_reset_flag(&m->per,
+				     which == 'I' ? 1u << 29 : 1u << 30);
 		m->wdg_resets++;
 	}
 }
-

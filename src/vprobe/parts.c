@@ -41,56 +41,72 @@
 #include "parts.h"
 
 /* Per-family constants, so each row below states only what differs. */
-#define F24_OTP     0x1FFF7800u, 32u, 0x1FFF7A00u       /* facts §6.1 */
-#define F24_IDS     0x1FFF7A22u, 0x1FFF7A10u            /* flash size, UID */
-#define F24_SYSMEM  0x1FFF0000u, 30u * 1024u
-#define F7_OTP      0x1FF0F000u, 64u, 0x1FF0F400u       /* F74x-F77x */
-#define F7_IDS      0x1FF0F442u, 0x1FF0F420u
-#define F7_SYSMEM   0x1FF00000u, 0xEDC0u
-#define F72_OTP     0x1FF07800u, 32u, 0x1FF07A00u       /* F72x/F73x */
-#define F72_IDS     0x1FF07A22u, 0x1FF07A10u
-#define F72_SYSMEM  0x1FF00000u, 30u * 1024u
-#define L47_IDS     0x1FFF75E0u, 0x1FFF7590u
-#define L47_OTP     0x1FFF7000u, 64u, 0u                /* no lock bytes */
-#define L47_SYSMEM  0x1FFF0000u, 28u * 1024u
+#define F24_OTP    0x1FFF7800u, 32u, 0x1FFF7A00u /* facts §6.1 */
+#define F24_IDS    0x1FFF7A22u, 0x1FFF7A10u      /* flash size, UID */
+#define F24_SYSMEM 0x1FFF0000u, 30u * 1024u
+#define F7_OTP     0x1FF0F000u, 64u, 0x1FF0F400u /* F74x-F77x */
+#define F7_IDS     0x1FF0F442u, 0x1FF0F420u
+#define F7_SYSMEM  0x1FF00000u, 0xEDC0u
+#define F72_OTP    0x1FF07800u, 32u, 0x1FF07A00u /* F72x/F73x */
+#define F72_IDS    0x1FF07A22u, 0x1FF07A10u
+#define F72_SYSMEM 0x1FF00000u, 30u * 1024u
+#define L47_IDS    0x1FFF75E0u, 0x1FFF7590u
+#define L47_OTP    0x1FFF7000u, 64u, 0u /* no lock bytes */
+#define L47_SYSMEM 0x1FFF0000u, 28u * 1024u
 
-#define DP_M34      0x2BA01477u, 0x24770011u  /* SW-DP DPIDR, AHB-AP IDR */
-#define DP_M7       0x5BA02477u, 0x74770001u  /* AP IDR: F746 log; F76x/F72x UNCONFIRMED, same AP assumed */
-#define CPUID_M3    0x412FC230u               /* r2p0 */
-#define CPUID_M4    0x410FC241u               /* r0p1 */
-#define CPUID_M7_01 0x410FC271u               /* F74x r0p1 */
-#define CPUID_M7_10 0x411FC270u               /* F76x r1p0; F72x UNCONFIRMED, assumed r1p0 too */
+#define DP_M34 0x2BA01477u, 0x24770011u /* SW-DP DPIDR, AHB-AP IDR */
+#define DP_M7                                                                  \
+	0x5BA02477u,                                                           \
+		0x74770001u /* AP IDR: F746 log; F76x/F72x UNCONFIRMED, same AP assumed */
+#define CPUID_M3    0x412FC230u /* r2p0 */
+#define CPUID_M4    0x410FC241u /* r0p1 */
+#define CPUID_M7_01 0x410FC271u /* F74x r0p1 */
+#define CPUID_M7_10                                                            \
+	0x411FC270u /* F76x r1p0; F72x UNCONFIRMED, assumed r1p0 too */
 
 static const vp_part parts[] = {
 	/* name, line, dev, rev, cpuid, dpidr, apidr, flash KiB, sram KiB,
 	 * flash-size reg, uid, otp base, block, lock base, sysmem, sr,
 	 * dual/OPTCR1, package reg, package value, fpu, vmin mV */
-	{ "stm32f205rg", "STM32F20xxx/21xxx", 0x411, 0x2000 /* rev B */, CPUID_M3, DP_M34,
-	  1024, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F2F40X, 0, 0, 0, 0, 1800 },
-	{ "stm32f207zg", "STM32F20xxx/21xxx", 0x411, 0x2003 /* rev X */, CPUID_M3, DP_M34,
-	  1024, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F2F40X, 0, 0, 0, 0, 1800 },
-	{ "stm32f401re", "STM32F401xD/E", 0x433, 0x1000 /* rev A (STL #710 log) */, CPUID_M4, DP_M34,
-	  512, 96, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F4_RDERR, 0, 0x1FFF7BF0, 0x0100, 1, 1800 },
-	{ "stm32f405rg", "STM32F40xxx/41xxx", 0x413, 0x1007 /* rev 1 */, CPUID_M4, DP_M34,
-	  1024, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F2F40X, 0, 0x1FFF7BF0, 0x0100, 1, 1800 },
-	{ "stm32f407vg", "STM32F40xxx/41xxx", 0x413, 0x1007 /* rev 1 */, CPUID_M4, DP_M34,
-	  1024, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F2F40X, 0, 0x1FFF7BF0, 0x0200, 1, 1800 },
-	{ "stm32f411re", "STM32F411xC/E", 0x431, 0x1000 /* rev A */, CPUID_M4, DP_M34,
-	  512, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F4_RDERR, 0, 0x1FFF7BF0, 0x0100, 1, 1800 },
-	{ "stm32f429zi", "STM32F42xxx/43xxx", 0x419, 0x2001 /* rev 3 */, CPUID_M4, DP_M34,
-	  2048, 192, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F4_RDERR, 1, 0x1FFF7BF0, 0x0300, 1, 1800 },
-	{ "stm32f439zi", "STM32F42xxx/43xxx", 0x419, 0x1003 /* rev Y */, CPUID_M4, DP_M34,
-	  2048, 192, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F4_RDERR, 1, 0x1FFF7BF0, 0x0300, 1, 1800 },
-	{ "stm32f446re", "STM32F446xx", 0x421, 0x1000 /* rev A */, CPUID_M4, DP_M34,
-	  512, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F4_RDERR, 0, 0x1FFF7BF0, 0x0100, 1, 1800 },
-	{ "stm32f722ze", "STM32F72xxx/73xxx", 0x452, 0x1000 /* rev A */, CPUID_M7_10, DP_M7,
-	  512, 256, F72_IDS, F72_OTP, F72_SYSMEM, VP_SR_F7_RDERR, 1, 0x1FF07BF0, 0x0300, 1, 1700 },
-	{ "stm32f746zg", "STM32F74xxx/75xxx", 0x449, 0x1001 /* rev Z */, CPUID_M7_01, DP_M7,
-	  1024, 320, F7_IDS, F7_OTP, F7_SYSMEM, VP_SR_F7, 1, 0x1FF0F7E0, 0x0300, 1, 1700 },
-	{ "stm32f767zi", "STM32F76xxx/77xxx", 0x451, 0x1001 /* rev Z */, CPUID_M7_10, DP_M7,
-	  2048, 512, F7_IDS, F7_OTP, F7_SYSMEM, VP_SR_F7, 1, 0x1FF0F7E0, 0x0300, 2, 1700 },
-	{ "stm32l476rg", "STM32L47x/L48x", 0x415, 0x1007 /* rev 4 */, CPUID_M4, DP_M34,
-	  1024, 96, L47_IDS, L47_OTP, L47_SYSMEM, VP_SR_NONE, 0, 0, 0, 1, 0 /* never programs */ },
+	{ "stm32f205rg", "STM32F20xxx/21xxx", 0x411, 0x2000 /* rev B */,
+	  CPUID_M3, DP_M34, 1024, 128, F24_IDS, F24_OTP, F24_SYSMEM,
+	  VP_SR_F2F40X, 0, 0, 0, 0, 1800 },
+	{ "stm32f207zg", "STM32F20xxx/21xxx", 0x411, 0x2003 /* rev X */,
+	  CPUID_M3, DP_M34, 1024, 128, F24_IDS, F24_OTP, F24_SYSMEM,
+	  VP_SR_F2F40X, 0, 0, 0, 0, 1800 },
+	{ "stm32f401re", "STM32F401xD/E", 0x433,
+	  0x1000 /* rev A (STL #710 log) */, CPUID_M4, DP_M34, 512, 96, F24_IDS,
+	  F24_OTP, F24_SYSMEM, VP_SR_F4_RDERR, 0, 0x1FFF7BF0, 0x0100, 1, 1800 },
+	{ "stm32f405rg", "STM32F40xxx/41xxx", 0x413, 0x1007 /* rev 1 */,
+	  CPUID_M4, DP_M34, 1024, 128, F24_IDS, F24_OTP, F24_SYSMEM,
+	  VP_SR_F2F40X, 0, 0x1FFF7BF0, 0x0100, 1, 1800 },
+	{ "stm32f407vg", "STM32F40xxx/41xxx", 0x413, 0x1007 /* rev 1 */,
+	  CPUID_M4, DP_M34, 1024, 128, F24_IDS, F24_OTP, F24_SYSMEM,
+	  VP_SR_F2F40X, 0, 0x1FFF7BF0, 0x0200, 1, 1800 },
+	{ "stm32f411re", "STM32F411xC/E", 0x431, 0x1000 /* rev A */, CPUID_M4,
+	  DP_M34, 512, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F4_RDERR, 0,
+	  0x1FFF7BF0, 0x0100, 1, 1800 },
+	{ "stm32f429zi", "STM32F42xxx/43xxx", 0x419, 0x2001 /* rev 3 */,
+	  CPUID_M4, DP_M34, 2048, 192, F24_IDS, F24_OTP, F24_SYSMEM,
+	  VP_SR_F4_RDERR, 1, 0x1FFF7BF0, 0x0300, 1, 1800 },
+	{ "stm32f439zi", "STM32F42xxx/43xxx", 0x419, 0x1003 /* rev Y */,
+	  CPUID_M4, DP_M34, 2048, 192, F24_IDS, F24_OTP, F24_SYSMEM,
+	  VP_SR_F4_RDERR, 1, 0x1FFF7BF0, 0x0300, 1, 1800 },
+	{ "stm32f446re", "STM32F446xx", 0x421, 0x1000 /* rev A */, CPUID_M4,
+	  DP_M34, 512, 128, F24_IDS, F24_OTP, F24_SYSMEM, VP_SR_F4_RDERR, 0,
+	  0x1FFF7BF0, 0x0100, 1, 1800 },
+	{ "stm32f722ze", "STM32F72xxx/73xxx", 0x452, 0x1000 /* rev A */,
+	  CPUID_M7_10, DP_M7, 512, 256, F72_IDS, F72_OTP, F72_SYSMEM,
+	  VP_SR_F7_RDERR, 1, 0x1FF07BF0, 0x0300, 1, 1700 },
+	{ "stm32f746zg", "STM32F74xxx/75xxx", 0x449, 0x1001 /* rev Z */,
+	  CPUID_M7_01, DP_M7, 1024, 320, F7_IDS, F7_OTP, F7_SYSMEM, VP_SR_F7, 1,
+	  0x1FF0F7E0, 0x0300, 1, 1700 },
+	{ "stm32f767zi", "STM32F76xxx/77xxx", 0x451, 0x1001 /* rev Z */,
+	  CPUID_M7_10, DP_M7, 2048, 512, F7_IDS, F7_OTP, F7_SYSMEM, VP_SR_F7, 1,
+	  0x1FF0F7E0, 0x0300, 2, 1700 },
+	{ "stm32l476rg", "STM32L47x/L48x", 0x415, 0x1007 /* rev 4 */, CPUID_M4,
+	  DP_M34, 1024, 96, L47_IDS, L47_OTP, L47_SYSMEM, VP_SR_NONE, 0, 0, 0,
+	  1, 0 /* never programs */ },
 };
 
 #define NPARTS (sizeof parts / sizeof parts[0])

@@ -8,24 +8,27 @@
 
 #include "periph.h"
 
-#define RCC_CR 0x00
+#define RCC_CR      0x00
 #define RCC_PLLCFGR 0x04
-#define RCC_CFGR 0x08
-#define RCC_BDCR 0x70
-#define RCC_CSR 0x74
+#define RCC_CFGR    0x08
+#define RCC_BDCR    0x70
+#define RCC_CSR     0x74
 
 /* RM0090 §6.3 register map reset values (F4; F2 and F7 agree on those a
  * debugger touches). CR: HSITRIM 16, HSION, HSIRDY. AHB1ENR: CCMDATARAMEN. */
-static const struct { uint8_t off; uint32_t reset; } rcc_reset[] = {
-	{ RCC_CR, 0x00000083u },   { RCC_PLLCFGR, 0x24003010u },
-	{ 0x30, 0x00100000u },     /* AHB1ENR */
-	{ 0x50, 0x7E6791FFu },     /* AHB1LPENR */
-	{ 0x54, 0x000000F1u },     /* AHB2LPENR */
-	{ 0x58, 0x00000001u },     /* AHB3LPENR */
-	{ 0x60, 0x36FEC9FFu },     /* APB1LPENR */
-	{ 0x64, 0x00075F33u },     /* APB2LPENR */
-	{ RCC_CSR, 0x0E000000u },  /* reset flags: PORRSTF, PINRSTF, BORRSTF */
-	{ 0x84, 0x20003000u },     /* PLLI2SCFGR */
+static const struct {
+	uint8_t off;
+	uint32_t reset;
+} rcc_reset[] = {
+	{ RCC_CR, 0x00000083u },  { RCC_PLLCFGR, 0x24003010u },
+	{ 0x30, 0x00100000u },    /* AHB1ENR */
+	{ 0x50, 0x7E6791FFu },    /* AHB1LPENR */
+	{ 0x54, 0x000000F1u },    /* AHB2LPENR */
+	{ 0x58, 0x00000001u },    /* AHB3LPENR */
+	{ 0x60, 0x36FEC9FFu },    /* APB1LPENR */
+	{ 0x64, 0x00075F33u },    /* APB2LPENR */
+	{ RCC_CSR, 0x0E000000u }, /* reset flags: PORRSTF, PINRSTF, BORRSTF */
+	{ 0x84, 0x20003000u },    /* PLLI2SCFGR */
 };
 
 void vp_periph_reset(vp_periph *p, const vp_part *part)
@@ -36,7 +39,9 @@ void vp_periph_reset(vp_periph *p, const vp_part *part)
 		p->rcc[rcc_reset[i].off / 4] = rcc_reset[i].reset;
 	/* PWR_CR: VOS reset value (RM0090 §5.4.1: 0x4000 on F40x, 0xC000 on
 	 * F42x/F7 where VOS is two bits). */
-	p->pwr_cr = part->dev_id == 0x413 || part->dev_id == 0x411 ? 0x00004000u : 0x0000C000u;
+	p->pwr_cr = part->dev_id == 0x413 || part->dev_id == 0x411
+			    ? 0x00004000u
+			    : 0x0000C000u;
 	p->pwr_csr = 0;
 }
 
@@ -80,7 +85,7 @@ bool vp_periph_write(vp_periph *p, uint32_t addr, uint32_t value)
 			return true;
 		if (off == RCC_CR)
 			value = rcc_cr(value);
-		else if (off == RCC_CFGR)  /* SWS [3:2] follows SW [1:0] */
+		else if (off == RCC_CFGR) /* SWS [3:2] follows SW [1:0] */
 			value = (value & ~0xCu) | (value & 3u) << 2;
 		p->rcc[off / 4] = value;
 		return true;
@@ -91,7 +96,8 @@ bool vp_periph_write(vp_periph *p, uint32_t addr, uint32_t value)
 			p->pwr_cr = value;
 			/* Over-drive ready flags follow ODEN/ODSWEN (bits 16/17 ->
 			 * CSR 16/17) and VOSRDY (CSR 14) is set (RM0090 §5.4.2). */
-			p->pwr_csr = (p->pwr_csr & ~0x30000u) | (value & 0x30000u) | (1u << 14);
+			p->pwr_csr = (p->pwr_csr & ~0x30000u)
+				     | (value & 0x30000u) | (1u << 14);
 		}
 		return true;
 	}

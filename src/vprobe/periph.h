@@ -11,8 +11,8 @@
 
 #include "parts.h"
 
-#define VP_RCC_BASE 0x40023800u
-#define VP_PWR_BASE 0x40007000u
+#define VP_RCC_BASE  0x40023800u
+#define VP_PWR_BASE  0x40007000u
 #define VP_RCC_WORDS 0x24 /* 0x00..0x8C */
 
 typedef struct vp_periph {

@@ -18,7 +18,9 @@
 typedef struct vp_ppb {
 	const vp_part *part;
 	unsigned n;
-	struct { uint32_t addr, value; } w[VP_PPB_SLOTS];
+	struct {
+		uint32_t addr, value;
+	} w[VP_PPB_SLOTS];
 } vp_ppb;
 
 void vp_ppb_init(vp_ppb *p, const vp_part *part);

@@ -31,7 +31,7 @@
 static const struct family {
 	const char *name;
 	enum vp_hw hw;
-	uint16_t pid;          /* default identity */
+	uint16_t pid;             /* default identity */
 	unsigned jtag, msd, swim; /* default firmware */
 } families[] = {
 	{ "v2", VP_HW_V2, 0x3748, 37, 0, 7 },
@@ -68,7 +68,8 @@ static const struct pid_info *pid_find(uint16_t pid)
 }
 
 /* "J40M27" / "J37S7" / "J28": letters J, M, S each followed by a number. */
-static int parse_firmware(vp_probe_kind *k, const char *s, char *err, size_t errlen)
+static int parse_firmware(vp_probe_kind *k, const char *s, char *err,
+			  size_t errlen)
 {
 	bool seen_j = false;
 	while (*s) {
@@ -78,20 +79,36 @@ static int parse_firmware(vp_probe_kind *k, const char *s, char *err, size_t err
 			goto bad;
 		unsigned long v = strtoul(s, &end, 10);
 		s = end;
-		if (v > 63) /* 6-bit fields of the GET_VERSION word (facts §2.1) */
+		if (v
+		    > 63) /* 6-bit fields of the GET_VERSION word (facts §2.1) */
 			goto bad;
 		switch (tag) {
-		case 'J': case 'j': k->jtag = (unsigned)v; seen_j = true; break;
-		case 'M': case 'm': if (k->hw == VP_HW_V2) goto bad; k->msd = (unsigned)v; break;
-		case 'S': case 's': k->swim = (unsigned)v; break;
-		default: goto bad;
+		case 'J':
+		case 'j':
+			k->jtag = (unsigned)v;
+			seen_j = true;
+			break;
+		case 'M':
+		case 'm':
+			if (k->hw == VP_HW_V2)
+				goto bad;
+			k->msd = (unsigned)v;
+			break;
+		case 'S':
+		case 's':
+			k->swim = (unsigned)v;
+			break;
+		default:
+			goto bad;
 		}
 	}
 	if (!seen_j)
 		goto bad;
 	return 0;
 bad:
-	snprintf(err, errlen, "bad firmware version in VPROBE_PROBE (want e.g. J28, J40M27, J7M3)");
+	snprintf(err, errlen,
+		 "bad firmware version in VPROBE_PROBE (want e.g. J28, J40M27, "
+		 "J7M3)");
 	return -1;
 }
 
@@ -125,31 +142,48 @@ int vp_probe_parse(vp_probe_kind *k, const char *spec, char *err, size_t errlen)
 		if (strcmp(buf, families[i].name) == 0)
 			f = &families[i];
 	if (!f) {
-		snprintf(err, errlen, "unknown VPROBE_PROBE '%s' (want v2, v2-1 or v3)", spec);
+		snprintf(err, errlen,
+			 "unknown VPROBE_PROBE '%s' (want v2, v2-1 or v3)",
+			 spec);
 		return -1;
 	}
-	*k = (vp_probe_kind){ .hw = f->hw, .pid = f->pid, .jtag = f->jtag, .msd = f->msd,
-	                      .swim = f->swim,
-	                      .latency_us = f->hw == VP_HW_V3 ? VP_LATENCY_HS_US : VP_LATENCY_FS_US };
+	*k = (vp_probe_kind){ .hw = f->hw,
+			      .pid = f->pid,
+			      .jtag = f->jtag,
+			      .msd = f->msd,
+			      .swim = f->swim,
+			      .latency_us = f->hw == VP_HW_V3
+						    ? VP_LATENCY_HS_US
+						    : VP_LATENCY_FS_US };
 	if (colon && parse_firmware(k, colon, err, errlen) != 0)
 		return -1;
 	if (at) {
 		char *end;
 		unsigned long pid = strtoul(at, &end, 16);
 		const struct pid_info *p = pid_find((uint16_t)pid);
-		if (*at == '\0' || *end != '\0' || pid > 0xFFFF || !p || p->hw != k->hw) {
-			snprintf(err, errlen, "VPROBE_PROBE '%s': PID @%s is not a %s identity", spec, at, f->name);
+		if (*at == '\0' || *end != '\0' || pid > 0xFFFF || !p
+		    || p->hw != k->hw) {
+			snprintf(err, errlen,
+				 "VPROBE_PROBE '%s': PID @%s is not a %s "
+				 "identity",
+				 spec, at, f->name);
 			return -1;
 		}
 		k->pid = (uint16_t)pid;
 	}
 	if (k->hw == VP_HW_V2_1 && v21_reads_as_stm8(k)) {
-		snprintf(err, errlen, "VPROBE_PROBE '%s': hosts would decode this V2-1 version as an STM8 firmware", spec);
+		snprintf(err, errlen,
+			 "VPROBE_PROBE '%s': hosts would decode this V2-1 "
+			 "version as an STM8 firmware",
+			 spec);
 		return -1;
 	}
 	if (k->hw != VP_HW_V3 && k->jtag < 11) {
 		/* API v1 (below J11, facts §1.3) is not modelled. */
-		snprintf(err, errlen, "VPROBE_PROBE '%s': firmware below J11 (JTAG API v1) is not modelled", spec);
+		snprintf(err, errlen,
+			 "VPROBE_PROBE '%s': firmware below J11 (JTAG API v1) "
+			 "is not modelled",
+			 spec);
 		return -1;
 	}
 	return 0;
@@ -160,23 +194,40 @@ bool vp_probe_has(const vp_probe_kind *k, enum vp_feature f)
 	unsigned j = k->jtag;
 	if (k->hw == VP_HW_V3) {
 		switch (f) {
-		case VP_F_SWD_FREQ: case VP_F_JTAG_FREQ:
+		case VP_F_SWD_FREQ:
+		case VP_F_JTAG_FREQ:
 			return false; /* V3 sets speeds with 61/62 (facts §2.2) */
-		case VP_F_CSW: return j >= 2;
-		case VP_F_RW8_512: case VP_F_BOARD_ID: return j >= 6;
-		default: return true;
+		case VP_F_CSW:
+			return j >= 2;
+		case VP_F_RW8_512:
+		case VP_F_BOARD_ID:
+			return j >= 6;
+		default:
+			return true;
 		}
 	}
 	switch (f) {
-	case VP_F_TRACE: return j >= 13;
-	case VP_F_RWSTATUS2: return j >= 15;
-	case VP_F_SWD_FREQ: return j >= VP_SWD_SET_FREQ_FROM_J;
-	case VP_F_JTAG_FREQ: case VP_F_DAP_REG: return j >= 24;
-	case VP_F_MEM16: return j >= 26;
-	case VP_F_AP_INIT: return j >= 28;
-	case VP_F_CSW: return j >= 32;
-	case VP_F_BOARD_ID: return j >= 36;
-	case VP_F_RW8_512: case VP_F_V3_FREQ: case VP_F_VERSION_EX: return false;
+	case VP_F_TRACE:
+		return j >= 13;
+	case VP_F_RWSTATUS2:
+		return j >= 15;
+	case VP_F_SWD_FREQ:
+		return j >= VP_SWD_SET_FREQ_FROM_J;
+	case VP_F_JTAG_FREQ:
+	case VP_F_DAP_REG:
+		return j >= 24;
+	case VP_F_MEM16:
+		return j >= 26;
+	case VP_F_AP_INIT:
+		return j >= 28;
+	case VP_F_CSW:
+		return j >= 32;
+	case VP_F_BOARD_ID:
+		return j >= 36;
+	case VP_F_RW8_512:
+	case VP_F_V3_FREQ:
+	case VP_F_VERSION_EX:
+		return false;
 	}
 	return false;
 }
@@ -193,23 +244,28 @@ void vp_probe_version_reply(const vp_probe_kind *k, uint8_t out[6])
 	if (k->hw == VP_HW_V3) /* hw 3, X = Y = 0: the host must send FB */
 		word = 3u << 12;
 	else /* V2: X = JTAG, Y = SWIM; V2-1: X = JTAG, Y = MSD (facts §2.1) */
-		word = 2u << 12 | (k->jtag & 63) << 6 | ((k->hw == VP_HW_V2 ? k->swim : k->msd) & 63);
+		word = 2u << 12 | (k->jtag & 63) << 6
+		       | ((k->hw == VP_HW_V2 ? k->swim : k->msd) & 63);
 	out[0] = (uint8_t)(word >> 8); /* the one big-endian field */
 	out[1] = (uint8_t)word;
-	out[2] = 0x83; out[3] = 0x04;  /* VID 0x0483 LE */
-	out[4] = (uint8_t)k->pid; out[5] = (uint8_t)(k->pid >> 8);
+	out[2] = 0x83;
+	out[3] = 0x04; /* VID 0x0483 LE */
+	out[4] = (uint8_t)k->pid;
+	out[5] = (uint8_t)(k->pid >> 8);
 }
 
 void vp_probe_version_ex_reply(const vp_probe_kind *k, uint8_t out[12])
 {
 	memset(out, 0, 12);
-	out[0] = 3;              /* hw version */
+	out[0] = 3; /* hw version */
 	out[1] = (uint8_t)k->swim;
 	out[2] = (uint8_t)k->jtag;
 	out[3] = (uint8_t)k->msd;
-	out[4] = 3;              /* bridge version: any value, no bridge modelled */
-	out[8] = 0x83; out[9] = 0x04;
-	out[10] = (uint8_t)k->pid; out[11] = (uint8_t)(k->pid >> 8);
+	out[4] = 3; /* bridge version: any value, no bridge modelled */
+	out[8] = 0x83;
+	out[9] = 0x04;
+	out[10] = (uint8_t)k->pid;
+	out[11] = (uint8_t)(k->pid >> 8);
 }
 
 /* 12 serial bytes from the target UID: FNV-1a with a per-byte salt, so a
@@ -237,8 +293,8 @@ static void put_string_desc(vp_usb_identity *id, const char *ascii)
 	id->serial_desc_len = 2 + 2 * n;
 }
 
-void vp_probe_identity(const vp_probe_kind *k, const uint8_t uid[12], unsigned index,
-                       vp_usb_identity *id)
+void vp_probe_identity(const vp_probe_kind *k, const uint8_t uid[12],
+		       unsigned index, vp_usb_identity *id)
 {
 	const struct pid_info *p = pid_find(k->pid);
 	uint8_t raw[12];
@@ -277,8 +333,14 @@ void vp_probe_identity(const vp_probe_kind *k, const uint8_t uid[12], unsigned i
 void vp_probe_name(const vp_probe_kind *k, char *out, size_t outlen)
 {
 	switch (k->hw) {
-	case VP_HW_V2: snprintf(out, outlen, "V2J%uS%u", k->jtag, k->swim); break;
-	case VP_HW_V2_1: snprintf(out, outlen, "V2-1J%uM%u", k->jtag, k->msd); break;
-	case VP_HW_V3: snprintf(out, outlen, "V3J%uM%u", k->jtag, k->msd); break;
+	case VP_HW_V2:
+		snprintf(out, outlen, "V2J%uS%u", k->jtag, k->swim);
+		break;
+	case VP_HW_V2_1:
+		snprintf(out, outlen, "V2-1J%uM%u", k->jtag, k->msd);
+		break;
+	case VP_HW_V3:
+		snprintf(out, outlen, "V3J%uM%u", k->jtag, k->msd);
+		break;
 	}
 }

@@ -27,7 +27,8 @@
  * (vp_mcu_params_default). Returns 0, or -1 with a message in err naming
  * the bad item and listing the valid names and values; *prm is then
  * unspecified. */
-int vp_quirks_parse(const char *spec, vp_mcu_params *prm, char *err, size_t errlen);
+int vp_quirks_parse(const char *spec, vp_mcu_params *prm, char *err,
+		    size_t errlen);
 
 /* "busy_write=stall|drop|pgserr, rdp1_otp=readable|fault, ...": every
  * quirk with its values, default first (error messages, docs). */

@@ -11,22 +11,24 @@
 #include <string.h>
 
 /* ADIv5 DP CTRL/STAT bits. */
-#define CTRL_STICKYORUN (1u << 1)
-#define CTRL_STICKYCMP (1u << 4)
-#define CTRL_STICKYERR (1u << 5)
-#define CTRL_WDATAERR (1u << 7)
+#define CTRL_STICKYORUN   (1u << 1)
+#define CTRL_STICKYCMP    (1u << 4)
+#define CTRL_STICKYERR    (1u << 5)
+#define CTRL_WDATAERR     (1u << 7)
 #define CTRL_CDBGPWRUPREQ (1u << 28)
 #define CTRL_CSYSPWRUPREQ (1u << 30)
-#define CTRL_ACKS 0xA0000000u /* CDBGPWRUPACK b29, CSYSPWRUPACK b31: read-only */
-#define CTRL_STICKY (CTRL_STICKYORUN | CTRL_STICKYCMP | CTRL_STICKYERR | CTRL_WDATAERR)
+#define CTRL_ACKS                                                              \
+	0xA0000000u /* CDBGPWRUPACK b29, CSYSPWRUPACK b31: read-only */
+#define CTRL_STICKY                                                            \
+	(CTRL_STICKYORUN | CTRL_STICKYCMP | CTRL_STICKYERR | CTRL_WDATAERR)
 /* ADIv5 DP ABORT bits: each clears one sticky flag. */
-#define ABORT_STKCMPCLR (1u << 1)
-#define ABORT_STKERRCLR (1u << 2)
-#define ABORT_WDERRCLR (1u << 3)
+#define ABORT_STKCMPCLR  (1u << 1)
+#define ABORT_STKERRCLR  (1u << 2)
+#define ABORT_WDERRCLR   (1u << 3)
 #define ABORT_ORUNERRCLR (1u << 4)
 /* AHB-AP CSW: DeviceEn (b6), AddrInc single (b4), Size word; the value
  * after the firmware's own setup. Model choice. */
-#define CSW_DEFAULT 0x03000052u
+#define CSW_DEFAULT  0x03000052u
 #define CSW_DEVICEEN (1u << 6)
 #define CSW_TRINPROG (1u << 7)
 /* MEM-AP BASE: a ROM table is present (bit 0) at 0xE00FF000, the
@@ -35,7 +37,8 @@
  * not modelled, UNCONFIRMED for the other F7 lines. */
 #define AP_BASE_VALUE 0xE00FF003u
 
-void vp_dap_setup(vp_dap *d, const vp_part *part, const vp_mcu *mcu, vp_dap_bus *bus, void *bus_ctx)
+void vp_dap_setup(vp_dap *d, const vp_part *part, const vp_mcu *mcu,
+		  vp_dap_bus *bus, void *bus_ctx)
 {
 	d->part = part;
 	d->mcu = mcu;
@@ -55,15 +58,27 @@ void vp_dap_reset(vp_dap *d)
 
 /* HLA hosts (OOCD's hla path, STL) never touch CTRL/STAT, yet memory
  * accesses work: the firmware powers the debug domain up itself on ENTER. */
-void vp_dap_power_up(vp_dap *d) { d->ctrl |= CTRL_CDBGPWRUPREQ | CTRL_CSYSPWRUPREQ; }
+void vp_dap_power_up(vp_dap *d)
+{
+	d->ctrl |= CTRL_CDBGPWRUPREQ | CTRL_CSYSPWRUPREQ;
+}
 
 /* Under sticky=cleared memory commands start with clean sticky flags: OOCD's
  * HLA path and STL never write ABORT, yet both keep working after a
  * faulting read on real probes, which suggests the firmware clears them
  * itself (model inference, UNCONFIRMED: facts §10.6). */
-void vp_dap_clear_sticky(vp_dap *d) { d->ctrl &= ~CTRL_STICKY; }
-void vp_dap_set_stickyerr(vp_dap *d) { d->ctrl |= CTRL_STICKYERR; }
-bool vp_dap_sticky(const vp_dap *d) { return (d->ctrl & CTRL_STICKY) != 0; }
+void vp_dap_clear_sticky(vp_dap *d)
+{
+	d->ctrl &= ~CTRL_STICKY;
+}
+void vp_dap_set_stickyerr(vp_dap *d)
+{
+	d->ctrl |= CTRL_STICKYERR;
+}
+bool vp_dap_sticky(const vp_dap *d)
+{
+	return (d->ctrl & CTRL_STICKY) != 0;
+}
 
 /* The ACK bits mirror the requests one cycle later; the model answers at
  * once. An unpowered target never acknowledges (OOCD forces a reconnect
@@ -72,16 +87,21 @@ static uint32_t ctrl_read(const vp_dap *d)
 {
 	uint32_t c = d->ctrl;
 	if (vp_mcu_powered(d->mcu))
-		c |= (c & CTRL_CDBGPWRUPREQ) << 1 | (c & CTRL_CSYSPWRUPREQ) << 1;
+		c |= (c & CTRL_CDBGPWRUPREQ) << 1
+		     | (c & CTRL_CSYSPWRUPREQ) << 1;
 	return c;
 }
 
 static void abort_write(vp_dap *d, uint32_t v)
 {
-	if (v & ABORT_STKCMPCLR) d->ctrl &= ~CTRL_STICKYCMP;
-	if (v & ABORT_STKERRCLR) d->ctrl &= ~CTRL_STICKYERR;
-	if (v & ABORT_WDERRCLR) d->ctrl &= ~CTRL_WDATAERR;
-	if (v & ABORT_ORUNERRCLR) d->ctrl &= ~CTRL_STICKYORUN;
+	if (v & ABORT_STKCMPCLR)
+		d->ctrl &= ~CTRL_STICKYCMP;
+	if (v & ABORT_STKERRCLR)
+		d->ctrl &= ~CTRL_STICKYERR;
+	if (v & ABORT_WDERRCLR)
+		d->ctrl &= ~CTRL_WDATAERR;
+	if (v & ABORT_ORUNERRCLR)
+		d->ctrl &= ~CTRL_STICKYORUN;
 }
 
 /* DLCR after reset: WIREMODE [7:6] = 0b01, synchronous SWD (ADIv5.0
@@ -94,16 +114,28 @@ static uint8_t dp_banked(vp_dap *d, unsigned bank, bool write, uint32_t *v)
 {
 	bool dpv2 = ((d->part->dpidr >> 12) & 0xF) >= 2;
 	if (write)
-		return bank == 1 ? VP_ST_OK : VP_ST_FAULT; /* only DLCR is writable */
+		return bank == 1 ? VP_ST_OK
+				 : VP_ST_FAULT; /* only DLCR is writable */
 	switch (bank) {
-	case 1: *v = DLCR_RESET; return VP_ST_OK;
+	case 1:
+		*v = DLCR_RESET;
+		return VP_ST_OK;
 	/* TARGETID: TDESIGNER = ST's JEP106 code 0x20 (bits 11:1, bit 0 = 1)
 	 * and TPARTNO = the DEV_ID: UNCONFIRMED for F7 (no RM0385/RM0410 text
 	 * read), the pattern of ST's multidrop parts. */
-	case 2: *v = dpv2 ? (uint32_t)d->part->dev_id << 12 | 0x20u << 1 | 1u : 0; return VP_ST_OK;
-	case 3: *v = dpv2 ? 1u : 0; return VP_ST_OK; /* DLPIDR: PROTVSN 1 = SWD v2 */
-	case 4: *v = 0; return VP_ST_OK;             /* EVENTSTAT: no event */
-	default: *v = 0; return VP_ST_OK;            /* reserved: RAZ (UNCONFIRMED) */
+	case 2:
+		*v = dpv2 ? (uint32_t)d->part->dev_id << 12 | 0x20u << 1 | 1u
+			  : 0;
+		return VP_ST_OK;
+	case 3:
+		*v = dpv2 ? 1u : 0;
+		return VP_ST_OK; /* DLPIDR: PROTVSN 1 = SWD v2 */
+	case 4:
+		*v = 0;
+		return VP_ST_OK; /* EVENTSTAT: no event */
+	default:
+		*v = 0;
+		return VP_ST_OK; /* reserved: RAZ (UNCONFIRMED) */
 	}
 }
 
@@ -111,7 +143,8 @@ static uint8_t dp_banked(vp_dap *d, unsigned bank, bool write, uint32_t *v)
  * 8 RESEND/SELECT, C RDBUFF. With DPBANKSEL firmware, address bits 7:4 are
  * the bank of 0x4 (OOCD sends BANK_REG(bank, reg), refuses them below J32,
  * facts §2.2); older firmware looks at bits 3:2 only (model choice). */
-static uint8_t dp_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v, bool dpbanksel)
+static uint8_t dp_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v,
+		      bool dpbanksel)
 {
 	unsigned bank = (addr >> 4) & 0xF;
 	if (dpbanksel && bank != 0 && (addr & 0xC) == 0x4)
@@ -125,7 +158,8 @@ static uint8_t dp_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v, bool dp
 		break;
 	case 0x4: /* the sticky flags are read-only over SWD, cleared by ABORT */
 		if (write)
-			d->ctrl = (*v & ~(CTRL_STICKY | CTRL_ACKS)) | (d->ctrl & CTRL_STICKY);
+			d->ctrl = (*v & ~(CTRL_STICKY | CTRL_ACKS))
+				  | (d->ctrl & CTRL_STICKY);
 		else
 			*v = ctrl_read(d);
 		break;
@@ -148,7 +182,8 @@ static uint8_t dp_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v, bool dp
 static uint8_t drw(vp_dap *d, uint32_t addr, bool write, uint32_t *v, bool inc)
 {
 	unsigned size = (d->csw & 7) == 0 ? 1 : (d->csw & 7) == 1 ? 2 : 4;
-	uint32_t lane = 8 * (addr & 3 & ~(size - 1)), x = write ? *v >> lane : 0;
+	uint32_t lane = 8 * (addr & 3 & ~(size - 1)),
+		 x = write ? *v >> lane : 0;
 	if (size < 4)
 		addr &= ~(uint32_t)(size - 1);
 	uint8_t st = d->bus(d->bus_ctx, write, addr, size, &x);
@@ -173,15 +208,24 @@ static uint8_t ap_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v)
 	uint8_t st = VP_ST_OK;
 	switch (addr & 0xFC) {
 	case 0x00:
-		if (write) d->csw = (*v & ~CSW_TRINPROG) | CSW_DEVICEEN;
-		else *v = d->csw;
+		if (write)
+			d->csw = (*v & ~CSW_TRINPROG) | CSW_DEVICEEN;
+		else
+			*v = d->csw;
 		break;
 	case 0x04:
-		if (write) d->tar = *v;
-		else *v = d->tar;
+		if (write)
+			d->tar = *v;
+		else
+			*v = d->tar;
 		break;
-	case 0x0C: st = drw(d, d->tar, write, v, true); break;
-	case 0x10: case 0x14: case 0x18: case 0x1C: {
+	case 0x0C:
+		st = drw(d, d->tar, write, v, true);
+		break;
+	case 0x10:
+	case 0x14:
+	case 0x18:
+	case 0x1C: {
 		uint32_t a = (d->tar & ~0xFu) + (addr & 0xC);
 		uint32_t csw = d->csw;
 		d->csw = (csw & ~7u) | 2u; /* banked data is word-wide */
@@ -189,16 +233,26 @@ static uint8_t ap_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v)
 		d->csw = csw;
 		break;
 	}
-	case 0xF8: if (!write) *v = AP_BASE_VALUE; break;
-	case 0xFC: if (!write) *v = d->part->ap_idr; break;
-	default: if (!write) *v = 0; break;
+	case 0xF8:
+		if (!write)
+			*v = AP_BASE_VALUE;
+		break;
+	case 0xFC:
+		if (!write)
+			*v = d->part->ap_idr;
+		break;
+	default:
+		if (!write)
+			*v = 0;
+		break;
 	}
 	if (st == VP_ST_OK && !write)
 		d->rdbuff = *v;
 	return st;
 }
 
-uint8_t vp_dap_reg(vp_dap *d, uint16_t port, uint16_t addr, bool write, uint32_t *v, vp_dap_caps caps)
+uint8_t vp_dap_reg(vp_dap *d, uint16_t port, uint16_t addr, bool write,
+		   uint32_t *v, vp_dap_caps caps)
 {
 	bool need_init = caps.need_init;
 	if (port == VP_DAP_DP_PORT)
@@ -231,7 +285,8 @@ size_t vp_dap_misc_out(vp_dap *d, uint32_t items, uint32_t max)
 {
 	d->misc_done = false;
 	d->misc_items = items > 0 && items <= max ? items : 0;
-	return d->misc_items ? ((size_t)items + 3) / 4 * 4 + 4 * (size_t)items : 0;
+	return d->misc_items ? ((size_t)items + 3) / 4 * 4 + 4 * (size_t)items
+			     : 0;
 }
 
 size_t vp_dap_misc_in(vp_dap *d, uint8_t *out)
@@ -245,24 +300,30 @@ size_t vp_dap_misc_in(vp_dap *d, uint8_t *out)
 
 static uint32_t misc_le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
+	       | (uint32_t)p[3] << 24;
 }
 
 static void misc_put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
 }
 
 /* One item: its status; *out the value read (0 for the others). Reads and
  * writes are word accesses through the current AP (OOCD queues only
  * CMD_MEM_AP_READ32/WRITE32 there). */
-static uint8_t misc_item(vp_dap *d, uint8_t op, uint32_t arg, uint32_t *ap, uint32_t *addr, uint32_t *out)
+static uint8_t misc_item(vp_dap *d, uint8_t op, uint32_t arg, uint32_t *ap,
+			 uint32_t *addr, uint32_t *out)
 {
 	*out = 0;
 	switch (op) {
 	case VP_MISC_OP_APNUM:
 		*ap = arg;
-		return arg == 0 ? VP_ST_OK : VP_ST_BAD_AP; /* only AP0 on F2/F4/F7 */
+		return arg == 0 ? VP_ST_OK
+				: VP_ST_BAD_AP; /* only AP0 on F2/F4/F7 */
 	case VP_MISC_OP_ADDRESS:
 		*addr = arg;
 		return VP_ST_OK;
@@ -273,7 +334,8 @@ static uint8_t misc_item(vp_dap *d, uint8_t op, uint32_t arg, uint32_t *ap, uint
 			return VP_ST_BAD_AP;
 		if (a % 4)
 			return VP_ST_ALIGNMENT_ERROR;
-		uint8_t st = d->bus(d->bus_ctx, op == VP_MISC_OP_WRITE, a, 4, &v);
+		uint8_t st =
+			d->bus(d->bus_ctx, op == VP_MISC_OP_WRITE, a, 4, &v);
 		if (st == VP_ST_OK && op == VP_MISC_OP_READ)
 			*out = v;
 		return st;
@@ -300,7 +362,8 @@ void vp_dap_misc_data(vp_dap *d, const uint8_t *buf, size_t len)
 	for (uint32_t i = 0; i < items; i++) {
 		uint32_t v = 0;
 		if (st == VP_ST_OK)
-			st = misc_item(d, buf[i], misc_le32(args + 4 * i), &ap, &addr, &v);
+			st = misc_item(d, buf[i], misc_le32(args + 4 * i), &ap,
+				       &addr, &v);
 		misc_put32(out + 4 * i, v);
 		misc_put32(out + 4 * (items + i), st);
 	}

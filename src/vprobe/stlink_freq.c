@@ -13,9 +13,12 @@
  * follow OOCD. Other divisors: about 3600/(d+1) kHz (model choice). */
 unsigned vp_freq_swd_divisor_khz(unsigned d)
 {
-	static const struct { unsigned d, khz; } map[] = {
-		{ 0, 4000 }, { 1, 1800 }, { 2, 1200 }, { 3, 950 }, { 7, 480 }, { 15, 240 },
-		{ 31, 125 }, { 40, 100 }, { 79, 50 }, { 158, 25 }, { 265, 15 }, { 798, 5 },
+	static const struct {
+		unsigned d, khz;
+	} map[] = {
+		{ 0, 4000 }, { 1, 1800 }, { 2, 1200 }, { 3, 950 },
+		{ 7, 480 },  { 15, 240 }, { 31, 125 }, { 40, 100 },
+		{ 79, 50 },  { 158, 25 }, { 265, 15 }, { 798, 5 },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (map[i].d == d)

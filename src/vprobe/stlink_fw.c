@@ -23,12 +23,12 @@ enum width { W8 = 1, W16 = 2, W32 = 4 };
 
 struct pending_write {
 	bool active;
-	bool misc;         /* RW_MISC_OUT items, not memory data */
+	bool misc; /* RW_MISC_OUT items, not memory data */
 	uint32_t addr;
 	size_t len;
 	enum width width;
-	bool inc;          /* false: WRITEMEM_32BIT_NO_ADDR_INC */
-	uint8_t status;    /* set when the command was refused: data is dropped */
+	bool inc;       /* false: WRITEMEM_32BIT_NO_ADDR_INC */
+	uint8_t status; /* set when the command was refused: data is dropped */
 };
 
 struct vp_fw {
@@ -39,26 +39,34 @@ struct vp_fw {
 	vp_fw_params params;
 	int mode;
 	enum iface iface;
-	uint8_t last_status;      /* of the last memory command (3B/3E) */
+	uint8_t last_status; /* of the last memory command (3B/3E) */
 	uint32_t last_fault_addr;
-	vp_swd swd;               /* the SWD engine: clock, WAITs, posted writes */
-	uint64_t next_waits;      /* wait@N:K armed for the command about to run */
-	uint64_t armed_waits;     /* armed for the current command, not started */
-	uint64_t forced_waits;    /* a started run: accesses still to answer WAIT */
+	vp_swd swd;           /* the SWD engine: clock, WAITs, posted writes */
+	uint64_t next_waits;  /* wait@N:K armed for the command about to run */
+	uint64_t armed_waits; /* armed for the current command, not started */
+	uint64_t
+		forced_waits; /* a started run: accesses still to answer WAIT */
 	struct pending_write pw;
 	vp_dap dap;
 };
 
 static uint32_t le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
+	       | (uint32_t)p[3] << 24;
 }
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
 
 static void put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
 }
 
 /* Power-on mode: V2 comes up in DFU mode (the reason OOCD
@@ -72,8 +80,8 @@ static int power_on_mode(const vp_probe_kind *k)
 
 static vp_dap_bus dap_bus;
 
-vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu, vp_clock *clock,
-                 const vp_fw_params *params)
+vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu,
+		 vp_clock *clock, const vp_fw_params *params)
 {
 	vp_fw *fw = calloc(1, sizeof *fw);
 	if (!fw)
@@ -93,12 +101,16 @@ vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu, vp
 	fw->swd.v3 = kind->hw == VP_HW_V3;
 	/* sticky flags the host cannot clear would wedge the probe: firmware
 	 * without WRITE_DAP_REG (V2 < J24, facts §2.2) must clear them */
-	fw->swd.sticky_kept = fw->params.sticky_kept && vp_probe_has(kind, VP_F_DAP_REG);
+	fw->swd.sticky_kept =
+		fw->params.sticky_kept && vp_probe_has(kind, VP_F_DAP_REG);
 	vp_fw_usb_reset(fw);
 	return fw;
 }
 
-void vp_fw_free(vp_fw *fw) { free(fw); }
+void vp_fw_free(vp_fw *fw)
+{
+	free(fw);
+}
 
 void vp_fw_usb_reset(vp_fw *fw)
 {
@@ -111,13 +123,20 @@ void vp_fw_usb_reset(vp_fw *fw)
 	vp_dap_reset(&fw->dap);
 }
 
-void vp_fw_arm_waits(vp_fw *fw, uint64_t k) { fw->next_waits += k; }
+void vp_fw_arm_waits(vp_fw *fw, uint64_t k)
+{
+	fw->next_waits += k;
+}
 
-static void charge_swd(vp_fw *fw) { vp_swd_charge(&fw->swd); }
+static void charge_swd(vp_fw *fw)
+{
+	vp_swd_charge(&fw->swd);
+}
 
 /* One target bus access through the AHB-AP (stlink_swd.c), after the WAIT
  * runs that wait@N:K injects (faults.h). */
-static uint8_t bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size, uint32_t *val)
+static uint8_t bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size,
+			  uint32_t *val)
 {
 	if (fw->iface == IF_NONE)
 		return VP_ST_DP_ERROR; /* SWD not started: no DP answers */
@@ -126,21 +145,29 @@ static uint8_t bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size, u
 	if (fw->forced_waits) {
 		fw->forced_waits--;
 		charge_swd(fw);
-		fw->swd.fault_next = fw->swd.v3; /* as after a real busy AP (stlink_swd.c) */
+		fw->swd.fault_next =
+			fw->swd.v3; /* as after a real busy AP (stlink_swd.c) */
 		return VP_ST_AP_WAIT;
 	}
 	return vp_swd_access(&fw->swd, write, addr, size, val);
 }
 
-void vp_fw_settle(vp_fw *fw) { vp_swd_settle(&fw->swd); }
+void vp_fw_settle(vp_fw *fw)
+{
+	vp_swd_settle(&fw->swd);
+}
 
 /* The DAP model's DRW/BDx accesses take the same path as memory commands. */
-static uint8_t dap_bus(void *fw, bool write, uint32_t addr, unsigned size, uint32_t *val)
+static uint8_t dap_bus(void *fw, bool write, uint32_t addr, unsigned size,
+		       uint32_t *val)
 {
 	return bus_access(fw, write, addr, size, val);
 }
 
-static bool has(const vp_fw *fw, enum vp_feature f) { return vp_probe_has(&fw->kind, f); }
+static bool has(const vp_fw *fw, enum vp_feature f)
+{
+	return vp_probe_has(&fw->kind, f);
+}
 
 /* ---- memory commands (07 08 0C 0D 47 48 50 54), facts §2.2 / §4 ---- */
 
@@ -152,7 +179,8 @@ static unsigned max_len(const vp_fw *fw, enum width w)
 /* Checks a memory command can run; returns VP_ST_OK or the status it gets.
  * Refusals of alignment and length are UNCONFIRMED for real firmware
  * (facts §3 last line): modelled as JTAG_ALIGNMENT_ERROR / CMD_ERROR. */
-static uint8_t mem_check(const vp_fw *fw, uint32_t addr, size_t len, enum width w, uint8_t apsel)
+static uint8_t mem_check(const vp_fw *fw, uint32_t addr, size_t len,
+			 enum width w, uint8_t apsel)
 {
 	if (w != W8 && (addr % w || len % w))
 		return VP_ST_ALIGNMENT_ERROR;
@@ -170,7 +198,9 @@ static uint8_t mem_check(const vp_fw *fw, uint32_t addr, size_t len, enum width 
 static void mem_csw(vp_fw *fw, const uint8_t *cmd)
 {
 	if (has(fw, VP_F_CSW))
-		vp_dap_mem_csw(&fw->dap, (uint32_t)cmd[9] | (uint32_t)cmd[10] << 8 | (uint32_t)cmd[11] << 16);
+		vp_dap_mem_csw(&fw->dap, (uint32_t)cmd[9]
+						 | (uint32_t)cmd[10] << 8
+						 | (uint32_t)cmd[11] << 16);
 }
 
 static void set_rw(vp_fw *fw, uint8_t status, uint32_t addr)
@@ -182,8 +212,8 @@ static void set_rw(vp_fw *fw, uint8_t status, uint32_t addr)
 /* Reads run one bus access per unit of the command width. On failure the
  * reply keeps its length: what was read, then zeros (facts §1.2: the reply
  * length is fixed by the command). */
-static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, uint8_t *reply,
-                     size_t *reply_len)
+static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc,
+		     uint8_t *reply, size_t *reply_len)
 {
 	uint32_t addr = le32(cmd + 2);
 	size_t len = le16(cmd + 6);
@@ -213,7 +243,8 @@ static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, uint
 	set_rw(fw, st, fault);
 }
 
-static void mem_write_begin(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc, size_t *data_len)
+static void mem_write_begin(vp_fw *fw, const uint8_t *cmd, enum width w,
+			    bool inc, size_t *data_len)
 {
 	struct pending_write *pw = &fw->pw;
 	pw->misc = false;
@@ -246,8 +277,10 @@ void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len)
 	uint8_t st = pw->status;
 	uint32_t fault = pw->addr;
 	unsigned w = pw->width;
-	for (size_t off = 0; st == VP_ST_OK && off + w <= len && off < pw->len; off += w) {
-		uint32_t a = pw->inc ? pw->addr + (uint32_t)off : pw->addr, v = 0;
+	for (size_t off = 0; st == VP_ST_OK && off + w <= len && off < pw->len;
+	     off += w) {
+		uint32_t a = pw->inc ? pw->addr + (uint32_t)off : pw->addr,
+			 v = 0;
 		for (unsigned i = 0; i < w; i++)
 			v |= (uint32_t)data[off + i] << 8 * i;
 		st = bus_access(fw, true, a, w, &v);
@@ -268,7 +301,8 @@ static void reply_status(uint8_t *reply, size_t *reply_len, uint8_t st)
 
 /* 8-byte replies: [0..1] status, [4..7] value (READREG, READDEBUGREG,
  * READ_DAP_REG; facts §2.2). */
-static void reply_value(uint8_t *reply, size_t *reply_len, uint8_t st, uint32_t v)
+static void reply_value(uint8_t *reply, size_t *reply_len, uint8_t st,
+			uint32_t v)
 {
 	memset(reply, 0, 8);
 	reply[0] = st;
@@ -286,7 +320,8 @@ static uint32_t idcode(const vp_fw *fw)
 	return (fw->part->dpidr >> 28) == 5 ? 0x5BA00477u : 0x4BA00477u;
 }
 
-static void cmd_enter(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len)
+static void cmd_enter(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
+		      size_t *reply_len)
 {
 	/* A3 = SWD, A4 = JTAG no reset, 00 = JTAG with reset (facts §2.2) */
 	if (cmd[2] != 0xA3 && cmd[2] != 0xA4 && cmd[2] != 0x00) {
@@ -324,10 +359,12 @@ static void cmd_read_idcodes(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 /* READDEBUGREG (36, 8-byte reply) / WRITEDEBUGREG (35, addr u32, val u32):
  * one word access on the AHB-AP (facts §2.2). An unaligned address is
  * refused like a memory command's (ALIGNMENT_ERROR, UNCONFIRMED, facts §3). */
-static void cmd_debugreg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, size_t *reply_len)
+static void cmd_debugreg(vp_fw *fw, const uint8_t *cmd, bool write,
+			 uint8_t *reply, size_t *reply_len)
 {
 	uint32_t addr = le32(cmd + 2), v = write ? le32(cmd + 6) : 0;
-	uint8_t st = addr % 4 ? VP_ST_ALIGNMENT_ERROR : bus_access(fw, write, addr, 4, &v);
+	uint8_t st = addr % 4 ? VP_ST_ALIGNMENT_ERROR
+			      : bus_access(fw, write, addr, 4, &v);
 	if (write)
 		reply_status(reply, reply_len, st);
 	else
@@ -341,11 +378,14 @@ static void cmd_debugreg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *rep
  * DCRSR transfers (ARMv7-M C1.6.3): FAULT, a model choice of status. */
 static void cmd_readallregs(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 {
-	static const unsigned sel[21] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-	                                  16, 17, 18, 20, 0xFF };
+	static const unsigned sel[21] = { 0,  1,  2,  3,  4,  5,  6,
+					  7,  8,  9,  10, 11, 12, 13,
+					  14, 15, 16, 17, 18, 20, 0xFF };
 	memset(reply, 0, 88);
 	*reply_len = 88;
-	uint8_t st = fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu) ? VP_ST_DP_ERROR : VP_ST_OK;
+	uint8_t st = fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu)
+			     ? VP_ST_DP_ERROR
+			     : VP_ST_OK;
 	for (unsigned i = 0; st == VP_ST_OK && i < 21; i++) {
 		uint32_t v = 0;
 		charge_swd(fw);
@@ -359,13 +399,15 @@ static void cmd_readallregs(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 /* READREG (33: index u8; 8-byte reply) / WRITEREG (34: index u8, value
  * u32 at [3..6]), facts §2.2; the index is the DCRSR REGSEL (ARMv7-M
  * C1.6.3). Not halted: FAULT, as for READALLREGS. */
-static void cmd_reg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, size_t *reply_len)
+static void cmd_reg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply,
+		    size_t *reply_len)
 {
 	uint32_t v = write ? le32(cmd + 3) : 0;
 	uint8_t st = VP_ST_OK;
 	if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu))
 		st = VP_ST_DP_ERROR;
-	else if (!(write ? vp_mcu_set_core_reg(fw->mcu, cmd[2], v) : vp_mcu_core_reg(fw->mcu, cmd[2], &v)))
+	else if (!(write ? vp_mcu_set_core_reg(fw->mcu, cmd[2], v)
+			 : vp_mcu_core_reg(fw->mcu, cmd[2], &v)))
 		st = VP_ST_FAULT;
 	charge_swd(fw);
 	if (write)
@@ -405,7 +447,8 @@ static void cmd_voltage(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 
 /* APIV3_SET_COM_FREQ (61): [2] 0 SWD / 1 JTAG, [4..7] kHz wanted; replies
  * the kHz actually set (facts §2.2). JTAG speed is accepted but unused. */
-static void cmd_set_com_freq(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len)
+static void cmd_set_com_freq(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
+			     size_t *reply_len)
 {
 	unsigned got = vp_freq_v3_pick(le32(cmd + 4));
 	if (cmd[2] == 0)
@@ -413,7 +456,8 @@ static void cmd_set_com_freq(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size
 	reply_value(reply, reply_len, VP_ST_OK, got);
 }
 
-static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, size_t *reply_len)
+static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply,
+		    size_t *reply_len)
 {
 	uint16_t port = le16(cmd + 2), addr = le16(cmd + 4);
 	uint32_t v = write ? le32(cmd + 6) : 0;
@@ -422,7 +466,8 @@ static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, s
 		st = VP_ST_DP_ERROR;
 	else
 		st = vp_dap_reg(&fw->dap, port, addr, write, &v,
-		                (vp_dap_caps){ has(fw, VP_F_AP_INIT), has(fw, VP_F_CSW) });
+				(vp_dap_caps){ has(fw, VP_F_AP_INIT),
+					       has(fw, VP_F_CSW) });
 	charge_swd(fw);
 	if (write)
 		reply_status(reply, reply_len, st);
@@ -430,12 +475,14 @@ static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply, s
 		reply_value(reply, reply_len, st, v);
 }
 
-static void cmd_ap_init(vp_fw *fw, const uint8_t *cmd, bool open, uint8_t *reply, size_t *reply_len)
+static void cmd_ap_init(vp_fw *fw, const uint8_t *cmd, bool open,
+			uint8_t *reply, size_t *reply_len)
 {
 	uint8_t st = vp_dap_ap_init(&fw->dap, cmd[2], open);
 	/* below J29 CLOSE_AP_DBG answers a wrong status (OOCD ignores it; PYO
 	 * saw an "undocumented 0x1d"): facts §2.2, §2.3 */
-	if (st == VP_ST_OK && !open && fw->kind.hw != VP_HW_V3 && fw->kind.jtag < 29)
+	if (st == VP_ST_OK && !open && fw->kind.hw != VP_HW_V3
+	    && fw->kind.jtag < 29)
 		st = VP_ST_BAD_AP;
 	reply_status(reply, reply_len, st);
 }
@@ -444,43 +491,83 @@ static void cmd_ap_init(vp_fw *fw, const uint8_t *cmd, bool open, uint8_t *reply
 static int sub_gate(uint8_t sub)
 {
 	switch (sub) {
-	case 0x3E: return VP_F_RWSTATUS2;
-	case 0x40: case 0x41: case 0x42: return VP_F_TRACE;
-	case 0x43: return VP_F_SWD_FREQ;
-	case 0x44: return VP_F_JTAG_FREQ;
-	case 0x45: case 0x46: return VP_F_DAP_REG;
-	case 0x47: case 0x48: case 0x50: return VP_F_MEM16;
-	case 0x4B: case 0x4C: return VP_F_AP_INIT;
-	case 0x51: case 0x52: case 0x54: return VP_F_CSW;
-	case 0x56: return VP_F_BOARD_ID;
-	case 0x61: case 0x62: case 0x63: return VP_F_V3_FREQ;
-	default: return -1;
+	case 0x3E:
+		return VP_F_RWSTATUS2;
+	case 0x40:
+	case 0x41:
+	case 0x42:
+		return VP_F_TRACE;
+	case 0x43:
+		return VP_F_SWD_FREQ;
+	case 0x44:
+		return VP_F_JTAG_FREQ;
+	case 0x45:
+	case 0x46:
+		return VP_F_DAP_REG;
+	case 0x47:
+	case 0x48:
+	case 0x50:
+		return VP_F_MEM16;
+	case 0x4B:
+	case 0x4C:
+		return VP_F_AP_INIT;
+	case 0x51:
+	case 0x52:
+	case 0x54:
+		return VP_F_CSW;
+	case 0x56:
+		return VP_F_BOARD_ID;
+	case 0x61:
+	case 0x62:
+	case 0x63:
+		return VP_F_V3_FREQ;
+	default:
+		return -1;
 	}
 }
 
-static bool debug_cmd_mem(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len,
-                          size_t *data_len)
+static bool debug_cmd_mem(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
+			  size_t *reply_len, size_t *data_len)
 {
 	switch (cmd[1]) {
-	case 0x07: mem_read(fw, cmd, W32, true, reply, reply_len); return true;
-	case 0x47: mem_read(fw, cmd, W16, true, reply, reply_len); return true;
-	case 0x0C: mem_read(fw, cmd, W8, true, reply, reply_len); return true;
-	case 0x54: mem_read(fw, cmd, W32, false, reply, reply_len); return true;
-	case 0x08: mem_write_begin(fw, cmd, W32, true, data_len); return true;
-	case 0x48: mem_write_begin(fw, cmd, W16, true, data_len); return true;
-	case 0x0D: mem_write_begin(fw, cmd, W8, true, data_len); return true;
-	case 0x50: mem_write_begin(fw, cmd, W32, false, data_len); return true;
-	default: return false;
+	case 0x07:
+		mem_read(fw, cmd, W32, true, reply, reply_len);
+		return true;
+	case 0x47:
+		mem_read(fw, cmd, W16, true, reply, reply_len);
+		return true;
+	case 0x0C:
+		mem_read(fw, cmd, W8, true, reply, reply_len);
+		return true;
+	case 0x54:
+		mem_read(fw, cmd, W32, false, reply, reply_len);
+		return true;
+	case 0x08:
+		mem_write_begin(fw, cmd, W32, true, data_len);
+		return true;
+	case 0x48:
+		mem_write_begin(fw, cmd, W16, true, data_len);
+		return true;
+	case 0x0D:
+		mem_write_begin(fw, cmd, W8, true, data_len);
+		return true;
+	case 0x50:
+		mem_write_begin(fw, cmd, W32, false, data_len);
+		return true;
+	default:
+		return false;
 	}
 }
 
-static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *reply_len, size_t *data_len)
+static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
+		      size_t *reply_len, size_t *data_len)
 {
 	int gate = sub_gate(cmd[1]);
 	/* A DFU-mode probe must be left with F3 07 first (facts §2.1 "Mode
 	 * exit"); what it answers to debug commands is UNCONFIRMED: the
 	 * unknown-command status. */
-	if ((gate >= 0 && !has(fw, (enum vp_feature)gate)) || fw->mode == MODE_DFU) {
+	if ((gate >= 0 && !has(fw, (enum vp_feature)gate))
+	    || fw->mode == MODE_DFU) {
 		reply_status(reply, reply_len, fw->params.unknown_cmd_status);
 		return;
 	}
@@ -492,8 +579,12 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 		fw->iface = IF_NONE;
 		vp_dap_reset(&fw->dap);
 		return;
-	case 0x30: cmd_enter(fw, cmd, reply, reply_len); return;
-	case 0x31: cmd_read_idcodes(fw, reply, reply_len); return;
+	case 0x30:
+		cmd_enter(fw, cmd, reply, reply_len);
+		return;
+	case 0x31:
+		cmd_read_idcodes(fw, reply, reply_len);
+		return;
 	case 0x32: /* APIV2_RESETSYS: system reset, 2-byte status (facts §2.2) */
 		if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu)) {
 			reply_status(reply, reply_len, VP_ST_DP_ERROR);
@@ -502,22 +593,38 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 		vp_mcu_reset(fw->mcu);
 		reply_status(reply, reply_len, VP_ST_OK);
 		return;
-	case 0x33: cmd_reg(fw, cmd, false, reply, reply_len); return;
-	case 0x34: cmd_reg(fw, cmd, true, reply, reply_len); return;
-	case 0x35: cmd_debugreg(fw, cmd, true, reply, reply_len); return;
-	case 0x36: cmd_debugreg(fw, cmd, false, reply, reply_len); return;
-	case 0x3A: cmd_readallregs(fw, reply, reply_len); return;
-	case 0x3B: cmd_rwstatus(fw, false, reply, reply_len); return;
-	case 0x3E: cmd_rwstatus(fw, true, reply, reply_len); return;
+	case 0x33:
+		cmd_reg(fw, cmd, false, reply, reply_len);
+		return;
+	case 0x34:
+		cmd_reg(fw, cmd, true, reply, reply_len);
+		return;
+	case 0x35:
+		cmd_debugreg(fw, cmd, true, reply, reply_len);
+		return;
+	case 0x36:
+		cmd_debugreg(fw, cmd, false, reply, reply_len);
+		return;
+	case 0x3A:
+		cmd_readallregs(fw, reply, reply_len);
+		return;
+	case 0x3B:
+		cmd_rwstatus(fw, false, reply, reply_len);
+		return;
+	case 0x3E:
+		cmd_rwstatus(fw, true, reply, reply_len);
+		return;
 	case 0x3C: /* DRIVE_NRST: 00 low (held until 01), 01 high, 02 pulse
 		    * (facts §2.2; mcu.h vp_mcu_set_nrst) */
 		if (cmd[2] <= 0x02)
 			vp_mcu_set_nrst(fw->mcu, cmd[2] != 0x01);
 		if (cmd[2] == 0x02)
 			vp_mcu_set_nrst(fw->mcu, false);
-		reply_status(reply, reply_len, cmd[2] <= 2 ? VP_ST_OK : VP_ST_CMD_ERROR);
+		reply_status(reply, reply_len,
+			     cmd[2] <= 2 ? VP_ST_OK : VP_ST_CMD_ERROR);
 		return;
-	case 0x40: case 0x41: /* trace start/stop (facts §2.2): accepted, no SWO modelled */
+	case 0x40:
+	case 0x41: /* trace start/stop (facts §2.2): accepted, no SWO modelled */
 	case 0x44: /* JTAG_SET_FREQ (facts §2.2): accepted; JTAG timing not modelled */
 		reply_status(reply, reply_len, VP_ST_OK);
 		return;
@@ -528,25 +635,40 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 		fw->swd.khz = vp_freq_swd_divisor_khz(le16(cmd + 2));
 		reply_status(reply, reply_len, VP_ST_OK);
 		return;
-	case 0x45: cmd_dap(fw, cmd, false, reply, reply_len); return;
-	case 0x46: cmd_dap(fw, cmd, true, reply, reply_len); return;
-	case 0x4B: cmd_ap_init(fw, cmd, true, reply, reply_len); return;
-	case 0x4C: cmd_ap_init(fw, cmd, false, reply, reply_len); return;
+	case 0x45:
+		cmd_dap(fw, cmd, false, reply, reply_len);
+		return;
+	case 0x46:
+		cmd_dap(fw, cmd, true, reply, reply_len);
+		return;
+	case 0x4B:
+		cmd_ap_init(fw, cmd, true, reply, reply_len);
+		return;
+	case 0x4C:
+		cmd_ap_init(fw, cmd, false, reply, reply_len);
+		return;
 	case 0x51: /* RW_MISC_OUT: V3 takes 1227 items, V2 64 (stlink_dap.h) */
-		*data_len = fw->iface == IF_NONE ? 0 :
-		            vp_dap_misc_out(&fw->dap, le32(cmd + 2),
-		                            fw->kind.hw == VP_HW_V3 ? VP_MISC_MAX_V3 : VP_MISC_MAX_V2);
+		*data_len = fw->iface == IF_NONE
+				    ? 0
+				    : vp_dap_misc_out(&fw->dap, le32(cmd + 2),
+						      fw->kind.hw == VP_HW_V3
+							      ? VP_MISC_MAX_V3
+							      : VP_MISC_MAX_V2);
 		fw->pw.active = fw->pw.misc = *data_len > 0;
 		fw->pw.len = *data_len;
 		return;
-	case 0x52: *reply_len = vp_dap_misc_in(&fw->dap, reply); return;
+	case 0x52:
+		*reply_len = vp_dap_misc_in(&fw->dap, reply);
+		return;
 	case 0x56: /* GET_BOARD_IDENTIFIERS, 128 bytes (facts §2.2): a bare
 		    * probe has no Mbed board ID, so [2..5] stay zero */
 		memset(reply, 0, 128);
 		reply[0] = VP_ST_OK;
 		*reply_len = 128;
 		return;
-	case 0x61: cmd_set_com_freq(fw, cmd, reply, reply_len); return;
+	case 0x61:
+		cmd_set_com_freq(fw, cmd, reply, reply_len);
+		return;
 	case 0x62: /* APIV3_GET_COM_FREQ */
 		vp_freq_v3_list_reply(fw->swd.khz, reply);
 		*reply_len = 52;
@@ -565,7 +687,7 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply, size_t *rep
 }
 
 void vp_fw_command(vp_fw *fw, const uint8_t *cmd_in, size_t len, uint8_t *reply,
-                   size_t *reply_len, size_t *data_len)
+		   size_t *reply_len, size_t *data_len)
 {
 	uint8_t cmd[VP_FW_CMD_LEN] = { 0 };
 	memcpy(cmd, cmd_in, len < VP_FW_CMD_LEN ? len : VP_FW_CMD_LEN);

@@ -51,9 +51,8 @@ typedef struct vp_fw_params {
 	uint8_t unknown_cmd_status;
 } vp_fw_params;
 
-
-vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu, vp_clock *clock,
-                 const vp_fw_params *params);
+vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu,
+		 vp_clock *clock, const vp_fw_params *params);
 void vp_fw_free(vp_fw *fw);
 
 /* Run one command packet (len <= 16, zero-padded). On return, reply holds
@@ -61,7 +60,7 @@ void vp_fw_free(vp_fw *fw);
  * reply) and *data_len is the OUT data phase the command now waits for
  * (0: none). reply must hold VP_FW_REPLY_MAX bytes. */
 void vp_fw_command(vp_fw *fw, const uint8_t *cmd, size_t len, uint8_t *reply,
-                   size_t *reply_len, size_t *data_len);
+		   size_t *reply_len, size_t *data_len);
 
 /* The complete data phase of the last write command. */
 void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len);

@@ -25,10 +25,14 @@ void vp_swd_charge(vp_swd *w)
 static uint8_t bus_status(vp_swd *w, vp_bus r)
 {
 	switch (r) {
-	case VP_BUS_OK: return VP_ST_OK;
-	case VP_BUS_NOPOWER: return VP_ST_DP_ERROR; /* no ACK at all */
-	case VP_BUS_STALL: return VP_ST_AP_WAIT;
-	case VP_BUS_FAULT: break;
+	case VP_BUS_OK:
+		return VP_ST_OK;
+	case VP_BUS_NOPOWER:
+		return VP_ST_DP_ERROR; /* no ACK at all */
+	case VP_BUS_STALL:
+		return VP_ST_AP_WAIT;
+	case VP_BUS_FAULT:
+		break;
 	}
 	/* ADIv5: a FAULT response sets CTRL/STAT.STICKYERR */
 	vp_dap_set_stickyerr(w->dap);
@@ -48,7 +52,8 @@ static vp_bus finish_posted(vp_swd *w)
 	return r;
 }
 
-uint8_t vp_swd_access(vp_swd *w, bool write, uint32_t addr, unsigned size, uint32_t *val)
+uint8_t vp_swd_access(vp_swd *w, bool write, uint32_t addr, unsigned size,
+		      uint32_t *val)
 {
 	if (w->fault_next) {
 		/* "ST-Link v3 while AP is busy answers once with ERROR_WAIT,
@@ -68,7 +73,8 @@ uint8_t vp_swd_access(vp_swd *w, bool write, uint32_t addr, unsigned size, uint3
 		vp_swd_charge(w);
 		vp_bus r = finish_posted(w);
 		if (r == VP_BUS_OK) {
-			r = write ? vp_mcu_write(w->mcu, addr, size, *val) : vp_mcu_read(w->mcu, addr, size, val);
+			r = write ? vp_mcu_write(w->mcu, addr, size, *val)
+				  : vp_mcu_read(w->mcu, addr, size, val);
 			if (r == VP_BUS_STALL && write) {
 				/* the AP took the write (OK ACK); it completes
 				 * on the AHB once the stall ends (facts §10.3) */

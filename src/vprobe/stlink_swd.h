@@ -23,14 +23,14 @@
 typedef struct vp_swd {
 	vp_mcu *mcu;
 	vp_clock *clock;
-	vp_dap *dap;          /* CTRL/STAT sticky flags */
-	unsigned khz;         /* SWD clock */
-	uint64_t ns_debt;     /* sub-microsecond SWD time not yet on the clock */
-	bool v3;              /* a busy AP: WAIT, then AP_FAULT once (BMP) */
-	bool sticky_kept;     /* VPROBE_QUIRKS sticky=kept (the default) */
-	bool fault_next;      /* V3: the next access answers AP_FAULT */
+	vp_dap *dap;      /* CTRL/STAT sticky flags */
+	unsigned khz;     /* SWD clock */
+	uint64_t ns_debt; /* sub-microsecond SWD time not yet on the clock */
+	bool v3;          /* a busy AP: WAIT, then AP_FAULT once (BMP) */
+	bool sticky_kept; /* VPROBE_QUIRKS sticky=kept (the default) */
+	bool fault_next;  /* V3: the next access answers AP_FAULT */
 	struct {
-		bool active;      /* accepted by the AP, stalled on the AHB */
+		bool active; /* accepted by the AP, stalled on the AHB */
 		uint32_t addr, val;
 		unsigned size;
 	} posted;
@@ -41,7 +41,8 @@ void vp_swd_charge(vp_swd *w);
 
 /* One target access of `size` bytes; returns an ST-Link status
  * (stlink_fw.h): OK, AP_WAIT, AP_FAULT or DP_ERROR (no power). */
-uint8_t vp_swd_access(vp_swd *w, bool write, uint32_t addr, unsigned size, uint32_t *val);
+uint8_t vp_swd_access(vp_swd *w, bool write, uint32_t addr, unsigned size,
+		      uint32_t *val);
 
 /* A posted write lands once the bus frees (the board is about to be saved
  * or closed): simulated time runs until it does, bounded. */

@@ -22,12 +22,12 @@
 enum vp_usb_status {
 	VP_USB_OK = 0,
 	VP_USB_IO = -1,
-	VP_USB_ACCESS = -3,     /* open refused: the "access" fault (faults.h) */
-	VP_USB_NO_DEVICE = -4,  /* unplugged: every later transfer fails so */
-	VP_USB_BUSY = -6,       /* interface 0 claimed by another holder */
-	VP_USB_TIMEOUT = -7,    /* IN with no reply pending */
-	VP_USB_OVERFLOW = -8,   /* reply longer than the host's buffer */
-	VP_USB_PIPE = -9,       /* endpoint stalled / not present */
+	VP_USB_ACCESS = -3,    /* open refused: the "access" fault (faults.h) */
+	VP_USB_NO_DEVICE = -4, /* unplugged: every later transfer fails so */
+	VP_USB_BUSY = -6,      /* interface 0 claimed by another holder */
+	VP_USB_TIMEOUT = -7,   /* IN with no reply pending */
+	VP_USB_OVERFLOW = -8,  /* reply longer than the host's buffer */
+	VP_USB_PIPE = -9,      /* endpoint stalled / not present */
 };
 
 typedef struct vp_board vp_board;
@@ -35,54 +35,57 @@ typedef struct vp_board vp_board;
 /* What a USB host sees in the descriptors of one probe. */
 typedef struct vp_usb_identity {
 	uint16_t vid, pid;
-	uint16_t bcd_usb;          /* 0x0200 */
+	uint16_t bcd_usb; /* 0x0200 */
 	uint16_t bcd_device;
-	uint8_t ep_out;            /* command + write data */
-	uint8_t ep_in;             /* replies + read data */
-	uint8_t ep_trace;          /* SWO trace IN endpoint, 0 if none */
-	uint16_t max_packet;       /* 64 (full speed) or 512 (high speed) */
+	uint8_t ep_out;      /* command + write data */
+	uint8_t ep_in;       /* replies + read data */
+	uint8_t ep_trace;    /* SWO trace IN endpoint, 0 if none */
+	uint16_t max_packet; /* 64 (full speed) or 512 (high speed) */
 	uint8_t num_interfaces;
 	uint8_t bus, address, port;
-	const char *manufacturer;  /* "STMicroelectronics" */
-	const char *product;       /* e.g. "STM32 STLink" */
+	const char *manufacturer; /* "STMicroelectronics" */
+	const char *product;      /* e.g. "STM32 STLink" */
 	/* The raw iSerial string descriptor, bLength and bDescriptorType
 	 * included. Old V2 firmware gives 12 raw bytes (bLength 26), others 24
 	 * hex characters in UTF-16 (bLength 50): facts §1.1. */
 	uint8_t serial_desc[64];
 	size_t serial_desc_len;
-	char serial[25];           /* the 24-hex-digit serial people see */
+	char serial[25]; /* the 24-hex-digit serial people see */
 } vp_usb_identity;
 
 typedef struct vp_stats {
-	uint64_t transactions;     /* USB round trips: command packets received */
+	uint64_t transactions; /* USB round trips: command packets received */
 	uint64_t bytes_out, bytes_in;
-	uint64_t sim_us;           /* simulated clock */
-	uint64_t watchdog_resets;  /* resets by a watchdog that ran out (wdg.h) */
+	uint64_t sim_us; /* simulated clock */
+	uint64_t
+		watchdog_resets; /* resets by a watchdog that ran out (wdg.h) */
 } vp_stats;
 
 /* One board's settings. Strings are borrowed for the duration of
  * vp_board_open only. NULL / negative fields mean "default". */
 typedef struct vp_options {
-	const char *state_path;   /* board image; created on first use (required) */
-	const char *target;       /* part for a new image, default "stm32f429zi" */
-	const char *probe;        /* "v2", "v2-1:J40M27", "v3:J7M3"; default "v2-1" */
-	double voltage;           /* target supply in volts; <= 0: 3.3 */
-	long latency_us;          /* cost of one USB round trip; < 0: by probe kind */
-	const char *fault;        /* VPROBE_FAULT syntax, or NULL */
-	const char *stats_path;   /* where vp_board_close writes JSON stats, or NULL */
-	const char *quirks;       /* VPROBE_QUIRKS syntax: comma-separated
+	const char
+		*state_path; /* board image; created on first use (required) */
+	const char *target;  /* part for a new image, default "stm32f429zi" */
+	const char *probe; /* "v2", "v2-1:J40M27", "v3:J7M3"; default "v2-1" */
+	double voltage;    /* target supply in volts; <= 0: 3.3 */
+	long latency_us;   /* cost of one USB round trip; < 0: by probe kind */
+	const char *fault; /* VPROBE_FAULT syntax, or NULL */
+	const char *
+		stats_path; /* where vp_board_close writes JSON stats, or NULL */
+	const char *quirks; /* VPROBE_QUIRKS syntax: comma-separated
 	                             name=value choosing the model's reading of
 	                             an UNCONFIRMED behaviour (src/vprobe/quirks.h
 	                             lists them); NULL or "": every default.
 	                             A bad name or value fails vp_board_open
 	                             with a message listing the valid ones. */
-	double wallclock;         /* VPROBE_WALLCLOCK: > 0 adds the host's wall
+	double wallclock;   /* VPROBE_WALLCLOCK: > 0 adds the host's wall
 	                             time between command packets, times this
 	                             factor, to the simulated clock (a host
 	                             waiting at a prompt lets the target's
 	                             watchdogs run); 0: the clock advances by
 	                             modelled costs only (the default) */
-	unsigned index;           /* position among the boards of one process:
+	unsigned index;     /* position among the boards of one process:
 	                             gives each a distinct bus address */
 } vp_options;
 
@@ -91,7 +94,8 @@ typedef struct vp_options {
 void vp_options_from_env(vp_options *opt, const char *path, unsigned index);
 
 /* Open (or create) the board. Returns 0, or -1 with a message in err. */
-int vp_board_open(vp_board **out, const vp_options *opt, char *err, size_t errlen);
+int vp_board_open(vp_board **out, const vp_options *opt, char *err,
+		  size_t errlen);
 
 /* Save the image (atomically), write stats if asked, free. NULL is fine. */
 void vp_board_close(vp_board *b);

@@ -17,21 +17,21 @@
 
 #include <string.h>
 
-#define LSI_HZ 32000u
+#define LSI_HZ    32000u
 #define PCLK1_MHZ 16u
-#define IWDG_KR 0x0
-#define IWDG_PR 0x4
-#define IWDG_RLR 0x8
-#define IWDG_SR 0xC
-#define WWDG_CR 0x0
-#define WWDG_CFR 0x4
-#define WWDG_SR 0x8
+#define IWDG_KR   0x0
+#define IWDG_PR   0x4
+#define IWDG_RLR  0x8
+#define IWDG_SR   0xC
+#define WWDG_CR   0x0
+#define WWDG_CFR  0x4
+#define WWDG_SR   0x8
 #define WWDG_WDGA (1u << 7)
 
 static uint64_t iwdg_timeout_us(const vp_wdg *w)
 {
 	uint32_t pr = w->iwdg_pr & 7u;
-	uint64_t div = 4u << (pr > 6u ? 6u : pr);   /* PR 6 and 7: /256 */
+	uint64_t div = 4u << (pr > 6u ? 6u : pr); /* PR 6 and 7: /256 */
 	return ((uint64_t)(w->iwdg_rlr & 0xFFFu) + 1) * div * 1000000u / LSI_HZ;
 }
 
@@ -43,7 +43,8 @@ static uint64_t wwdg_timeout_us(const vp_wdg *w)
 	return t < 0x40 ? 0 : (uint64_t)(t - 0x3F) * tick;
 }
 
-void vp_wdg_reset(vp_wdg *w, enum vp_wdg_start iwdg, enum vp_wdg_start wwdg, uint64_t now)
+void vp_wdg_reset(vp_wdg *w, enum vp_wdg_start iwdg, enum vp_wdg_start wwdg,
+		  uint64_t now)
 {
 	memset(w, 0, sizeof *w);
 	w->iwdg_start = iwdg;
@@ -51,7 +52,7 @@ void vp_wdg_reset(vp_wdg *w, enum vp_wdg_start iwdg, enum vp_wdg_start wwdg, uin
 	w->iwdg_rlr = 0xFFFu;
 	w->wwdg_cr = 0x7Fu;
 	w->wwdg_cfr = 0x7Fu;
-	w->iwdg_on = iwdg == VP_WDG_OPTION;   /* hardware watchdog */
+	w->iwdg_on = iwdg == VP_WDG_OPTION; /* hardware watchdog */
 	w->iwdg_left_us = iwdg_timeout_us(w);
 	w->last_us = now;
 }
@@ -64,7 +65,7 @@ static void firmware_runs(vp_wdg *w)
 		w->iwdg_on = true;
 	if (w->wwdg_start == VP_WDG_FIRMWARE && !w->wwdg_on) {
 		w->wwdg_on = true;
-		w->wwdg_cfr = 0x7Fu | 3u << 7;  /* WDGTB = 3: 131 ms at 16 MHz */
+		w->wwdg_cfr = 0x7Fu | 3u << 7; /* WDGTB = 3: 131 ms at 16 MHz */
 	}
 	w->wwdg_cr = WWDG_WDGA | 0x7Fu;
 	w->iwdg_left_us = iwdg_timeout_us(w);
@@ -83,7 +84,8 @@ static uint64_t run_down(uint64_t *left, uint64_t from, uint64_t now)
 	return at > 0 ? at : 1;
 }
 
-uint64_t vp_wdg_tick(vp_wdg *w, uint64_t now, bool halted, uint32_t fz, char *which)
+uint64_t vp_wdg_tick(vp_wdg *w, uint64_t now, bool halted, uint32_t fz,
+		     char *which)
 {
 	uint64_t from = w->last_us, at_i = 0, at_w = 0;
 	w->last_us = now;
@@ -111,12 +113,16 @@ bool vp_wdg_read(vp_wdg *w, uint32_t addr, uint32_t *value)
 	if (addr >= VP_IWDG_BASE && addr < VP_IWDG_BASE + 0x400u) {
 		uint32_t off = addr - VP_IWDG_BASE;
 		/* KR is write-only; SR PVU/RVU: updates are instant here */
-		*value = off == IWDG_PR ? w->iwdg_pr : off == IWDG_RLR ? w->iwdg_rlr : 0;
+		*value = off == IWDG_PR    ? w->iwdg_pr
+			 : off == IWDG_RLR ? w->iwdg_rlr
+					   : 0;
 		return true;
 	}
 	if (addr >= VP_WWDG_BASE && addr < VP_WWDG_BASE + 0x400u) {
 		uint32_t off = addr - VP_WWDG_BASE;
-		*value = off == WWDG_CR ? w->wwdg_cr : off == WWDG_CFR ? w->wwdg_cfr : 0;
+		*value = off == WWDG_CR    ? w->wwdg_cr
+			 : off == WWDG_CFR ? w->wwdg_cfr
+					   : 0;
 		return true;
 	}
 	return false;
@@ -142,8 +148,12 @@ bool vp_wdg_write(vp_wdg *w, uint32_t addr, uint32_t value)
 	if (addr >= VP_WWDG_BASE && addr < VP_WWDG_BASE + 0x400u) {
 		uint32_t off = addr - VP_WWDG_BASE;
 		if (off == WWDG_CR) {
-			w->wwdg_on = w->wwdg_on || (value & WWDG_WDGA);  /* only reset clears it */
-			w->wwdg_cr = (value & 0x7Fu) | (w->wwdg_on ? WWDG_WDGA : 0);
+			w->wwdg_on =
+				w->wwdg_on
+				|| (value
+				    & WWDG_WDGA); /* only reset clears it */
+			w->wwdg_cr =
+				(value & 0x7Fu) | (w->wwdg_on ? WWDG_WDGA : 0);
 			w->wwdg_left_us = wwdg_timeout_us(w);
 		} else if (off == WWDG_CFR) {
 			w->wwdg_cfr = value & 0x3FFu;

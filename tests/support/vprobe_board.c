@@ -55,13 +55,20 @@ static vp_board *check_open(lua_State *L)
 static const char *status_name(int rc)
 {
 	switch (rc) {
-	case VP_USB_TIMEOUT: return "timeout";
-	case VP_USB_NO_DEVICE: return "no_device";
-	case VP_USB_OVERFLOW: return "overflow";
-	case VP_USB_PIPE: return "pipe";
-	case VP_USB_ACCESS: return "access";
-	case VP_USB_BUSY: return "busy";
-	default: return "io";
+	case VP_USB_TIMEOUT:
+		return "timeout";
+	case VP_USB_NO_DEVICE:
+		return "no_device";
+	case VP_USB_OVERFLOW:
+		return "overflow";
+	case VP_USB_PIPE:
+		return "pipe";
+	case VP_USB_ACCESS:
+		return "access";
+	case VP_USB_BUSY:
+		return "busy";
+	default:
+		return "io";
 	}
 }
 
@@ -83,24 +90,33 @@ static const char *opt_string(lua_State *L, const char *key)
 
 static int board_open(lua_State *L)
 {
-	static const char *const keys[] = { "state", "target", "probe", "voltage", "fault",
-	                                     "stats", "latency", "index", "quirks", NULL };
+	static const char *const keys[] = { "state",   "target", "probe",
+					    "voltage", "fault",  "stats",
+					    "latency", "index",  "quirks",
+					    NULL };
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_pushnil(L);
-	while (lua_next(L, 1)) { /* strict options: a misspelt key is an error */
+	while (lua_next(L,
+			1)) { /* strict options: a misspelt key is an error */
 		lua_pop(L, 1);
-		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		const char *k = lua_type(L, -1) == LUA_TSTRING
+					? lua_tostring(L, -1)
+					: NULL;
 		int known = 0;
 		for (int i = 0; k && keys[i]; i++)
 			known |= strcmp(k, keys[i]) == 0;
 		if (!known)
-			return luaL_argerror(L, 1, lua_pushfstring(L, "unknown option '%s'", k ? k : "?"));
+			return luaL_argerror(
+				L, 1,
+				lua_pushfstring(L, "unknown option '%s'",
+						k ? k : "?"));
 	}
 	vp_options opt;
 	memset(&opt, 0, sizeof opt);
 	opt.state_path = opt_string(L, "state");
 	if (!opt.state_path)
-		return luaL_argerror(L, 1, "option 'state' (image path) is required");
+		return luaL_argerror(L, 1,
+				     "option 'state' (image path) is required");
 	opt.target = opt_string(L, "target");
 	opt.probe = opt_string(L, "probe");
 	opt.fault = opt_string(L, "fault");
@@ -158,8 +174,18 @@ static int board_usb(lua_State *L)
 	const vp_usb_identity *id = vp_board_usb(check_open(L));
 	lua_createtable(L, 0, 16);
 #define INT(f) (lua_pushinteger(L, id->f), lua_setfield(L, -2, #f))
-	INT(vid); INT(pid); INT(bcd_usb); INT(bcd_device); INT(ep_out); INT(ep_in);
-	INT(ep_trace); INT(max_packet); INT(num_interfaces); INT(bus); INT(address); INT(port);
+	INT(vid);
+	INT(pid);
+	INT(bcd_usb);
+	INT(bcd_device);
+	INT(ep_out);
+	INT(ep_in);
+	INT(ep_trace);
+	INT(max_packet);
+	INT(num_interfaces);
+	INT(bus);
+	INT(address);
+	INT(port);
 #undef INT
 	lua_pushstring(L, id->manufacturer);
 	lua_setfield(L, -2, "manufacturer");
@@ -196,8 +222,14 @@ static int push_rc(lua_State *L, int rc)
 	return 1;
 }
 
-static int board_reset(lua_State *L) { return push_rc(L, vp_board_usb_reset(check_open(L))); }
-static int board_usb_open(lua_State *L) { return push_rc(L, vp_board_usb_open(check_open(L))); }
+static int board_reset(lua_State *L)
+{
+	return push_rc(L, vp_board_usb_reset(check_open(L)));
+}
+static int board_usb_open(lua_State *L)
+{
+	return push_rc(L, vp_board_usb_open(check_open(L)));
+}
 
 static int board_claim(lua_State *L)
 {
@@ -212,7 +244,11 @@ static int board_claim(lua_State *L)
 	return 1;
 }
 
-static int board_release(lua_State *L) { vp_board_release(check_open(L)); return 0; }
+static int board_release(lua_State *L)
+{
+	vp_board_release(check_open(L));
+	return 0;
+}
 
 /* One idempotent close for close, __close and __gc. */
 static int board_close(lua_State *L)
@@ -227,7 +263,8 @@ static int board_tostring(lua_State *L)
 {
 	ud_board *u = luaL_checkudata(L, 1, BOARD_MT);
 	if (u->b)
-		lua_pushfstring(L, "vprobe_board: %s (open)", vp_board_usb(u->b)->serial);
+		lua_pushfstring(L, "vprobe_board: %s (open)",
+				vp_board_usb(u->b)->serial);
 	else
 		lua_pushstring(L, "vprobe_board: (closed)");
 	return 1;
@@ -242,18 +279,23 @@ struct usb_api {
 	void (*exit)(libusb_context *);
 	ssize_t (*get_device_list)(libusb_context *, libusb_device ***);
 	void (*free_device_list)(libusb_device **, int);
-	int (*get_device_descriptor)(libusb_device *, struct libusb_device_descriptor *);
-	int (*get_config_descriptor)(libusb_device *, uint8_t, struct libusb_config_descriptor **);
+	int (*get_device_descriptor)(libusb_device *,
+				     struct libusb_device_descriptor *);
+	int (*get_config_descriptor)(libusb_device *, uint8_t,
+				     struct libusb_config_descriptor **);
 	void (*free_config_descriptor)(struct libusb_config_descriptor *);
 	uint8_t (*get_bus_number)(libusb_device *);
 	uint8_t (*get_device_address)(libusb_device *);
 	int (*open)(libusb_device *, libusb_device_handle **);
 	void (*close)(libusb_device_handle *);
 	int (*claim_interface)(libusb_device_handle *, int);
-	int (*get_string_descriptor_ascii)(libusb_device_handle *, uint8_t, unsigned char *, int);
-	int (*control_transfer)(libusb_device_handle *, uint8_t, uint8_t, uint16_t, uint16_t,
-	                        unsigned char *, uint16_t, unsigned int);
-	int (*bulk_transfer)(libusb_device_handle *, unsigned char, unsigned char *, int, int *, unsigned int);
+	int (*get_string_descriptor_ascii)(libusb_device_handle *, uint8_t,
+					   unsigned char *, int);
+	int (*control_transfer)(libusb_device_handle *, uint8_t, uint8_t,
+				uint16_t, uint16_t, unsigned char *, uint16_t,
+				unsigned int);
+	int (*bulk_transfer)(libusb_device_handle *, unsigned char,
+			     unsigned char *, int, int *, unsigned int);
 	struct libusb_transfer *(*alloc_transfer)(int);
 	void (*free_transfer)(struct libusb_transfer *);
 	int (*submit_transfer)(struct libusb_transfer *);
@@ -264,13 +306,29 @@ struct usb_api {
 
 static int usb_api_load(void *lib, struct usb_api *u)
 {
-	static const char *const names[] = { "libusb_init", "libusb_exit", "libusb_get_device_list",
-		"libusb_free_device_list", "libusb_get_device_descriptor", "libusb_get_config_descriptor",
-		"libusb_free_config_descriptor", "libusb_get_bus_number", "libusb_get_device_address",
-		"libusb_open", "libusb_close", "libusb_claim_interface", "libusb_get_string_descriptor_ascii",
-		"libusb_control_transfer", "libusb_bulk_transfer", "libusb_alloc_transfer",
-		"libusb_free_transfer", "libusb_submit_transfer", "libusb_cancel_transfer",
-		"libusb_handle_events_completed", "libusb_release_interface" };
+	static const char *const names[] = {
+		"libusb_init",
+		"libusb_exit",
+		"libusb_get_device_list",
+		"libusb_free_device_list",
+		"libusb_get_device_descriptor",
+		"libusb_get_config_descriptor",
+		"libusb_free_config_descriptor",
+		"libusb_get_bus_number",
+		"libusb_get_device_address",
+		"libusb_open",
+		"libusb_close",
+		"libusb_claim_interface",
+		"libusb_get_string_descriptor_ascii",
+		"libusb_control_transfer",
+		"libusb_bulk_transfer",
+		"libusb_alloc_transfer",
+		"libusb_free_transfer",
+		"libusb_submit_transfer",
+		"libusb_cancel_transfer",
+		"libusb_handle_events_completed",
+		"libusb_release_interface"
+	};
 	void **slots = (void **)u; /* struct of same-sized function pointers */
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (!(slots[i] = dlsym(lib, names[i])))
@@ -295,7 +353,8 @@ static void push_device(lua_State *L, const struct usb_api *u, libusb_device *d)
 	set_int(L, "bus", u->get_bus_number(d));
 	set_int(L, "address", u->get_device_address(d));
 	if (u->get_config_descriptor(d, 0, &cfg) == 0) {
-		const struct libusb_interface_descriptor *a = cfg->interface[0].altsetting;
+		const struct libusb_interface_descriptor *a =
+			cfg->interface[0].altsetting;
 		set_int(L, "interfaces", cfg->bNumInterfaces);
 		set_int(L, "class", a->bInterfaceClass);
 		lua_newtable(L);
@@ -304,20 +363,25 @@ static void push_device(lua_State *L, const struct usb_api *u, libusb_device *d)
 			lua_rawseti(L, -2, e + 1);
 		}
 		lua_setfield(L, -2, "endpoints");
-		set_int(L, "max_packet", a->bNumEndpoints ? a->endpoint[0].wMaxPacketSize : 0);
+		set_int(L, "max_packet",
+			a->bNumEndpoints ? a->endpoint[0].wMaxPacketSize : 0);
 		u->free_config_descriptor(cfg);
 	}
 	libusb_device_handle *h;
 	if (u->open(d, &h) == 0) {
 		unsigned char buf[256];
-		int n = u->get_string_descriptor_ascii(h, dd.iSerialNumber, buf, sizeof buf);
+		int n = u->get_string_descriptor_ascii(h, dd.iSerialNumber, buf,
+						       sizeof buf);
 		lua_pushlstring(L, (const char *)buf, n > 0 ? (size_t)n : 0);
 		lua_setfield(L, -2, "serial_ascii");
-		n = u->control_transfer(h, 0x80, LIBUSB_REQUEST_GET_DESCRIPTOR,
-		                        (uint16_t)(LIBUSB_DT_STRING << 8 | dd.iSerialNumber), 0x0409, buf, sizeof buf, 1000);
+		n = u->control_transfer(
+			h, 0x80, LIBUSB_REQUEST_GET_DESCRIPTOR,
+			(uint16_t)(LIBUSB_DT_STRING << 8 | dd.iSerialNumber),
+			0x0409, buf, sizeof buf, 1000);
 		lua_pushlstring(L, (const char *)buf, n > 0 ? (size_t)n : 0);
 		lua_setfield(L, -2, "serial_desc");
-		n = u->get_string_descriptor_ascii(h, dd.iProduct, buf, sizeof buf);
+		n = u->get_string_descriptor_ascii(h, dd.iProduct, buf,
+						   sizeof buf);
 		lua_pushlstring(L, (const char *)buf, n > 0 ? (size_t)n : 0);
 		lua_setfield(L, -2, "product");
 		u->close(h);
@@ -341,8 +405,10 @@ static void LIBUSB_CALL on_done(struct libusb_transfer *t)
 
 /* Three transfers submitted at once (command OUT, reply IN, an IN with no
  * reply pending), one cancelled, then events; statuses in callback order. */
-static void async_part(lua_State *L, const struct usb_api *u, libusb_context *ctx, libusb_device_handle *h,
-                       const struct libusb_device_descriptor *dd, uint8_t ep_out, uint8_t ep_in)
+static void async_part(lua_State *L, const struct usb_api *u,
+		       libusb_context *ctx, libusb_device_handle *h,
+		       const struct libusb_device_descriptor *dd,
+		       uint8_t ep_out, uint8_t ep_in)
 {
 	(void)dd;
 	unsigned char cmdbuf[16] = { 0xF1 }, in1[64], in2[64], in3[64];
@@ -353,7 +419,8 @@ static void async_part(lua_State *L, const struct usb_api *u, libusb_context *ct
 	uint8_t eps[4] = { ep_out, ep_in, ep_in, ep_in };
 	for (int i = 0; i < 4; i++) {
 		t[i] = u->alloc_transfer(0);
-		libusb_fill_bulk_transfer(t[i], h, eps[i], bufs[i], lens[i], on_done, &log, 1000);
+		libusb_fill_bulk_transfer(t[i], h, eps[i], bufs[i], lens[i],
+					  on_done, &log, 1000);
 		u->submit_transfer(t[i]);
 	}
 	int cancel_rc = u->cancel_transfer(t[3]);
@@ -378,15 +445,17 @@ static void async_part(lua_State *L, const struct usb_api *u, libusb_context *ct
 
 /* Sends GET_CURRENT_MODE up to `sends` times; records how many round trips
  * worked and the first error, then what the bus looks like afterwards. */
-static void unplug_part(lua_State *L, const struct usb_api *u, libusb_context *ctx, libusb_device_handle *h,
-                        uint8_t ep_out, uint8_t ep_in, lua_Integer sends)
+static void unplug_part(lua_State *L, const struct usb_api *u,
+			libusb_context *ctx, libusb_device_handle *h,
+			uint8_t ep_out, uint8_t ep_in, lua_Integer sends)
 {
 	unsigned char c[16] = { 0xF5 }, r[64];
 	int got, rc = 0, ok = 0;
 	for (lua_Integer i = 0; i < sends && rc == 0; i++) {
 		rc = u->bulk_transfer(h, ep_out, c, 16, &got, 1000);
 		if (rc == 0)
-			rc = u->bulk_transfer(h, ep_in, r, sizeof r, &got, 1000);
+			rc = u->bulk_transfer(h, ep_in, r, sizeof r, &got,
+					      1000);
 		ok += rc == 0;
 	}
 	set_int(L, "round_trips", ok);
@@ -429,8 +498,10 @@ static int libusb_scenario(lua_State *L)
 			struct libusb_device_descriptor dd;
 			u.get_device_descriptor(list[0], &dd);
 			u.get_config_descriptor(list[0], 0, &cfg);
-			const struct libusb_interface_descriptor *a = cfg->interface[0].altsetting;
-			uint8_t ep_in = a->endpoint[0].bEndpointAddress, ep_out = a->endpoint[1].bEndpointAddress;
+			const struct libusb_interface_descriptor *a =
+				cfg->interface[0].altsetting;
+			uint8_t ep_in = a->endpoint[0].bEndpointAddress,
+				ep_out = a->endpoint[1].bEndpointAddress;
 			u.free_config_descriptor(cfg);
 			set_int(L, "claim", u.claim_interface(h, 0));
 			async_part(L, &u, ctx, h, &dd, ep_out, ep_in);
@@ -448,7 +519,7 @@ static int libusb_scenario(lua_State *L)
  * handles, so specs can hold a probe in one context while another (or
  * another process) tries to claim it. ---- */
 
-#define SESSION_MT "vprobe_board.Session"
+#define SESSION_MT      "vprobe_board.Session"
 #define SESSION_HANDLES 4
 
 typedef struct {
@@ -471,7 +542,8 @@ static ud_session *check_session(lua_State *L)
 static libusb_device_handle **session_handle(lua_State *L, ud_session *s)
 {
 	lua_Integer i = luaL_checkinteger(L, 2);
-	luaL_argcheck(L, i >= 1 && i <= SESSION_HANDLES && s->h[i - 1], 2, "no such handle");
+	luaL_argcheck(L, i >= 1 && i <= SESSION_HANDLES && s->h[i - 1], 2,
+		      "no such handle");
 	return &s->h[i - 1];
 }
 
@@ -518,7 +590,8 @@ static int session_iface(lua_State *L)
 	libusb_device_handle **h = session_handle(L, s);
 	int iface = (int)luaL_optinteger(L, 3, 0);
 	int release = lua_toboolean(L, lua_upvalueindex(1));
-	lua_pushinteger(L, release ? s->u.release_interface(*h, iface) : s->u.claim_interface(*h, iface));
+	lua_pushinteger(L, release ? s->u.release_interface(*h, iface)
+				   : s->u.claim_interface(*h, iface));
 	return 1;
 }
 
@@ -561,9 +634,14 @@ static int libusb_session(lua_State *L)
 static void register_session(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "open", session_open }, { "close", session_close }, { "exit", session_exit }, { NULL, NULL },
+		{ "open", session_open },
+		{ "close", session_close },
+		{ "exit", session_exit },
+		{ NULL, NULL },
 	};
-	static const luaL_Reg meta[] = { { "__gc", session_exit }, { "__close", session_exit }, { NULL, NULL } };
+	static const luaL_Reg meta[] = { { "__gc", session_exit },
+					 { "__close", session_exit },
+					 { NULL, NULL } };
 	luaL_newmetatable(L, SESSION_MT);
 	luaL_setfuncs(L, meta, 0);
 	luaL_newlib(L, methods);
@@ -579,12 +657,16 @@ static void register_session(lua_State *L)
 __attribute__((visibility("default"))) int luaopen_vprobe_board(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "out", board_out }, { "in_", board_in }, { "usb", board_usb }, { "stats", board_stats },
-		{ "reset", board_reset }, { "usb_open", board_usb_open }, { "claim", board_claim },
-		{ "release", board_release }, { "close", board_close }, { NULL, NULL },
+		{ "out", board_out },     { "in_", board_in },
+		{ "usb", board_usb },     { "stats", board_stats },
+		{ "reset", board_reset }, { "usb_open", board_usb_open },
+		{ "claim", board_claim }, { "release", board_release },
+		{ "close", board_close }, { NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
-		{ "__gc", board_close }, { "__close", board_close }, { "__tostring", board_tostring },
+		{ "__gc", board_close },
+		{ "__close", board_close },
+		{ "__tostring", board_tostring },
 		{ NULL, NULL },
 	};
 	luaL_newmetatable(L, BOARD_MT);
@@ -593,8 +675,10 @@ __attribute__((visibility("default"))) int luaopen_vprobe_board(lua_State *L)
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 	register_session(L);
-	static const luaL_Reg fns[] = { { "open", board_open }, { "libusb_scenario", libusb_scenario },
-	                                { "libusb_session", libusb_session }, { NULL, NULL } };
+	static const luaL_Reg fns[] = { { "open", board_open },
+					{ "libusb_scenario", libusb_scenario },
+					{ "libusb_session", libusb_session },
+					{ NULL, NULL } };
 	luaL_newlib(L, fns);
 	return 1;
 }

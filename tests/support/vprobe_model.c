@@ -32,7 +32,7 @@
 #define MT "vprobe_model.Mcu"
 
 typedef struct model {
-	vp_mcu *mcu;        /* NULL once closed */
+	vp_mcu *mcu; /* NULL once closed */
 	vp_clock clock;
 	vp_image img;
 	vp_mcu_params prm;
@@ -50,10 +50,14 @@ static model *check_open(lua_State *L)
 static const char *bus_name(vp_bus b)
 {
 	switch (b) {
-	case VP_BUS_FAULT: return "fault";
-	case VP_BUS_STALL: return "stall";
-	case VP_BUS_NOPOWER: return "nopower";
-	default: return "ok";
+	case VP_BUS_FAULT:
+		return "fault";
+	case VP_BUS_STALL:
+		return "stall";
+	case VP_BUS_NOPOWER:
+		return "nopower";
+	default:
+		return "ok";
 	}
 }
 
@@ -70,18 +74,22 @@ static void check_keys(lua_State *L, int idx, const char *const *known)
 	lua_pushnil(L);
 	while (lua_next(L, idx) != 0) {
 		lua_pop(L, 1);
-		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		const char *k = lua_type(L, -1) == LUA_TSTRING
+					? lua_tostring(L, -1)
+					: NULL;
 		bool ok = false;
 		for (int i = 0; k != NULL && known[i] != NULL; i++)
 			ok = ok || strcmp(k, known[i]) == 0;
 		if (!ok)
-			luaL_error(L, "unknown option '%s'", k != NULL ? k : "?");
+			luaL_error(L, "unknown option '%s'",
+				   k != NULL ? k : "?");
 	}
 }
 
 static int m_open(lua_State *L)
 {
-	static const char *const keys[] = { "image", "part", "voltage", "quirks", NULL };
+	static const char *const keys[] = { "image", "part", "voltage",
+					    "quirks", NULL };
 	luaL_checktype(L, 1, LUA_TTABLE);
 	check_keys(L, 1, keys);
 	lua_getfield(L, 1, "image");
@@ -92,7 +100,7 @@ static int m_open(lua_State *L)
 	double volts = luaL_optnumber(L, -1, 3.3);
 	lua_getfield(L, 1, "quirks");
 	const char *quirks = luaL_optstring(L, -1, NULL);
-	if (strlen(path) >= sizeof ((model *)0)->path)
+	if (strlen(path) >= sizeof((model *)0)->path)
 		return luaL_argerror(L, 1, "image path too long");
 	model *m = lua_newuserdatauv(L, sizeof *m, 0);
 	memset(m, 0, sizeof *m);
@@ -184,7 +192,8 @@ static int m_close(lua_State *L)
 	vp_mcu_free(m->mcu);
 	m->mcu = NULL;
 	char err[512];
-	if (m->img.part != NULL && vp_image_save(&m->img, m->path, err, sizeof err) != 0)
+	if (m->img.part != NULL
+	    && vp_image_save(&m->img, m->path, err, sizeof err) != 0)
 		return push_fail(L, err);
 	lua_pushboolean(L, 1);
 	return 1;
@@ -234,7 +243,7 @@ static int m_set_core_reg(lua_State *L)
 {
 	model *m = check_open(L);
 	bool ok = vp_mcu_set_core_reg(m->mcu, (unsigned)luaL_checkinteger(L, 2),
-	                              (uint32_t)luaL_checkinteger(L, 3));
+				      (uint32_t)luaL_checkinteger(L, 3));
 	if (!ok)
 		return push_fail(L, "unavailable");
 	lua_pushboolean(L, 1);
@@ -245,14 +254,22 @@ static int m_set_core_reg(lua_State *L)
  * the keys given. */
 static int m_params(lua_State *L)
 {
-	static const char *const keys[] = { "tprog_us", "terase_us", "topt_us", "wrong_key_bus_error",
-		"eop_needs_eopie", "operr_needs_errie", "stale_errors_block", NULL };
+	static const char *const keys[] = { "tprog_us",
+					    "terase_us",
+					    "topt_us",
+					    "wrong_key_bus_error",
+					    "eop_needs_eopie",
+					    "operr_needs_errie",
+					    "stale_errors_block",
+					    NULL };
 	model *m = check_open(L);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	check_keys(L, 2, keys);
-	uint32_t *nums[] = { &m->prm.tprog_us, &m->prm.terase_us, &m->prm.topt_us };
+	uint32_t *nums[] = { &m->prm.tprog_us, &m->prm.terase_us,
+			     &m->prm.topt_us };
 	bool *flags[] = { &m->prm.wrong_key_bus_error, &m->prm.eop_needs_eopie,
-	                  &m->prm.operr_needs_errie, &m->prm.stale_errors_block };
+			  &m->prm.operr_needs_errie,
+			  &m->prm.stale_errors_block };
 	for (int i = 0; i < 3; i++)
 		if (lua_getfield(L, 2, keys[i]) != LUA_TNIL)
 			*nums[i] = (uint32_t)luaL_checkinteger(L, -1);
@@ -266,8 +283,9 @@ static int m_params(lua_State *L)
 static int m_tostring(lua_State *L)
 {
 	model *m = luaL_checkudata(L, 1, MT);
-	lua_pushfstring(L, MT ": %s %s (%s)", m->img.part ? m->img.part->name : "?", m->path,
-	                m->mcu ? "open" : "closed");
+	lua_pushfstring(L, MT ": %s %s (%s)",
+			m->img.part ? m->img.part->name : "?", m->path,
+			m->mcu ? "open" : "closed");
 	return 1;
 }
 
@@ -329,21 +347,34 @@ static int l_quirks_valid(lua_State *L)
 
 __attribute__((visibility("default"))) int luaopen_vprobe_model(lua_State *L)
 {
-	static const luaL_Reg methods[] = {
-		{ "read", m_read }, { "write", m_write }, { "reset", m_reset },
-		{ "advance", m_advance }, { "now", m_now }, { "save", m_save },
-		{ "powerloss", m_powerloss }, { "close", m_close }, { "powered", m_powered },
-		{ "voltage", m_voltage }, { "halted", m_halted }, { "dirty", m_dirty },
-		{ "program_count", m_program_count }, { "core_reg", m_core_reg },
-		{ "set_core_reg", m_set_core_reg }, { "params", m_params }, { NULL, NULL }
-	};
-	static const luaL_Reg meta[] = {
-		{ "__gc", m_close }, { "__close", m_close }, { "__tostring", m_tostring }, { NULL, NULL }
-	};
-	static const luaL_Reg fns[] = {
-		{ "open", m_open }, { "part", l_part }, { "part_at", l_part_at },
-		{ "part_names", l_part_names }, { "quirks_valid", l_quirks_valid }, { NULL, NULL }
-	};
+	static const luaL_Reg methods[] = { { "read", m_read },
+					    { "write", m_write },
+					    { "reset", m_reset },
+					    { "advance", m_advance },
+					    { "now", m_now },
+					    { "save", m_save },
+					    { "powerloss", m_powerloss },
+					    { "close", m_close },
+					    { "powered", m_powered },
+					    { "voltage", m_voltage },
+					    { "halted", m_halted },
+					    { "dirty", m_dirty },
+					    { "program_count",
+					      m_program_count },
+					    { "core_reg", m_core_reg },
+					    { "set_core_reg", m_set_core_reg },
+					    { "params", m_params },
+					    { NULL, NULL } };
+	static const luaL_Reg meta[] = { { "__gc", m_close },
+					 { "__close", m_close },
+					 { "__tostring", m_tostring },
+					 { NULL, NULL } };
+	static const luaL_Reg fns[] = { { "open", m_open },
+					{ "part", l_part },
+					{ "part_at", l_part_at },
+					{ "part_names", l_part_names },
+					{ "quirks_valid", l_quirks_valid },
+					{ NULL, NULL } };
 	luaL_newmetatable(L, MT);
 	luaL_setfuncs(L, meta, 0);
 	luaL_newlib(L, methods);

@@ -70,12 +70,16 @@ static int ctx_open_boards(libusb_context *c)
 	c->devs = calloc(n, sizeof *c->devs);
 	int rc = c->devs ? 0 : LIBUSB_ERROR_NO_MEM;
 	char *save = NULL;
-	for (char *path = strtok_r(paths, ":", &save); path && rc == 0; path = strtok_r(NULL, ":", &save)) {
+	for (char *path = strtok_r(paths, ":", &save); path && rc == 0;
+	     path = strtok_r(NULL, ":", &save)) {
 		vp_options opt;
 		char err[512];
 		vp_options_from_env(&opt, path, (unsigned)c->ndev);
-		opt.stats_path = NULL; /* summed over the boards at libusb_exit */
-		if (vp_board_open(&c->devs[c->ndev].board, &opt, err, sizeof err) != 0) {
+		opt.stats_path =
+			NULL; /* summed over the boards at libusb_exit */
+		if (vp_board_open(&c->devs[c->ndev].board, &opt, err,
+				  sizeof err)
+		    != 0) {
 			fprintf(stderr, "vprobe: %s\n", err);
 			rc = LIBUSB_ERROR_OTHER;
 			break;
@@ -143,11 +147,22 @@ API void libusb_exit(libusb_context *ctx)
 	ctx_free(ctx);
 }
 
-API void libusb_set_debug(libusb_context *ctx, int level) { (void)ctx; (void)level; }
-API void libusb_set_log_cb(libusb_context *ctx, libusb_log_cb cb, int mode) { (void)ctx; (void)cb; (void)mode; }
+API void libusb_set_debug(libusb_context *ctx, int level)
+{
+	(void)ctx;
+	(void)level;
+}
+API void libusb_set_log_cb(libusb_context *ctx, libusb_log_cb cb, int mode)
+{
+	(void)ctx;
+	(void)cb;
+	(void)mode;
+}
 API int libusb_set_option(libusb_context *ctx, enum libusb_option option, ...)
 {
 	(void)ctx;
-	return option == LIBUSB_OPTION_LOG_LEVEL || option == LIBUSB_OPTION_WEAK_AUTHORITY
-	       ? LIBUSB_SUCCESS : LIBUSB_ERROR_NOT_SUPPORTED;
+	return option == LIBUSB_OPTION_LOG_LEVEL
+			       || option == LIBUSB_OPTION_WEAK_AUTHORITY
+		       ? LIBUSB_SUCCESS
+		       : LIBUSB_ERROR_NOT_SUPPORTED;
 }

@@ -39,15 +39,20 @@ API void libusb_close(libusb_device_handle *h)
 	free(h);
 }
 
-API libusb_device *libusb_get_device(libusb_device_handle *h) { return h->dev; }
+API libusb_device *libusb_get_device(libusb_device_handle *h)
+{
+	return h->dev;
+}
 
-API libusb_device_handle *libusb_open_device_with_vid_pid(libusb_context *ctx, uint16_t vid, uint16_t pid)
+API libusb_device_handle *
+libusb_open_device_with_vid_pid(libusb_context *ctx, uint16_t vid, uint16_t pid)
 {
 	libusb_context *c = shim_ctx_of(ctx);
 	libusb_device_handle *h = NULL;
 	for (size_t i = 0; c && i < c->ndev && !h; i++) {
 		const vp_usb_identity *id = vp_board_usb(c->devs[i].board);
-		if (!c->devs[i].gone && id->vid == vid && id->pid == pid && libusb_open(&c->devs[i], &h) != 0)
+		if (!c->devs[i].gone && id->vid == vid && id->pid == pid
+		    && libusb_open(&c->devs[i], &h) != 0)
 			h = NULL;
 	}
 	return h;
@@ -57,7 +62,9 @@ static int iface_ok(libusb_device_handle *h, int iface)
 {
 	if (h->dev->gone)
 		return LIBUSB_ERROR_NO_DEVICE;
-	return iface >= 0 && iface < vp_board_usb(h->dev->board)->num_interfaces ? 0 : LIBUSB_ERROR_NOT_FOUND;
+	return iface >= 0 && iface < vp_board_usb(h->dev->board)->num_interfaces
+		       ? 0
+		       : LIBUSB_ERROR_NOT_FOUND;
 }
 
 /* "It is legal to attempt to claim an already-claimed interface, in which
@@ -94,7 +101,8 @@ API int libusb_release_interface(libusb_device_handle *h, int iface)
 	return rc;
 }
 
-API int libusb_set_interface_alt_setting(libusb_device_handle *h, int iface, int alt)
+API int libusb_set_interface_alt_setting(libusb_device_handle *h, int iface,
+					 int alt)
 {
 	int rc = iface_ok(h, iface);
 	return rc ? rc : alt == 0 ? 0 : LIBUSB_ERROR_NOT_FOUND;
@@ -112,11 +120,16 @@ API int libusb_set_configuration(libusb_device_handle *h, int config)
 {
 	if (h->dev->gone)
 		return LIBUSB_ERROR_NO_DEVICE;
-	return config == 1 || config == -1 || config == 0 ? 0 : LIBUSB_ERROR_NOT_FOUND;
+	return config == 1 || config == -1 || config == 0
+		       ? 0
+		       : LIBUSB_ERROR_NOT_FOUND;
 }
 
 /* No kernel driver is ever bound to a virtual probe. */
-API int libusb_kernel_driver_active(libusb_device_handle *h, int iface) { return iface_ok(h, iface); }
+API int libusb_kernel_driver_active(libusb_device_handle *h, int iface)
+{
+	return iface_ok(h, iface);
+}
 API int libusb_detach_kernel_driver(libusb_device_handle *h, int iface)
 {
 	int rc = iface_ok(h, iface);
@@ -127,9 +140,11 @@ API int libusb_attach_kernel_driver(libusb_device_handle *h, int iface)
 	int rc = iface_ok(h, iface);
 	return rc ? rc : LIBUSB_ERROR_NOT_FOUND;
 }
-API int libusb_set_auto_detach_kernel_driver(libusb_device_handle *h, int enable)
+API int libusb_set_auto_detach_kernel_driver(libusb_device_handle *h,
+					     int enable)
 {
-	(void)h; (void)enable;
+	(void)h;
+	(void)enable;
 	return 0;
 }
 
@@ -145,4 +160,3 @@ API int libusb_reset_device(libusb_device_handle *h)
 		return LIBUSB_ERROR_NO_DEVICE;
 	return shim_usb_err(h->dev, vp_board_usb_reset(h->dev->board));
 }
-

@@ -19,7 +19,7 @@
 
 #include "vprobe.h"
 
-#define API __attribute__((visibility("default")))
+#define API        __attribute__((visibility("default")))
 #define MAX_IFACES 8
 
 struct xfer { /* private head of every libusb_transfer we allocate */
@@ -27,8 +27,10 @@ struct xfer { /* private head of every libusb_transfer we allocate */
 	libusb_context *ctx;
 	int queued, cancelled;
 };
-#define XFER_HDR ((sizeof(struct xfer) + alignof(max_align_t) - 1) / alignof(max_align_t) * alignof(max_align_t))
-#define XFER_OF(t) ((struct xfer *)((char *)(t) - XFER_HDR))
+#define XFER_HDR                                                               \
+	((sizeof(struct xfer) + alignof(max_align_t) - 1)                      \
+	 / alignof(max_align_t) * alignof(max_align_t))
+#define XFER_OF(t) ((struct xfer *)((char *)(t)-XFER_HDR))
 
 struct libusb_device {
 	libusb_context *ctx;
@@ -45,7 +47,7 @@ struct libusb_context {
 	libusb_device *devs;
 	size_t ndev;
 	struct xfer *head, *tail; /* submitted, not yet run */
-	int refs;                 /* libusb_init(NULL) calls on the default one */
+	int refs; /* libusb_init(NULL) calls on the default one */
 	char *stats_path;
 };
 
@@ -60,11 +62,12 @@ int shim_usb_err(libusb_device *dev, int rc);
 unsigned shim_endpoints(const vp_usb_identity *id, uint8_t eps[3]);
 
 /* control.c: one standard control request; the data length or an error. */
-int shim_control(libusb_device *dev, uint8_t type, uint8_t req, uint16_t value, uint16_t index,
-                 uint8_t *data, uint16_t len);
+int shim_control(libusb_device *dev, uint8_t type, uint8_t req, uint16_t value,
+		 uint16_t index, uint8_t *data, uint16_t len);
 
 /* transfers.c: one bulk transfer on the board; the length or an error. */
-int shim_bulk(libusb_device *dev, unsigned char ep, unsigned char *data, int len);
+int shim_bulk(libusb_device *dev, unsigned char ep, unsigned char *data,
+	      int len);
 
 /* transfers.c: runs the async transfers submitted so far, in order. */
 void shim_run_pending(libusb_context *c);
