@@ -190,6 +190,78 @@ describe("stotp.journal", function()
   end)
 end)
 
+-- Issue 9 item 6: every statement of every journal call can fail (a
+-- connection cut, a dropped table, a full disk); the call then returns
+-- nil, "journal <where>: <why>", "journal", never raises, and leaves the
+-- journal as it was. The connection is wrapped so that its Nth execute
+-- fails; N runs from 1 until the call goes through untouched.
+local function cut_at(j, n)
+  local real, count = j.conn, 0
+  j.conn = setmetatable({
+    execute = function(_, sql)
+      count = count + 1
+      if count == n then return nil, "connection cut at statement " .. n end
+      return real:execute(sql)
+    end,
+  }, { __index = function(_, k) return function(_, ...) return real[k](real, ...) end end })
+  return function()
+    j.conn = real
+    return count
+  end
+end
+
+local function snapshot(j)
+  local out = {}
+  for _, t in ipairs({ "stotp_boards", "stotp_events", "stotp_macs" }) do
+    local rows = assert(j:rows("SELECT * FROM " .. t))
+    local lines = {}
+    for i, r in ipairs(rows) do
+      local kv = {}
+      for k, v in pairs(r) do kv[#kv + 1] = k .. "=" .. tostring(v) end
+      table.sort(kv)
+      lines[i] = table.concat(kv, " ")
+    end
+    table.sort(lines)
+    out[t] = lines
+  end
+  return out
+end
+
+describe("stotp.journal when a statement fails", function()
+  local calls = {
+    { "reserve of a new UID", function(j) return j:reserve("BB", { part = "stm32f429zi" }) end },
+    { "reserve of a known UID", function(j) return j:reserve("AA", {}) end },
+    { "update with a state and MACs", function(j) return j:update("AA", { state = "burned", macs = { mac = 42 } }) end },
+    { "peek", function(j) return j:peek() end },
+    { "find", function(j) return j:find("AA") end },
+    { "burned_state", function(j) return j:burned_state("AA") end },
+    { "all", function(j) return j:all() end },
+  }
+  for _, c in ipairs(calls) do
+    it("returns the failure of any statement of " .. c[1] .. ", and changes nothing", function()
+      local dir = tmp()
+      local path = dir .. "/j.db"
+      local j = assert(journal.open(path, { product = "p", serials = { first = 1, last = 9 } }))
+      assert(j:reserve("AA", {}))
+      local n = 0
+      repeat
+        n = n + 1
+        local before = snapshot(j)
+        local restore = cut_at(j, n)
+        local r = table.pack(pcall(c[2], j))
+        local count = restore()
+        if count < n then break end
+        assert.same({ true, nil, "journal " .. path .. ": connection cut at statement " .. n, "journal" },
+          { r[1], r[2], r[3], r[4] }, "statement " .. n)
+        assert.same(before, snapshot(j), "statement " .. n)
+      until n > 50
+      j:close()
+      os.execute("rm -rf " .. dir)
+      assert.is_true(n > 1 and n <= 50)
+    end)
+  end
+end)
+
 -- Issue 7 item 8: a password in a PostgreSQL URL appears in no message,
 -- libpq's own error text included (it echoes a bad percent-encoding, or the
 -- whole URI when it cannot parse a host).

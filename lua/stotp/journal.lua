@@ -16,9 +16,17 @@
 --     PostgreSQL an exclusive table lock for the transaction.
 -- Records hold key fingerprints, never keys.
 
+local try_mod = require("stotp.try")
+local try, protect = try_mod.try, try_mod.protect
+
 local M = {}
 
 M.STATES = { reserved = true, burned = true, verified = true, locked = true, failed = true }
+-- States only an event takes, never a record. "burning": the first field
+-- of a burn is in OTP (committed after the first otp_write that succeeded,
+-- before the next one), so a burn cut short and then recorded only as
+-- "failed" still says that this UID's chip can never be blank again.
+M.NOTES = { burning = true }
 
 -- Schema 2: serial nullable, stotp_macs. A journal of schema 1 (serial NOT
 -- NULL, no MAC table) is refused rather than half used.
@@ -117,9 +125,9 @@ function Journal:q(v)
   return "'" .. self.conn:escape(tostring(v)) .. "'"
 end
 
-function Journal:rows(sql)
-  local cur, err, code = self:exec(sql, true)
-  if not cur then return nil, err, code end
+-- Every row of a query, or nil, message, "journal".
+Journal.rows = protect(function(self, sql)
+  local cur = try(self:exec(sql, true))
   local out = {}
   while true do
     local row = cur:fetch({}, "a")
@@ -128,12 +136,11 @@ function Journal:rows(sql)
   end
   cur:close()
   return out
-end
+end)
 
 function Journal:begin(schema)
   if self.pg then
-    local ok, err, code = self:exec("BEGIN")
-    if not ok then return nil, err, code end
+    try(self:exec("BEGIN"))
     -- The schema step runs before the table may exist: an advisory lock
     -- keeps two stations from creating it at once.
     if schema then return self:exec("SELECT pg_advisory_xact_lock(7401)") end
@@ -142,10 +149,16 @@ function Journal:begin(schema)
   return self:exec("BEGIN IMMEDIATE")
 end
 
--- Run fn inside a transaction; commit on success, roll back on failure.
+-- Run fn inside a transaction, the journal's protect: fn's steps use
+-- try, and its results are committed when the first is not nil. A failure
+-- (one fn raised through try, or returned as nil, msg, code) rolls back
+-- and comes back as nil, msg, code; any other error rolls back and raises.
 function Journal:transaction(fn, schema)
-  local ok, err, code = self:begin(schema)
-  if not ok then return nil, err, code end
+  local ok, err, code = protect(self.begin)(self, schema)
+  if not ok then
+    self:exec("ROLLBACK")
+    return nil, err, code
+  end
   local r = table.pack(pcall(fn))
   if r[1] and r[2] ~= nil then
     local c, cerr, ccode = self:exec("COMMIT")
@@ -153,7 +166,11 @@ function Journal:transaction(fn, schema)
     return table.unpack(r, 2, r.n)
   end
   self:exec("ROLLBACK")
-  if not r[1] then error(r[2], 0) end
+  if not r[1] then
+    local msg, fcode = try_mod.failure(r[2])
+    if msg then return nil, msg, fcode end
+    error(r[2], 0)
+  end
   return table.unpack(r, 2, r.n)
 end
 
@@ -183,12 +200,12 @@ local function encode_fps(fps)
   return table.concat(t, ",")
 end
 
-function Journal:find(uid)
-  local rows, err, code = self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s AND uid = %s",
-    self:q(self.product), self:q(uid)))
-  if not rows then return nil, err, code end
+-- The board's record, false when it has none, or nil, message, code.
+Journal.find = protect(function(self, uid)
+  local rows = try(self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s AND uid = %s",
+    self:q(self.product), self:q(uid))))
   return normalise(rows[1]) or false
-end
+end)
 
 -- The serial a new board would get now (dry runs; nothing is reserved;
 -- reserve takes the same one inside its transaction); false when the
@@ -197,20 +214,18 @@ end
 -- 7 item 13: the serial after the highest used one in the pool, in order;
 -- once that passes `last` (or a pool moved below the used serials), the
 -- lowest free one in the pool; exhausted only when none is free.
-function Journal:peek()
+Journal.peek = protect(function(self)
   if not self.serials then return false end
   local first, last = self.serials.first, self.serials.last
   local used = string.format("SELECT serial AS s FROM stotp_boards WHERE product = %s AND serial BETWEEN %d AND %d " ..
     "UNION SELECT serial FROM stotp_events WHERE product = %s AND serial BETWEEN %d AND %d",
     self:q(self.product), first, last, self:q(self.product), first, last)
-  local rows, err, code = self:rows("SELECT MAX(s) AS m FROM (" .. used .. ") u")
-  if not rows then return nil, err, code end
+  local rows = try(self:rows("SELECT MAX(s) AS m FROM (" .. used .. ") u"))
   local max = rows[1] and math.tointeger(tonumber(rows[1].m))
   local nxt = max and max + 1 or first
   if nxt > last then
-    rows, err, code = self:rows(string.format("WITH used AS (%s) SELECT MIN(c) AS n FROM (SELECT %d AS c UNION ALL " ..
-      "SELECT s + 1 FROM used) cand WHERE c <= %d AND c NOT IN (SELECT s FROM used)", used, first, last))
-    if not rows then return nil, err, code end
+    rows = try(self:rows(string.format("WITH used AS (%s) SELECT MIN(c) AS n FROM (SELECT %d AS c UNION ALL " ..
+      "SELECT s + 1 FROM used) cand WHERE c <= %d AND c NOT IN (SELECT s FROM used)", used, first, last)))
     nxt = rows[1] and math.tointeger(tonumber(rows[1].n))
   end
   if not nxt then
@@ -219,22 +234,21 @@ function Journal:peek()
       self.where), "pool"
   end
   return nxt
-end
+end)
 
 -- The furthest a burn of this board ever got ("locked", "verified",
--- "burned") by the events, which keep the history a record's later
--- "failed" hides; false when no burn of it ever completed.
-local PROGRESS = { burned = 1, verified = 2, locked = 3 }
-function Journal:burned_state(uid)
-  local rows, err, code = self:rows(string.format("SELECT DISTINCT state FROM stotp_events WHERE product = %s AND " ..
-    "uid = %s AND state IN ('burned', 'verified', 'locked')", self:q(self.product), self:q(uid)))
-  if not rows then return nil, err, code end
+-- "burned", "burning": begun) by the events, which keep the history a
+-- record's later "failed" hides; false when no byte of it was ever burned.
+local PROGRESS = { burning = 0, burned = 1, verified = 2, locked = 3 }
+Journal.burned_state = protect(function(self, uid)
+  local rows = try(self:rows(string.format("SELECT DISTINCT state FROM stotp_events WHERE product = %s AND " ..
+    "uid = %s AND state IN ('burning', 'burned', 'verified', 'locked')", self:q(self.product), self:q(uid))))
   local best = false
   for _, r in ipairs(rows) do
     if not best or PROGRESS[r.state] > PROGRESS[best] then best = r.state end
   end
   return best
-end
+end)
 
 function Journal:event(uid, serial, state, reason, now)
   return self:exec(string.format("INSERT INTO stotp_events VALUES (%s, %s, %s, %s, %s, %s, %d)", self:q(self.product),
@@ -247,22 +261,17 @@ end
 -- the plan used; default now) }. Returns record, is_new.
 function Journal:reserve(uid, info)
   return self:transaction(function()
-    local rec, err, code = self:find(uid)
-    if rec == nil then return nil, err, code end
+    local rec = try(self:find(uid))
     if rec then return rec, false end
-    local serial, perr, pcode = self:peek()
-    if serial == nil then return nil, perr, pcode end
+    local serial = try(self:peek())
     local now = math.tointeger(info.now) or os.time()
-    local ok, ierr, icode = self:exec(string.format(
+    try(self:exec(string.format(
       "INSERT INTO stotp_boards (product, uid, serial, state, part, probe_serial, station, tool_version, " ..
       "created_at, updated_at) VALUES (%s, %s, %s, 'reserved', %s, %s, %s, %s, %d, %d)",
       self:q(self.product), self:q(uid), self:q(serial or nil), self:q(info.part), self:q(info.probe_serial),
-      self:q(self.station), self:q(info.tool_version), now, now))
-    if not ok then return nil, ierr, icode end
-    ok, ierr, icode = self:event(uid, serial, "reserved", nil, now)
-    if not ok then return nil, ierr, icode end
-    return normalise(self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s AND uid = %s",
-      self:q(self.product), self:q(uid)))[1]), true
+      self:q(self.station), self:q(info.tool_version), now, now)))
+    try(self:event(uid, serial, "reserved", nil, now))
+    return try(self:find(uid)), true
   end)
 end
 
@@ -273,25 +282,22 @@ end
 
 -- Bind the board's MAC addresses (macs = { [field] = integer }) to it:
 -- its old bindings are replaced, another board's are refused.
+-- Inside a transaction: raises its failures (try).
 function Journal:bind_macs(uid, macs)
-  local ok, err, code = self:exec(string.format("DELETE FROM stotp_macs WHERE product = %s AND uid = %s",
-    self:q(self.product), self:q(uid)))
-  if not ok then return nil, err, code end
+  try(self:exec(string.format("DELETE FROM stotp_macs WHERE product = %s AND uid = %s", self:q(self.product),
+    self:q(uid))))
   local names = {}
   for name in pairs(macs) do names[#names + 1] = name end
   table.sort(names)
   for _, name in ipairs(names) do
-    local rows, rerr, rcode = self:rows("SELECT product, uid FROM stotp_macs WHERE mac = " .. macs[name])
-    if not rows then return nil, rerr, rcode end
+    local rows = try(self:rows("SELECT product, uid FROM stotp_macs WHERE mac = " .. macs[name]))
     if rows[1] then
-      return nil, string.format("MAC %s (field '%s') already belongs to UID %s of %s in journal %s", mac_text(macs[name]),
-        name, rows[1].uid, rows[1].product, self.where), "journal"
+      try_mod.fail(string.format("MAC %s (field '%s') already belongs to UID %s of %s in journal %s", mac_text(macs[name]),
+        name, rows[1].uid, rows[1].product, self.where), "journal")
     end
-    ok, err, code = self:exec(string.format("INSERT INTO stotp_macs VALUES (%d, %s, %s, %s)", macs[name],
-      self:q(self.product), self:q(uid), self:q(name)))
-    if not ok then return nil, err, code end
+    try(self:exec(string.format("INSERT INTO stotp_macs VALUES (%d, %s, %s, %s)", macs[name], self:q(self.product),
+      self:q(uid), self:q(name))))
   end
-  return true
 end
 
 -- Move a record on: t = { state=, reason=, payload_sha256=, key_fingerprints=,
@@ -299,8 +305,8 @@ end
 function Journal:update(uid, t)
   if t.state and not M.STATES[t.state] then error("unknown journal state " .. tostring(t.state), 2) end
   return self:transaction(function()
-    local rec, err, code = self:find(uid)
-    if not rec then return nil, err or ("no journal record for UID " .. uid), code or "journal" end
+    local rec = try(self:find(uid))
+    if not rec then try_mod.fail("no journal record for UID " .. uid, "journal") end
     local now, sets = os.time(), {}
     for _, k in ipairs({ "state", "reason", "payload_sha256", "probe_serial", "tool_version", "station", "part" }) do
       if t[k] ~= nil then sets[#sets + 1] = k .. " = " .. self:q(t[k]) end
@@ -310,28 +316,32 @@ function Journal:update(uid, t)
     if t.state and t.state ~= "failed" and t.reason == nil then sets[#sets + 1] = "reason = NULL" end
     if t.key_fingerprints then sets[#sets + 1] = "key_fingerprints = " .. self:q(encode_fps(t.key_fingerprints)) end
     sets[#sets + 1] = "updated_at = " .. now
-    local ok, uerr, ucode = self:exec(string.format("UPDATE stotp_boards SET %s WHERE product = %s AND uid = %s",
-      table.concat(sets, ", "), self:q(self.product), self:q(uid)))
-    if not ok then return nil, uerr, ucode end
-    if t.macs then
-      ok, uerr, ucode = self:bind_macs(uid, t.macs)
-      if not ok then return nil, uerr, ucode end
-    end
-    if t.state then
-      ok, uerr, ucode = self:event(uid, rec.serial, t.state, t.reason, now)
-      if not ok then return nil, uerr, ucode end
-    end
+    try(self:exec(string.format("UPDATE stotp_boards SET %s WHERE product = %s AND uid = %s", table.concat(sets, ", "),
+      self:q(self.product), self:q(uid))))
+    if t.macs then self:bind_macs(uid, t.macs) end
+    if t.state then try(self:event(uid, rec.serial, t.state, t.reason, now)) end
     return true
   end)
 end
 
-function Journal:all()
-  local rows, err, code = self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s ORDER BY serial, uid",
-    self:q(self.product)))
-  if not rows then return nil, err, code end
+-- An event that changes no record (M.NOTES), with the record's serial,
+-- committed before this returns: true, or nil, message, code.
+function Journal:note(uid, state, reason)
+  if not M.NOTES[state] then error("unknown journal note " .. tostring(state), 2) end
+  return self:transaction(function()
+    local rec = try(self:find(uid))
+    if not rec then try_mod.fail("no journal record for UID " .. uid, "journal") end
+    try(self:event(uid, rec.serial, state, reason, os.time()))
+    return true
+  end)
+end
+
+Journal.all = protect(function(self)
+  local rows = try(self:rows(string.format("SELECT * FROM stotp_boards WHERE product = %s ORDER BY serial, uid",
+    self:q(self.product))))
   for i, r in ipairs(rows) do rows[i] = normalise(r) end
   return rows
-end
+end)
 
 function Journal:close()
   if self.conn then self.conn:close(); self.env:close(); self.conn = nil end
@@ -361,31 +371,23 @@ function Journal:has_table(name)
   local sql = self.pg and ("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() " ..
     "AND table_name = " .. self:q(name)) or ("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = " ..
     self:q(name))
-  local rows, err, code = self:rows(sql)
-  if not rows then return nil, err, code end
-  return tonumber(rows[1].n) > 0
+  return tonumber(try(self:rows(sql))[1].n) > 0
 end
 
--- Create the tables, or check that an existing journal has this schema.
+-- Create the tables, or check that an existing journal has this schema
+-- (inside open's transaction: raises its failures).
 function Journal:schema()
-  local boards, err, code = self:has_table("stotp_boards")
-  if boards == nil then return nil, err, code end
-  local versioned, verr, vcode = self:has_table("stotp_schema")
-  if versioned == nil then return nil, verr, vcode end
+  local boards, versioned = self:has_table("stotp_boards"), self:has_table("stotp_schema")
   if boards and not versioned then
-    return nil, string.format("journal %s was made by an earlier stotp (schema 1: serial NOT NULL, no MAC table); " ..
-      "keep it as a record and start a new journal, or copy its rows into one made by this stotp", self.where), "journal"
+    try_mod.fail(string.format("journal %s was made by an earlier stotp (schema 1: serial NOT NULL, no MAC table); " ..
+      "keep it as a record and start a new journal, or copy its rows into one made by this stotp", self.where), "journal")
   end
-  for _, sql in ipairs(SCHEMA) do
-    local r, e, cc = self:exec(sql)
-    if not r then return nil, e, cc end
-  end
-  local rows, rerr, rcode = self:rows("SELECT version FROM stotp_schema")
-  if not rows then return nil, rerr, rcode end
-  if not rows[1] then return self:exec("INSERT INTO stotp_schema VALUES (" .. M.SCHEMA_VERSION .. ")") end
+  for _, sql in ipairs(SCHEMA) do try(self:exec(sql)) end
+  local rows = try(self:rows("SELECT version FROM stotp_schema"))
+  if not rows[1] then return try(self:exec("INSERT INTO stotp_schema VALUES (" .. M.SCHEMA_VERSION .. ")")) end
   if tonumber(rows[1].version) ~= M.SCHEMA_VERSION then
-    return nil, string.format("journal %s has schema %s; this stotp reads schema %d", self.where, rows[1].version,
-      M.SCHEMA_VERSION), "journal"
+    try_mod.fail(string.format("journal %s has schema %s; this stotp reads schema %d", self.where, rows[1].version,
+      M.SCHEMA_VERSION), "journal")
   end
   return true
 end
@@ -454,14 +456,12 @@ function M.check_writable(path, what, code)
 end
 
 -- Whatever the name said, the database SQLite opened must be a file.
-function Journal:persists(name)
-  local rows, err, code = self:rows("PRAGMA database_list")
-  if not rows then return nil, err, code end
-  for _, r in ipairs(rows) do
+Journal.persists = protect(function(self, name)
+  for _, r in ipairs(try(self:rows("PRAGMA database_list"))) do
     if r.name == "main" and (r.file or "") ~= "" then return true end
   end
   return volatile(name, "is not a file")
-end
+end)
 
 -- opts = { product=, serials={first,last} (nil: draw none), station=, readonly= }.
 -- readonly: a dry run; a journal file that does not exist is not created
