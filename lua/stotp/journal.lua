@@ -113,10 +113,43 @@ end
 -- nil, message, "journal".
 function Journal:exec(sql, keep)
   local res, err = self.conn:execute(sql)
-  if not res then return nil, "journal " .. self.where .. ": " .. scrub(err, self.secrets), "journal" end
+  if not res and self.pg and not self.in_tx then res, err = self:again(sql, err) end
+  if not res then
+    -- SQLite says "unable to open database file" for a directory it can no
+    -- longer write its rollback journal in: the cause, named (issue 13).
+    local cause
+    if not (self.pg or self.ephemeral) then cause = select(2, M.check_writable(self.where)) end
+    -- libpq's text runs over several lines (and ends in one): one line.
+    local text = scrub(err, self.secrets):gsub("%s*\n%s*", " "):gsub("%s+$", "")
+    return nil, "journal " .. self.where .. ": " .. text .. (cause and " (" .. cause .. ")" or ""), "journal"
+  end
   if keep then return res end
   if type(res) ~= "number" then res:close() end
   return true
+end
+
+-- Issue 13 item 4: a PostgreSQL session ends under a station that holds it
+-- (the server restarted, an administrator or the network cut it), and its
+-- next statement fails ("server closed the connection unexpectedly",
+-- "terminating connection due to administrator command"). A statement
+-- outside a transaction, BEGIN included, is tried once more on a new
+-- session when the old one no longer answers SELECT 1; a statement inside
+-- a transaction never is (the transaction is gone with the session: it
+-- fails, rolled back, and the caller's step with it). Returns what
+-- execute returns.
+function Journal:again(sql, err)
+  local alive = self.conn:execute("SELECT 1")
+  if alive then
+    if type(alive) ~= "number" then alive:close() end
+    return nil, err
+  end
+  local conn, cerr = self.env:connect(self.dsn)
+  -- Without a new session the old one stays: every later call fails with
+  -- the journal's own message, none raises on a closed connection.
+  if not conn then return nil, tostring(err):gsub("%s+$", "") .. "; a new session failed too: " .. tostring(cerr) end
+  pcall(self.conn.close, self.conn)
+  self.conn = conn
+  return conn:execute(sql)
 end
 
 function Journal:q(v)
@@ -141,6 +174,7 @@ end)
 function Journal:begin(schema)
   if self.pg then
     try(self:exec("BEGIN"))
+    self.in_tx = true
     -- The schema step runs before the table may exist: an advisory lock
     -- keeps two stations from creating it at once.
     if schema then return self:exec("SELECT pg_advisory_xact_lock(7401)") end
@@ -156,16 +190,17 @@ end
 function Journal:transaction(fn, schema)
   local ok, err, code = protect(self.begin)(self, schema)
   if not ok then
-    self:exec("ROLLBACK")
+    self:rollback()
     return nil, err, code
   end
   local r = table.pack(pcall(fn))
   if r[1] and r[2] ~= nil then
     local c, cerr, ccode = self:exec("COMMIT")
-    if not c then self:exec("ROLLBACK"); return nil, cerr, ccode end
+    self.in_tx = false
+    if not c then self:rollback(); return nil, cerr, ccode end
     return table.unpack(r, 2, r.n)
   end
-  self:exec("ROLLBACK")
+  self:rollback()
   if not r[1] then
     local msg, fcode = try_mod.failure(r[2])
     if msg then return nil, msg, fcode end
@@ -174,11 +209,20 @@ function Journal:transaction(fn, schema)
   return table.unpack(r, 2, r.n)
 end
 
+-- ROLLBACK, never tried again on a new session (there is nothing to roll
+-- back there).
+function Journal:rollback()
+  self.in_tx = true
+  self:exec("ROLLBACK")
+  self.in_tx = false
+end
+
 -- Roll back a transaction that an error raised outside transaction()'s
 -- pcall left open (Ctrl-C between BEGIN and COMMIT): the connection can
 -- then take the next one. Without an open transaction it does nothing.
 function Journal:abort()
   if self.conn then pcall(self.conn.execute, self.conn, "ROLLBACK") end
+  self.in_tx = false
 end
 
 local function normalise(row)
@@ -481,7 +525,7 @@ function M.open(url, opts)
   end
   local env, conn, code = connect(url, where, secrets)
   if not env then return nil, conn, code end
-  local j = setmetatable({ env = env, conn = conn, pg = is_pg(url), where = where, secrets = secrets,
+  local j = setmetatable({ env = env, conn = conn, pg = is_pg(url), where = where, secrets = secrets, dsn = url,
     product = opts.product, serials = opts.serials, station = opts.station, ephemeral = ephemeral }, Journal)
   if not j.pg then
     local ok, err, c = j:exec("PRAGMA busy_timeout = 60000")

@@ -19,6 +19,15 @@ local function read(cmd)
   return (s:gsub("%s+$", ""))
 end
 
+local function ctl(s, action, extra)
+  return sh(string.format("%s%s/pg_ctl -D %s/data -l %s/log -w -t 60 %s %s", s.as, s.bin, s.dir, s.dir, extra or "",
+    action))
+end
+
+local function start_opts(s)
+  return string.format("-o \"-k %s -p %d -c listen_addresses=127.0.0.1 -c fsync=off\"", s.dir, s.port)
+end
+
 function M.start()
   local bin = read("ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1")
   if bin == "" or not sh("test -x " .. bin .. "/initdb") then return nil, "the postgresql package is not installed" end
@@ -42,14 +51,47 @@ function M.start()
   for c in dir:gmatch(".") do seed = (seed * 31 + c:byte()) % 20000 end
   for i = 0, 4 do
     s.port = 30000 + (seed + i * 997) % 20000
-    if sh(string.format("%s%s/pg_ctl -D %s/data -l %s/log -w -t 60 -o \"-k %s -p %d -c listen_addresses=127.0.0.1 -c fsync=off\" start",
-        as, bin, dir, dir, dir, s.port)) then
+    if ctl(s, "start", start_opts(s)) then
       s.url = string.format("postgresql://stotp@127.0.0.1:%d/postgres", s.port)
       return s
     end
   end
   M.stop(s)
   return nil, "pg_ctl start failed (see " .. dir .. "/log)"
+end
+
+-- The failures a station meets (issue 13 item 4), each between two of a
+-- run's journal calls. halt: the server stops (fast shutdown: sessions are
+-- ended, as a database restart or crash ends them), and stays down until
+-- resume. restart: down and up again; every session of the old server is
+-- gone. cut: the server stays, every other session on it is terminated
+-- (pg_terminate_backend, as an administrator or a network cut would end
+-- it). Each returns true when done.
+function M.halt(s) return ctl(s, "stop", "-m fast") end
+function M.resume(s) return ctl(s, "start", start_opts(s)) end
+function M.running(s) return ctl(s, "status") end
+function M.restart(s) return ctl(s, "restart", "-m fast " .. start_opts(s)) end
+
+function M.cut(s)
+  local env = require("luasql.postgres").postgres()
+  local conn = assert(env:connect(s.url))
+  local cur = assert(conn:execute("SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity " ..
+    "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"))
+  local n = tonumber(cur:fetch({}, "a").n)
+  cur:close()
+  conn:close()
+  env:close()
+  return n > 0
+end
+
+--- A new, empty database on the server: its URL.
+function M.database(s, name)
+  local env = require("luasql.postgres").postgres()
+  local conn = assert(env:connect(s.url))
+  assert(conn:execute("CREATE DATABASE " .. name))
+  conn:close()
+  env:close()
+  return (s.url:gsub("/postgres$", "/" .. name))
 end
 
 function M.stop(s)

@@ -81,6 +81,28 @@ end
 
 local function json_line(d, obj) common.json_line(d, obj, KEYORDER) end
 
+-- Issue 7 item 2: once a field is in OTP, the journal notes "burning"
+-- before the next is written, so a burn cut short and recorded only as
+-- failed still refuses a blank twin. Never before the first write: a run
+-- killed then leaves a blank chip its rerun must complete. A journal that
+-- cannot take the note stops the burn before the next field.
+function Run:began()
+  if self.burning ~= nil then return end
+  local ok, err = self.journal:note(self.uid, "burning")
+  self.burning = ok and true or false
+  if not ok then
+    self.began_err = string.format("not written: the journal did not take the record that the burn of %s began (%s); " ..
+      "nothing more is burned without it: %s, and the rerun completes the board", board_text(self.result.serial, self.uid),
+      tostring(err), self:next_step())
+  end
+end
+
+-- Issue 13 item 4: what the operator does when the journal fails a run.
+function Run:next_step()
+  return string.format("run this board again once journal %s answers (server up, network, disk space, file writable)",
+    self.journal.where)
+end
+
 -- The target as plan.burn/plan.lock see it, keeping a log of the fields
 -- and blocks they program: what a failed run reports as burned when the
 -- board can no longer be read back.
@@ -96,7 +118,12 @@ function Run:tracked()
     return table.unpack(r, 1, r.n)
   end
   return setmetatable({
-    otp_write = function(_, off, bytes, opts) return logged(log.fields, names[off], t:otp_write(off, bytes, opts)) end,
+    otp_write = function(_, off, bytes, opts)
+      if self.began_err then return nil, self.began_err, "journal" end
+      local r = table.pack(logged(log.fields, names[off], t:otp_write(off, bytes, opts)))
+      if r[1] then self:began() end
+      return table.unpack(r, 1, r.n)
+    end,
     otp_lock = function(_, blocks, opts) return logged(log.blocks, blocks[1], t:otp_lock(blocks, opts)) end,
   }, { __index = function(_, k)
     local v = t[k]
@@ -276,6 +303,10 @@ end
 function Run:reserve(rec, p)
   local r, rerr, rcode = self.journal:reserve(self.uid, { part = self.target.name, probe_serial = self.probe_serial,
     tool_version = self.tool_version, now = rec.created_at })
+  if rcode == "journal" then
+    rerr = string.format("nothing written: no serial was reserved for UID %s: %s; nothing is burned without a " ..
+      "committed reservation: %s", self.uid, tostring(rerr), self:next_step())
+  end
   if not r then return nil, rerr, rcode end
   if r.serial == rec.serial and r.created_at == rec.created_at then return r, p end
   local p2, perr = self:make_plan(r)
@@ -365,6 +396,10 @@ end
 
 -- A burn/verify/lock failure: record it, report it, exit 1.
 function Run:failed(msg)
+  -- A first write that failed part-way: bytes the board reads back changed
+  -- are evidence as good as a write that succeeded.
+  local burned, _, by = self:burned_so_far()
+  if by == "read-back" and #burned > 0 then self:began() end
   local ok, err = self:record({ state = "failed", reason = msg })
   if not ok then msg = msg .. "; and the journal was not updated: " .. tostring(err) end
   return self:finish(REFUSED, "failed", msg)
@@ -373,8 +408,9 @@ end
 -- The board changed but its record did not: the journal is behind the
 -- board. A rerun brings it level (the plan finds the bytes in place).
 function Run:unrecorded(what, err)
-  return self:finish(REFUSED, "journal not updated", string.format("board %s but the journal was not updated: %s",
-    what, tostring(err)))
+  return self:finish(REFUSED, "journal not updated", string.format("board %s but the journal was not updated: %s; " ..
+    "keep %s apart and %s: the rerun finds its bytes in place and completes the record", what, tostring(err),
+    board_text(self.result.serial, self.uid), self:next_step()))
 end
 
 -- Fresh random keys go into the escrow, committed, before any is burned.
@@ -398,7 +434,10 @@ function Run:execute(p)
   if not ok then return self:failed("nothing written: escrow: " .. tostring(err)) end
   ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
     part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version, macs = p.macs })
-  if not ok then return self:failed("nothing written: " .. tostring(err)) end
+  if not ok then
+    return self:failed(string.format("nothing written: %s; %s keeps its reservation: %s", tostring(err),
+      board_text(self.result.serial, self.uid), self:next_step()))
+  end
   self:step("recorded")
   ok, err = plan_mod.burn(target, p, step)
   if not ok then return self:failed(err) end
