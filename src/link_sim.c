@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "link.h"
+#include "link_internal.h"
 #include "vprobe.h"
 
 typedef struct sim_link {

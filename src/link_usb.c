@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "link.h"
+#include "link_internal.h"
 
 /* Transfer timeout: STL uses 3000 ms, OOCD 6000 ms, PYO/PRS 1000 ms (facts
  * §1.4). A flash-stalled memory command stays well below 3 s. */

@@ -248,7 +248,7 @@ static int l_file_info(lua_State *L)
 	return 1;
 }
 
-void lstotp_sandbox_register(lua_State *L)
+void lstotp_open_sandbox(lua_State *L)
 {
 	static const luaL_Reg fns[] = { { "run_bounded", l_run_bounded },
 					{ "file_info", l_file_info },

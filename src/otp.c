@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "otp.h"
+#include "target_internal.h"
 
 #define AREA_MAX (OTP_MAX_DATA + OTP_BLOCKS)
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "target.h"
+#include "target_internal.h"
 
 #define DBGMCU_IDCODE 0xE0042000u
 #define CPUID         0xE000ED00u
