@@ -30,6 +30,11 @@
 
 /* ---- lstotp_util.c ---- */
 
+/* Raises "bad argument #n to 'f' (no value expected)" when the call has
+ * more than max arguments (self counted), as luaposix's checknargs: an
+ * extra argument is a caller's mistake (t:otp_read(32, 16) does not read
+ * 16 bytes at 32), never ignored. */
+void lstotp_check_nargs(lua_State *L, int max);
 /* nil, "<code>: message", code */
 int lstotp_fail(lua_State *L, const st_error *e);
 void lstotp_set_int(lua_State *L, const char *k, lua_Integer v);

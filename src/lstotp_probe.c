@@ -65,6 +65,7 @@ static void push_probe_desc(lua_State *L, const probe_desc *d)
 
 static int l_probes(lua_State *L)
 {
+	lstotp_check_nargs(L, 0);
 	probe_desc d[PROBE_MAX_LIST];
 	st_error e = { 0 };
 	size_t n, i;
@@ -122,6 +123,7 @@ static void read_options(lua_State *L, probe_options *o)
 
 static int l_open(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	probe_options o;
 	st_error e = { 0 };
 	lprobe *lp;
@@ -137,7 +139,8 @@ static int l_open(lua_State *L)
 
 /* ---- probe methods ---- */
 
-static int probe_close_m(lua_State *L)
+/* __gc and __close (which Lua calls with an error object too); safe twice. */
+static int probe_gc(lua_State *L)
 {
 	lprobe *lp = luaL_checkudata(L, 1, PROBE_MT);
 
@@ -146,8 +149,15 @@ static int probe_close_m(lua_State *L)
 	return 0;
 }
 
+static int probe_close_m(lua_State *L)
+{
+	lstotp_check_nargs(L, 1);
+	return probe_gc(L);
+}
+
 static int probe_tostring(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	probe *p = lstotp_to_probe(L, 1);
 	char d[128];
 
@@ -158,6 +168,7 @@ static int probe_tostring(lua_State *L)
 
 static int probe_version_m(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	const probe *p = check_probe(L);
 	const stlink_version *v = probe_version(p);
 	const st_link_identity *id = probe_identity(p);
@@ -181,6 +192,7 @@ static int probe_version_m(lua_State *L)
 
 static int probe_voltage_m(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	probe *p = check_probe(L);
 	double v;
 
@@ -192,6 +204,7 @@ static int probe_voltage_m(lua_State *L)
 
 static int probe_stats_m(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	probe_counters c;
 
 	probe_stats(check_probe(L), &c);
@@ -213,6 +226,7 @@ static int probe_stats_m(lua_State *L)
  * switches recording on or off when `on` is given. */
 static int probe_trace_m(lua_State *L)
 {
+	lstotp_check_nargs(L, 2);
 	probe *p = check_probe(L);
 	int given = !lua_isnoneornil(L, 2), on;
 	const uint8_t *packets;
@@ -240,6 +254,7 @@ static int probe_trace_m(lua_State *L)
 
 static int probe_field(lua_State *L)
 {
+	lstotp_check_nargs(L, 2);
 	probe *p = lstotp_to_probe(L, 1);
 	const char *k = luaL_checkstring(L, 2);
 
@@ -260,8 +275,8 @@ static int probe_field(lua_State *L)
 void lstotp_open_probe(lua_State *L)
 {
 	static const luaL_Reg meta[] = { { "__index", probe_field },
-					 { "__gc", probe_close_m },
-					 { "__close", probe_close_m },
+					 { "__gc", probe_gc },
+					 { "__close", probe_gc },
 					 { "__tostring", probe_tostring },
 					 { NULL, NULL } };
 	static const luaL_Reg methods[] = {

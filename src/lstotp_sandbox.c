@@ -145,6 +145,7 @@ static int push_verdict(lua_State *L, const char *why, const char *msg,
 
 static int l_run_bounded(lua_State *L)
 {
+	lstotp_check_nargs(L, 3);
 	lua_Integer max_bytes, max_ms;
 	int fds[2], status = 0, timed_out;
 	luaL_Buffer out;
@@ -158,7 +159,6 @@ static int l_run_bounded(lua_State *L)
 	luaL_argcheck(L, max_bytes > 0, 2, "a positive number of bytes");
 	luaL_argcheck(L, max_ms > 0 && max_ms <= 24 * 3600 * 1000, 3,
 		      "a positive number of milliseconds");
-	luaL_argcheck(L, lua_gettop(L) == 3, 4, "no more arguments expected");
 	if (pipe(fds) != 0)
 		return luaL_error(L, "run_bounded: pipe: %s", strerror(errno));
 	pid = fork();
@@ -221,11 +221,11 @@ static const char *file_kind(mode_t m)
  * symlinks, or nil, message, "notfound". */
 static int l_file_info(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	const char *path = luaL_checkstring(L, 1);
 	struct stat st;
 	char *real;
 
-	luaL_argcheck(L, lua_gettop(L) == 1, 2, "no more arguments expected");
 	if (stat(path, &st) != 0) {
 		lua_pushnil(L);
 		lua_pushfstring(L, "notfound: %s: %s", path, strerror(errno));

@@ -43,6 +43,7 @@ typedef struct ltarget {
 /* probe:attach() */
 static int target_attach_m(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	probe *p = lstotp_to_probe(L, 1);
 	ltarget *lt;
 	target *t;
@@ -110,7 +111,8 @@ static int closed_probe(lua_State *L)
 	if (!live_)                                                            \
 	return closed_probe(L)
 
-static int target_close(lua_State *L)
+/* __gc and __close (which Lua calls with an error object too); safe twice. */
+static int target_gc(lua_State *L)
 {
 	ltarget *lt = luaL_checkudata(L, 1, TARGET_MT);
 
@@ -119,8 +121,15 @@ static int target_close(lua_State *L)
 	return 0;
 }
 
+static int target_close(lua_State *L)
+{
+	lstotp_check_nargs(L, 1);
+	return target_gc(L);
+}
+
 static int target_index(lua_State *L)
 {
+	lstotp_check_nargs(L, 2);
 	luaL_checkudata(L, 1, TARGET_MT);
 	lua_getmetatable(L, 1);
 	lua_getfield(L, -1, "methods");
@@ -138,6 +147,7 @@ static int target_index(lua_State *L)
  * closed still describes the chip it met, but can do nothing more. */
 static int target_tostring(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	ltarget *lt = luaL_checkudata(L, 1, TARGET_MT);
 	char d[256];
 
@@ -171,6 +181,7 @@ static uint32_t check_addr(lua_State *L, int idx, unsigned align)
 
 static int target_read(lua_State *L)
 {
+	lstotp_check_nargs(L, 3);
 	TARGET_OR_CLOSED(L, t);
 	uint32_t addr = check_addr(L, 2, 1);
 	lua_Integer n = luaL_checkinteger(L, 3);
@@ -188,6 +199,7 @@ static int target_read(lua_State *L)
 
 static int target_read32(lua_State *L)
 {
+	lstotp_check_nargs(L, 2);
 	TARGET_OR_CLOSED(L, t);
 	uint32_t addr = check_addr(L, 2, 4), v;
 
@@ -199,6 +211,7 @@ static int target_read32(lua_State *L)
 
 static int target_write32_m(lua_State *L)
 {
+	lstotp_check_nargs(L, 3);
 	TARGET_OR_CLOSED(L, t);
 	uint32_t addr = check_addr(L, 2, 4);
 	lua_Integer v = luaL_checkinteger(L, 3);
@@ -228,6 +241,7 @@ static long long check_offset(lua_State *L, int idx)
 
 static int target_otp_read(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	TARGET_OR_CLOSED(L, t);
 	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
 
@@ -242,6 +256,7 @@ static int target_otp_read(lua_State *L)
  * is instead of as "unlocked" (issue 7 item 14). */
 static int target_otp_locks(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	TARGET_OR_CLOSED(L, t);
 	int locked[OTP_BLOCKS];
 	uint8_t raw[OTP_BLOCKS];
@@ -260,6 +275,7 @@ static int target_otp_locks(lua_State *L)
 
 static int target_otp_check(lua_State *L)
 {
+	lstotp_check_nargs(L, 3);
 	TARGET_OR_CLOSED(L, t);
 	long long off = check_offset(L, 2);
 	size_t n, i;
@@ -335,6 +351,7 @@ static unsigned check_width(lua_State *L, const char *fn)
 static int target_otp_write(lua_State *L)
 {
 	static const char *const keys[] = { "mode", "width", NULL };
+	lstotp_check_nargs(L, 4);
 	TARGET_OR_CLOSED(L, t);
 	long long off = check_offset(L, 2);
 	size_t n;
@@ -461,8 +478,8 @@ static int target_otp_lock(lua_State *L)
 /* target:run() -> true; the firmware runs. */
 static int target_run_m(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	TARGET_OR_CLOSED(L, t);
-	luaL_argcheck(L, lua_gettop(L) == 1, 2, "no arguments expected");
 	if (target_run(t) != 0)
 		return lstotp_fail(L, target_error(t));
 	lua_pushboolean(L, 1);
@@ -473,11 +490,10 @@ static int target_run_m(lua_State *L)
 static int target_reset_m(lua_State *L)
 {
 	static const char *const keys[] = { "halt", NULL };
+	lstotp_check_nargs(L, 2);
 	TARGET_OR_CLOSED(L, t);
 	int halt = 0;
 
-	luaL_argcheck(L, lua_gettop(L) <= 2, 3,
-		      "at most an options table expected");
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
 		lstotp_check_keys(L, 2, "reset", keys);
@@ -498,6 +514,7 @@ static int target_reset_m(lua_State *L)
  * a probe. */
 static int l_identify(lua_State *L)
 {
+	lstotp_check_nargs(L, 2);
 	lua_Integer id = luaL_checkinteger(L, 1);
 	lua_Integer cpuid = luaL_optinteger(L, 2, 0);
 	target_ident ident;
@@ -512,8 +529,8 @@ static int l_identify(lua_State *L)
 void lstotp_open_target(lua_State *L)
 {
 	static const luaL_Reg meta[] = { { "__index", target_index },
-					 { "__gc", target_close },
-					 { "__close", target_close },
+					 { "__gc", target_gc },
+					 { "__close", target_gc },
 					 { "__tostring", target_tostring },
 					 { NULL, NULL } };
 	static const luaL_Reg methods[] = { { "close", target_close },

@@ -3,6 +3,12 @@
 
 #include "lstotp.h"
 
+void lstotp_check_nargs(lua_State *L, int max)
+{
+	if (lua_gettop(L) > max)
+		luaL_argerror(L, max + 1, "no value expected");
+}
+
 int lstotp_fail(lua_State *L, const st_error *e)
 {
 	const char *code = st_code_name(e->code);
