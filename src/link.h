@@ -42,7 +42,7 @@ typedef struct st_usb_info {
 	uint8_t bus, address;
 	char serial[25]; /* "" when the device could not be opened */
 	int open_code;   /* ST_OK, or why opening it failed */
-	char open_error[256];
+	char open_error[ST_MSG_MAX];
 } st_usb_info;
 
 /* Lists ST-Link debug probes (every PID of facts §1.1). Fills at most cap

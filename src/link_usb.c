@@ -359,7 +359,7 @@ int link_usb_open(st_link **out, const char *serial, int bus, int address,
 	int rc;
 
 	if (u == NULL)
-		return st_fail(e, ST_EUSB, 0, "out of memory");
+		return st_fail(e, ST_ENOMEM, 0, "out of memory");
 	memset(&p, 0, sizeof p);
 	rc = libusb_init(&u->ctx);
 	if (rc != 0) {

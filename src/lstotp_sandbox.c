@@ -218,7 +218,8 @@ static const char *file_kind(mode_t m)
 
 /* { kind = "file"|"directory"|"fifo"|..., size = bytes, mode = permission
  * bits, real = the path with every symlink resolved } after following
- * symlinks, or nil, message, "notfound". */
+ * symlinks, or nil, message, "notfound" (or "permission": a directory on
+ * the way cannot be searched). */
 static int l_file_info(lua_State *L)
 {
 	lstotp_check_nargs(L, 1);
@@ -227,10 +228,14 @@ static int l_file_info(lua_State *L)
 	char *real;
 
 	if (stat(path, &st) != 0) {
-		lua_pushnil(L);
-		lua_pushfstring(L, "notfound: %s: %s", path, strerror(errno));
-		lua_pushliteral(L, "notfound");
-		return 3;
+		/* A path a search cannot enter is not a missing file. */
+		int code = errno == EACCES || errno == EPERM ? ST_EPERMISSION
+			   : errno == ENOMEM                 ? ST_ENOMEM
+							     : ST_ENOTFOUND;
+		st_error e;
+
+		st_fail(&e, code, errno, "%s: %s", path, strerror(errno));
+		return lstotp_fail(L, &e);
 	}
 	lua_createtable(L, 0, 4);
 	lua_pushstring(L, file_kind(st.st_mode));

@@ -96,7 +96,7 @@ int probe_open(probe **out, const probe_options *o, st_error *e)
 
 	*out = NULL;
 	if (p == NULL)
-		return st_fail(e, ST_EUSB, 0, "out of memory");
+		return st_fail(e, ST_ENOMEM, 0, "out of memory");
 	p->khz = (unsigned)o->khz;
 	p->under_reset =
 		o->connect != NULL && strcmp(o->connect, "under-reset") == 0;
