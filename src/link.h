@@ -59,8 +59,13 @@ int link_usb_open(st_link **out, const char *serial, int bus, int address,
  * (bLength 26) turned into hex (facts §1.1, §8.11). Returns 0 or -1. */
 int link_serial_from_desc(const uint8_t *desc, size_t len, char out[25]);
 
-/* Where the udev rule ships; named in the permission-denied message. */
+/* Where the udev rule ships; named in the permission-denied message and
+ * stotp.udev_rule. The in-tree build names the source tree's copy; `make
+ * install` (and the rockspec, through it) defines the installed path,
+ * PREFIX/share/stotp/49-stotp-stlink.rules. */
+#ifndef STOTP_UDEV_RULE
 #define STOTP_UDEV_RULE "examples/udev/49-stotp-stlink.rules"
+#endif
 
 /* ---- in-process virtual probe (link_sim.c) ---- */
 
