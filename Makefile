@@ -107,9 +107,28 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(LUA) provision.lua examples/sensor-mac.cfg --sim build/demo-board.img --yes
 
-install: all
+# The installed C core names the installed udev rule (permission-denied
+# message, stotp.udev_rule), so it is built apart, with STOTP_UDEV_RULE
+# defined; the stamp holds that path, so a new PREFIX rebuilds it.
+UDEV_RULE_INSTALLED = $(PREFIX)/share/stotp/49-stotp-stlink.rules
+INSTALL_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/install/obj/%.o)
+INSTALL_CORE := $(BUILD)/install/stotp/core.so
+.PHONY: FORCE
+$(BUILD)/install/udev-rule: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(UDEV_RULE_INSTALLED)' | cmp -s - $@ || echo '$(UDEV_RULE_INSTALLED)' >$@
+
+$(BUILD)/install/obj/%.o: src/%.c $(wildcard src/*.h src/vprobe/*.h) $(BUILD)/install/udev-rule
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DSTOTP_UDEV_RULE='"$(UDEV_RULE_INSTALLED)"' -c -o $@ $<
+
+$(INSTALL_CORE): $(INSTALL_OBJ) $(VPROBE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SHARED) -o $@ $^ $(USB_LIBS)
+
+install: all $(INSTALL_CORE)
 	install -d $(DESTDIR)$(CMOD_DIR)/stotp $(DESTDIR)$(LMOD_DIR)/stotp/cli $(DESTDIR)$(BIN_DIR)
-	install -m 755 $(CORE) $(DESTDIR)$(CMOD_DIR)/stotp/core.so
+	install -m 755 $(INSTALL_CORE) $(DESTDIR)$(CMOD_DIR)/stotp/core.so
 	install -m 644 lua/stotp/*.lua $(DESTDIR)$(LMOD_DIR)/stotp/
 	install -m 644 lua/stotp/cli/*.lua $(DESTDIR)$(LMOD_DIR)/stotp/cli/
 	$(call STOTP_SED,$(LMOD_DIR),$(CMOD_DIR)) lua/stotp/cli/stotp.in >$(DESTDIR)$(BIN_DIR)/stotp

@@ -25,20 +25,30 @@ enum st_code {
 	ST_EVERIFY,      /* read-back differs from what was written */
 	ST_EWAIT,        /* WAIT persisted through every retry */
 	ST_ECLOSED,      /* the probe behind this handle was closed */
+	ST_ENOMEM,       /* out of memory */
+	ST_ESIM,         /* the virtual board cannot be made as asked */
+	ST_EINTERNAL,    /* a code stotp does not know: a bug in stotp */
 	ST_NCODES
 };
+
+/* Room for the longest message stotp writes (the list of parts or quirks
+ * the model knows, a probe's words after ours); a longer one is cut with
+ * an ellipsis at its end, never silently. */
+#define ST_MSG_MAX 1024
 
 typedef struct st_error {
 	int code; /* enum st_code */
 	int sys;  /* libusb or errno value, 0 if none */
-	char msg[256];
+	char msg[ST_MSG_MAX];
 } st_error;
 
-/* Record an error and return -1, so callers write `return st_fail(...)`. */
+/* Record an error and return -1, so callers write `return st_fail(...)`.
+ * A message longer than msg ends in "..." (U+2026). */
 int st_fail(st_error *e, int code, int sys, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* The short string a Lua caller branches on: "usb", "locked", ... */
+/* The short string a Lua caller branches on: "usb", "locked", ...;
+ * "internal" for a code outside the enum (README "Error codes"). */
 const char *st_code_name(int code);
 
 #endif

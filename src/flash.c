@@ -2,6 +2,7 @@
 #include <time.h>
 
 #include "flash.h"
+#include "stlink_internal.h"
 
 #define FLASH_R_BASE 0x40023C00u /* F2, F4, F7 (CMSIS FLASH_R_BASE) */
 #define FLASH_KEYR   (FLASH_R_BASE + 0x04)

@@ -16,6 +16,7 @@
 
 #include "errors.h"
 
+/* Opaque above the C core: its ops and fields are in link_internal.h. */
 typedef struct st_link st_link;
 
 typedef struct st_link_identity {
@@ -33,28 +34,6 @@ typedef struct st_link_stats {
 	uint64_t transactions, bytes_out, bytes_in, sim_us;
 } st_link_stats;
 
-struct st_link_ops {
-	/* Whole transfer or failure: returns 0, or -1 with e set. */
-	int (*bulk_out)(st_link *l, const uint8_t *data, size_t len,
-			st_error *e);
-	/* Reads one reply of at most cap bytes; *got is its length. */
-	int (*bulk_in)(st_link *l, uint8_t *data, size_t cap, size_t *got,
-		       st_error *e);
-	/* Brings the probe back in step after a failed transfer (facts §10.2):
-	 * a USB reset of the device (the firmware restarts: a half-received
-	 * data phase and unread replies are gone), then stale replies drained.
-	 * 0, or -1 with e set when the probe cannot be reset. */
-	int (*reset)(st_link *l, st_error *e);
-	/* 0 and *out filled if the link knows the model's counters, else -1. */
-	int (*stats)(const st_link *l, st_link_stats *out);
-	void (*close)(st_link *l);
-};
-
-struct st_link {
-	const struct st_link_ops *ops;
-	st_link_identity id;
-};
-
 /* ---- libusb (link_usb.c) ---- */
 
 /* One attached ST-Link as the descriptors show it, before any command. */
@@ -63,7 +42,7 @@ typedef struct st_usb_info {
 	uint8_t bus, address;
 	char serial[25]; /* "" when the device could not be opened */
 	int open_code;   /* ST_OK, or why opening it failed */
-	char open_error[256];
+	char open_error[ST_MSG_MAX];
 } st_usb_info;
 
 /* Lists ST-Link debug probes (every PID of facts §1.1). Fills at most cap
@@ -80,8 +59,13 @@ int link_usb_open(st_link **out, const char *serial, int bus, int address,
  * (bLength 26) turned into hex (facts §1.1, §8.11). Returns 0 or -1. */
 int link_serial_from_desc(const uint8_t *desc, size_t len, char out[25]);
 
-/* Where the udev rule ships; named in the permission-denied message. */
+/* Where the udev rule ships; named in the permission-denied message and
+ * stotp.udev_rule. The in-tree build names the source tree's copy; `make
+ * install` (and the rockspec, through it) defines the installed path,
+ * PREFIX/share/stotp/49-stotp-stlink.rules. */
+#ifndef STOTP_UDEV_RULE
 #define STOTP_UDEV_RULE "examples/udev/49-stotp-stlink.rules"
+#endif
 
 /* ---- in-process virtual probe (link_sim.c) ---- */
 
@@ -96,11 +80,5 @@ typedef struct st_sim_options {
 } st_sim_options;
 
 int link_sim_open(st_link **out, const st_sim_options *o, st_error *e);
-
-static inline void link_close(st_link *l)
-{
-	if (l != NULL)
-		l->ops->close(l);
-}
 
 #endif

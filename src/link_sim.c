@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "link.h"
+#include "link_internal.h"
 #include "vprobe.h"
 
 typedef struct sim_link {
@@ -126,12 +126,14 @@ static const struct st_link_ops sim_ops = {
 int link_sim_open(st_link **out, const st_sim_options *o, st_error *e)
 {
 	vp_options opt;
-	char err[200] = "";
+	/* As long as st_error's: a message the model had to cut then
+	 * overflows "sim: %s" too, so st_fail marks it cut. */
+	char err[ST_MSG_MAX] = "";
 	sim_link *s;
 	const vp_usb_identity *u;
 
 	if (o == NULL || o->path == NULL || o->path[0] == '\0')
-		return st_fail(e, ST_ENOTFOUND, 0, "sim: no board image path");
+		return st_fail(e, ST_ESIM, 0, "sim: no board image path");
 	/* Environment first (VPROBE_TARGET, VPROBE_PROBE, VPROBE_STATS...),
 	 * then what the caller named explicitly. */
 	vp_options_from_env(&opt, o->path, 0);
@@ -147,10 +149,10 @@ int link_sim_open(st_link **out, const st_sim_options *o, st_error *e)
 		opt.voltage = o->voltage;
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
-		return st_fail(e, ST_EUSB, 0, "out of memory");
+		return st_fail(e, ST_ENOMEM, 0, "out of memory");
 	if (vp_board_open(&s->board, &opt, err, sizeof err) != 0) {
 		free(s);
-		return st_fail(e, ST_ENOTFOUND, 0, "sim: %s", err);
+		return st_fail(e, ST_ESIM, 0, "sim: %s", err);
 	}
 	if (sim_claim(s->board, e) != 0) {
 		vp_board_close(s->board);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "link.h"
+#include "link_internal.h"
 
 /* Transfer timeout: STL uses 3000 ms, OOCD 6000 ms, PYO/PRS 1000 ms (facts
  * §1.4). A flash-stalled memory command stays well below 3 s. */
@@ -359,7 +359,7 @@ int link_usb_open(st_link **out, const char *serial, int bus, int address,
 	int rc;
 
 	if (u == NULL)
-		return st_fail(e, ST_EUSB, 0, "out of memory");
+		return st_fail(e, ST_ENOMEM, 0, "out of memory");
 	memset(&p, 0, sizeof p);
 	rc = libusb_init(&u->ctx);
 	if (rc != 0) {

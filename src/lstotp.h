@@ -1,15 +1,15 @@
 /*
- * Private to the Lua binding of stotp.core: src/lstotp.c (the module,
- * stotp.probes/open/identify, probe objects) and src/lstotp_target.c
- * (target objects and the OTP methods).
+ * The Lua binding of stotp.core, shared by its files: src/lstotp.c (the
+ * module opener), lstotp_probe.c (stotp.probes/open, probe objects),
+ * lstotp_target.c (probe:attach, target objects, stotp.identify),
+ * lstotp_sandbox.c (run_bounded, file_info), and lstotp_util.c (the
+ * helpers below).
  *
- * DESIGN.md's boundary was "src/lstotp.c is the only file that includes
- * lua.h". The binding outgrew STYLE's ~600-line limit even after every
- * piece of logic that does not need Lua moved down into plain C (probe.c,
- * target.c, otp.c, stlink*.c), so it is split in two, and the rule reads:
- * only the lstotp*.c binding files (and this header, which they alone
- * include) include lua.h; below them nothing does. Both files only
- * translate between Lua values and the C layers.
+ * Only these files include lua.h; below them nothing does. They only
+ * translate between Lua values and the C core, and see its handles
+ * (probe, target) as incomplete types through the public headers: the
+ * structs are in *_internal.h headers the binding never includes, so the
+ * compiler keeps it out of the C internals.
  */
 #ifndef STOTP_LSTOTP_H
 #define STOTP_LSTOTP_H
@@ -18,7 +18,7 @@
 #include <lua.h>
 
 #include "errors.h"
-#include "stlink.h"
+#include "probe.h"
 #include "target.h"
 
 #if LUA_VERSION_NUM < 504
@@ -28,16 +28,13 @@
 #define PROBE_MT  "stotp.Probe"
 #define TARGET_MT "stotp.Target"
 
-typedef struct lprobe {
-	stlink *st; /* NULL once closed */
-	unsigned khz;
-	int under_reset; /* open{connect = "under-reset"} */
-} lprobe;
+/* ---- lstotp_util.c ---- */
 
-typedef struct ltarget {
-	target *t; /* NULL once closed */
-} ltarget;
-
+/* Raises "bad argument #n to 'f' (no value expected)" when the call has
+ * more than max arguments (self counted), as luaposix's checknargs: an
+ * extra argument is a caller's mistake (t:otp_read(32, 16) does not read
+ * 16 bytes at 32), never ignored. */
+void lstotp_check_nargs(lua_State *L, int max);
 /* nil, "<code>: message", code */
 int lstotp_fail(lua_State *L, const st_error *e);
 void lstotp_set_int(lua_State *L, const char *k, lua_Integer v);
@@ -47,13 +44,20 @@ int lstotp_push_name(lua_State *L, const char *mt, const char *desc);
 /* Strict option tables: a key not in keys raises (STYLE §6). */
 void lstotp_check_keys(lua_State *L, int idx, const char *fn,
 		       const char *const *keys);
+/* A class: metatable `name` with meta, and its methods in meta.methods
+ * (__index looks there). */
+void lstotp_new_class(lua_State *L, const char *name, const luaL_Reg *meta,
+		      const luaL_Reg *methods);
+/* Adds fns to the methods of class `name` (made by lstotp_new_class). */
+void lstotp_add_methods(lua_State *L, const char *name, const luaL_Reg *fns);
 
-/* lstotp_target.c */
-int lstotp_attach(lua_State *L); /* probe:attach() */
-void lstotp_push_ident(lua_State *L, const target_ident *id);
-extern const luaL_Reg lstotp_target_meta[], lstotp_target_methods[];
+/* ---- the openers: each adds its functions to the module table on top of
+ * the stack, and registers its classes ---- */
+void lstotp_open_probe(lua_State *L);   /* lstotp_probe.c */
+void lstotp_open_target(lua_State *L);  /* lstotp_target.c; after probe */
+void lstotp_open_sandbox(lua_State *L); /* lstotp_sandbox.c */
 
-/* Adds run_bounded (lstotp_sandbox.c) to the module table on the stack. */
-void lstotp_sandbox_register(lua_State *L);
+/* lstotp_probe.c: the probe of the stotp.Probe at idx, NULL once closed. */
+probe *lstotp_to_probe(lua_State *L, int idx);
 
 #endif

@@ -145,6 +145,7 @@ static int push_verdict(lua_State *L, const char *why, const char *msg,
 
 static int l_run_bounded(lua_State *L)
 {
+	lstotp_check_nargs(L, 3);
 	lua_Integer max_bytes, max_ms;
 	int fds[2], status = 0, timed_out;
 	luaL_Buffer out;
@@ -158,7 +159,6 @@ static int l_run_bounded(lua_State *L)
 	luaL_argcheck(L, max_bytes > 0, 2, "a positive number of bytes");
 	luaL_argcheck(L, max_ms > 0 && max_ms <= 24 * 3600 * 1000, 3,
 		      "a positive number of milliseconds");
-	luaL_argcheck(L, lua_gettop(L) == 3, 4, "no more arguments expected");
 	if (pipe(fds) != 0)
 		return luaL_error(L, "run_bounded: pipe: %s", strerror(errno));
 	pid = fork();
@@ -218,19 +218,24 @@ static const char *file_kind(mode_t m)
 
 /* { kind = "file"|"directory"|"fifo"|..., size = bytes, mode = permission
  * bits, real = the path with every symlink resolved } after following
- * symlinks, or nil, message, "notfound". */
+ * symlinks, or nil, message, "notfound" (or "permission": a directory on
+ * the way cannot be searched). */
 static int l_file_info(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	const char *path = luaL_checkstring(L, 1);
 	struct stat st;
 	char *real;
 
-	luaL_argcheck(L, lua_gettop(L) == 1, 2, "no more arguments expected");
 	if (stat(path, &st) != 0) {
-		lua_pushnil(L);
-		lua_pushfstring(L, "notfound: %s: %s", path, strerror(errno));
-		lua_pushliteral(L, "notfound");
-		return 3;
+		/* A path a search cannot enter is not a missing file. */
+		int code = errno == EACCES || errno == EPERM ? ST_EPERMISSION
+			   : errno == ENOMEM                 ? ST_ENOMEM
+							     : ST_ENOTFOUND;
+		st_error e;
+
+		st_fail(&e, code, errno, "%s: %s", path, strerror(errno));
+		return lstotp_fail(L, &e);
 	}
 	lua_createtable(L, 0, 4);
 	lua_pushstring(L, file_kind(st.st_mode));
@@ -248,7 +253,7 @@ static int l_file_info(lua_State *L)
 	return 1;
 }
 
-void lstotp_sandbox_register(lua_State *L)
+void lstotp_open_sandbox(lua_State *L)
 {
 	static const luaL_Reg fns[] = { { "run_bounded", l_run_bounded },
 					{ "file_info", l_file_info },

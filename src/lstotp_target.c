@@ -1,11 +1,8 @@
 /*
- * stotp.core, the Lua binding: target objects (probe:attach()) and their
- * memory and OTP methods. The module and probes are in lstotp.c.
- *
- * Only the lstotp*.c binding files include lua.h (DESIGN.md said "only
- * lstotp.c"; the binding was split to stay under STYLE's ~600 lines, see
- * lstotp.h). This file only translates: ranges, plans, refusals and the
- * OTP area guard live in target.c and otp.c.
+ * stotp.core, the Lua binding: probe:attach(), target objects
+ * (stotp.Target) with their memory and OTP methods, and stotp.identify.
+ * Probes are lstotp_probe.c's. This file only translates: ranges, plans,
+ * refusals and the OTP area guard live in target.c and otp.c.
  */
 #include <string.h>
 
@@ -14,7 +11,7 @@
 
 /* ---- identity ---- */
 
-void lstotp_push_ident(lua_State *L, const target_ident *id)
+static void push_ident(lua_State *L, const target_ident *id)
 {
 	const otp_map *m = id->otp;
 
@@ -39,50 +36,65 @@ void lstotp_push_ident(lua_State *L, const target_ident *id)
 	}
 }
 
-int lstotp_attach(lua_State *L)
+typedef struct ltarget {
+	target *t; /* NULL once closed */
+} ltarget;
+
+/* probe:attach() */
+static int target_attach_m(lua_State *L)
 {
-	lprobe *p = luaL_checkudata(L, 1, PROBE_MT);
+	lstotp_check_nargs(L, 1);
+	probe *p = lstotp_to_probe(L, 1);
 	ltarget *lt;
 	target *t;
-	char uid[25];
+	uint8_t uid[12];
+	char hex[25];
 
-	if (p->st == NULL)
+	if (p == NULL)
 		return luaL_error(L, "attempt to use a closed " PROBE_MT);
 	lt = lua_newuserdatauv(L, sizeof *lt, 2);
 	lt->t = NULL;
 	luaL_setmetatable(L, TARGET_MT);
-	if (target_attach(&t, p->st, p->khz, p->under_reset) != 0)
-		return lstotp_fail(L, &p->st->err);
+	if (probe_attach(p, &t) != 0)
+		return lstotp_fail(L, probe_error(p));
 	lt->t = t;
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, -2, 1); /* a target keeps its probe alive */
-	lstotp_push_ident(L, &t->id);
-	if (t->have_uid) {
-		target_uid_hex(t, uid);
-		lstotp_set_str(L, "uid", uid);
-		lua_pushlstring(L, (const char *)t->uid, 12);
+	push_ident(L, target_id(t));
+	if (target_uid(t, uid)) {
+		target_uid_hex(t, hex);
+		lstotp_set_str(L, "uid", hex);
+		lua_pushlstring(L, (const char *)uid, sizeof uid);
 		lua_setfield(L, -2, "uid_bytes");
-		lstotp_set_int(L, "flash_kib", t->flash_kib);
+		lstotp_set_int(L, "flash_kib", target_flash_kib(t));
 	}
-	if (t->rdp >= 0)
-		lstotp_set_int(L, "rdp", t->rdp);
-	lstotp_set_int(L, "cpuid", t->cpuid);
+	if (target_rdp(t) >= 0)
+		lstotp_set_int(L, "rdp", target_rdp(t));
+	lstotp_set_int(L, "cpuid", target_cpuid(t));
 	lua_setiuservalue(L, -2, 2); /* the fields table */
 	return 1;
+}
+
+/* The probe behind the target at idx is open (its userdata is uservalue
+ * 1, a stotp.Probe). */
+static int probe_alive(lua_State *L, int idx)
+{
+	probe *p;
+
+	lua_getiuservalue(L, idx, 1);
+	p = lua_isnil(L, -1) ? NULL : lstotp_to_probe(L, -1);
+	lua_pop(L, 1);
+	return p != NULL;
 }
 
 /* The target, or raises if it is closed; *live = 0 when its probe is. */
 static target *check_target(lua_State *L, int *live)
 {
 	ltarget *lt = luaL_checkudata(L, 1, TARGET_MT);
-	lprobe *p;
 
 	if (lt->t == NULL)
 		luaL_error(L, "attempt to use a closed " TARGET_MT);
-	lua_getiuservalue(L, 1, 1);
-	p = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	*live = p != NULL && p->st != NULL;
+	*live = probe_alive(L, 1);
 	return lt->t;
 }
 
@@ -99,7 +111,8 @@ static int closed_probe(lua_State *L)
 	if (!live_)                                                            \
 	return closed_probe(L)
 
-static int target_close(lua_State *L)
+/* __gc and __close (which Lua calls with an error object too); safe twice. */
+static int target_gc(lua_State *L)
 {
 	ltarget *lt = luaL_checkudata(L, 1, TARGET_MT);
 
@@ -108,8 +121,15 @@ static int target_close(lua_State *L)
 	return 0;
 }
 
+static int target_close(lua_State *L)
+{
+	lstotp_check_nargs(L, 1);
+	return target_gc(L);
+}
+
 static int target_index(lua_State *L)
 {
+	lstotp_check_nargs(L, 2);
 	luaL_checkudata(L, 1, TARGET_MT);
 	lua_getmetatable(L, 1);
 	lua_getfield(L, -1, "methods");
@@ -127,17 +147,14 @@ static int target_index(lua_State *L)
  * closed still describes the chip it met, but can do nothing more. */
 static int target_tostring(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	ltarget *lt = luaL_checkudata(L, 1, TARGET_MT);
 	char d[256];
-	lprobe *p;
 
 	if (lt->t == NULL)
 		return lstotp_push_name(L, TARGET_MT, NULL);
 	target_describe(lt->t, d, sizeof d);
-	lua_getiuservalue(L, 1, 1);
-	p = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	if (p == NULL || p->st == NULL) {
+	if (!probe_alive(L, 1)) {
 		lua_pushfstring(L, "%s: %s (probe closed)", TARGET_MT, d);
 		return 1;
 	}
@@ -164,6 +181,7 @@ static uint32_t check_addr(lua_State *L, int idx, unsigned align)
 
 static int target_read(lua_State *L)
 {
+	lstotp_check_nargs(L, 3);
 	TARGET_OR_CLOSED(L, t);
 	uint32_t addr = check_addr(L, 2, 1);
 	lua_Integer n = luaL_checkinteger(L, 3);
@@ -174,31 +192,33 @@ static int target_read(lua_State *L)
 		      "length out of range");
 	buf = (uint8_t *)luaL_buffinitsize(L, &b, (size_t)n);
 	if (n > 0 && target_mem_read(t, addr, buf, (size_t)n) != 0)
-		return lstotp_fail(L, &t->st->err);
+		return lstotp_fail(L, target_error(t));
 	luaL_pushresultsize(&b, (size_t)n);
 	return 1;
 }
 
 static int target_read32(lua_State *L)
 {
+	lstotp_check_nargs(L, 2);
 	TARGET_OR_CLOSED(L, t);
 	uint32_t addr = check_addr(L, 2, 4), v;
 
 	if (target_mem_read32(t, addr, &v) != 0)
-		return lstotp_fail(L, &t->st->err);
+		return lstotp_fail(L, target_error(t));
 	lua_pushinteger(L, v);
 	return 1;
 }
 
 static int target_write32_m(lua_State *L)
 {
+	lstotp_check_nargs(L, 3);
 	TARGET_OR_CLOSED(L, t);
 	uint32_t addr = check_addr(L, 2, 4);
 	lua_Integer v = luaL_checkinteger(L, 3);
 
 	luaL_argcheck(L, v >= 0 && v <= 0xFFFFFFFF, 3, "value out of range");
 	if (target_write32(t, addr, (uint32_t)v) != 0)
-		return lstotp_fail(L, &t->st->err);
+		return lstotp_fail(L, target_error(t));
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -221,12 +241,13 @@ static long long check_offset(lua_State *L, int idx)
 
 static int target_otp_read(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	TARGET_OR_CLOSED(L, t);
 	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
 
 	if (otp_read_all(t, data, locks) != 0)
-		return lstotp_fail(L, &t->st->err);
-	lua_pushlstring(L, (const char *)data, otp_map_size(t->id.otp));
+		return lstotp_fail(L, target_error(t));
+	lua_pushlstring(L, (const char *)data, otp_map_size(target_id(t)->otp));
 	return 1;
 }
 
@@ -235,24 +256,26 @@ static int target_otp_read(lua_State *L)
  * is instead of as "unlocked" (issue 7 item 14). */
 static int target_otp_locks(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	TARGET_OR_CLOSED(L, t);
 	int locked[OTP_BLOCKS];
 	uint8_t raw[OTP_BLOCKS];
 	unsigned i;
 
 	if (otp_read_locks(t, locked, raw) != 0)
-		return lstotp_fail(L, &t->st->err);
-	lua_createtable(L, (int)t->id.otp->blocks, 0);
-	for (i = 0; i < t->id.otp->blocks; i++) {
+		return lstotp_fail(L, target_error(t));
+	lua_createtable(L, (int)target_id(t)->otp->blocks, 0);
+	for (i = 0; i < target_id(t)->otp->blocks; i++) {
 		lua_pushboolean(L, locked[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
-	lua_pushlstring(L, (const char *)raw, t->id.otp->blocks);
+	lua_pushlstring(L, (const char *)raw, target_id(t)->otp->blocks);
 	return 2;
 }
 
 static int target_otp_check(lua_State *L)
 {
+	lstotp_check_nargs(L, 3);
 	TARGET_OR_CLOSED(L, t);
 	long long off = check_offset(L, 2);
 	size_t n, i;
@@ -260,7 +283,7 @@ static int target_otp_check(lua_State *L)
 	otp_plan *p = lua_newuserdatauv(L, sizeof *p, 0); /* freed by GC */
 
 	if (otp_plan_make(t, off, want, n, p) != 0)
-		return lstotp_fail(L, &t->st->err);
+		return lstotp_fail(L, target_error(t));
 	lua_createtable(L, 0, 6);
 	lua_pushboolean(L, otp_plan_ok(p));
 	lua_setfield(L, -2, "ok");
@@ -328,6 +351,7 @@ static unsigned check_width(lua_State *L, const char *fn)
 static int target_otp_write(lua_State *L)
 {
 	static const char *const keys[] = { "mode", "width", NULL };
+	lstotp_check_nargs(L, 4);
 	TARGET_OR_CLOSED(L, t);
 	long long off = check_offset(L, 2);
 	size_t n;
@@ -346,7 +370,7 @@ static int target_otp_write(lua_State *L)
 		lua_pop(L, 2);
 	}
 	if (otp_write(t, off, want, n, mode, width, &st) != 0)
-		return lstotp_fail(L, &t->st->err);
+		return lstotp_fail(L, target_error(t));
 	return push_done(L, &st);
 }
 
@@ -447,17 +471,17 @@ static int target_otp_lock(lua_State *L)
 	}
 	ex = check_lock_options(L, opt, &nex, &width);
 	if (otp_lock_list(t, blocks, (size_t)n, ex, nex, width, &st) != 0)
-		return lstotp_fail(L, &t->st->err);
+		return lstotp_fail(L, target_error(t));
 	return push_done(L, &st);
 }
 
 /* target:run() -> true; the firmware runs. */
 static int target_run_m(lua_State *L)
 {
+	lstotp_check_nargs(L, 1);
 	TARGET_OR_CLOSED(L, t);
-	luaL_argcheck(L, lua_gettop(L) == 1, 2, "no arguments expected");
 	if (target_run(t) != 0)
-		return lstotp_fail(L, &t->st->err);
+		return lstotp_fail(L, target_error(t));
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -466,11 +490,10 @@ static int target_run_m(lua_State *L)
 static int target_reset_m(lua_State *L)
 {
 	static const char *const keys[] = { "halt", NULL };
+	lstotp_check_nargs(L, 2);
 	TARGET_OR_CLOSED(L, t);
 	int halt = 0;
 
-	luaL_argcheck(L, lua_gettop(L) <= 2, 3,
-		      "at most an options table expected");
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
 		lstotp_check_keys(L, 2, "reset", keys);
@@ -482,22 +505,52 @@ static int target_reset_m(lua_State *L)
 		lua_pop(L, 1);
 	}
 	if (target_reset(t, halt) != 0)
-		return lstotp_fail(L, &t->st->err);
+		return lstotp_fail(L, target_error(t));
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
-const luaL_Reg lstotp_target_meta[] = { { "__index", target_index },
-					{ "__gc", target_close },
-					{ "__close", target_close },
-					{ "__tostring", target_tostring },
+/* stotp.identify(idcode[, cpuid]): what a DBGMCU_IDCODE names, without
+ * a probe. */
+static int l_identify(lua_State *L)
+{
+	lstotp_check_nargs(L, 2);
+	lua_Integer id = luaL_checkinteger(L, 1);
+	lua_Integer cpuid = luaL_optinteger(L, 2, 0);
+	target_ident ident;
+
+	target_decode((uint32_t)id, (uint32_t)cpuid, &ident);
+	push_ident(L, &ident);
+	return 1;
+}
+
+/* Registers stotp.Target, adds probe:attach() to stotp.Probe (made by
+ * lstotp_open_probe, which runs first) and stotp.identify. */
+void lstotp_open_target(lua_State *L)
+{
+	static const luaL_Reg meta[] = { { "__index", target_index },
+					 { "__gc", target_gc },
+					 { "__close", target_gc },
+					 { "__tostring", target_tostring },
+					 { NULL, NULL } };
+	static const luaL_Reg methods[] = { { "close", target_close },
+					    { "read", target_read },
+					    { "read32", target_read32 },
+					    { "write32", target_write32_m },
+					    { "otp_read", target_otp_read },
+					    { "otp_locks", target_otp_locks },
+					    { "otp_check", target_otp_check },
+					    { "otp_write", target_otp_write },
+					    { "otp_lock", target_otp_lock },
+					    { "run", target_run_m },
+					    { "reset", target_reset_m },
+					    { NULL, NULL } };
+	static const luaL_Reg probe_methods[] = { { "attach", target_attach_m },
+						  { NULL, NULL } };
+	static const luaL_Reg fns[] = { { "identify", l_identify },
 					{ NULL, NULL } };
 
-const luaL_Reg lstotp_target_methods[] = {
-	{ "close", target_close },         { "read", target_read },
-	{ "read32", target_read32 },       { "write32", target_write32_m },
-	{ "otp_read", target_otp_read },   { "otp_locks", target_otp_locks },
-	{ "otp_check", target_otp_check }, { "otp_write", target_otp_write },
-	{ "otp_lock", target_otp_lock },   { "run", target_run_m },
-	{ "reset", target_reset_m },       { NULL, NULL }
-};
+	lstotp_new_class(L, TARGET_MT, meta, methods);
+	lstotp_add_methods(L, PROBE_MT, probe_methods);
+	luaL_setfuncs(L, fns, 0);
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "otp.h"
+#include "target_internal.h"
 
 #define AREA_MAX (OTP_MAX_DATA + OTP_BLOCKS)
 
@@ -473,7 +474,7 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
 	st->mode = mode;
 	st->volts = -1;
 	if (p == NULL)
-		return st_fail(&t->st->err, ST_EUSB, 0, "out of memory");
+		return st_fail(&t->st->err, ST_ENOMEM, 0, "out of memory");
 	/* Rules 1-2: the whole plan is checked before anything is written. */
 	if (otp_plan_make(t, offset, want, n, p) != 0)
 		goto out;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "otp.h"
+#include "target_internal.h"
 
 /* The caller's own statement of what block b holds (otp_lock's expect):
  * every byte must read back so, whatever this handle did before. */

@@ -1,8 +1,10 @@
 /* Finding and opening a probe; see probe.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "probe.h"
+#include "stlink_internal.h"
 
 /* The V3's APIV3_SET_COM_FREQ takes any u32 kHz and the probe picks the
  * nearest clock it has (facts §2.2); above this no ST-Link goes. */
@@ -81,13 +83,101 @@ const char *probe_options_check(const probe_options *o)
 	return NULL;
 }
 
-int probe_open(stlink **out, const probe_options *o, st_error *e)
+struct probe {
+	stlink *st;
+	unsigned khz;
+	int under_reset; /* open{connect = "under-reset"} */
+};
+
+int probe_open(probe **out, const probe_options *o, st_error *e)
 {
 	st_link *link = NULL;
+	probe *p = calloc(1, sizeof *p);
 
+	*out = NULL;
+	if (p == NULL)
+		return st_fail(e, ST_ENOMEM, 0, "out of memory");
+	p->khz = (unsigned)o->khz;
+	p->under_reset =
+		o->connect != NULL && strcmp(o->connect, "under-reset") == 0;
 	if ((o->sim.path ? link_sim_open(&link, &o->sim, e)
 			 : link_usb_open(&link, o->serial, 0, 0, e))
-	    != 0)
+		    != 0
+	    || stlink_open(&p->st, link, e) != 0) {
+		free(p);
 		return -1;
-	return stlink_open(out, link, e);
+	}
+	*out = p;
+	return 0;
+}
+
+void probe_close(probe *p)
+{
+	if (p == NULL)
+		return;
+	stlink_close(p->st);
+	free(p);
+}
+
+const st_error *probe_error(const probe *p)
+{
+	return &p->st->err;
+}
+
+void probe_describe(const probe *p, char *buf, size_t len)
+{
+	stlink_describe(p->st, buf, len);
+}
+
+const stlink_version *probe_version(const probe *p)
+{
+	return &p->st->ver;
+}
+
+const st_link_identity *probe_identity(const probe *p)
+{
+	return &p->st->link->id;
+}
+
+int probe_voltage(probe *p, double *volts)
+{
+	return stlink_voltage(p->st, volts);
+}
+
+void probe_stats(const probe *p, probe_counters *out)
+{
+	const st_link *l = p->st->link;
+
+	memset(out, 0, sizeof *out);
+	out->commands = p->st->commands;
+	out->wait_retries = p->st->wait_retries;
+	out->has_link = l->ops->stats(l, &out->link) == 0;
+}
+
+size_t probe_trace(const probe *p, const uint8_t **packets, uint64_t *dropped)
+{
+	*packets = p->st->trace;
+	*dropped = p->st->trace_dropped;
+	return p->st->trace_n;
+}
+
+void probe_trace_clear(probe *p)
+{
+	p->st->trace_n = 0;
+	p->st->trace_dropped = 0;
+}
+
+int probe_trace_start(probe *p, size_t cap)
+{
+	return stlink_trace_start(p->st, cap);
+}
+
+void probe_trace_stop(probe *p)
+{
+	stlink_trace_stop(p->st);
+}
+
+int probe_attach(probe *p, target **out)
+{
+	return target_attach(out, p->st, p->khz, p->under_reset);
 }

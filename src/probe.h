@@ -9,6 +9,7 @@
 
 #include "link.h"
 #include "stlink.h"
+#include "target.h"
 
 #define PROBE_DEFAULT_KHZ 1800 /* OOCD's default SWD clock (facts §2.2) */
 #define PROBE_MAX_LIST    16
@@ -39,7 +40,44 @@ extern const char *const probe_option_names[];
  * mistake: the binding raises it). Checked before anything is opened. */
 const char *probe_options_check(const probe_options *o);
 
-/* Opens the probe the options name. */
-int probe_open(stlink **out, const probe_options *o, st_error *e);
+/* An open probe: the ST-Link session and how to attach (the SWD clock and
+ * connect mode stotp.open was given). Opaque; the accessors below are
+ * all a front end sees of it. */
+typedef struct probe probe;
+
+/* Opens the probe the options name (checked by probe_options_check). */
+int probe_open(probe **out, const probe_options *o, st_error *e);
+/* Leaves debug mode, closes the link, frees. NULL is fine. */
+void probe_close(probe *p);
+
+/* The last error of this probe and of every target attached through it. */
+const st_error *probe_error(const probe *p);
+/* "ST-Link/V2-1 V2J40M27 066DFF..." */
+void probe_describe(const probe *p, char *buf, size_t len);
+const stlink_version *probe_version(const probe *p);
+/* Serial, VID/PID, and whether it is the in-process virtual probe. */
+const st_link_identity *probe_identity(const probe *p);
+int probe_voltage(probe *p, double *volts);
+
+/* The counters of probe:stats(); has_link: the link knows the model's own
+ * counters (sim and vprobe only), in link. */
+typedef struct probe_counters {
+	uint64_t commands, wait_retries;
+	int has_link;
+	st_link_stats link;
+} probe_counters;
+void probe_stats(const probe *p, probe_counters *out);
+
+/* The command packets (16 bytes each) recorded since the last clear, and
+ * how many did not fit; probe_trace_clear empties the record. start/stop
+ * switch recording on (at most cap packets) and off. */
+size_t probe_trace(const probe *p, const uint8_t **packets, uint64_t *dropped);
+void probe_trace_clear(probe *p);
+int probe_trace_start(probe *p, size_t cap);
+void probe_trace_stop(probe *p);
+
+/* Enters SWD at the probe's clock and meets the target (target_attach);
+ * the target borrows the probe's session: close it before the probe. */
+int probe_attach(probe *p, target **out);
 
 #endif

@@ -132,7 +132,7 @@ int stlink_trace_start(stlink *s, size_t cap)
 	stlink_trace_stop(s);
 	s->trace = calloc(cap, CMD_LEN);
 	if (s->trace == NULL)
-		return st_fail(&s->err, ST_EUSB, 0, "out of memory");
+		return st_fail(&s->err, ST_ENOMEM, 0, "out of memory");
 	s->trace_cap = cap;
 	return 0;
 }
@@ -385,7 +385,7 @@ int stlink_open(stlink **out, st_link *link, st_error *e)
 
 	if (s == NULL) {
 		link_close(link);
-		return st_fail(e, ST_EUSB, 0, "out of memory");
+		return st_fail(e, ST_ENOMEM, 0, "out of memory");
 	}
 	s->link = link;
 	if (read_version(s) != 0 || leave_mode(s) != 0) {

@@ -6,7 +6,7 @@
 #ifndef STOTP_STLINK_CMD_H
 #define STOTP_STLINK_CMD_H
 
-#include "stlink.h"
+#include "stlink_internal.h"
 
 #define CMD_LEN          16   /* every command packet (facts §1.2) */
 #define DEBUG_CMD        0xF2 /* DEBUG_COMMAND prefix (facts §2.2) */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "target.h"
+#include "target_internal.h"
 
 #define DBGMCU_IDCODE 0xE0042000u
 #define CPUID         0xE000ED00u
@@ -358,7 +358,7 @@ int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 	uint32_t idcode;
 
 	if (t == NULL)
-		return st_fail(&st->err, ST_EUSB, 0, "out of memory");
+		return st_fail(&st->err, ST_ENOMEM, 0, "out of memory");
 	t->st = st;
 	t->rdp = -1;
 	if (under_reset

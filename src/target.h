@@ -45,21 +45,8 @@ void target_decode(uint32_t idcode, uint32_t cpuid, target_ident *out);
  * hold anything between the old and the wanted value. */
 enum otp_wstate { OTP_W_NONE, OTP_W_VERIFIED, OTP_W_UNVERIFIED };
 
-typedef struct target {
-	stlink *st; /* borrowed: the probe owns it */
-	target_ident id;
-	uint32_t cpuid;
-	uint8_t uid[12];
-	int have_uid;
-	unsigned flash_kib;
-	int rdp;      /* 0, 1, 2; -1 unknown */
-	uint32_t acr; /* FLASH_ACR at attach (F2/F4), else 0 */
-	/* What this handle knows of each OTP data byte, so a lock can
-	 * check a block's data was verified (DESIGN rule 4): wstate[i] is
-	 * an enum otp_wstate; written[i] the value when OTP_W_VERIFIED. */
-	uint8_t written[OTP_MAX_DATA];
-	uint8_t wstate[OTP_MAX_DATA];
-} target;
+/* Opaque above the C core: the fields are in target_internal.h. */
+typedef struct target target;
 
 /* Data bytes of a layout (blocks x block_size). */
 static inline size_t otp_map_size(const otp_map *m)
@@ -73,6 +60,17 @@ int otp_map_touches(const otp_map *m, uint32_t addr, size_t n);
 /* The layout whose data or lock bytes hold addr (any family), or NULL:
  * names whose OTP an address is when a user gives the wrong one. */
 const otp_map *otp_map_at(uint32_t addr);
+
+/* What a front end may read of a target handle (target_info.c): the
+ * last error (the probe's, which the target shares), the identity found
+ * at attach, the UID (0 when it could not be read), flash size in KiB,
+ * RDP level (-1 unknown) and CPUID. */
+const st_error *target_error(const target *t);
+const target_ident *target_id(const target *t);
+int target_uid(const target *t, uint8_t out[12]);
+unsigned target_flash_kib(const target *t);
+int target_rdp(const target *t);
+uint32_t target_cpuid(const target *t);
 
 /* Enter SWD at khz, halt the core, identify (under_reset: with NRST held
  * low until the core is set to halt at the reset vector); on an F2/F4/F7 freeze both

@@ -11,7 +11,7 @@
  * the debug registers alone (ARMv7-M C1.4.1: they are reset by a power-on
  * reset only), so C_DEBUGEN and DEMCR survive it.
  */
-#include "target.h"
+#include "target_internal.h"
 
 #define DHCSR              0xE000EDF0u
 #define DHCSR_RUN          0xA05F0001u /* DBGKEY | C_DEBUGEN, C_HALT clear */

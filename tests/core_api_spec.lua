@@ -74,7 +74,7 @@ describe("stotp.core api", function()
       os.remove(NEW)
       row[1].sim = NEW
       local r = { stotp.open(row[1]) }
-      assert.same({ nil, "notfound" }, { r[1], r[3] })
+      assert.same({ nil, "sim" }, { r[1], r[3] })
       assert.matches(row[2], r[2], 1, true)
       assert.is_nil(io.open(NEW))
     end)

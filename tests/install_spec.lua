@@ -42,6 +42,26 @@ describe("make install", function()
     assert.truthy(io.open(out)):close()
   end)
 
+  -- The C core itself, without init.lua's help: STOTP_UDEV_RULE defined
+  -- by make install (issue 10 item 1), in stotp.core.udev_rule and in the
+  -- message a user without the rule gets (vprobe's "access" fault).
+  it("builds a C core that names the installed udev rule when access is denied", function()
+    local script = dir .. "/denied.lua"
+    testfiles.spit(script, string.format([[
+      package.cpath = %q .. "/lib/lua/5.4/?.so"
+      local core = require("stotp.core")
+      local _, msg, code = core.open()
+      io.write(core.udev_rule, "\n", tostring(code), "\n", tostring(msg))]], dir .. "/prefix"))
+    local code, out, err = station.run(string.format("cd %q && VPROBE_STATE=%q VPROBE_FAULT=access LD_LIBRARY_PATH=%q " ..
+      "lua5.4 %q", dir, dir .. "/denied.img", testfiles.build .. "/vprobe", script), dir)
+    assert.equal(0, code, err)
+    local rule = dir .. "/prefix/share/stotp/49-stotp-stlink.rules"
+    local got_rule, got_code, msg = out:match("^([^\n]*)\n([^\n]*)\n(.*)$")
+    assert.same({ rule, "permission" }, { got_rule, got_code })
+    assert.matches("install the udev rule " .. rule .. " into /etc/udev/rules.d/", msg, 1, true)
+    assert.falsy(msg:find("examples/udev", 1, true))
+  end)
+
   it("stages into DESTDIR with the paths of PREFIX", function()
     local code, _, err = station.run(string.format("make -s -C %q install PREFIX=/opt/stotp DESTDIR=%q", station.ROOT,
       dir .. "/stage"), dir)

@@ -8,9 +8,9 @@ local stotp = core
 stotp._VERSION = require("stotp.version")
 
 -- Installed (make install, luarocks), the udev rule lies in PREFIX/share/
--- stotp next to PREFIX/lib/lua/5.4/stotp/core.so: name that file, not the
--- source tree's path the C core was built with. (The permission-denied
--- message of stotp.core still names the source path: a C change.)
+-- stotp next to PREFIX/lib/lua/5.4/stotp/core.so: name that file. (make
+-- install also builds the C core with that path, STOTP_UDEV_RULE, for its
+-- permission-denied message; this covers a core built without it.)
 do
   local so = package.searchpath("stotp.core", package.cpath)
   local prefix = so and so:match("^(.*)/lib/lua/5%.4/stotp/core%.so$")

@@ -52,11 +52,24 @@ function M.message(d, status, reason)
   d.err:write(d.prog, ": ", text, "\n")
 end
 
+-- The `code` of a result that is not a success (README "Error codes"): a
+-- station wrapper branches on it, never on the English of `reason`. A
+-- failure stotp.core reported keeps the core's code ("usb", "locked", ...);
+-- the others are named by their status.
+local STATUS_CODES = {
+  ["usage error"] = "usage", ["config error"] = "config", refused = "refused", ["not confirmed"] = "unconfirmed",
+  ["pool exhausted"] = "pool", ["journal not updated"] = "journal", ["internal error"] = "internal",
+  interrupted = "interrupted",
+}
+function M.result_code(status, code)
+  return code or STATUS_CODES[status] or "internal"
+end
+
 -- A result before there is a run (usage, config, help): text on stderr,
 -- and with --json the one object on stdout.
 function M.early(d, json, code, status, reason)
   if reason then M.message(d, status, reason) end
-  if json then M.json_line(d, { status = status, reason = reason }) end
+  if json then M.json_line(d, { status = status, reason = reason, code = code ~= M.OK and M.result_code(status) or nil }) end
   return code
 end
 

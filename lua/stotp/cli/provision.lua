@@ -22,7 +22,7 @@ local M = {}
 local OK, REFUSED, USAGE, INTERRUPTED = common.OK, common.REFUSED, common.USAGE, common.INTERRUPTED
 local KEYORDER = { "status", "product", "uid", "serial", "part", "fields_planned", "blocks_planned", "fields_written",
   "blocks_locked", "fields_burned", "burned_by", "values", "macs", "probe_serial", "station", "duration_ms", "after",
-  "payload_sha256", "key_fingerprints", "reason" }
+  "payload_sha256", "key_fingerprints", "code", "reason" }
 
 local function parser(prog)
   local p = argparse(prog, "Provision the OTP memory of one STM32F2/F4/F7 board from a recipe (board.cfg).")
@@ -173,10 +173,12 @@ function M.values(p)
 end
 
 -- The final result, as text or as one JSON object (exactly one per run).
--- A result other than success lists what the run in fact burned.
-function Run:finish(code, status, reason)
+-- A result other than success lists what the run in fact burned, and has
+-- a `code` (ecode: the failing call's, else named by the status).
+function Run:finish(code, status, reason, ecode)
   local r = self.result
   r.status, r.reason = status, reason
+  if code ~= OK then r.code = common.result_code(status, ecode) end
   r.probe_serial, r.station = self.probe_serial, self.station
   r.duration_ms = math.floor((common.uptime() - self.started) * 1000 + 0.5)
   if self.plan then r.values, r.macs = M.values(self.plan) end
@@ -252,15 +254,15 @@ function Run:open_target()
   local opts = { connect = self.args.connect ~= "normal" and self.args.connect or nil }
   if self.args.sim then opts.sim, opts.sim_part = self.args.sim, self.args.sim_part or M.sim_part(self.recipe)
   elseif self.args.probe then opts.serial = self.args.probe end
-  local probe, err = common.open_probe(stotp, opts)
-  if not probe then return nil, "no probe: " .. tostring(err) end
+  local probe, err, code = common.open_probe(stotp, opts)
+  if not probe then return nil, "no probe: " .. tostring(err), code end
   self.probe = probe
   self.tool_version = common.VERSION
   -- A virtual board is marked in the journal ("sim:"): a --sim run
   -- recorded in a shared journal is told apart from production boards.
   self.probe_serial = (self.args.sim and "sim:" or "") .. (probe.serial or self.args.probe or "unknown")
-  local target, terr = probe:attach()
-  if not target then return nil, "cannot attach to the target: " .. tostring(terr) end
+  local target, terr, tcode = probe:attach()
+  if not target then return nil, "cannot attach to the target: " .. tostring(terr), tcode end
   self.target = target
   local ok, serr = self:check_sim_part(target)
   if not ok then return nil, serr, "sim_part" end
@@ -309,8 +311,8 @@ function Run:reserve(rec, p)
   end
   if not r then return nil, rerr, rcode end
   if r.serial == rec.serial and r.created_at == rec.created_at then return r, p end
-  local p2, perr = self:make_plan(r)
-  if not p2 then return nil, perr end
+  local p2, perr, pcode = self:make_plan(r)
+  if not p2 then return nil, perr, pcode end
   return r, p2
 end
 
@@ -329,7 +331,7 @@ end
 function Run:make_plan(rec)
   local t, recipe = self.target, self.recipe
   local eok, eerr = self:open_escrow()
-  if not eok then return nil, eerr end
+  if not eok then return nil, eerr, "journal" end
   local ctx = {
     serial = rec.serial, uid_bytes = t.uid_bytes, recorded_payload = rec.payload_sha256,
     now = rec.created_at, key_fingerprints = rec.key_fingerprints,
@@ -340,12 +342,12 @@ function Run:make_plan(rec)
       return self.d.random(fd.size)
     end,
   }
-  local otp, err = t:otp_read()
-  if not otp then return nil, "reading OTP: " .. tostring(err) end
+  local otp, err, code = t:otp_read()
+  if not otp then return nil, "reading OTP: " .. tostring(err), code end
   -- otp_locks: the booleans and the raw bytes (a lock cut short shows as
   -- it is), or nil and why.
-  local locks, raw_or_err = t:otp_locks()
-  if not locks then return nil, "reading lock bytes: " .. tostring(raw_or_err) end
+  local locks, raw_or_err, lcode = t:otp_locks()
+  if not locks then return nil, "reading lock bytes: " .. tostring(raw_or_err), lcode end
   local p = plan_mod.build(recipe, ctx, { otp = otp, locks = locks, block_size = t.otp.block_size,
     lock_bytes = type(raw_or_err) == "string" and raw_or_err or nil })
   p.width = self.args.width and tonumber(self.args.width)
@@ -394,15 +396,16 @@ function Run:record(t)
   return true
 end
 
--- A burn/verify/lock failure: record it, report it, exit 1.
-function Run:failed(msg)
+-- A burn/verify/lock failure: record it, report it, exit 1. code: the
+-- failing call's ("journal" when it was the journal's).
+function Run:failed(msg, code)
   -- A first write that failed part-way: bytes the board reads back changed
   -- are evidence as good as a write that succeeded.
   local burned, _, by = self:burned_so_far()
   if by == "read-back" and #burned > 0 then self:began() end
   local ok, err = self:record({ state = "failed", reason = msg })
   if not ok then msg = msg .. "; and the journal was not updated: " .. tostring(err) end
-  return self:finish(REFUSED, "failed", msg)
+  return self:finish(REFUSED, "failed", msg, code)
 end
 
 -- The board changed but its record did not: the journal is behind the
@@ -431,28 +434,29 @@ function Run:execute(p)
   local step = function(name) self:step(name) end
   local target = self:tracked()
   local ok, err = self:escrow_keys(p)
-  if not ok then return self:failed("nothing written: escrow: " .. tostring(err)) end
+  local code
+  if not ok then return self:failed("nothing written: escrow: " .. tostring(err), "journal") end
   ok, err = self:record({ payload_sha256 = p.payload_sha256, key_fingerprints = p.key_fingerprints,
     part = self.target.name, probe_serial = self.probe_serial, tool_version = self.tool_version, macs = p.macs })
   if not ok then
     return self:failed(string.format("nothing written: %s; %s keeps its reservation: %s", tostring(err),
-      board_text(self.result.serial, self.uid), self:next_step()))
+      board_text(self.result.serial, self.uid), self:next_step()), "journal")
   end
   self:step("recorded")
-  ok, err = plan_mod.burn(target, p, step)
-  if not ok then return self:failed(err) end
+  ok, err, code = plan_mod.burn(target, p, step)
+  if not ok then return self:failed(err, code) end
   ok, err = self:record({ state = "burned" })
   if not ok then return self:unrecorded("burned", err) end
   self:step("burned")
-  ok, err = plan_mod.verify(self.target, p)
-  if not ok then return self:failed(err) end
+  ok, err, code = plan_mod.verify(self.target, p)
+  if not ok then return self:failed(err, code) end
   ok, err = self:record({ state = "verified" })
   if not ok then return self:unrecorded("burned and verified", err) end
   self:forget_keys()
   self:step("verified")
   if #p.locks > 0 then
-    ok, err = plan_mod.lock(target, p, step)
-    if not ok then return self:failed(err) end
+    ok, err, code = plan_mod.lock(target, p, step)
+    if not ok then return self:failed(err, code) end
     ok, err = self:record({ state = "locked" })
     if not ok then return self:unrecorded("locked", err) end
     self:step("locked")
@@ -503,7 +507,7 @@ end
 function Run:provision()
   local t, err, ecode = self:open_target()
   if ecode == "sim_part" then return self:finish(USAGE, "usage error", err) end
-  if not t then return self:finish(REFUSED, "no board", err) end
+  if not t then return self:finish(REFUSED, "no board", err, ecode) end
   self.uid = t.uid
   self.result.uid, self.result.part = t.uid, t.name
   self:step("attached")
@@ -512,17 +516,19 @@ function Run:provision()
       table.concat(self.recipe.parts, ", ")))
   end
   local j, jerr = self:open_journal()
-  if not j then return self:finish(REFUSED, "failed", jerr) end
+  if not j then return self:finish(REFUSED, "failed", jerr, "journal") end
   local rec, rerr, rcode = self:bind_serial(t.uid)
-  if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", rerr) end
+  if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", rerr, rcode or "journal") end
   self.result.serial = rec.serial
-  local p, perr = self:make_plan(rec)
-  if not p then return self:finish(REFUSED, "failed", perr) end
+  local p, perr, pcode = self:make_plan(rec)
+  if not p then return self:finish(REFUSED, "failed", perr, pcode) end
   local twin = self:twin(p, rec)
   if twin then return self:finish(REFUSED, "refused", twin) end
   if rec.fresh and not p.refused and not self.args.dry_run then
     rec, p, rcode = self:reserve(rec, p)
-    if not rec then return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", p) end
+    if not rec then
+      return self:finish(REFUSED, rcode == "pool" and "pool exhausted" or "failed", p, rcode or "journal")
+    end
     self.result.serial = rec.serial
   end
   self.plan = p

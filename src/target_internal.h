@@ -1,0 +1,28 @@
+/*
+ * The inside of a target handle (target.h). Only the C core includes this
+ * header; the Lua binding sees target as an incomplete type and reads what
+ * it may through target.h's accessors.
+ */
+#ifndef STOTP_TARGET_INTERNAL_H
+#define STOTP_TARGET_INTERNAL_H
+
+#include "stlink_internal.h"
+#include "target.h"
+
+struct target {
+	stlink *st; /* borrowed: the probe owns it */
+	target_ident id;
+	uint32_t cpuid;
+	uint8_t uid[12];
+	int have_uid;
+	unsigned flash_kib;
+	int rdp;      /* 0, 1, 2; -1 unknown */
+	uint32_t acr; /* FLASH_ACR at attach (F2/F4), else 0 */
+	/* What this handle knows of each OTP data byte, so a lock can
+	 * check a block's data was verified (DESIGN rule 4): wstate[i] is
+	 * an enum otp_wstate; written[i] the value when OTP_W_VERIFIED. */
+	uint8_t written[OTP_MAX_DATA];
+	uint8_t wstate[OTP_MAX_DATA];
+};
+
+#endif
