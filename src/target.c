@@ -289,15 +289,48 @@ int target_dcache_restore(target *t)
 	return stlink_write_dbg(t->st, FLASH_ACR, t->acr & ~ACR_DCRST);
 }
 
+/* RDP from OPTCR, read with SR and CR (flash_read_state), whose state a
+ * first program pass then need not read again. */
 static int read_rdp(target *t)
 {
 	uint32_t optcr;
 	unsigned rdp;
+	int cr_locked, sr_clean;
 
-	if (stlink_read_dbg(t->st, FLASH_OPTCR, &optcr) != 0)
+	if (flash_read_state(t->st, &t->id.flash, &cr_locked, &sr_clean, &optcr)
+	    != 0)
 		return -1;
+	target_flash_seen(t, cr_locked, sr_clean);
 	rdp = (optcr >> 8) & 0xFF; /* OPTCR[15:8]: 0xAA level 0 */
 	t->rdp = rdp == 0xAA ? 0 : rdp == 0xCC ? 2 : 1;
+	return 0;
+}
+
+void target_flash_seen(target *t, int cr_locked, int sr_clean)
+{
+	t->flash_stamp = t->st->writes;
+	t->cr_locked = cr_locked;
+	t->sr_clean = sr_clean;
+}
+
+int target_flash_known(const target *t)
+{
+	return t->flash_stamp == t->st->writes && t->cr_locked && t->sr_clean;
+}
+
+/* The supply, once per attach (issue 12): a program pass needs it; an
+ * invalid reading is kept as such and refused when a pass asks. */
+static int read_volts(target *t)
+{
+	if (!(t->st->features & STF_VOLTAGE))
+		return 0;
+	if (stlink_voltage(t->st, &t->volts) == 0) {
+		t->volts_state = 1;
+		return 0;
+	}
+	if (t->st->err.code != ST_EVOLTAGE)
+		return -1;
+	t->volts_state = 2;
 	return 0;
 }
 
@@ -381,7 +414,7 @@ int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 	if (t->id.supported
 	    && (freeze_watchdogs(t) != 0 || read_uid_fsize(t) != 0
 		|| check_uid_plausible(t) != 0 || read_rdp(t) != 0
-		|| read_acr(t) != 0))
+		|| read_acr(t) != 0 || read_volts(t) != 0))
 		goto fail;
 	*out = t;
 	return 0;
@@ -434,18 +467,38 @@ void target_uid_hex(const target *t, char out[25])
 		uid_hex(t->uid, out);
 }
 
-/* Two checks, 3 round trips (issue 8 item 1, issue 7 item 1):
- * - DHCSR: the core is still halted and S_RESET_ST (sticky until read,
- *   cleared at attach) shows no reset since: a watchdog, NRST or a brown-
- *   out would have relocked FLASH_CR and let the firmware run;
- * - the UID read again, as its own 12-byte memory command (attach read it
- *   with the flash-size register in one longer command): a reply
- *   corrupted once, at attach or now, makes the two differ. */
+int target_uid_check(target *t, const uint8_t now[12], const char *before)
+{
+	char was[25], is[25];
+
+	if (memcmp(now, t->uid, 12) == 0)
+		return 0;
+	uid_hex(t->uid, was);
+	uid_hex(now, is);
+	return st_fail(&t->st->err, ST_ETARGET, 0,
+		       "the UID read differently (%s at attach, %s now): the "
+		       "chip or the link is unreliable, or another chip is "
+		       "attached; nothing more written before %s",
+		       was, is, before);
+}
+
+/* Two checks (issue 8 item 1, issue 7 item 1):
+ * - DHCSR (1 round trip): the core is still halted and S_RESET_ST (sticky
+ *   until read, cleared at attach) shows no reset since: a watchdog, NRST
+ *   or a brown-out would have relocked FLASH_CR and let the firmware run;
+ * - the UID read again in a command of its own (attach read it with the
+ *   flash-size register in one longer command): a reply corrupted once, at
+ *   attach or now, makes the two differ. That read is the OTP area read
+ *   that just came before (otp.c reads the UID with it), or 2 more. */
 int target_guard(target *t, const char *before)
 {
 	uint8_t now[12];
-	char was[25], is[25];
 	uint32_t dhcsr;
+	/* The last command sent read the UID again with the OTP area and it
+	 * matched (otp.c): then that read is this guard's, and no command
+	 * since could have changed the chip behind it. */
+	int uid_fresh =
+		t->cache_stamp != 0 && t->cache_stamp == t->st->commands;
 
 	if (!t->have_uid)
 		return st_fail(&t->st->err, ST_ETARGET, 0,
@@ -462,17 +515,11 @@ int target_guard(target *t, const char *before)
 			(dhcsr & DHCSR_S_RESET_ST) ? "was reset"
 						   : "is no longer halted",
 			dhcsr, before);
+	if (uid_fresh)
+		return 0;
 	if (stlink_read_mem(t->st, t->id.uid_addr, now, sizeof now, 4) != 0)
 		return -1;
-	if (memcmp(now, t->uid, sizeof now) == 0)
-		return 0;
-	uid_hex(t->uid, was);
-	uid_hex(now, is);
-	return st_fail(&t->st->err, ST_ETARGET, 0,
-		       "the UID read differently (%s at attach, %s now): the "
-		       "chip or the link is unreliable, or another chip is "
-		       "attached; nothing more written before %s",
-		       was, is, before);
+	return target_uid_check(t, now, before);
 }
 
 void target_describe(const target *t, char *buf, size_t len)
