@@ -156,12 +156,15 @@ int flash_recover(stlink *s, const flash_regs *f)
 	return 0;
 }
 
+/* PSIZE: x8 00, x16 01, x32 10 in CR[9:8] (facts §5.2). */
+static uint32_t psize_bits(unsigned width)
+{
+	return (width == 4 ? 2u : width == 2 ? 1u : 0u) << 8;
+}
+
 int flash_set_width(stlink *s, unsigned width)
 {
-	/* PSIZE: x8 00, x16 01, x32 10 in CR[9:8] (facts §5.2). */
-	uint32_t psize = width == 4 ? 2u : width == 2 ? 1u : 0u;
-
-	return stlink_write_dbg(s, FLASH_CR, CR_PG | psize << 8);
+	return stlink_write_dbg(s, FLASH_CR, CR_PG | psize_bits(width));
 }
 
 int flash_read_state(stlink *s, const flash_regs *f, int *cr_locked,
@@ -175,17 +178,24 @@ int flash_read_state(stlink *s, const flash_regs *f, int *cr_locked,
 	if (stlink_read_mem(s, FLASH_SR, r, sizeof r, 4) != 0)
 		return -1;
 	sr = st_le32_get(r);
-	*cr_locked = (st_le32_get(r + 4) & CR_LOCK) != 0;
-	*sr_clean = !(sr & (sr_errors(f) | SR_BSY));
+	flash_state_of(f, sr, st_le32_get(r + 4), cr_locked, sr_clean);
 	*optcr = st_le32_get(r + 8);
 	return 0;
 }
 
+void flash_state_of(const flash_regs *f, uint32_t sr, uint32_t cr,
+		    int *cr_locked, int *sr_clean)
+{
+	*cr_locked = (cr & CR_LOCK) != 0;
+	*sr_clean = !(sr & (sr_errors(f) | SR_BSY));
+}
+
 int flash_begin(stlink *s, const flash_regs *f, unsigned width, int known_clean)
 {
-	/* Known locked and clean: a CR the keys failed to unlock ignores
-	 * PG, so the program operation fails with PGSERR and nothing is
-	 * written (RM0090 §3.7.5): the SR check after it reports that. */
+	/* Known locked and clean: no CR read first. A CR the keys failed
+	 * to unlock ignores PG, so the program operation fails with PGSERR
+	 * and nothing is written (RM0090, FLASH_SR PGSERR): the SR check
+	 * after it reports that. */
 	if (known_clean)
 		return keys(s) != 0 ? -1 : flash_set_width(s, width);
 	/* Stale PGSERR/PGPERR after reset make the first program fail

@@ -22,6 +22,10 @@ typedef struct flash_regs {
 int flash_width_for_supply(stlink *s, int has_volts, double volts,
 			   unsigned *width);
 
+/* From SR and CR as read: whether CR is locked and SR free of error flags
+ * (and BSY). */
+void flash_state_of(const flash_regs *f, uint32_t sr, uint32_t cr,
+		    int *cr_locked, int *sr_clean);
 /* SR, CR and OPTCR in one read (adjacent, RM0090 §3.9): whether CR is
  * locked and SR free of error flags, and OPTCR. */
 int flash_read_state(stlink *s, const flash_regs *f, int *cr_locked,

@@ -25,6 +25,7 @@ int otp_usable(target *t)
 		       t->id.line, t->id.dev_id);
 }
 
+static void cache_set(target *t, const uint8_t *data, const uint8_t *locks);
 /* One read of the data area, the lock bytes and the UID (see read_area). */
 static int read_area(target *t, uint8_t *data, uint8_t *locks, uint8_t uid[12]);
 
@@ -56,9 +57,7 @@ int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
 		 * chip or the link is not what attach saw (issue 7 item 1). */
 		if (target_uid_check(t, uid, "any OTP work") != 0)
 			return -1;
-		memcpy(t->cache_data, data, size);
-		memcpy(t->cache_locks, locks, t->id.otp->blocks);
-		t->cache_stamp = t->st->commands;
+		cache_set(t, data, locks);
 		return 0;
 	}
 	/* put FLASH_ACR back even after a failed read; its error is the one
@@ -67,6 +66,16 @@ int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
 	target_dcache_restore(t);
 	t->st->err = first;
 	return rc;
+}
+
+/* What the handle now knows the OTP holds, read with the UID that matched
+ * attach's: otp_read_all serves it, and target_guard takes that read as its
+ * own, until another command goes out. */
+static void cache_set(target *t, const uint8_t *data, const uint8_t *locks)
+{
+	memcpy(t->cache_data, data, otp_map_size(t->id.otp));
+	memcpy(t->cache_locks, locks, t->id.otp->blocks);
+	t->cache_stamp = t->st->commands;
 }
 
 /* Data, lock bytes and UID lie one after the other (lock_base == base +

@@ -269,6 +269,7 @@ static void version_features(stlink *s)
 		 * fail on J5/J7 (PRS #553), so reads stay at 128; before J6
 		 * the firmware crashes on 8-bit transfers above 64 bytes
 		 * (OOCD 324a45e02, facts §10.8). */
+		f |= v->jtag >= 2 ? STF_RW_MISC : 0;
 		if (v->jtag >= 6) {
 			s->max_read8 = 128;
 			s->max_write8 = 512;
@@ -280,6 +281,7 @@ static void version_features(stlink *s)
 		f |= v->jtag >= 24 ? STF_DAP_REG : 0;
 		f |= v->jtag >= 26 ? STF_MEM16 : 0;
 		f |= v->jtag >= 28 ? STF_AP_INIT : 0;
+		f |= v->jtag >= 32 ? STF_RW_MISC : 0;
 	}
 	if (v->jtag > 0)
 		f |= STF_SWD;
