@@ -156,7 +156,7 @@ int flash_recover(stlink *s, const flash_regs *f)
 	return 0;
 }
 
-/* PSIZE: x8 00, x16 01, x32 10 in CR[9:8] (facts §5.2). */
+/* PSIZE: x8 00, x16 01, x32 10 in FLASH_CR[9:8] (RM0090 §3.9, FLASH_CR). */
 static uint32_t psize_bits(unsigned width)
 {
 	return (width == 4 ? 2u : width == 2 ? 1u : 0u) << 8;
@@ -173,8 +173,8 @@ int flash_read_state(stlink *s, const flash_regs *f, int *cr_locked,
 	uint8_t r[12];
 	uint32_t sr;
 
-	/* FLASH_SR 0x0C, FLASH_CR 0x10, FLASH_OPTCR 0x14 (RM0090 §3.9.4-
-	 * §3.9.7): one memory command instead of three register reads. */
+	/* FLASH_SR 0x0C, FLASH_CR 0x10, FLASH_OPTCR 0x14 (RM0090 §3.9,
+	 * the register map): one memory command instead of three register reads. */
 	if (stlink_read_mem(s, FLASH_SR, r, sizeof r, 4) != 0)
 		return -1;
 	sr = st_le32_get(r);

@@ -400,8 +400,8 @@ static int write_pieces(target *t, const uint8_t *val, const uint8_t *wid,
 /* Round trips a burst of the pieces wid costs (write_pieces): per width
  * a CR write (but the first, which flash_begin sets) and an SR check, and
  * per memory command its data and its status; a command ends where the
- * width changes, at the firmware's limit or at a 1 KiB TAR block (facts
- * §4, as stlink_mem.c splits it). */
+ * width changes, at the firmware's limit or at a 1 KiB TAR block (as
+ * stlink_mem.c splits it). */
 static unsigned burst_cost(const stlink *s, uint32_t base, const uint8_t *wid,
 			   size_t size)
 {
@@ -435,7 +435,8 @@ static unsigned burst_cost(const stlink *s, uint32_t base, const uint8_t *wid,
 /* Pieces for a burst: the widest cut (cut_pieces), or every byte x8 in
  * one pass when that costs fewer round trips (19 bytes at offset 0 are
  * x32, x16 and x8 passes, or one x8 command). Narrower never breaks a
- * rule: x8 is allowed over the whole supply range (facts §5.3) and only
+ * rule: x8 is allowed over the whole supply range (STM32F4 HAL
+ * FLASH_VOLTAGE_RANGE_1, byte program from 1.8 V) and only
  * the changing bytes are written either way (rule 3). */
 static void cut_burst(const stlink *s, uint32_t base, const uint8_t *chg,
 		      size_t size, unsigned widths, uint8_t *wid)

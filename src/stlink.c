@@ -79,7 +79,7 @@ void stlink_wait_backoff(unsigned attempt)
 	nanosleep(&ts, NULL);
 }
 
-/* Commands that only read (facts §2.1, §2.2): versions, mode, voltage,
+/* Commands that only read (OOCD stlink_usb.c, STLINK_* codes): versions, mode, voltage,
  * debug register and memory reads, last-rw status, the clock list,
  * READ_DAP_REG and RW_MISC_IN. Any other may change the target, so it
  * counts in s->writes. */

@@ -112,8 +112,7 @@ int stlink_write32(stlink *s, uint32_t addr, uint32_t value);
 
 /* Word reads and writes of target registers run in order as one batch:
  * RW_MISC_OUT/IN, two round trips, where the firmware has them (V2 J32+,
- * V3 J2+: OOCD stlink_usb.c stlink_usb_misc_rw_segment, facts §2.2,
- * §10.7), else one READDEBUGREG/WRITEDEBUGREG each. */
+ * V3 J2+: OOCD stlink_usb.c stlink_usb_misc_rw_segment), else one READDEBUGREG/WRITEDEBUGREG each. */
 #define STLINK_BATCH_MAX 12
 typedef struct stlink_batch {
 	unsigned n;
@@ -128,7 +127,7 @@ void stlink_batch_read(stlink_batch *b, uint32_t addr);
 void stlink_batch_write(stlink_batch *b, uint32_t addr, uint32_t value);
 /* Runs every item: 0, or -1 with s->err. repeat: the batch may run twice
  * (no item is a key or other non-repeatable write): a WAIT re-issues it
- * whole, as a memory command is (facts §1.4). Otherwise a WAIT or fault
+ * whole, as OOCD stlink_usb.c re-issues a command on ERROR_WAIT. Otherwise a WAIT or fault
  * stops it with ST_EWAIT/ST_ETARGET and which items ran is not known. */
 int stlink_batch_run(stlink *s, stlink_batch *b, int repeat);
 

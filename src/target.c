@@ -250,7 +250,8 @@ static int attach_reads(target *t, int halt, uint32_t *idcode, uint32_t *dbg)
 	stlink_batch_read(&b, DBGMCU_APB1_FZ);
 	if (stlink_batch_run(t->st, &b, 1) != 0)
 		return -1;
-	/* Halted (facts §5.1); the read cleared a stale S_RESET_ST. */
+	/* Halted (ARMv7-M C1.6.2 DHCSR S_HALT); the read cleared a stale
+	 * S_RESET_ST. */
 	if (halt && !(b.item[k].value & DHCSR_S_HALT))
 		return st_fail(&t->st->err, ST_ETARGET, 0,
 			       "the core did not halt (DHCSR 0x%08X)",
