@@ -118,6 +118,15 @@ static int wait_idle(stlink *s, uint32_t *sr)
 		       *sr, BSY_POLLS);
 }
 
+/* The key sequence (RM0090 §3.5.1), on a CR read or known locked. */
+static int keys(stlink *s)
+{
+	return stlink_write_dbg(s, FLASH_KEYR, KEY1) != 0
+			       || stlink_write_dbg(s, FLASH_KEYR, KEY2) != 0
+		       ? -1
+		       : 0;
+}
+
 static int unlock(stlink *s)
 {
 	uint32_t cr;
@@ -126,9 +135,7 @@ static int unlock(stlink *s)
 		return -1;
 	if (!(cr & CR_LOCK))
 		return 0; /* keys on an unlocked CR would fail (OOCD) */
-	if (stlink_write_dbg(s, FLASH_KEYR, KEY1) != 0
-	    || stlink_write_dbg(s, FLASH_KEYR, KEY2) != 0
-	    || stlink_read_dbg(s, FLASH_CR, &cr) != 0)
+	if (keys(s) != 0 || stlink_read_dbg(s, FLASH_CR, &cr) != 0)
 		return -1;
 	if (cr & CR_LOCK)
 		return st_fail(&s->err, ST_EFLASH, (int)cr,
@@ -150,16 +157,48 @@ int flash_recover(stlink *s, const flash_regs *f)
 	return 0;
 }
 
-int flash_set_width(stlink *s, unsigned width)
+/* PSIZE: x8 00, x16 01, x32 10 in FLASH_CR[9:8] (RM0090 §3.9, FLASH_CR). */
+static uint32_t psize_bits(unsigned width)
 {
-	/* PSIZE: x8 00, x16 01, x32 10 in CR[9:8] (facts §5.2). */
-	uint32_t psize = width == 4 ? 2u : width == 2 ? 1u : 0u;
-
-	return stlink_write_dbg(s, FLASH_CR, CR_PG | psize << 8);
+	return (width == 4 ? 2u : width == 2 ? 1u : 0u) << 8;
 }
 
-int flash_begin(stlink *s, const flash_regs *f, unsigned width)
+int flash_set_width(stlink *s, unsigned width)
 {
+	return stlink_write_dbg(s, FLASH_CR, CR_PG | psize_bits(width));
+}
+
+int flash_read_state(stlink *s, const flash_regs *f, int *cr_locked,
+		     int *sr_clean, uint32_t *optcr)
+{
+	uint8_t r[12];
+	uint32_t sr;
+
+	/* FLASH_SR 0x0C, FLASH_CR 0x10, FLASH_OPTCR 0x14 (RM0090 §3.9,
+	 * the register map): one memory command instead of three register reads. */
+	if (stlink_read_mem(s, FLASH_SR, r, sizeof r, 4) != 0)
+		return -1;
+	sr = st_le32_get(r);
+	flash_state_of(f, sr, st_le32_get(r + 4), cr_locked, sr_clean);
+	*optcr = st_le32_get(r + 8);
+	return 0;
+}
+
+void flash_state_of(const flash_regs *f, uint32_t sr, uint32_t cr,
+		    int *cr_locked, int *sr_clean)
+{
+	*cr_locked = (cr & CR_LOCK) != 0;
+	*sr_clean = !(sr & (sr_errors(f) | SR_BSY));
+}
+
+int flash_begin(stlink *s, const flash_regs *f, unsigned width, int known_clean)
+{
+	/* Known locked and clean: no CR read first. A CR the keys failed
+	 * to unlock ignores PG, so the program operation fails with PGSERR
+	 * and nothing is written (RM0090, FLASH_SR PGSERR): the SR check
+	 * after it reports that. */
+	if (known_clean)
+		return keys(s) != 0 ? -1 : flash_set_width(s, width);
 	/* Stale PGSERR/PGPERR after reset make the first program fail
 	 * (facts §5.5, §8.6): clear them before setting PG. */
 	if (unlock(s) != 0 || flash_recover(s, f) != 0)

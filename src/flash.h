@@ -22,8 +22,19 @@ typedef struct flash_regs {
 int flash_width_for_supply(stlink *s, int has_volts, double volts,
 			   unsigned *width);
 
-/* Unlock CR, wait BSY = 0, clear stale error flags, set PG | PSIZE. */
-int flash_begin(stlink *s, const flash_regs *f, unsigned width);
+/* From SR and CR as read: whether CR is locked and SR free of error flags
+ * (and BSY). */
+void flash_state_of(const flash_regs *f, uint32_t sr, uint32_t cr,
+		    int *cr_locked, int *sr_clean);
+/* SR, CR and OPTCR in one read (adjacent, RM0090 §3.9): whether CR is
+ * locked and SR free of error flags, and OPTCR. */
+int flash_read_state(stlink *s, const flash_regs *f, int *cr_locked,
+		     int *sr_clean, uint32_t *optcr);
+/* Unlock CR, wait BSY = 0, clear stale error flags, set PG | PSIZE.
+ * known_clean: CR is known locked and SR free of error flags (seen so with
+ * no write since): the keys go in at once and SR is left alone. */
+int flash_begin(stlink *s, const flash_regs *f, unsigned width,
+		int known_clean);
 /* CR = PG | PSIZE for width, CR already unlocked and BSY = 0: a CR write
  * while BSY stalls the bus until the operation ends (RM0090 §3.6). */
 int flash_set_width(stlink *s, unsigned width);

@@ -26,18 +26,41 @@ int otp_usable(target *t)
 		       t->id.line, t->id.dev_id);
 }
 
-/* otp_read_all with the data cache off and reset around it (target.h). */
-static int read_area(target *t, uint8_t *data, uint8_t *locks);
+static void cache_set(target *t, const uint8_t *data, const uint8_t *locks);
+/* One read of the data area, the lock bytes and the UID (see read_area). */
+static int read_area(target *t, uint8_t *data, uint8_t *locks, uint8_t uid[12]);
 
+/* Served from the handle's last read while no command went to the probe
+ * since it (target.h cache_stamp); else read with the data cache off and
+ * reset around it (target.h), the UID compared with attach's. */
 int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
 {
+	size_t size;
+	uint8_t uid[12];
 	int rc;
 
-	if (otp_usable(t) != 0 || target_dcache_off(t) != 0)
+	if (otp_usable(t) != 0)
 		return -1;
-	rc = read_area(t, data, locks);
-	if (rc == 0)
-		return target_dcache_restore(t);
+	size = otp_map_size(t->id.otp);
+	if (t->cache_stamp != 0 && t->cache_stamp == t->st->commands) {
+		memcpy(data, t->cache_data, size);
+		memcpy(locks, t->cache_locks, t->id.otp->blocks);
+		return 0;
+	}
+	t->cache_stamp = 0;
+	if (target_dcache_off(t) != 0)
+		return -1;
+	rc = read_area(t, data, locks, uid);
+	if (rc == 0) {
+		if (target_dcache_restore(t) != 0)
+			return -1;
+		/* A UID that differs from attach's fails any OTP read: the
+		 * chip or the link is not what attach saw (issue 7 item 1). */
+		if (target_uid_check(t, uid, "any OTP work") != 0)
+			return -1;
+		cache_set(t, data, locks);
+		return 0;
+	}
 	/* put FLASH_ACR back even after a failed read; its error is the one
 	 * reported */
 	st_error first = t->st->err;
@@ -46,26 +69,37 @@ int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
 	return rc;
 }
 
-static int read_area(target *t, uint8_t *data, uint8_t *locks)
+/* What the handle now knows the OTP holds, read with the UID that matched
+ * attach's: otp_read_all serves it, and target_guard takes that read as its
+ * own, until another command goes out. */
+static void cache_set(target *t, const uint8_t *data, const uint8_t *locks)
+{
+	memcpy(t->cache_data, data, otp_map_size(t->id.otp));
+	memcpy(t->cache_locks, locks, t->id.otp->blocks);
+	t->cache_stamp = t->st->commands;
+}
+
+/* Data, lock bytes and UID lie one after the other (lock_base == base +
+ * size, UID_BASE right after the 16 lock bytes on the F2/F4/F72x, after 16
+ * more reserved OTP bytes on the F74x-F77x: CMSIS FLASH_OTP_END 0x1FF0F41F,
+ * UID_BASE 0x1FF0F420): one memory command, two round trips, whose UID is
+ * the guard's fresh read (target_guard). */
+static int read_area(target *t, uint8_t *data, uint8_t *locks, uint8_t uid[12])
 {
 	const otp_map *m = t->id.otp;
-	size_t size;
-	uint8_t buf[AREA_MAX];
+	size_t size = otp_map_size(m), n;
+	uint8_t buf[AREA_MAX + 32];
 
-	size = otp_map_size(m);
-	/* Data and lock bytes are contiguous on every layout (lock_base ==
-	 * base + size): one read, two round trips on an F4. */
-	if (m->lock_base != m->base + size) {
-		if (stlink_read_mem(t->st, m->base, data, size, 4) != 0
-		    || stlink_read_mem(t->st, m->lock_base, locks, m->blocks, 4)
-			       != 0)
-			return target_explain_fault(t, "read", m->base);
-		return 0;
-	}
-	if (stlink_read_mem(t->st, m->base, buf, size + m->blocks, 4) != 0)
+	if (m->lock_base != m->base + size || t->id.uid_addr < m->lock_base
+	    || t->id.uid_addr + 12 - m->base > sizeof buf)
+		return st_fail(&t->st->err, ST_ETARGET, 0,
+			       "bad OTP layout"); /* no part in target.c */
+	n = t->id.uid_addr + 12 - m->base;
+	if (stlink_read_mem(t->st, m->base, buf, n, 4) != 0)
 		return target_explain_fault(t, "read", m->base);
 	memcpy(data, buf, size);
 	memcpy(locks, buf + size, m->blocks);
+	memcpy(uid, buf + (t->id.uid_addr - m->base), 12);
 	return 0;
 }
 
@@ -215,8 +249,17 @@ int otp_supply_width(target *t, otp_stats *st, unsigned cap, unsigned *width)
 	int has = (t->st->features & STF_VOLTAGE) != 0;
 
 	st->volts = -1;
-	if (has && stlink_voltage(t->st, &st->volts) != 0)
+	/* Read once at attach (target.c read_volts); again only if that did
+	 * not happen. */
+	if (has && t->volts_state == 0 && stlink_voltage(t->st, &t->volts) == 0)
+		t->volts_state = 1;
+	else if (has && t->volts_state == 0)
 		return -1;
+	if (has && t->volts_state == 2)
+		return st_fail(&t->st->err, ST_EVOLTAGE, 0,
+			       "the probe returned an invalid voltage reading");
+	if (has)
+		st->volts = t->volts;
 	if (flash_width_for_supply(t->st, has, st->volts, width) != 0)
 		return -1;
 	/* The caller's widest width narrows what the reading allows, never
@@ -355,6 +398,58 @@ static int write_pieces(target *t, const uint8_t *val, const uint8_t *wid,
 	return 0;
 }
 
+/* Round trips a burst of the pieces wid costs (write_pieces): per width
+ * a CR write (but the first, which flash_begin sets) and an SR check, and
+ * per memory command its data and its status; a command ends where the
+ * width changes, at the firmware's limit or at a 1 KiB TAR block (as
+ * stlink_mem.c splits it). */
+static unsigned burst_cost(const stlink *s, uint32_t base, const uint8_t *wid,
+			   size_t size)
+{
+	unsigned cost = 0, w, first = 1;
+	size_t i, end, max, c;
+
+	for (w = 4; w >= 1; w /= 2) {
+		if (memchr(wid, (int)w, size) == NULL)
+			continue;
+		cost += (first ? 0 : 1) + 1;
+		first = 0;
+		max = w == 1 ? s->max_write8 : 6144;
+		for (i = 0; i < size;) {
+			if (wid[i] != w) {
+				i++;
+				continue;
+			}
+			for (end = i; end < size && wid[end] == w; end++)
+				;
+			for (; i < end; i += c, cost += 2) {
+				uint32_t a = base + (uint32_t)i;
+				c = end - i < max ? end - i : max;
+				if (c > 1024 - (a & 1023))
+					c = 1024 - (a & 1023);
+			}
+		}
+	}
+	return cost;
+}
+
+/* Pieces for a burst: the widest cut (cut_pieces), or every byte x8 in
+ * one pass when that costs fewer round trips (19 bytes at offset 0 are
+ * x32, x16 and x8 passes, or one x8 command). Narrower never breaks a
+ * rule: x8 is allowed over the whole supply range (STM32F4 HAL
+ * FLASH_VOLTAGE_RANGE_1, byte program from 1.8 V) and only
+ * the changing bytes are written either way (rule 3). */
+static void cut_burst(const stlink *s, uint32_t base, const uint8_t *chg,
+		      size_t size, unsigned widths, uint8_t *wid)
+{
+	uint8_t one[OTP_MAX_DATA];
+
+	cut_pieces(chg, size, widths, wid);
+	cut_pieces(chg, size, 1, one);
+	if (burst_cost(s, base, one, size) < burst_cost(s, base, wid, size))
+		memcpy(wid, one, size);
+}
+
 /* The first width write_pieces will use, so flash_begin sets it at once. */
 static unsigned first_width(const uint8_t *wid, size_t size)
 {
@@ -380,9 +475,13 @@ static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
 		st->bytes = (unsigned)n;
 	if (n == 0)
 		return 0;
-	cut_pieces(chg, size, usable_widths(t->st, widest), wid);
+	if (mode == OTP_MODE_UNIT)
+		cut_pieces(chg, size, usable_widths(t->st, widest), wid);
+	else
+		cut_burst(t->st, t->id.otp->base, chg, size,
+			  usable_widths(t->st, widest), wid);
 	psize = first_width(wid, size);
-	if (flash_begin(t->st, &t->id.flash, psize) != 0)
+	if (flash_begin(t->st, &t->id.flash, psize, target_flash_known(t)) != 0)
 		return -1;
 	return write_pieces(t, val, wid, size, &psize, mode, st);
 }
@@ -392,10 +491,16 @@ static int program_pass(target *t, const otp_plan *p, const uint8_t *cur,
 			unsigned widest, int mode, otp_stats *st)
 {
 	/* Still the chip attach identified: nothing is written otherwise. */
+	int rc;
+
 	if (target_guard(t, "an OTP program pass") != 0)
 		return -1;
-	return flash_end_pass(t->st, &t->id.flash,
-			      program_from(t, p, cur, widest, mode, st));
+	rc = flash_end_pass(t->st, &t->id.flash,
+			    program_from(t, p, cur, widest, mode, st));
+	/* Every check of the pass found SR clean and CR was relocked. */
+	if (rc == 0)
+		target_flash_seen(t, 1, 1);
+	return rc;
 }
 
 /* 1 when every byte of the range reads back as wanted. */

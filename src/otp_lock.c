@@ -116,11 +116,13 @@ static int lock_pass(target *t, uint32_t todo, int unit, otp_stats *st)
 	/* Still the chip attach identified: nothing is written otherwise. */
 	if (target_guard(t, "an OTP lock") != 0)
 		return -1;
-	rc = flash_begin(t->st, &t->id.flash, 1) != 0
+	rc = flash_begin(t->st, &t->id.flash, 1, target_flash_known(t)) != 0
 		     ? -1
 		     : write_locks(t, todo, unit, st);
-
-	return flash_end_pass(t->st, &t->id.flash, rc);
+	rc = flash_end_pass(t->st, &t->id.flash, rc);
+	if (rc == 0) /* SR found clean, CR relocked */
+		target_flash_seen(t, 1, 1);
+	return rc;
 }
 
 /* The blocks of todo whose lock byte does not read 0x00. */

@@ -79,6 +79,21 @@ void stlink_wait_backoff(unsigned attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* Commands that only read (OOCD stlink_usb.c, STLINK_* codes): versions, mode, voltage,
+ * debug register and memory reads, last-rw status, the clock list,
+ * READ_DAP_REG and RW_MISC_IN. Any other may change the target, so it
+ * counts in s->writes. */
+static int is_read_only(const uint8_t cmd[CMD_LEN])
+{
+	static const uint8_t reads[] = { 0x36, 0x07, 0x0C, 0x47, 0x3E,
+					 0x3B, 0x62, 0x33, 0x45, 0x52 };
+
+	if (cmd[0] != DEBUG_CMD)
+		return cmd[0] == 0xF1 || cmd[0] == 0xF5 || cmd[0] == 0xF7
+		       || cmd[0] == 0xFB;
+	return memchr(reads, cmd[1], sizeof reads) != NULL;
+}
+
 /* One transaction: command, optional OUT data, optional IN reply of exactly
  * `expect` bytes. A link failure is reported with the command's name. */
 int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
@@ -97,6 +112,7 @@ int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 	if (s->out_of_step && !s->resyncing && stlink_resync(s) != 0)
 		return -1;
 	s->commands++;
+	s->writes += !is_read_only(cmd);
 	stlink_trace_add(s, cmd);
 	if (s->link->ops->bulk_out(s->link, cmd, CMD_LEN, &le) != 0
 	    || (dlen > 0
@@ -253,6 +269,7 @@ static void version_features(stlink *s)
 		 * fail on J5/J7 (PRS #553), so reads stay at 128; before J6
 		 * the firmware crashes on 8-bit transfers above 64 bytes
 		 * (OOCD 324a45e02, facts §10.8). */
+		f |= v->jtag >= 2 ? STF_RW_MISC : 0;
 		if (v->jtag >= 6) {
 			s->max_read8 = 128;
 			s->max_write8 = 512;
@@ -264,6 +281,7 @@ static void version_features(stlink *s)
 		f |= v->jtag >= 24 ? STF_DAP_REG : 0;
 		f |= v->jtag >= 26 ? STF_MEM16 : 0;
 		f |= v->jtag >= 28 ? STF_AP_INIT : 0;
+		f |= v->jtag >= 32 ? STF_RW_MISC : 0;
 	}
 	if (v->jtag > 0)
 		f |= STF_SWD;
@@ -432,6 +450,7 @@ int stlink_resync(stlink *s)
 
 	s->resyncing = 1;
 	s->out_of_step = 0;
+	s->writes++; /* a USB reset: assume the worst of the target */
 	rc = resync_steps(s);
 	s->resyncing = 0;
 	if (rc != 0 || s->out_of_step) {

@@ -31,6 +31,7 @@ enum stlink_feature {
 	STF_V3_FREQ = 1u << 5,   /* APIV3_SET/GET_COM_FREQ: V3 only */
 	STF_SWD = 1u << 6,       /* a JTAG/SWD firmware (not STM8-only) */
 	STF_DAP_REG = 1u << 7,   /* READ/WRITE_DAP_REG: V2 >= J24, V3 */
+	STF_RW_MISC = 1u << 8,   /* RW_MISC_OUT/IN: V2 >= J32, V3 >= J2 */
 };
 
 /* stlink_write_mem flags */
@@ -82,6 +83,27 @@ int stlink_read(stlink *s, uint32_t addr, uint8_t *buf, size_t n);
 /* One aligned 32-bit access; the value in host order. */
 int stlink_read32(stlink *s, uint32_t addr, uint32_t *value);
 int stlink_write32(stlink *s, uint32_t addr, uint32_t value);
+
+/* Word reads and writes of target registers run in order as one batch:
+ * RW_MISC_OUT/IN, two round trips, where the firmware has them (V2 J32+,
+ * V3 J2+: OOCD stlink_usb.c stlink_usb_misc_rw_segment), else one READDEBUGREG/WRITEDEBUGREG each. */
+#define STLINK_BATCH_MAX 12
+typedef struct stlink_batch {
+	unsigned n;
+	struct {
+		uint32_t addr, value; /* value: written, or read back */
+		int write;
+	} item[STLINK_BATCH_MAX];
+} stlink_batch;
+
+/* Appends an item (a batch holds at most STLINK_BATCH_MAX). */
+void stlink_batch_read(stlink_batch *b, uint32_t addr);
+void stlink_batch_write(stlink_batch *b, uint32_t addr, uint32_t value);
+/* Runs every item: 0, or -1 with s->err. repeat: the batch may run twice
+ * (no item is a key or other non-repeatable write): a WAIT re-issues it
+ * whole, as OOCD stlink_usb.c re-issues a command on ERROR_WAIT. Otherwise a WAIT or fault
+ * stops it with ST_EWAIT/ST_ETARGET and which items ran is not known. */
+int stlink_batch_run(stlink *s, stlink_batch *b, int repeat);
 
 /* Longest read stotp does in one call (a REPL typo must not allocate GiB). */
 #define STLINK_READ_MAX (1u << 20)

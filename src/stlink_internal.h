@@ -18,6 +18,7 @@ struct stlink {
 	int in_debug;          /* SWD debug mode entered */
 	unsigned khz;          /* SWD clock in effect, 0 if unknown */
 	uint64_t commands;     /* command packets sent: USB round trips */
+	uint64_t writes;       /* of them, those that may change the target */
 	uint64_t wait_retries; /* commands re-issued after a WAIT */
 	int last_status;       /* status byte of the last memory command */
 	int wait_seen;         /* the last status the probe gave was a WAIT */

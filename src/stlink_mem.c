@@ -198,3 +198,141 @@ int stlink_write32(stlink *s, uint32_t addr, uint32_t value)
 	st_le32_put(b, value);
 	return stlink_write_mem(s, addr, b, 4, 4, 0);
 }
+
+/* ---- register batches ---- */
+
+/* RW_MISC opcodes (OOCD stlink_usb.c RW_MISC_CMD_*): a read names its
+ * address; a write is ADDRESS then WRITE; APNUM selects the AP. */
+#define MISC_ADDRESS 1
+#define MISC_WRITE   2
+#define MISC_READ    3
+#define MISC_APNUM   5
+/* APNUM, then up to two items per entry */
+#define MISC_ITEMS (1 + 2 * STLINK_BATCH_MAX)
+
+void stlink_batch_read(stlink_batch *b, uint32_t addr)
+{
+	if (b->n < STLINK_BATCH_MAX) {
+		b->item[b->n].addr = addr;
+		b->item[b->n].value = 0;
+		b->item[b->n++].write = 0;
+	}
+}
+
+void stlink_batch_write(stlink_batch *b, uint32_t addr, uint32_t value)
+{
+	if (b->n < STLINK_BATCH_MAX) {
+		b->item[b->n].addr = addr;
+		b->item[b->n].value = value;
+		b->item[b->n++].write = 1;
+	}
+}
+
+/* One RW_MISC_OUT with its items and the RW_MISC_IN of their results:
+ * values, then one u32 status per item (OOCD stlink_usb_misc_rw_segment).
+ * Returns 0, or -1 (transfer failed), *status the first item status that
+ * is not OK (0x80 when all are). */
+static int misc_once(stlink *s, stlink_batch *b, int *status)
+{
+	uint8_t cmd[CMD_LEN], out[(MISC_ITEMS + 3) / 4 * 4 + 4 * MISC_ITEMS];
+	uint8_t in[8 * MISC_ITEMS];
+	uint32_t items = 1, i, k;
+	size_t ops, len;
+	uint8_t *val;
+
+	for (i = 0; i < b->n; i++)
+		items += b->item[i].write ? 2 : 1;
+	ops = (items + 3) / 4 * 4;
+	len = ops + 4 * items;
+	memset(out, 0, ops);
+	val = out + ops;
+	out[0] = MISC_APNUM;
+	st_le32_put(val, 0); /* AP0, the AHB-AP of the Cortex-M */
+	for (i = 0, k = 1; i < b->n; i++) {
+		if (b->item[i].write) {
+			out[k] = MISC_ADDRESS;
+			st_le32_put(val + 4 * k++, b->item[i].addr);
+			out[k] = MISC_WRITE;
+			st_le32_put(val + 4 * k++, b->item[i].value);
+		} else {
+			out[k] = MISC_READ;
+			st_le32_put(val + 4 * k++, b->item[i].addr);
+		}
+	}
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x51);
+	st_le32_put(cmd + 2, items);
+	if (stlink_xfer(s, "RW_MISC_OUT", cmd, out, len, NULL, 0) != 0)
+		return -1;
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x52);
+	if (stlink_xfer(s, "RW_MISC_IN", cmd, NULL, 0, in, 8 * items) != 0)
+		return -1;
+	*status = 0x80;
+	for (k = 0; k < items && *status == 0x80; k++)
+		*status = (int)st_le32_get(in + 4 * (items + k));
+	for (i = 0, k = 1; i < b->n; i++) {
+		k += b->item[i].write ? 2 : 1;
+		if (!b->item[i].write)
+			b->item[i].value = st_le32_get(in + 4 * (k - 1));
+	}
+	return 0;
+}
+
+static int batch_misc(stlink *s, stlink_batch *b, int repeat)
+{
+	unsigned attempt;
+	int st = 0;
+
+	for (attempt = 0;; attempt++) {
+		if (misc_once(s, b, &st) != 0)
+			return -1;
+		if (st == 0x80) {
+			s->wait_seen = 0;
+			return 0;
+		}
+		if (!stlink_is_wait(st)) {
+			int again = stlink_after_fault(s, st);
+			if (again < 0)
+				return -1;
+			if (!(again && repeat && attempt < MAX_WAIT_RETRIES))
+				return st_fail(&s->err, ST_ETARGET, st,
+					       "RW_MISC item returned 0x%02X "
+					       "(%s)",
+					       st, stlink_status_name(st));
+			continue;
+		}
+		s->wait_seen = 1;
+		if (!repeat || attempt >= MAX_WAIT_RETRIES)
+			return st_fail(&s->err, ST_EWAIT, st,
+				       "RW_MISC item returned 0x%02X (%s)", st,
+				       stlink_status_name(st));
+		s->wait_retries++;
+		stlink_wait_backoff(attempt);
+	}
+}
+
+int stlink_batch_run(stlink *s, stlink_batch *b, int repeat)
+{
+	unsigned i;
+	uint64_t writes = s->writes;
+	int any_write = 0, rc;
+
+	if (!s->in_debug)
+		return st_fail(&s->err, ST_ETARGET, 0,
+			       "not attached (SWD not entered)");
+	for (i = 0; i < b->n; i++)
+		any_write |= b->item[i].write;
+	if (s->features & STF_RW_MISC) {
+		rc = batch_misc(s, b, repeat);
+		/* RW_MISC_OUT counts as a write; a batch of reads is none. */
+		if (!any_write)
+			s->writes = writes;
+		return rc;
+	}
+	for (i = 0; i < b->n; i++)
+		if (b->item[i].write ? stlink_write_dbg(s, b->item[i].addr,
+							b->item[i].value)
+				     : stlink_read_dbg(s, b->item[i].addr,
+						       &b->item[i].value))
+			return -1;
+	return 0;
+}

@@ -7,6 +7,8 @@
 
 #define DBGMCU_IDCODE 0xE0042000u
 #define CPUID         0xE000ED00u
+#define FLASH_SR      0x40023C0Cu /* RM0090 §3.9 */
+#define FLASH_CR      0x40023C10u
 #define FLASH_OPTCR   0x40023C14u
 /* FLASH_ACR (facts §5.2, §10.9; RM0090 §3.9.1): DCEN bit 10, DCRST bit 12
  * (written only while DCEN = 0). F2/F4 only: the F7's ACR has no DCEN. */
@@ -231,31 +233,85 @@ static int check_uid_plausible(target *t)
 	return 0;
 }
 
-/* Set bits in a debug-domain register (read, or, write): other bits, set
- * by another tool, stay. */
-static int dbg_set_bits(stlink *st, uint32_t addr, uint32_t bits)
+/* Halt (a normal attach: under reset the core is halted already) and read
+ * what identifies the chip and its DBGMCU bits, as one batch (two round
+ * trips with RW_MISC). dbg: DBGMCU_CR, DBGMCU_APB1_FZ. */
+static int attach_reads(target *t, int halt, uint32_t *idcode, uint32_t *dbg)
 {
-	uint32_t v;
+	stlink_batch b = { 0 };
+	unsigned k = halt ? 1 : 0;
 
-	if (stlink_read_dbg(st, addr, &v) != 0)
+	if (halt)
+		stlink_batch_write(&b, DHCSR, DHCSR_DBGKEY_HALT);
+	stlink_batch_read(&b, DHCSR);
+	stlink_batch_read(&b, DBGMCU_IDCODE);
+	stlink_batch_read(&b, CPUID);
+	stlink_batch_read(&b, DBGMCU_CR);
+	stlink_batch_read(&b, DBGMCU_APB1_FZ);
+	if (stlink_batch_run(t->st, &b, 1) != 0)
 		return -1;
-	return (v & bits) == bits ? 0 : stlink_write_dbg(st, addr, v | bits);
+	/* Halted (ARMv7-M C1.6.2 DHCSR S_HALT); the read cleared a stale
+	 * S_RESET_ST. */
+	if (halt && !(b.item[k].value & DHCSR_S_HALT))
+		return st_fail(&t->st->err, ST_ETARGET, 0,
+			       "the core did not halt (DHCSR 0x%08X)",
+			       b.item[k].value);
+	*idcode = b.item[k + 1].value;
+	t->cpuid = b.item[k + 2].value;
+	dbg[0] = b.item[k + 3].value;
+	dbg[1] = b.item[k + 4].value;
+	return 0;
 }
 
-/* Every peer does this at attach (OOCD stm32f4x.cfg examine-end `mmw
+static void set_rdp(target *t, uint32_t optcr)
+{
+	unsigned rdp = (optcr >> 8) & 0xFF; /* OPTCR[15:8]: 0xAA level 0 */
+
+	t->rdp = rdp == 0xAA ? 0 : rdp == 0xCC ? 2 : 1;
+}
+
+static int read_rdp(target *t);
+static int read_acr(target *t);
+
+/* Freeze both watchdogs and keep debug alive in low-power modes: every
+ * peer does this at attach (OOCD stm32f4x.cfg examine-end `mmw
  * 0xE0042004 7` and `mmw 0xE0042008 0x1800`, BMP stm32f4.c
  * stm32f4_configure_dbgmcu; facts §10.1): with the core halted, an IWDG
  * started by the firmware or by the WDG_SW option bit resets the chip
  * about 0.5 s later, in the middle of a confirm prompt or of a program
- * operation. The bits survive a system reset (power-on reset only). */
-static int freeze_watchdogs(target *t)
+ * operation. The bits survive a system reset (power-on reset only); other
+ * bits, set by another tool, stay. With RW_MISC the same batch reads
+ * FLASH_SR, CR, OPTCR and (F2/F4) ACR; without it they take one memory
+ * read and one register read. */
+static int attach_flash(target *t, const uint32_t dbg[2])
 {
-	return dbg_set_bits(t->st, DBGMCU_APB1_FZ, DBGMCU_FZ_WDGS) != 0
-			       || dbg_set_bits(t->st, DBGMCU_CR,
-					       DBGMCU_CR_LOWPOWER)
-					  != 0
-		       ? -1
-		       : 0;
+	stlink_batch b = { 0 };
+	int misc = (t->st->features & STF_RW_MISC) != 0, locked, clean;
+	int f7 = strcmp(t->id.family, "F7") == 0;
+	unsigned k;
+
+	if ((dbg[1] & DBGMCU_FZ_WDGS) != DBGMCU_FZ_WDGS)
+		stlink_batch_write(&b, DBGMCU_APB1_FZ, dbg[1] | DBGMCU_FZ_WDGS);
+	if ((dbg[0] & DBGMCU_CR_LOWPOWER) != DBGMCU_CR_LOWPOWER)
+		stlink_batch_write(&b, DBGMCU_CR, dbg[0] | DBGMCU_CR_LOWPOWER);
+	k = b.n;
+	if (misc) {
+		stlink_batch_read(&b, FLASH_SR);
+		stlink_batch_read(&b, FLASH_CR);
+		stlink_batch_read(&b, FLASH_OPTCR);
+		if (!f7)
+			stlink_batch_read(&b, FLASH_ACR);
+	}
+	if (b.n > 0 && stlink_batch_run(t->st, &b, 1) != 0)
+		return -1;
+	if (!misc)
+		return read_rdp(t) != 0 || read_acr(t) != 0 ? -1 : 0;
+	flash_state_of(&t->id.flash, b.item[k].value, b.item[k + 1].value,
+		       &locked, &clean);
+	target_flash_seen(t, locked, clean);
+	set_rdp(t, b.item[k + 2].value);
+	t->acr = f7 ? 0 : b.item[k + 3].value;
+	return 0;
 }
 
 /* FLASH_ACR, once: the core is halted, so the firmware cannot change it
@@ -289,15 +345,46 @@ int target_dcache_restore(target *t)
 	return stlink_write_dbg(t->st, FLASH_ACR, t->acr & ~ACR_DCRST);
 }
 
+/* RDP from OPTCR, read with SR and CR (flash_read_state), whose state a
+ * first program pass then need not read again. */
 static int read_rdp(target *t)
 {
 	uint32_t optcr;
-	unsigned rdp;
+	int cr_locked, sr_clean;
 
-	if (stlink_read_dbg(t->st, FLASH_OPTCR, &optcr) != 0)
+	if (flash_read_state(t->st, &t->id.flash, &cr_locked, &sr_clean, &optcr)
+	    != 0)
 		return -1;
-	rdp = (optcr >> 8) & 0xFF; /* OPTCR[15:8]: 0xAA level 0 */
-	t->rdp = rdp == 0xAA ? 0 : rdp == 0xCC ? 2 : 1;
+	target_flash_seen(t, cr_locked, sr_clean);
+	set_rdp(t, optcr);
+	return 0;
+}
+
+void target_flash_seen(target *t, int cr_locked, int sr_clean)
+{
+	t->flash_stamp = t->st->writes;
+	t->cr_locked = cr_locked;
+	t->sr_clean = sr_clean;
+}
+
+int target_flash_known(const target *t)
+{
+	return t->flash_stamp == t->st->writes && t->cr_locked && t->sr_clean;
+}
+
+/* The supply, once per attach (issue 12): a program pass needs it; an
+ * invalid reading is kept as such and refused when a pass asks. */
+static int read_volts(target *t)
+{
+	if (!(t->st->features & STF_VOLTAGE))
+		return 0;
+	if (stlink_voltage(t->st, &t->volts) == 0) {
+		t->volts_state = 1;
+		return 0;
+	}
+	if (t->st->err.code != ST_EVOLTAGE)
+		return -1;
+	t->volts_state = 2;
 	return 0;
 }
 
@@ -355,19 +442,17 @@ static int attach_hint(stlink *st)
 int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 {
 	target *t = calloc(1, sizeof *t);
-	uint32_t idcode;
+	uint32_t idcode, dbg[2];
 
 	if (t == NULL)
 		return st_fail(&st->err, ST_ENOMEM, 0, "out of memory");
 	t->st = st;
 	t->rdp = -1;
-	if (under_reset
-		    ? attach_under_reset(st, khz) != 0
-		    : (stlink_enter_swd(st, khz) != 0 || stlink_halt(st) != 0)
-			      && attach_hint(st))
-		goto fail;
-	if (stlink_read_dbg(st, DBGMCU_IDCODE, &idcode) != 0
-	    || stlink_read_dbg(st, CPUID, &t->cpuid) != 0)
+	if (under_reset ? attach_under_reset(st, khz) != 0
+				  || attach_reads(t, 0, &idcode, dbg) != 0
+			: (stlink_enter_swd(st, khz) != 0
+			   || attach_reads(t, 1, &idcode, dbg) != 0)
+				  && attach_hint(st))
 		goto fail;
 	if ((idcode & 0xFFF) == 0 || idcode == 0xFFFFFFFFu) {
 		st_fail(&st->err, ST_ETARGET, 0,
@@ -376,12 +461,11 @@ int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 		goto fail;
 	}
 	target_decode(idcode, t->cpuid, &t->id);
-	/* stlink_halt read DHCSR after halting, which cleared a stale
+	/* attach_reads read DHCSR after halting, which cleared a stale
 	 * S_RESET_ST: from here on it means "reset since attach". */
 	if (t->id.supported
-	    && (freeze_watchdogs(t) != 0 || read_uid_fsize(t) != 0
-		|| check_uid_plausible(t) != 0 || read_rdp(t) != 0
-		|| read_acr(t) != 0))
+	    && (attach_flash(t, dbg) != 0 || read_uid_fsize(t) != 0
+		|| check_uid_plausible(t) != 0 || read_volts(t) != 0))
 		goto fail;
 	*out = t;
 	return 0;
@@ -434,18 +518,38 @@ void target_uid_hex(const target *t, char out[25])
 		uid_hex(t->uid, out);
 }
 
-/* Two checks, 3 round trips (issue 8 item 1, issue 7 item 1):
- * - DHCSR: the core is still halted and S_RESET_ST (sticky until read,
- *   cleared at attach) shows no reset since: a watchdog, NRST or a brown-
- *   out would have relocked FLASH_CR and let the firmware run;
- * - the UID read again, as its own 12-byte memory command (attach read it
- *   with the flash-size register in one longer command): a reply
- *   corrupted once, at attach or now, makes the two differ. */
+int target_uid_check(target *t, const uint8_t now[12], const char *before)
+{
+	char was[25], is[25];
+
+	if (memcmp(now, t->uid, 12) == 0)
+		return 0;
+	uid_hex(t->uid, was);
+	uid_hex(now, is);
+	return st_fail(&t->st->err, ST_ETARGET, 0,
+		       "the UID read differently (%s at attach, %s now): the "
+		       "chip or the link is unreliable, or another chip is "
+		       "attached; nothing more written before %s",
+		       was, is, before);
+}
+
+/* Two checks (issue 8 item 1, issue 7 item 1):
+ * - DHCSR (1 round trip): the core is still halted and S_RESET_ST (sticky
+ *   until read, cleared at attach) shows no reset since: a watchdog, NRST
+ *   or a brown-out would have relocked FLASH_CR and let the firmware run;
+ * - the UID read again in a command of its own (attach read it with the
+ *   flash-size register in one longer command): a reply corrupted once, at
+ *   attach or now, makes the two differ. That read is the OTP area read
+ *   that just came before (otp.c reads the UID with it), or 2 more. */
 int target_guard(target *t, const char *before)
 {
 	uint8_t now[12];
-	char was[25], is[25];
 	uint32_t dhcsr;
+	/* The last command sent read the UID again with the OTP area and it
+	 * matched (otp.c): then that read is this guard's, and no command
+	 * since could have changed the chip behind it. */
+	int uid_fresh =
+		t->cache_stamp != 0 && t->cache_stamp == t->st->commands;
 
 	if (!t->have_uid)
 		return st_fail(&t->st->err, ST_ETARGET, 0,
@@ -462,17 +566,11 @@ int target_guard(target *t, const char *before)
 			(dhcsr & DHCSR_S_RESET_ST) ? "was reset"
 						   : "is no longer halted",
 			dhcsr, before);
+	if (uid_fresh)
+		return 0;
 	if (stlink_read_mem(t->st, t->id.uid_addr, now, sizeof now, 4) != 0)
 		return -1;
-	if (memcmp(now, t->uid, sizeof now) == 0)
-		return 0;
-	uid_hex(t->uid, was);
-	uid_hex(now, is);
-	return st_fail(&t->st->err, ST_ETARGET, 0,
-		       "the UID read differently (%s at attach, %s now): the "
-		       "chip or the link is unreliable, or another chip is "
-		       "attached; nothing more written before %s",
-		       was, is, before);
+	return target_uid_check(t, now, before);
 }
 
 void target_describe(const target *t, char *buf, size_t len)

@@ -89,6 +89,8 @@ void target_describe(const target *t, char *buf, size_t len);
  * identified (its UID, read again). Fails with ST_ETARGET naming
  * `before` and writes nothing. */
 int target_guard(target *t, const char *before);
+/* A UID read again (now) against attach's: ST_ETARGET naming `before`. */
+int target_uid_check(target *t, const uint8_t now[12], const char *before);
 /* Around every read of the OTP (otp.c): with the F2/F4 flash data cache
  * on (FLASH_ACR.DCEN at attach), turn it off and reset it, so no line
  * cached before a program operation answers the read (facts §10.9,
@@ -96,6 +98,10 @@ int target_guard(target *t, const char *before);
  * put FLASH_ACR back as it was. Nothing when the cache was off. */
 int target_dcache_off(target *t);
 int target_dcache_restore(target *t);
+/* 1 when FLASH_CR is known locked and FLASH_SR clean (no write went to
+ * the target since they were seen so); target_flash_seen records that. */
+int target_flash_known(const target *t);
+void target_flash_seen(target *t, int cr_locked, int sr_clean);
 /* Reads for a user (target:read, read32): as stlink_read/read32, with
  * target_explain_fault on failure. */
 int target_mem_read(target *t, uint32_t addr, uint8_t *buf, size_t n);

@@ -23,6 +23,20 @@ struct target {
 	 * an enum otp_wstate; written[i] the value when OTP_W_VERIFIED. */
 	uint8_t written[OTP_MAX_DATA];
 	uint8_t wstate[OTP_MAX_DATA];
+	/* The OTP data and lock bytes as the handle last read them (with the
+	 * UID, compared with attach's): trusted only while that read is the
+	 * last command sent (cache_stamp == st->commands), so any other
+	 * access, a failure, a resync or a reset throws it away. */
+	uint64_t cache_stamp;
+	uint8_t cache_data[OTP_MAX_DATA], cache_locks[OTP_BLOCKS];
+	/* FLASH_CR locked and FLASH_SR free of error flags as last seen,
+	 * trusted while no write went to the target since (st->writes). */
+	uint64_t flash_stamp;
+	int cr_locked, sr_clean;
+	/* The supply, read once at attach (issue 12): 0 not read, 1 volts
+	 * holds it, 2 the probe's reading was invalid. */
+	int volts_state;
+	double volts;
 };
 
 #endif

@@ -81,7 +81,7 @@ describe("stotp.core and the flash data cache", function()
         end
         local reads = 0
         for _, r in ipairs(kit.reads(trace)) do if r.addr == OTP then reads = reads + 1 end end
-        assert.is_true(reads >= 2)
+        assert.is_true(reads >= 1)   -- the plan may come from the otp_read just before
         assert.equal(3 * reads, #steps)
         for i = 1, #steps, 3 do
           assert.same({ acr & ~0x400, (acr & ~0x400) | 0x1000, acr }, { steps[i], steps[i + 1], steps[i + 2] })

