@@ -2,8 +2,8 @@
  * stotp.core, the Lua binding: the module (probes, open, identify) and
  * probe objects. Target objects are in lstotp_target.c.
  *
- * Only the lstotp*.c binding files include lua.h (DESIGN.md said "only
- * lstotp.c"; the binding was split to stay under STYLE's ~600 lines, see
+ * Only the lstotp*.c binding files include lua.h (the first design said
+ * "only lstotp.c"; the binding was split to stay under ~600 lines a file, see
  * lstotp.h). They only translate between Lua values and the C layers.
  * Recoverable failures return nil, "<code>: message", code; misuse raises
  * through lauxlib.

@@ -3,9 +3,9 @@
  * stotp.probes/open/identify, probe objects) and src/lstotp_target.c
  * (target objects and the OTP methods).
  *
- * DESIGN.md's boundary was "src/lstotp.c is the only file that includes
- * lua.h". The binding outgrew STYLE's ~600-line limit even after every
- * piece of logic that does not need Lua moved down into plain C (probe.c,
+ * The first design's boundary was "src/lstotp.c is the only file that
+ * includes lua.h". The binding outgrew the ~600-line limit of a file even after
+ * every piece of logic that does not need Lua moved down into plain C (probe.c,
  * target.c, otp.c, stlink*.c), so it is split in two, and the rule reads:
  * only the lstotp*.c binding files (and this header, which they alone
  * include) include lua.h; below them nothing does. Both files only
@@ -44,7 +44,8 @@ void lstotp_set_int(lua_State *L, const char *k, lua_Integer v);
 void lstotp_set_str(lua_State *L, const char *k, const char *v);
 /* __tostring: "<mt>: <desc> (open)", or "<mt>: (closed)" for desc NULL. */
 int lstotp_push_name(lua_State *L, const char *mt, const char *desc);
-/* Strict option tables: a key not in keys raises (STYLE §6). */
+/* Strict option tables: a key not in keys raises (as luaposix
+ * checkfieldnames). */
 void lstotp_check_keys(lua_State *L, int idx, const char *fn,
 		       const char *const *keys);
 

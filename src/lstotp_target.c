@@ -2,8 +2,8 @@
  * stotp.core, the Lua binding: target objects (probe:attach()) and their
  * memory and OTP methods. The module and probes are in lstotp.c.
  *
- * Only the lstotp*.c binding files include lua.h (DESIGN.md said "only
- * lstotp.c"; the binding was split to stay under STYLE's ~600 lines, see
+ * Only the lstotp*.c binding files include lua.h (the first design said
+ * "only lstotp.c"; the binding was split to stay under ~600 lines a file, see
  * lstotp.h). This file only translates: ranges, plans, refusals and the
  * OTP area guard live in target.c and otp.c.
  */

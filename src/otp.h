@@ -1,7 +1,7 @@
 /*
  * OTP primitives over a target: read data and lock bytes, the per-byte
  * feasibility check, program (burst relying on the bus stall, or one unit
- * at a time), verify, lock. The safety rules of DESIGN.md hold here: an
+ * at a time), verify, lock. The safety rules of README.md hold here: an
  * infeasible write is refused whole before the chip is touched.
  */
 #ifndef STOTP_OTP_H

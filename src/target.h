@@ -1,6 +1,6 @@
 /*
  * The STM32 behind the probe: DBGMCU_IDCODE -> family, line, revision
- * (facts §5.1), flash size, 96-bit UID, RDP level. Parts other than
+ * (CMSIS, OOCD stm32f2x.c), flash size, 96-bit UID, RDP level. Parts other than
  * F2/F4/F7 are named and refused for OTP work.
  */
 #ifndef STOTP_TARGET_H
@@ -55,7 +55,7 @@ typedef struct target {
 	int rdp;      /* 0, 1, 2; -1 unknown */
 	uint32_t acr; /* FLASH_ACR at attach (F2/F4), else 0 */
 	/* What this handle knows of each OTP data byte, so a lock can
-	 * check a block's data was verified (DESIGN rule 4): wstate[i] is
+	 * check a block's data was verified (safety rule 4): wstate[i] is
 	 * an enum otp_wstate; written[i] the value when OTP_W_VERIFIED. */
 	uint8_t written[OTP_MAX_DATA];
 	uint8_t wstate[OTP_MAX_DATA];
@@ -93,7 +93,7 @@ void target_describe(const target *t, char *buf, size_t len);
 int target_guard(target *t, const char *before);
 /* Around every read of the OTP (otp.c): with the F2/F4 flash data cache
  * on (FLASH_ACR.DCEN at attach), turn it off and reset it, so no line
- * cached before a program operation answers the read (facts §10.9,
+ * cached before a program operation answers the read (CMSIS FLASH_ACR,
  * UNCONFIRMED whether it could: the reset removes the question), then
  * put FLASH_ACR back as it was. Nothing when the cache was off. */
 int target_dcache_off(target *t);

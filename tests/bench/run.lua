@@ -2,10 +2,10 @@
 -- bytes of an F4 OTP, verifying them and locking all 16 blocks, per probe
 -- kind, counted from attach() on. Runs the in-process virtual probe; the
 -- round-trip budget is 60 (issue 3). Each burst run is repeated under the
--- model's other readings of the UNCONFIRMED burst behaviour (facts §6.3
--- step 8; VPROBE_QUIRKS busy_write=drop|pgserr), where stotp falls back to
--- per-unit writes for what the burst left undone; the budget applies to
--- the default, busy_write=stall.
+-- model's other readings of the UNCONFIRMED burst behaviour (RM0090 §3.5.4;
+-- OOCD and STL poll BSY per unit; VPROBE_QUIRKS busy_write=drop|pgserr), where
+-- stotp falls back to per-unit writes for what the burst left undone; the
+-- budget applies to the default, busy_write=stall.
 local root = arg[0]:match("^(.*)tests/bench/run%.lua$") or "./"
 local build = os.getenv("STOTP_BUILD") or (root .. "build")
 package.path = root .. "lua/?.lua;" .. root .. "lua/?/init.lua;" .. package.path
