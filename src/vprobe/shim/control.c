@@ -2,6 +2,7 @@
  * Control transfers of the drop-in libusb: the standard requests a host
  * sends (GET_DESCRIPTOR, GET/SET_CONFIGURATION, ...), answered from the
  * board's USB identity as the device would put them on the wire.
+ * Sources: USB 2.0 §9.4, §9.6; OOCD doc/usb_adapters/stlink dumps.
  */
 #include "shim.h"
 
