@@ -1,4 +1,4 @@
-/* Flash-controller sequence; see flash.h. Register facts: facts §5.2. */
+/* Flash-controller sequence; see flash.h. Register facts: CMSIS. */
 #include <time.h>
 
 #include "flash.h"
@@ -22,9 +22,9 @@
 #define SR_BSY       (1u << 16)
 #define BSY_POLLS    200 /* bounded: never hang on a dead BSY */
 
-/* Margins around the HAL voltage ranges (facts §5.3), so a reading a
- * little high never picks a width the real supply does not allow; and
- * limits against absurd readings (STL #1335 "1 mV", facts §8.5). */
+/* Margins around the HAL voltage ranges (HAL FLASH_VOLTAGE_RANGE), so a reading
+ * a little high never picks a width the real supply does not allow; and
+ * limits against absurd readings (STL #1335 "1 mV", STL #1340). */
 #define V_MIN 1.85 /* byte program from 1.8 V (F4) */
 #define V_X16 2.15 /* half-word from 2.1 V */
 #define V_X32 2.75 /* word from 2.7 V */
@@ -40,7 +40,7 @@ int flash_width_for_supply(stlink *s, int has_volts, double volts,
 		return 0;
 	}
 	/* Clone probes have been seen to report a constant or garbage
-	 * reading (facts §8.5, §10.10: STL #1335 "1 mV"): the message says
+	 * reading (STL #1335 "1 mV", #1340): the message says
 	 * so, and names the option that narrows the width by hand. */
 	if (volts < V_MIN)
 		return st_fail(
@@ -74,7 +74,7 @@ static uint32_t sr_errors(const flash_regs *f)
 	       | (f->has_rderr ? SR_RDERR : 0);
 }
 
-/* SR error flags -> one message (facts §5.5). */
+/* SR error flags -> one message (RM0090 §3.5.4, PM0059 §2.6). */
 static int sr_fail(stlink *s, const flash_regs *f, uint32_t sr,
 		   const char *what)
 {
@@ -151,7 +151,7 @@ int flash_recover(stlink *s, const flash_regs *f)
 
 	if (wait_idle(s, &sr) != 0)
 		return -1;
-	/* Error flags are write-1-to-clear (facts §5.2). */
+	/* Error flags are write-1-to-clear (CMSIS). */
 	if (sr & (sr_errors(f) | SR_EOP))
 		return stlink_write_dbg(s, FLASH_SR, sr_errors(f) | SR_EOP);
 	return 0;
@@ -200,7 +200,8 @@ int flash_begin(stlink *s, const flash_regs *f, unsigned width, int known_clean)
 	if (known_clean)
 		return keys(s) != 0 ? -1 : flash_set_width(s, width);
 	/* Stale PGSERR/PGPERR after reset make the first program fail
-	 * (facts §5.5, §8.6): clear them before setting PG. */
+	 * (RM0090 §3.5.4, PM0059 §2.6, ST community 20564): clear them before
+	 * setting PG. */
 	if (unlock(s) != 0 || flash_recover(s, f) != 0)
 		return -1;
 	return flash_set_width(s, width);

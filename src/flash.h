@@ -1,7 +1,8 @@
 /*
  * The STM32F2/F4/F7 flash-controller sequence for programming (RM0090
- * §3.5.4, facts §5.2-§5.5, §6.3): keys, stale-flag clearing, PSIZE, PG,
- * BSY polling, SR decoding, relock. Register access only; no OTP policy.
+ * §3.5.4, CMSIS, HAL FLASH_VOLTAGE_RANGE, PM0059 §2.6, OOCD stm32x_write):
+ * keys, stale-flag clearing, PSIZE, PG, BSY polling, SR decoding, relock.
+ * Register access only; no OTP policy.
  */
 #ifndef STOTP_FLASH_H
 #define STOTP_FLASH_H
@@ -10,15 +11,16 @@
 
 #include "stlink.h"
 
-/* What differs between lines of one controller design (facts §5.2 SR). */
+/* What differs between lines of one controller design (CMSIS FLASH_SR). */
 typedef struct flash_regs {
 	int has_rderr; /* SR bit 8 RDERR exists */
 	int erserr;    /* SR bit 7 is ERSERR (F7), else PGSERR */
 } flash_regs;
 
-/* Programming width for a measured supply (facts §5.3, §8.5): 4, 2 or 1
- * bytes; 2 only if the probe has 16-bit memory commands. Refuses
- * implausible or too-low readings. has_volts = 0: no reading possible. */
+/* Programming width for a measured supply (HAL FLASH_VOLTAGE_RANGE, STL #1335,
+ * #1340): 4, 2 or 1 bytes; 2 only if the probe has 16-bit memory commands.
+ * Refuses implausible or too-low readings. has_volts = 0: no reading
+ * possible. */
 int flash_width_for_supply(stlink *s, int has_volts, double volts,
 			   unsigned *width);
 
@@ -41,9 +43,9 @@ int flash_set_width(stlink *s, unsigned width);
 /* Poll SR until BSY = 0 (bounded), then decode its error flags. */
 int flash_finish_op(stlink *s, const flash_regs *f, const char *what);
 /* The same after a burst (several units in one memory command), whose
- * outcome is UNCONFIRMED (facts §6.3 step 8): 1 when SR holds an error
- * flag (the message in s->err; the caller clears it and retries per
- * unit), 0, or -1 when SR cannot be read or BSY never clears. */
+ * outcome is UNCONFIRMED (RM0090 §3.5.4; OOCD and STL poll BSY per unit): 1
+ * when SR holds an error flag (the message in s->err; the caller clears it and
+ * retries per unit), 0, or -1 when SR cannot be read or BSY never clears. */
 int flash_finish_burst(stlink *s, const flash_regs *f, const char *what);
 /* Clear SR flags left by a failed burst; fails if BSY never clears. */
 int flash_recover(stlink *s, const flash_regs *f);

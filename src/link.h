@@ -1,7 +1,7 @@
 /*
  * A link: the USB cable between stotp and one ST-Link, reduced to what the
- * ST-Link protocol needs (facts §1.2): bulk OUT of a command or its data,
- * bulk IN of a reply, and the identity read from the descriptors.
+ * ST-Link protocol needs (OOCD stlink_usb.c, PYO usb.py): bulk OUT of a command
+ * or its data, bulk IN of a reply, and the identity read from the descriptors.
  *
  * Two implementations:
  *   link_usb.c  libusb-1.0 (a real probe, or build/vprobe's drop-in libusb);
@@ -22,10 +22,10 @@ typedef struct st_link st_link;
 typedef struct st_link_identity {
 	uint16_t vid, pid;
 	uint8_t ep_out,
-		ep_in;       /* facts §1.1: 0x02/0x81 on V2, 0x01/0x81 after */
+		ep_in;       /* OOCD, pyOCD: 0x02/0x81 on V2, 0x01/0x81 after */
 	uint16_t max_packet; /* 64 full speed, 512 high speed (V3) */
 	uint8_t bus, address;
-	char serial[25]; /* 24 hex digits, normalised (facts §1.1) */
+	char serial[25]; /* 24 hex digits, normalised (OOCD stlink_usb.c) */
 	int sim;         /* 1 for the in-process virtual probe */
 } st_link_identity;
 
@@ -45,8 +45,8 @@ typedef struct st_usb_info {
 	char open_error[ST_MSG_MAX];
 } st_usb_info;
 
-/* Lists ST-Link debug probes (every PID of facts §1.1). Fills at most cap
- * entries; *n is how many were found. */
+/* Lists ST-Link debug probes (every PID of OOCD stlink_usb.c, PYO usb.py).
+ * Fills at most cap entries; *n is how many were found. */
 int link_usb_list(st_usb_info *out, size_t cap, size_t *n, st_error *e);
 
 /* Opens one probe: by serial (case-insensitive), or by bus/address when
@@ -56,7 +56,8 @@ int link_usb_open(st_link **out, const char *serial, int bus, int address,
 
 /* The 24-hex-digit serial from a raw iSerial string descriptor (bLength
  * included): 24 UTF-16 hex characters, or the old V2's 12 raw bytes
- * (bLength 26) turned into hex (facts §1.1, §8.11). Returns 0 or -1. */
+ * (bLength 26) turned into hex (OOCD stlink_usb.c, PYO usb.py, OOCD
+ * stlink_usb_get_alternate_serial). Returns 0 or -1. */
 int link_serial_from_desc(const uint8_t *desc, size_t len, char out[25]);
 
 /* Where the udev rule ships; named in the permission-denied message and

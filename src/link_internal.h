@@ -15,10 +15,11 @@ struct st_link_ops {
 	/* Reads one reply of at most cap bytes; *got is its length. */
 	int (*bulk_in)(st_link *l, uint8_t *data, size_t cap, size_t *got,
 		       st_error *e);
-	/* Brings the probe back in step after a failed transfer (facts §10.2):
-	 * a USB reset of the device (the firmware restarts: a half-received
-	 * data phase and unread replies are gone), then stale replies drained.
-	 * 0, or -1 with e set when the probe cannot be reset. */
+	/* Brings the probe back in step after a failed transfer (OOCD
+	 * stlink_usb_usb_open): a USB reset of the device (the firmware
+	 * restarts: a half-received data phase and unread replies are gone),
+	 * then stale replies drained. 0, or -1 with e set when the probe cannot
+	 * be reset. */
 	int (*reset)(st_link *l, st_error *e);
 	/* 0 and *out filled if the link knows the model's counters, else -1. */
 	int (*stats)(const st_link *l, st_link_stats *out);

@@ -12,12 +12,13 @@
 
 #include "link_internal.h"
 
-/* Transfer timeout: STL uses 3000 ms, OOCD 6000 ms, PYO/PRS 1000 ms (facts
- * §1.4). A flash-stalled memory command stays well below 3 s. */
+/* Transfer timeout: STL uses 3000 ms, OOCD 6000 ms, PYO/PRS 1000 ms (OOCD
+ * stlink_usb.c, PRS PR #1406). A flash-stalled memory command stays well below
+ * 3 s. */
 #define USB_TIMEOUT_MS 3000
 #define ST_VID         0x0483
 
-/* Debug-capable ST-Link PIDs and their endpoints (facts §1.1, from OOCD
+/* Debug-capable ST-Link PIDs and their endpoints (from OOCD
  * stlink_usb.c, STL usb.h, PYO usb.py, PRS usb_interface.rs). V1 (0x3744,
  * SCSI framing) and the V3 loaders (0x374D, 0x3755: DFU only) are left out:
  * they cannot debug over the 16-byte command framing stotp speaks. */
@@ -237,8 +238,8 @@ static void usb_close(st_link *l)
 static void usb_flush_in(usb_link *u);
 
 /* libusb_reset_device, as OOCD does to recover a probe in a "funky state"
- * (stlink_usb_usb_open, facts §1.1, §10.2): the firmware restarts, so a
- * data phase it was still waiting for and any late reply are dropped. A
+ * (stlink_usb_usb_open, OOCD stlink_usb.c, PYO usb.py): the firmware restarts,
+ * so a data phase it was still waiting for and any late reply are dropped. A
  * device that re-enumerates (LIBUSB_ERROR_NOT_FOUND) leaves this handle
  * useless: the caller declares the probe dead and the user reopens it. */
 static int usb_reset(st_link *l, st_error *e)
@@ -261,7 +262,7 @@ static const struct st_link_ops usb_ops = {
 };
 
 /* Drops stale replies of an aborted session (PYO usb.py flushes the IN
- * endpoint on open; facts §8.9). Bounded: at most a few short reads. */
+ * endpoint on open). Bounded: at most a few short reads. */
 static void usb_flush_in(usb_link *u)
 {
 	uint8_t buf[512];
@@ -280,7 +281,8 @@ static int usb_claim(usb_link *u, libusb_device *dev, st_error *e)
 
 	if (rc != 0)
 		return usb_fail(e, rc, "open");
-	/* STL detaches a kernel driver from interface 0 (facts §1.1). */
+	/* STL detaches a kernel driver from interface 0 (OOCD stlink_usb.c, PYO
+	 * usb.py). */
 	if (libusb_kernel_driver_active(u->h, 0) == 1)
 		libusb_detach_kernel_driver(u->h, 0);
 	rc = libusb_claim_interface(u->h, 0);

@@ -41,7 +41,8 @@ void lstotp_set_int(lua_State *L, const char *k, lua_Integer v);
 void lstotp_set_str(lua_State *L, const char *k, const char *v);
 /* __tostring: "<mt>: <desc> (open)", or "<mt>: (closed)" for desc NULL. */
 int lstotp_push_name(lua_State *L, const char *mt, const char *desc);
-/* Strict option tables: a key not in keys raises (STYLE §6). */
+/* Strict option tables: a key not in keys raises (as luaposix
+ * checkfieldnames). */
 void lstotp_check_keys(lua_State *L, int idx, const char *fn,
 		       const char *const *keys);
 /* A class: metatable `name` with meta, and its methods in meta.methods

@@ -1,5 +1,5 @@
 /*
- * OTP primitives; see otp.h. Layout facts §6.1, semantics §6.2 (RM0090
+ * OTP primitives; see otp.h. Layout and semantics: CMSIS FLASH_OTP_BASE (RM0090
  * §3.8, PM0059 §2.7): programming only clears bits, a block is writable
  * until its lock byte is 0x00, lock bytes hold only 0x00 or 0xFF.
  */
@@ -118,7 +118,7 @@ int otp_read_locks(target *t, int *locked, uint8_t *locks)
 
 /* What an out-of-range offset probably is, for the message: an absolute
  * address in this part's OTP, a lock byte, or another family's OTP
- * (DESIGN rule 6: 0x1FF0F000 is the F74x-F77x OTP, not the F4's). */
+ * (safety rule 6: 0x1FF0F000 is the F74x-F77x OTP, not the F4's). */
 static void range_hint(const otp_map *m, long long offset, char *hint,
 		       size_t len)
 {
@@ -182,7 +182,7 @@ static uint8_t classify(uint8_t old, uint8_t want, int locked)
 	if (locked)
 		return OTP_LOCKED;
 	if (want & ~old)
-		return OTP_BITS; /* needs a 0 -> 1: impossible (§6.2) */
+		return OTP_BITS; /* needs a 0 -> 1: impossible (RM0090 §3.8) */
 	return OTP_PROGRAM;
 }
 
@@ -263,7 +263,7 @@ int otp_supply_width(target *t, otp_stats *st, unsigned cap, unsigned *width)
 	if (flash_width_for_supply(t->st, has, st->volts, width) != 0)
 		return -1;
 	/* The caller's widest width narrows what the reading allows, never
-	 * widens it: a reading can be wrong high (facts §8.5, §10.10), and a
+	 * widens it: a reading can be wrong high (STL #1335, #1340), and a
 	 * station that knows its boards' supply says so. */
 	if (cap != 0 && cap < *width)
 		*width = cap;
@@ -300,14 +300,15 @@ static int changes(const otp_plan *p, const uint8_t *cur, uint8_t *val,
 
 /* Widths programming may use: the widest the supply allows, x8 always,
  * x16 only with a 16-bit memory command (V2 >= J26: a byte fallback into
- * PSIZE x16 gives PGPERR, facts §8.2). Bit w set = width w usable. */
+ * PSIZE x16 gives PGPERR, OOCD stlink_usb_write_ap_mem). Bit w set = width w
+ * usable. */
 static unsigned usable_widths(const stlink *s, unsigned widest)
 {
 	return 1u | (widest >= 2 && (s->features & STF_MEM16) ? 2u : 0u)
 	       | (widest >= 4 ? 4u : 0u);
 }
 
-/* DESIGN rule 3: only bytes that change are written, never a neighbour
+/* safety rule 3: only bytes that change are written, never a neighbour
  * that already holds its value (not even as 0xFF in a wider unit). Each
  * run of changing bytes is cut into aligned pieces, each as wide as its
  * alignment, the run's end and the usable widths allow: run 0x01-0x0A ->
@@ -346,8 +347,8 @@ static int is_retryable(const stlink *s)
  * one memory command, relying on the flash stalling the bus while BSY
  * (RM0090 §3.6) so back-to-back units program in order, one BSY/SR check
  * at the end. Unit: one unit, then BSY poll and SR check (OOCD/STL style,
- * facts §6.3). Returns 0, 1 when a burst reported WAIT/FAULT or left an
- * SR error flag (the caller retries per unit), -1. */
+ * RM0090 §3.5.4, OOCD stm32x_write). Returns 0, 1 when a burst reported
+ * WAIT/FAULT or left an SR error flag (the caller retries per unit), -1. */
 static int write_pass(target *t, const uint8_t *val, const uint8_t *wid,
 		      size_t size, unsigned w, int mode, otp_stats *st)
 {
@@ -378,8 +379,8 @@ static int write_pass(target *t, const uint8_t *val, const uint8_t *wid,
 }
 
 /* One pass per width present, widest first, switching PSIZE between
- * passes (an access must match PSIZE or PGPERR, facts §5.5). *psize is
- * the width CR holds. Returns as write_pass. */
+ * passes (an access must match PSIZE or PGPERR, RM0090 §3.5.4, PM0059 §2.6).
+ * *psize is the width CR holds. Returns as write_pass. */
 static int write_pieces(target *t, const uint8_t *val, const uint8_t *wid,
 			size_t size, unsigned *psize, int mode, otp_stats *st)
 {
@@ -510,7 +511,7 @@ static int in_place(const otp_plan *p, const uint8_t *now)
 }
 
 /* The whole area as read back (now, locks) against the plan: the range
- * must hold the wanted bytes and nothing else may have moved (DESIGN
+ * must hold the wanted bytes and nothing else may have moved (safety
  * rule 5). */
 static int check_read_back(target *t, const otp_plan *p, const uint8_t *now,
 			   const uint8_t *locks)
@@ -543,12 +544,12 @@ static int check_read_back(target *t, const otp_plan *p, const uint8_t *now,
 }
 
 /* Program, read back, verify. Whether one memory command may carry
- * several units while BSY stalls the bus is UNCONFIRMED (facts §6.3 step
- * 8): real silicon might stall (the burst works), drop the units that
- * arrive while BSY, or flag PGSERR. So after a burst that reported WAIT/
- * FAULT, left an SR error, or did not read back whole, every byte still
- * wrong and still programmable (only 1 -> 0 needed) is programmed again
- * one unit at a time; bytes already right are not written (rule 3). */
+ * several units while BSY stalls the bus is UNCONFIRMED (RM0090 §3.5.4; OOCD
+ * and STL poll BSY per unit): real silicon might stall (the burst works), drop
+ * the units that arrive while BSY, or flag PGSERR. So after a burst that
+ * reported WAIT/ FAULT, left an SR error, or did not read back whole, every
+ * byte still wrong and still programmable (only 1 -> 0 needed) is programmed
+ * again one unit at a time; bytes already right are not written (rule 3). */
 static int burn(target *t, const otp_plan *p, unsigned widest, int mode,
 		otp_stats *st)
 {

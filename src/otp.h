@@ -1,8 +1,10 @@
 /*
  * OTP primitives over a target: read data and lock bytes, the per-byte
  * feasibility check, program (burst relying on the bus stall, or one unit
- * at a time), verify, lock. The safety rules of DESIGN.md hold here: an
+ * at a time), verify, lock. The safety rules of README.md hold here: an
  * infeasible write is refused whole before the chip is touched.
+ * Sources: RM0090 §3.5.4 (programming), §3.8 (OTP, lock bytes); PM0059
+ * §2.6, §2.7; CMSIS FLASH_OTP_BASE (areas per family).
  */
 #ifndef STOTP_OTP_H
 #define STOTP_OTP_H

@@ -1,5 +1,5 @@
 /*
- * Locking OTP blocks (DESIGN rule 4; facts §6.2): a block's lock byte is
+ * Locking OTP blocks (safety rule 4; RM0090 §3.8): a block's lock byte is
  * written 0x00, one byte wide, only after the block's data reads back as
  * this handle wrote and verified it, or as the caller's `expect` says,
  * and all lock bytes are read back afterwards.
@@ -71,11 +71,12 @@ static int check_block_data(target *t, const uint8_t *data, unsigned b)
 
 /* Lock bytes are written one byte wide, PSIZE x8 and 8-bit accesses, so
  * no neighbour is ever programmed (CubeProgrammer damaged F767 neighbours,
- * facts §6.2). Burst: a run of adjacent blocks is one 8-bit command of
+ * RM0090 §3.8). Burst: a run of adjacent blocks is one 8-bit command of
  * single-byte accesses, each its own program operation, relying on the
- * bus stall while BSY (facts §6.3 step 8, UNCONFIRMED); one SR check at
- * the end. Unit: each byte alone, then BSY poll and SR check. Returns 0,
- * 1 when a burst reported WAIT/FAULT or left an SR error flag, -1. */
+ * bus stall while BSY (RM0090 §3.5.4; OOCD and STL poll BSY per unit,
+ * UNCONFIRMED); one SR check at the end. Unit: each byte alone, then BSY poll
+ * and SR check. Returns 0, 1 when a burst reported WAIT/FAULT or left an SR
+ * error flag, -1. */
 static int write_locks(target *t, uint32_t todo, int unit, otp_stats *st)
 {
 	const otp_map *m = t->id.otp;

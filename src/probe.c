@@ -7,7 +7,7 @@
 #include "stlink_internal.h"
 
 /* The V3's APIV3_SET_COM_FREQ takes any u32 kHz and the probe picks the
- * nearest clock it has (facts §2.2); above this no ST-Link goes. */
+ * nearest clock it has (OOCD stlink_usb.c); above this no ST-Link goes. */
 #define MAX_KHZ 100000.0
 
 const char *const probe_option_names[] = {

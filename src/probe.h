@@ -11,7 +11,7 @@
 #include "stlink.h"
 #include "target.h"
 
-#define PROBE_DEFAULT_KHZ 1800 /* OOCD's default SWD clock (facts §2.2) */
+#define PROBE_DEFAULT_KHZ 1800 /* OOCD's default SWD clock */
 #define PROBE_MAX_LIST    16
 
 /* One attached probe as stotp.probes() shows it. */

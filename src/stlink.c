@@ -3,8 +3,8 @@
  * gates, modes, voltage, SWD entry and clock, debug registers, halt/reset,
  * and the command trace. Memory commands are in stlink_mem.c. Every
  * command is one 16-byte bulk OUT, a write's data a second OUT, a reply
- * one bulk IN whose length the command fixes (facts §1.2); every reply
- * length is checked before it is read.
+ * one bulk IN whose length the command fixes (OOCD stlink_usb.c, PYO usb.py);
+ * every reply length is checked before it is read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #define DHCSR        0xE000EDF0u
 #define DHCSR_S_HALT (1u << 17)
 
-/* Status byte names (facts §3, PYO constants.py Status). */
+/* Status byte names (PYO constants.py Status). */
 const char *stlink_status_name(int st)
 {
 	switch (st) {
@@ -70,7 +70,7 @@ const char *stlink_status_name(int st)
 }
 
 /* Bounded back-off before re-issuing after a WAIT: 1, 2, 4 ... 128 ms, as
- * OOCD stlink_cmd_allow_retry (facts §1.4). */
+ * OOCD stlink_cmd_allow_retry (OOCD stlink_usb.c, PRS PR #1406). */
 void stlink_wait_backoff(unsigned attempt)
 {
 	struct timespec ts = { 0, (long)(1000000L
@@ -126,7 +126,7 @@ int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 	}
 	if (got != expect) {
 		s->out_of_step =
-			1; /* a reply of another command? (facts §10.2) */
+			1; /* a reply of an earlier command? (OOCD, PYO) */
 		return st_fail(&s->err, ST_EUSB, 0,
 			       "short reply to %s: %zu of %zu bytes", name, got,
 			       expect);
@@ -185,9 +185,10 @@ int stlink_clear_sticky(stlink *s)
 
 	if (!(s->features & STF_DAP_REG))
 		return 0;
-	/* WRITE_DAP_REG, port 0xFFFF = DP, register 0 = ABORT (facts §2.2);
-	 * STKCMPCLR|STKERRCLR|WDERRCLR|ORUNERRCLR (ADIv5), as PYO stlink.py
-	 * and BMP do after a FAULT and OOCD after STICKYERR (facts §10.6) */
+	/* WRITE_DAP_REG, port 0xFFFF = DP, register 0 = ABORT (OOCD
+	 * stlink_usb.c); STKCMPCLR|STKERRCLR|WDERRCLR|ORUNERRCLR (ADIv5), as
+	 * PYO stlink.py and BMP do after a FAULT and OOCD after STICKYERR (BMP
+	 * stlinkv2.c) */
 	stlink_cmd_init(cmd, DEBUG_CMD, 0x46);
 	cmd[2] = 0xFF;
 	cmd[3] = 0xFF;
@@ -205,7 +206,7 @@ int stlink_clear_sticky(stlink *s)
 int stlink_after_fault(stlink *s, int status)
 {
 	/* "ST-Link v3 while AP is busy answers once with ERROR_WAIT, then with
-	 * AP_FAULT and finally with ERROR_OK" (BMP stlinkv2.c, facts §10.4):
+	 * AP_FAULT and finally with ERROR_OK" (BMP stlinkv2.c):
 	 * that one FAULT is not the target's answer */
 	int again = status == 0x11 && s->wait_seen && s->ver.hw >= 3;
 	st_error keep = s->err;
@@ -218,7 +219,8 @@ int stlink_after_fault(stlink *s, int status)
 }
 
 /* A debug command whose reply starts with a status byte; WAIT re-issues it
- * with back-off (facts §1.4); a FAULT clears the sticky flags. */
+ * with back-off (OOCD stlink_usb.c, PRS PR #1406); a FAULT clears the sticky
+ * flags. */
 int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 		     uint8_t *reply, size_t expect)
 {
@@ -261,14 +263,14 @@ static void version_features(stlink *s)
 	stlink_version *v = &s->ver;
 	unsigned f = 0;
 
-	s->max_read8 = s->max_write8 = 64; /* full-speed packet (facts §4) */
+	s->max_read8 = s->max_write8 = 64; /* full-speed packet (OOCD) */
 	if (v->hw >= 3) {
 		f = STF_VOLTAGE | STF_RWSTATUS2 | STF_MEM16 | STF_AP_INIT
 		    | STF_V3_FREQ | STF_DAP_REG;
 		/* 512-byte 8-bit writes from V3J6 (OOCD); reads above 255
 		 * fail on J5/J7 (PRS #553), so reads stay at 128; before J6
 		 * the firmware crashes on 8-bit transfers above 64 bytes
-		 * (OOCD 324a45e02, facts §10.8). */
+		 * (OOCD 324a45e02). */
 		f |= v->jtag >= 2 ? STF_RW_MISC : 0;
 		if (v->jtag >= 6) {
 			s->max_read8 = 128;
@@ -344,7 +346,7 @@ static int read_version(stlink *s)
 	stlink_cmd_init(cmd, 0xF1, 0);
 	if (stlink_xfer(s, "GET_VERSION", cmd, NULL, 0, r, sizeof r) != 0)
 		return -1;
-	v = (unsigned)r[0] << 8 | r[1]; /* big-endian (facts §2.1) */
+	v = (unsigned)r[0] << 8 | r[1]; /* big-endian (OOCD stlink_usb.c) */
 	x = (v >> 6) & 0x3F;
 	y = v & 0x3F;
 	memset(&s->ver, 0xFF, sizeof s->ver); /* every field -1 */
@@ -373,7 +375,7 @@ static int read_version(stlink *s)
 	return 0;
 }
 
-/* Leave whatever mode the probe is in (facts §2.1 "Mode exit"). None of
+/* Leave whatever mode the probe is in (OOCD stlink_usb_exit_mode). None of
  * the exits has a reply. */
 static int leave_mode(stlink *s)
 {
@@ -441,7 +443,7 @@ static int resync_steps(stlink *s)
 	return debug ? stlink_enter_swd(s, s->khz) : 0;
 }
 
-/* facts §10.2: OOCD resets the device and asks GET_VERSION again
+/* OOCD stlink_usb_usb_open: OOCD resets the device and asks GET_VERSION again
  * (stlink_usb_usb_open); PYO drains stale replies. A failure on the way
  * leaves the handle dead rather than half in step. */
 int stlink_resync(stlink *s)
@@ -508,7 +510,7 @@ int stlink_voltage(stlink *s, double *volts)
 		return -1;
 	a0 = st_le32_get(r);
 	a1 = st_le32_get(r + 4);
-	if (a0 == 0) /* reference reading 0: invalid (facts §2.1) */
+	if (a0 == 0) /* reference reading 0: invalid (OOCD stlink_usb.c) */
 		return st_fail(&s->err, ST_EVOLTAGE, 0,
 			       "the probe returned an invalid voltage reading");
 	*volts = 2.0 * a1 * 1.2 / a0; /* OOCD, PYO */
@@ -589,7 +591,7 @@ int stlink_enter_swd(stlink *s, unsigned khz)
 					: set_freq_v2(s, khz))
 		return -1;
 	stlink_cmd_init(cmd, DEBUG_CMD, 0x30);
-	cmd[2] = 0xA3; /* SWD (facts §2.2) */
+	cmd[2] = 0xA3; /* SWD (OOCD stlink_usb.c) */
 	if (stlink_debug_cmd(s, "APIV2_ENTER_SWD", cmd, r, sizeof r) != 0)
 		return -1;
 	s->in_debug = 1;
@@ -625,7 +627,7 @@ int stlink_write_dbg(stlink *s, uint32_t addr, uint32_t value)
 	return stlink_debug_cmd(s, "WRITEDEBUGREG", cmd, r, sizeof r);
 }
 
-/* Halt = DHCSR key | C_HALT | C_DEBUGEN, then check S_HALT (facts §5.1). */
+/* Halt = DHCSR key | C_HALT | C_DEBUGEN, then check S_HALT (STL register.h). */
 int stlink_halt(stlink *s)
 {
 	uint32_t dhcsr;
@@ -643,7 +645,7 @@ int stlink_drive_nrst(stlink *s, int high)
 {
 	uint8_t cmd[CMD_LEN], r[2];
 
-	stlink_cmd_init(cmd, DEBUG_CMD, 0x3C); /* DRIVE_NRST (facts §2.2) */
+	stlink_cmd_init(cmd, DEBUG_CMD, 0x3C); /* DRIVE_NRST (OOCD) */
 	cmd[2] = high ? 0x01 : 0x00;
 	return stlink_debug_cmd(s, "DRIVE_NRST", cmd, r, sizeof r);
 }

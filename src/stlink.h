@@ -1,7 +1,7 @@
 /*
- * ST-Link protocol over a link (facts §1.2-§4): versions and the features
- * each firmware has, modes, SWD entry and clock, target voltage, memory
- * reads and writes in 8/16/32-bit accesses, status checks, WAIT retries,
+ * ST-Link protocol over a link (OOCD stlink_usb.c, PYO usb.py): versions and
+ * the features each firmware has, modes, SWD entry and clock, target voltage,
+ * memory reads and writes in 8/16/32-bit accesses, status checks, WAIT retries,
  * core halt/reset and debug registers. Knows nothing of flash or OTP.
  */
 #ifndef STOTP_STLINK_H
@@ -21,7 +21,7 @@ typedef struct stlink_version {
 	const char *kind; /* "V2", "V2-1", "V3", "V3PWR" */
 } stlink_version;
 
-/* Feature gates per firmware (facts §2.3, OOCD STLINK_F_* flags). */
+/* Feature gates per firmware (OOCD STLINK_F_* flags). */
 enum stlink_feature {
 	STF_VOLTAGE = 1u << 0,   /* GET_TARGET_VOLTAGE: V2 >= J13, V3 */
 	STF_RWSTATUS2 = 1u << 1, /* GETLASTRWSTATUS2: V2 >= J15, V3 */
@@ -55,7 +55,8 @@ int stlink_trace_start(stlink *s, size_t cap);
 void stlink_trace_stop(stlink *s);
 
 /* Clears the DP sticky error flags (WRITE_DAP_REG DP ABORT) after a FAULT,
- * where the firmware has the command (facts §10.6); nothing otherwise. */
+ * where the firmware has the command (PYO stlink.py, BMP stlinkv2.c); nothing
+ * otherwise. */
 int stlink_clear_sticky(stlink *s);
 
 /* USB reset, GET_VERSION (the same firmware must answer), a mode check,
@@ -108,7 +109,8 @@ int stlink_batch_run(stlink *s, stlink_batch *b, int repeat);
 /* Longest read stotp does in one call (a REPL typo must not allocate GiB). */
 #define STLINK_READ_MAX (1u << 20)
 
-/* The probe and the Cortex-M bus are little-endian (facts §1.2). */
+/* The probe and the Cortex-M bus are little-endian (OOCD stlink_usb.c, PYO
+ * usb.py). */
 static inline uint32_t st_le32_get(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
@@ -123,7 +125,7 @@ static inline void st_le32_put(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-/* WAIT status bytes (facts §3): SWD_AP_WAIT, SWD_DP_WAIT. */
+/* WAIT status bytes (PYO constants.py): SWD_AP_WAIT, SWD_DP_WAIT. */
 static inline int stlink_is_wait(int status)
 {
 	return status == 0x10 || status == 0x14;

@@ -8,9 +8,9 @@
 
 #include "stlink_internal.h"
 
-#define CMD_LEN          16   /* every command packet (facts §1.2) */
-#define DEBUG_CMD        0xF2 /* DEBUG_COMMAND prefix (facts §2.2) */
-#define MAX_WAIT_RETRIES 8    /* OOCD MAX_WAIT_RETRIES (facts §1.4) */
+#define CMD_LEN          16   /* every command packet (OOCD stlink_usb.c) */
+#define DEBUG_CMD        0xF2 /* DEBUG_COMMAND prefix (OOCD stlink_usb.c) */
+#define MAX_WAIT_RETRIES 8    /* OOCD MAX_WAIT_RETRIES (OOCD stlink_usb.c) */
 
 void stlink_cmd_init(uint8_t cmd[CMD_LEN], uint8_t b0, uint8_t b1);
 /* One transaction: command, optional OUT data, optional IN reply of exactly

@@ -29,8 +29,8 @@ struct stlink {
 	/* After a failed transfer the probe may still wait for the rest of a
 	 * data phase (the next command packets would be written to the
 	 * target as data) or hold a late reply (every later reply shifted):
-	 * facts §10.2. Nothing is sent until stlink_resync brings it back in
-	 * step; if that fails the handle is dead for good. */
+	 * OOCD stlink_usb_usb_open. Nothing is sent until stlink_resync brings
+	 * it back in step; if that fails the handle is dead for good. */
 	int out_of_step;
 	int dead;
 	int resyncing;

@@ -1,18 +1,18 @@
 /*
- * ST-Link memory commands (facts §4): 8/16/32-bit reads and writes split
- * into commands per the firmware's limits and the 1 KiB TAR block, each
+ * ST-Link memory commands (OOCD stlink_usb.c): 8/16/32-bit reads and writes
+ * split into commands per the firmware's limits and the 1 KiB TAR block, each
  * followed by its last-rw status; WAIT re-issues the whole command with its
- * data (PRS PR #1406, facts §1.4) unless the caller falls back itself.
+ * data (PRS PR #1406, OOCD stlink_usb.c) unless the caller falls back itself.
  */
 #include <string.h>
 
 #include "stlink_cmd.h"
 
-#define MAX_MEM32 6144u /* ST-Link data buffer (facts §4) */
-#define TAR_BLOCK 1024u /* ADIv5 auto-increment block (facts §4) */
+#define MAX_MEM32 6144u /* ST-Link data buffer (OOCD stlink_usb.c) */
+#define TAR_BLOCK 1024u /* ADIv5 auto-increment block (OOCD stlink_usb.c) */
 
 /* Status of the last memory command: GETLASTRWSTATUS2 (12 bytes, fault
- * address at [4..7]) from V2J15, else GETLASTRWSTATUS (facts §2.2). */
+ * address at [4..7]) from V2J15, else GETLASTRWSTATUS (OOCD stlink_usb.c). */
 static int rw_status(stlink *s, int *status)
 {
 	uint8_t cmd[CMD_LEN], r[12];
@@ -48,7 +48,8 @@ static uint8_t mem_sub(int write, unsigned width)
 }
 
 /* One memory command and its status; the whole command, data included,
- * is re-issued on WAIT (PRS PR #1406, facts §1.4) unless STW_NO_RETRY. */
+ * is re-issued on WAIT (PRS PR #1406, OOCD stlink_usb.c) unless
+ * STW_NO_RETRY. */
 static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
 		     size_t n, unsigned width, unsigned flags)
 {
@@ -66,7 +67,7 @@ static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
 		if (write)
 			rc = stlink_xfer(s, name, cmd, buf, n, NULL, 0);
 		else if (n
-			 == 1) /* a 1-byte read replies 2 bytes (facts §1.2) */
+			 == 1) /* a 1-byte read replies 2 bytes (OOCD, pyOCD) */
 			rc = stlink_xfer(s, name, cmd, NULL, 0, pad, 2);
 		else
 			rc = stlink_xfer(s, name, cmd, NULL, 0, buf, n);
@@ -109,7 +110,7 @@ static size_t chunk_len(const stlink *s, int write, uint32_t addr, size_t n,
 	size_t to_block = TAR_BLOCK - (addr & (TAR_BLOCK - 1));
 
 	/* Never cross a 1 KiB TAR auto-increment block (OOCD: M7 stays at
-	 * 1 KiB; facts §4). */
+	 * 1 KiB; OOCD stlink_usb.c). */
 	if (max > to_block)
 		max = to_block;
 	return n < max ? n : max;
@@ -124,11 +125,11 @@ static int mem_access(stlink *s, int write, uint32_t addr, uint8_t *buf,
 	if (addr % width != 0 || n % width != 0)
 		return st_fail(
 			&s->err, ST_ERANGE, 0,
-			"unaligned %u-bit access: 0x%08X, %zu bytes (facts §4)",
+			"unaligned %u-bit access: 0x%08X, %zu bytes (ST-Link)",
 			width * 8, addr, n);
 	if (width == 2 && !(s->features & STF_MEM16))
 		/* Never silently fall back to bytes: into flash with PSIZE x16
-		 * that gives PGPERR (facts §8.2). */
+		 * that gives PGPERR (OOCD stlink_usb_write_ap_mem). */
 		return st_fail(
 			&s->err, ST_EUNSUPPORTED, 0,
 			"firmware %s has no 16-bit memory access (needs J26+)",

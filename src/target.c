@@ -1,4 +1,5 @@
-/* Target identification; see target.h. Facts §5.1 unless noted. */
+/* Target identification; see target.h. Sources: CMSIS, OOCD stm32f2x.c unless
+ * noted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,14 +11,14 @@
 #define FLASH_SR      0x40023C0Cu /* RM0090 §3.9 */
 #define FLASH_CR      0x40023C10u
 #define FLASH_OPTCR   0x40023C14u
-/* FLASH_ACR (facts §5.2, §10.9; RM0090 §3.9.1): DCEN bit 10, DCRST bit 12
+/* FLASH_ACR (CMSIS, FLASH_ACR; RM0090 §3.9.1): DCEN bit 10, DCRST bit 12
  * (written only while DCEN = 0). F2/F4 only: the F7's ACR has no DCEN. */
 #define FLASH_ACR 0x40023C00u
 #define ACR_DCEN  (1u << 10)
 #define ACR_DCRST (1u << 12)
-/* Core debug (ARMv7-M C1.6.2, facts §5.1): S_RESET_ST is sticky until
- * DHCSR is read. DBGMCU (facts §10.1, RM0090 §38.16): CR bits 0-2
- * DBG_SLEEP/STOP/STANDBY, APB1_FZ bit 11 DBG_WWDG_STOP, bit 12
+/* Core debug (ARMv7-M C1.6.2, STL register.h): S_RESET_ST is sticky until
+ * DHCSR is read. DBGMCU (OOCD stm32f4x.cfg, BMP stm32f4.c, RM0090 §38.16): CR
+ * bits 0-2 DBG_SLEEP/STOP/STANDBY, APB1_FZ bit 11 DBG_WWDG_STOP, bit 12
  * DBG_IWDG_STOP; same addresses on F2, F4 and F7. */
 #define DHCSR              0xE000EDF0u
 #define DHCSR_DBGKEY_HALT  0xA05F0003u /* DBGKEY | C_HALT | C_DEBUGEN */
@@ -30,7 +31,7 @@
 #define DBGMCU_APB1_FZ     0xE0042008u
 #define DBGMCU_FZ_WDGS     0x1800u
 
-/* OTP layouts (facts §6.1; CMSIS FLASH_OTP_BASE/END; RM0090 §3.8). The
+/* OTP layouts (CMSIS FLASH_OTP_BASE/END; RM0090 §3.8). The
  * F72x/F73x area is the F4-style one at 0x1FF07800, not 0x1FF0F000. */
 static const otp_map otp_f4 = { 0x1FFF7800u, 16, 32, 0x1FFF7A00u,
 				"STM32F2/F4" };
@@ -41,7 +42,7 @@ static const otp_map otp_f72 = { 0x1FF07800u, 16, 32, 0x1FF07A00u,
 
 enum rev_set { REV_F2, REV_F4, REV_F401, REV_A, REV_F7 };
 
-/* REV_ID -> revision, OOCD get_stm32x_info (facts §5.1). */
+/* REV_ID -> revision, OOCD get_stm32x_info (CMSIS, OOCD stm32f2x.c). */
 static const struct rev {
 	int set;
 	uint16_t rev;
@@ -59,9 +60,9 @@ static const struct rev {
 	{ REV_F7, 0x1000, "A" },   { REV_F7, 0x1001, "Z" },
 };
 
-/* F2/F4/F7 lines (facts §5.1 DEV_ID table). UID and flash-size register
+/* F2/F4/F7 lines (OOCD stm32f2x.c). UID and flash-size register
  * addresses from CMSIS UID_BASE / FLASHSIZE_BASE. RDERR exists on the
- * F42x/43x/401/410/411/412/413/446/469 and F72x/F73x (facts §5.2 SR). */
+ * F42x/43x/401/410/411/412/413/446/469 and F72x/F73x (CMSIS FLASH_SR). */
 static const struct part {
 	uint16_t dev_id;
 	const char *family, *line, *name;
@@ -190,7 +191,7 @@ void target_decode(uint32_t idcode, uint32_t cpuid, target_ident *id)
 
 /* UID (12 bytes) and the 16-bit flash-size register in one aligned
  * 32-bit read: the register sits 0x12 (F2/F4/F72x) or 0x22 (F74x-F77x)
- * past the UID, at an address that is 2 mod 4 (facts §5.1). */
+ * past the UID, at an address that is 2 mod 4 (CMSIS, OOCD stm32f2x.c). */
 static int read_uid_fsize(target *t)
 {
 	uint8_t buf[40];
@@ -276,7 +277,7 @@ static int read_acr(target *t);
 /* Freeze both watchdogs and keep debug alive in low-power modes: every
  * peer does this at attach (OOCD stm32f4x.cfg examine-end `mmw
  * 0xE0042004 7` and `mmw 0xE0042008 0x1800`, BMP stm32f4.c
- * stm32f4_configure_dbgmcu; facts §10.1): with the core halted, an IWDG
+ * stm32f4_configure_dbgmcu): with the core halted, an IWDG
  * started by the firmware or by the WDG_SW option bit resets the chip
  * about 0.5 s later, in the middle of a confirm prompt or of a program
  * operation. The bits survive a system reset (power-on reset only); other
@@ -589,8 +590,9 @@ int target_explain_fault(target *t, const char *what, uint32_t addr)
 
 	/* RM0090 §3.7.3: at level 1 "no access (read, erase, program) to
 	 * Flash memory" while a debugger is connected; the OTP reads fault
-	 * there too on some silicon (facts, quirk rdp1_otp). A bare
-	 * "SWD_AP_FAULT" would send the user looking at the cable. */
+	 * there too on some silicon (unconfirmed by any source; quirk
+	 * rdp1_otp). A bare "SWD_AP_FAULT" would send the user looking at the
+	 * cable. */
 	if (t->st->err.code != ST_ETARGET || t->rdp < 1)
 		return -1;
 	snprintf(probe, sizeof probe, "%s", t->st->err.msg);

@@ -1,6 +1,6 @@
 /*
  * The STM32 behind the probe: DBGMCU_IDCODE -> family, line, revision
- * (facts §5.1), flash size, 96-bit UID, RDP level. Parts other than
+ * (CMSIS, OOCD stm32f2x.c), flash size, 96-bit UID, RDP level. Parts other than
  * F2/F4/F7 are named and refused for OTP work.
  */
 #ifndef STOTP_TARGET_H
@@ -93,7 +93,7 @@ int target_guard(target *t, const char *before);
 int target_uid_check(target *t, const uint8_t now[12], const char *before);
 /* Around every read of the OTP (otp.c): with the F2/F4 flash data cache
  * on (FLASH_ACR.DCEN at attach), turn it off and reset it, so no line
- * cached before a program operation answers the read (facts §10.9,
+ * cached before a program operation answers the read (CMSIS FLASH_ACR,
  * UNCONFIRMED whether it could: the reset removes the question), then
  * put FLASH_ACR back as it was. Nothing when the cache was off. */
 int target_dcache_off(target *t);

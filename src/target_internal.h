@@ -19,7 +19,7 @@ struct target {
 	int rdp;      /* 0, 1, 2; -1 unknown */
 	uint32_t acr; /* FLASH_ACR at attach (F2/F4), else 0 */
 	/* What this handle knows of each OTP data byte, so a lock can
-	 * check a block's data was verified (DESIGN rule 4): wstate[i] is
+	 * check a block's data was verified (safety rule 4): wstate[i] is
 	 * an enum otp_wstate; written[i] the value when OTP_W_VERIFIED. */
 	uint8_t written[OTP_MAX_DATA];
 	uint8_t wstate[OTP_MAX_DATA];

@@ -1,4 +1,4 @@
--- Issue 8 item 5 (facts §10.9): the F2/F4 flash data cache. A board whose
+-- Issue 8 item 5 (CMSIS FLASH_ACR): the F2/F4 flash data cache. A board whose
 -- firmware enabled it (image "dcache firmware") may answer a debugger's
 -- OTP read from a line cached before programming (quirk dcache=stale, the
 -- default). stotp turns the cache off and resets it around its OTP reads

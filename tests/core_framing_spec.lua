@@ -1,6 +1,6 @@
--- USB framing faults (facts §10.2, issue 8 item 2): a write's data phase
--- that stops part-way (short@N:M) leaves a real ST-Link waiting for the rest,
--- so the next command packets would become data (with PG set: OTP bytes);
+-- USB framing faults (OOCD stlink_usb_usb_open, issue 8 item 2): a write's data
+-- phase that stops part-way (short@N:M) leaves a real ST-Link waiting for the
+-- rest, so the next command packets would become data (with PG set: OTP bytes);
 -- a reply that misses the host's timeout (late@N) shifts every later reply.
 -- Swept over every command packet of a full burn and lock and of a small
 -- write: nothing outside the planned bytes changes, no unplanned lock byte,

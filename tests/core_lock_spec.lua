@@ -1,4 +1,4 @@
--- DESIGN rule 4 in stotp.core: a lock byte is written only after the
+-- safety rule 4 in stotp.core: a lock byte is written only after the
 -- block's data has been verified, by this handle's own successful write or
 -- against the caller's `expect`; a failed write leaves its blocks
 -- unverified. Run through both transports.

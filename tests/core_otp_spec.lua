@@ -1,6 +1,6 @@
 -- stotp.core OTP primitives against the virtual probe, one shared body run
 -- over transport (libusb drop-in, in process) x probe kind x part. The
--- DESIGN.md OTP safety rules each have a spec here that fails when the
+-- README's OTP safety rules each have a spec here that fails when the
 -- rule is broken (rule numbers in the names).
 local kit = require("corekit")
 
@@ -14,8 +14,8 @@ end
 
 -- Every probe x part at the default clock, and the fast links where the
 -- slowest program time (VPROBE_QUIRKS tprog=max, 100 µs) outlasts the
--- firmware's WAIT retries (facts §10.3), so a burst write answers WAIT and
--- the per-unit fallback runs: V2 at 4 MHz, V3 at 8 and 24 MHz.
+-- firmware's WAIT retries (OOCD commit 9fce8a21c), so a burst write answers
+-- WAIT and the per-unit fallback runs: V2 at 4 MHz, V3 at 8 and 24 MHz.
 local CONFIGS = {}
 for _, probe in ipairs(kit.PROBES) do
   for _, part in ipairs(kit.PART_ORDER) do CONFIGS[#CONFIGS + 1] = { probe, part, {} } end
@@ -190,7 +190,8 @@ for _, transport in ipairs { "usb", "sim" } do
         end)
 
         it("rule 3: a range over same bytes of a locked block leaves that block alone", function()
-          -- a write of a locked block's byte would end in WRPERR (facts §5.5)
+          -- a write of a locked block's byte would end in WRPERR (RM0090
+          -- §3.5.4, PM0059 §2.6)
           assert.is_true((t:otp_write(info.bs - 2, "\x01\x02")))
           assert.is_true((t:otp_lock(0)))
           p:trace(true)

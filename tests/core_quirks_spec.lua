@@ -1,9 +1,10 @@
 -- Whether one memory command may carry several program units back-to-back
--- while BSY stalls the bus is UNCONFIRMED (facts §6.3 step 8). vprobe
--- models three readings (VPROBE_QUIRKS busy_write=stall|drop|pgserr); in
--- each, a full OTP write and the lock of every block must end correct,
--- programming per unit only what the burst left undone (rule 3), and must
--- still fail cleanly when a byte cannot be programmed at all.
+-- while BSY stalls the bus is UNCONFIRMED (RM0090 §3.5.4; OOCD and STL poll BSY
+-- per unit). vprobe models three readings (VPROBE_QUIRKS
+-- busy_write=stall|drop|pgserr); in each, a full OTP write and the lock of
+-- every block must end correct, programming per unit only what the burst left
+-- undone (rule 3), and must still fail cleanly when a byte cannot be programmed
+-- at all.
 local env = require("testenv")
 local kit = require("corekit")
 

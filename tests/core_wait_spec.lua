@@ -1,9 +1,9 @@
--- WAIT and FAULT as real ST-Link firmware gives them (facts §10.3, §10.4,
--- §10.6, issue 8 item 3): a stalled write answers SWD_AP_WAIT after a
--- handful of WAIT ACKs and still completes; a V3 answers a busy AP with
--- WAIT, then AP_FAULT once, then OK; sticky error flags stay set until the
--- host writes DP ABORT (VPROBE_QUIRKS sticky=kept, the default). stotp
--- gives no false failure and never leaves FLASH_CR unlocked or PG set.
+-- WAIT and FAULT as real ST-Link firmware gives them (OOCD commit 9fce8a21c,
+-- BMP stlinkv2.c, PYO stlink.py, issue 8 item 3): a stalled write answers
+-- SWD_AP_WAIT after a handful of WAIT ACKs and still completes; a V3 answers a
+-- busy AP with WAIT, then AP_FAULT once, then OK; sticky error flags stay set
+-- until the host writes DP ABORT (VPROBE_QUIRKS sticky=kept, the default).
+-- stotp gives no false failure and never leaves FLASH_CR unlocked or PG set.
 local kit = require("corekit")
 
 local IMG = kit.TMP .. "/stotp-core-wait.img"

@@ -1,8 +1,8 @@
 -- Issue 8 item 1, the host side: stotp freezes both watchdogs and keeps
--- debug alive in low-power modes at attach (facts §10.1), and before each
--- program pass and each lock checks the core is still halted and was not
--- reset since attach. Acceptance: provision.lua on a board with a running
--- hardware watchdog and an operator who takes 10 (simulated) seconds to
+-- debug alive in low-power modes at attach (OOCD stm32f4x.cfg, BMP stm32f4.c),
+-- and before each program pass and each lock checks the core is still halted
+-- and was not reset since attach. Acceptance: provision.lua on a board with a
+-- running hardware watchdog and an operator who takes 10 (simulated) seconds to
 -- type the product name burns correctly, with no watchdog reset.
 local kit = require("corekit")
 local testfiles = require("testfiles")

@@ -1,4 +1,4 @@
--- Issue 8 item 6 (facts §8.5, §10.10): option `width` on otp_write and
+-- Issue 8 item 6 (STL #1335, #1340): option `width` on otp_write and
 -- otp_lock sets the widest program width; it narrows what the measured
 -- supply allows and never widens it. An absurd voltage reading is refused
 -- with a message that says the probe's reading is at fault.

@@ -1,6 +1,6 @@
 -- The README's API table is the reference users read: every function the C
 -- binding registers and every function init.lua adds must appear in it, so
--- a new binding cannot land undocumented (the luv practice, STYLE.md §14).
+-- a new binding cannot land undocumented (the luv practice).
 local testfiles = require("testfiles")
 local slurp = testfiles.slurp
 

@@ -6,9 +6,9 @@
 local testfiles = require("testfiles")
 local oocd = require("openocd")
 
--- OTP geometry per part (facts §6.1): 16 blocks of 32 bytes on F2/F4
+-- OTP geometry per part (CMSIS FLASH_OTP_BASE): 16 blocks of 32 bytes on F2/F4
 -- (PM0059 §2.7, RM0090 §3.8), of 64 bytes on the F76x/F77x (RM0410 §3.6);
--- OpenOCD shows the same as 16 "sectors" of its OTP bank (facts §7.1).
+-- OpenOCD shows the same as 16 "sectors" of its OTP bank (OOCD stm32f2x.c).
 local PARTS = {
   { part = "stm32f407vg", bs = 32 },
   { part = "stm32f429zi", bs = 32 },
@@ -122,7 +122,8 @@ describe("interop with OpenOCD", function()
 
               local w = oocd.write(b, 2 * bs, "\0\0")
               assert.is_false(w.ok, w.out)
-              -- WRPERR, as OpenOCD's stm32x_wait_status_busy words it (facts §6.2)
+              -- WRPERR, as OpenOCD's stm32x_wait_status_busy words it (RM0090
+              -- §3.8)
               assert.truthy(w.out:find("Error: stm32x device protected", 1, true), w.out)
               assert.truthy(w.out:find("error writing to flash", 1, true), w.out)
               r = oocd.read(b)

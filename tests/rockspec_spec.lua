@@ -1,4 +1,4 @@
--- The rockspec and the Makefile must not drift (STYLE.md §12): build the rock
+-- The rockspec and the Makefile must not drift: build the rock
 -- from a copy of the tree with luarocks, install it into a private tree, and
 -- use the installed module and the installed `stotp` command on a virtual
 -- board. The Lua dependencies the rockspec lists come from Debian packages

@@ -12,7 +12,7 @@ local ROOT = io.popen("pwd"):read("l")
 local BUILD = ROOT .. "/" .. (os.getenv("STOTP_BUILD") or "build")
 local IMG = kit.TMP .. "/stotp-uid-misread.img"
 local PART, PROBE = "stm32f429zi", "v2-1:J40M27"
-local UID_ADDR = 0x1FFF7A10 -- F4 UID_BASE (CMSIS; facts §5.1)
+local UID_ADDR = 0x1FFF7A10 -- F4 UID_BASE (CMSIS; OOCD stm32f2x.c)
 
 -- A fresh board image (made by a clean attach) and its UID.
 local function fresh(img)

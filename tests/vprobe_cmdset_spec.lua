@@ -1,10 +1,10 @@
--- The command set of the V2 J32+ / V3 J2+ firmware (facts §2.2, §2.3,
--- §10.7, §10.8): RW_MISC_OUT/IN with their item limits,
--- READMEM_32BIT_NO_ADDR_INC, banked DP registers, APSEL and CSW bytes in
--- memory commands, GET_BOARD_IDENTIFIERS, and V3's 8-bit limits before J6.
--- One spec per command and version boundary, in raw USB terms; a version
--- without a command answers as that version does (the unknown-command
--- status, facts §3).
+-- The command set of the V2 J32+ / V3 J2+ firmware (OOCD stlink_usb.c,
+-- STLINK_F_* flags, stlink_usb_misc_rw_segment, commit 324a45e02):
+-- RW_MISC_OUT/IN with their item limits, READMEM_32BIT_NO_ADDR_INC, banked DP
+-- registers, APSEL and CSW bytes in memory commands, GET_BOARD_IDENTIFIERS, and
+-- V3's 8-bit limits before J6. One spec per command and version boundary, in
+-- raw USB terms; a version without a command answers as that version does (the
+-- unknown-command status, PYO constants.py).
 local vb = require "vprobe_board"
 local raw = require "stlink_raw"
 local cmd, xfer, enter_swd, rwstatus2 = raw.cmd, raw.xfer, raw.enter_swd, raw.rwstatus2

@@ -21,10 +21,10 @@ local function status(b) return xfer(b, cmd("BB", 0xF2, 0x3E), 12):byte(1) end
 local function read32(b, addr) return string.unpack("<I4", xfer(b, cmd("<BBI4I2", 0xF2, 0x07, addr, 4), 4)) end
 local function write32(b, addr, v) xfer(b, cmd("<BBI4I2", 0xF2, 0x08, addr, 4), nil, string.pack("<I4", v)) end
 
-local FLASH_KEYR, FLASH_SR, FLASH_CR = 0x40023C04, 0x40023C0C, 0x40023C10 -- facts §5.2
-local OTP = 0x1FFF7800 -- F2/F4 OTP data area (facts §6.1)
+local FLASH_KEYR, FLASH_SR, FLASH_CR = 0x40023C04, 0x40023C0C, 0x40023C10 -- CMSIS
+local OTP = 0x1FFF7800 -- F2/F4 OTP data area (RM0090 §3.8, CMSIS FLASH_OTP_BASE)
 
--- unlock and set CR = PG | PSIZE (facts §6.3 steps 3, 5)
+-- unlock and set CR = PG | PSIZE (RM0090 §3.5.4, OOCD stm32x_write)
 local function program_mode(b, psize)
   write32(b, FLASH_KEYR, 0x45670123)
   write32(b, FLASH_KEYR, 0xCDEF89AB)
@@ -100,8 +100,9 @@ describe("vprobe.faults", function()
 
   -- N counts command packets exactly as VPROBE_STATS counts transactions
   -- (faults.h): packet 1 enters SWD, packets 2..6 are READDEBUGREG of
-  -- DBGMCU_IDCODE (facts §5.1), each one target read whose status comes
-  -- back in its own reply, so only the command packets themselves are sent.
+  -- DBGMCU_IDCODE (CMSIS, OOCD stm32f2x.c), each one target read whose status
+  -- comes back in its own reply, so only the command packets themselves are
+  -- sent.
   local IDCODE = 0xE0042000
   local function readdebug(b) return xfer(b, cmd("<BBI4", 0xF2, 0x36, IDCODE), 8):byte(1) end
 
@@ -249,7 +250,7 @@ describe("vprobe.faults", function()
     end)
 
     -- { part, offset, accepted }: the OTP data area is 16 x 32 bytes on
-    -- F2/F4, 16 x 64 on F76x/F77x (facts §6.1)
+    -- F2/F4, 16 x 64 on F76x/F77x (RM0090 §3.8, CMSIS FLASH_OTP_BASE)
     local ranges = {
       { "stm32f429zi", "0x1ff", true }, { "stm32f429zi", "512", false },
       { "stm32f767zi", "512", true }, { "stm32f767zi", "0x3ff", true }, { "stm32f767zi", "1024", false },
@@ -270,7 +271,7 @@ describe("vprobe.faults", function()
   end)
 
   describe("reply faults", function()
-    local UID = 0x1FFF7A10 -- F4 UID_BASE (CMSIS, facts §5.1)
+    local UID = 0x1FFF7A10 -- F4 UID_BASE (CMSIS, OOCD stm32f2x.c)
     local function uid(b) return xfer(b, cmd("<BBI4I2", 0xF2, 0x07, UID, 12), 12) end
 
     it("XORs byte OFFSET of the Nth command's reply with corrupt@N:OFFSET:XOR, once", function()

@@ -1,6 +1,6 @@
 -- The flash interface of the target model (src/vprobe/flashctl.c), driven
 -- over the bus as the SWD engine drives it. Quotes: RM0090 §3.5.4 and the
--- facts file (shared/facts/stlink-otp-facts.md §5.2-§5.5).
+-- sources (RM0090 §3.5.4, §3.9; PM0059 §2.6; CMSIS; HAL).
 local vm = require "vprobe_model"
 local model_flash = require "model_flash"
 local unlock, program = model_flash.unlock, model_flash.program -- program: CR = PG | PSIZE, one write, tprog
@@ -277,7 +277,7 @@ describe("vprobe.flash", function()
     assert.equal(0, m:read(OTP, 4))
   end)
 
-  -- RDERR (bit 8) exists on F42x/43x/401/411/446, not on F2/F40x (facts §5.2)
+  -- RDERR (bit 8) exists on F42x/43x/401/411/446, not on F2/F40x (CMSIS)
   local STALE, STALE_RDERR = PGSERR | PGPERR, RDERR | PGSERR | PGPERR
   for _, row in ipairs{ { "stm32f205rg", STALE }, { "stm32f407vg", STALE }, { "stm32f411re", STALE_RDERR },
                         { "stm32f429zi", STALE_RDERR }, { "stm32f446re", STALE_RDERR } } do
@@ -324,8 +324,8 @@ describe("vprobe.flash", function()
     assert.equal(0, m:read(OTP, 4))
   end)
 
-  -- facts §5.3: x32 is rated from 2.7 V, x16 from 2.1 V. Model: only the
-  -- bits to clear at even positions clear, no flag (UNCONFIRMED).
+  -- HAL FLASH_VOLTAGE_RANGE: x32 is rated from 2.7 V, x16 from 2.1 V. Model:
+  -- only the bits to clear at even positions clear, no flag (UNCONFIRMED).
   for _, row in ipairs{ { v = 2.5, size = 4, want = 0xAAAAAAAA }, { v = 2.0, size = 2, want = 0xFFFFAAAA },
                         { v = 2.0, size = 1, want = 0xFFFFFF00 }, { v = 2.5, size = 2, want = 0xFFFF0000 } } do
     it(string.format("programs a x%d unit %s at %.1f V", row.size * 8,
@@ -356,7 +356,8 @@ describe("vprobe.flash quirks", function()
     return assert(vm.open{ image = tmp(), part = part or "stm32f407vg", quirks = quirks })
   end
 
-  -- eop (facts §5.5, UNCONFIRMED): EOP after a program without and with EOPIE
+  -- eop (UNCONFIRMED: no source says): EOP after a program without and with
+  -- EOPIE
   for _, row in ipairs{ { "", EOP, EOP }, { "eop=always", EOP, EOP }, { "eop=eopie", 0, EOP } } do
     it(string.format("'%s': SR after a program is %X without EOPIE, %X with it", row[1], row[2], row[3]), function()
       local m = with(row[1])
@@ -371,7 +372,7 @@ describe("vprobe.flash quirks", function()
     end)
   end
 
-  -- tprog (facts §5.4: 16 µs typ / 100 µs max, UNCONFIRMED)
+  -- tprog (16 µs typ / 100 µs max: often quoted, no source found, UNCONFIRMED)
   for _, row in ipairs{ { "", 16 }, { "tprog=typ", 16 }, { "tprog=max", 100 } } do
     it(string.format("'%s': a program unit keeps BSY for %d µs", row[1], row[2]), function()
       local m = with(row[1])
@@ -385,8 +386,9 @@ describe("vprobe.flash quirks", function()
     end)
   end
 
-  -- busy_write (facts §6.3 step 8, UNCONFIRMED) on main flash; on F7 bit 7
-  -- is ERSERR, the same flag as a write without PG there (RM0385 §3.7.5)
+  -- busy_write (RM0090 §3.5.4; OOCD and STL poll BSY per unit, UNCONFIRMED) on
+  -- main flash; on F7 bit 7 is ERSERR, the same flag as a write without PG
+  -- there (RM0385 §3.7.5)
   local rows = {
     { "stm32f407vg", "busy_write=stall", { nil, "stall" }, 0, EOP },
     { "stm32f407vg", "busy_write=drop", { true }, 0xFFFFFFFF, EOP },

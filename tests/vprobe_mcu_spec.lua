@@ -15,7 +15,8 @@ end
 
 teardown(remove_tmps)
 
--- facts §5.1: DEV_ID/REV_ID, CPUID, flash size, SRAM (task brief sizes).
+-- CMSIS, OOCD stm32f2x.c: DEV_ID/REV_ID, CPUID, flash size; SRAM as parts.c has
+-- it.
 local ids = {
   { "stm32f205rg", 0x20000411, 0x412FC230, 1024, 128, 0x1FFF7A22 },
   { "stm32f207zg", 0x20030411, 0x412FC230, 1024, 128, 0x1FFF7A22 },
@@ -42,7 +43,8 @@ describe("vprobe.mcu", function()
       assert.equal(idcode, m:read(0xE0042000, 4))
       assert.equal(cpuid, m:read(0xE000ED00, 4))
       assert.equal(flash, m:read(fsreg, 2))
-      -- STL reads the aligned word and takes the half it needs (facts §5.1)
+      -- STL reads the aligned word and takes the half it needs (CMSIS, OOCD
+      -- stm32f2x.c)
       assert.equal(flash, m:read(fsreg & ~3, 4) >> (8 * (fsreg & 3)) & 0xFFFF)
       local top = 0x20000000 + sram * 1024
       assert(m:write(top - 4, 4, 0x5A5AA5A5))

@@ -1,5 +1,5 @@
--- OTP areas of the target model: layout per family (facts §6.1), lock
--- bytes and WRPERR (§6.2, PM0059 §2.6), persistence in the image, power
+-- OTP areas of the target model: layout per family (CMSIS FLASH_OTP_BASE), lock
+-- bytes and WRPERR (RM0090 §3.8, PM0059 §2.6), persistence in the image, power
 -- loss in the middle of a program.
 local testfiles = require("testfiles")
 local slurp = testfiles.slurp
@@ -150,8 +150,9 @@ describe("vprobe.otp", function()
   end)
 end)
 
--- VPROBE_QUIRKS busy_write (facts §6.3 step 8, UNCONFIRMED): a program
--- write that arrives while the previous unit is still BSY.
+-- VPROBE_QUIRKS busy_write (RM0090 §3.5.4; OOCD and STL poll BSY per unit,
+-- UNCONFIRMED): a program write that arrives while the previous unit is still
+-- BSY.
 describe("vprobe.otp quirk busy_write", function()
   local PGSERR, BSY = 0x80, 0x10000
 
@@ -178,7 +179,7 @@ describe("vprobe.otp quirk busy_write", function()
     end)
   end
 
-  -- end to end: one WRITEMEM through the virtual ST-Link (facts §2.2)
+  -- end to end: one WRITEMEM through the virtual ST-Link (OOCD stlink_usb.c)
   local vb = require "vprobe_board"
   local raw = require "stlink_raw"
   local cmd, xfer = raw.cmd, raw.xfer
@@ -225,7 +226,7 @@ describe("vprobe.otp quirk busy_write", function()
   end
 end)
 
--- VPROBE_QUIRKS rdp1_otp (facts §6.2, UNCONFIRMED): OTP at RDP level 1.
+-- VPROBE_QUIRKS rdp1_otp (UNCONFIRMED: no source says): OTP at RDP level 1.
 describe("vprobe.otp quirk rdp1_otp", function()
   local function level1(quirks)
     local p = tmp()

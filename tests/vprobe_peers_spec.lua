@@ -52,8 +52,8 @@ describe("vprobe.peers", function()
       pending("st-info is not installed (stlink-tools)")
       return
     end
-    -- chip id = DBGMCU_IDCODE DEV_ID (facts §5.1); flash from the part's
-    -- flash-size register; SRAM as st-info's chip table gives it
+    -- chip id = DBGMCU_IDCODE DEV_ID (CMSIS, OOCD stm32f2x.c); flash from the
+    -- part's flash-size register; SRAM as st-info's chip table gives it
     local rows = {
       { target = "stm32f429zi", chipid = "0x0419", flash = 2097152, sram = 262144 },
       { target = "stm32f407vg", chipid = "0x0413", flash = 1048576, sram = 196608 },
@@ -98,14 +98,15 @@ describe("vprobe.peers", function()
 
     -- OpenOCD's two ST-Link drivers: hla (interface/stlink.cfg: memory
     -- commands) and st-link (interface/stlink-dap.cfg, needs J24+: DAP
-    -- register commands, and RW_MISC_OUT/IN on V2 J32+ / V3 J2+, facts
-    -- §10.7, OOCD stlink_usb_misc_rw_segment)
+    -- register commands, and RW_MISC_OUT/IN on V2 J32+ / V3 J2+, OOCD
+    -- stlink_usb_misc_rw_segment)
     local IFACE = {
       hla = "-f interface/stlink.cfg",
       dap = "-f interface/stlink-dap.cfg -c 'transport select dapdirect_swd'",
     }
 
-    -- bank 1 of target/stm32f4x.cfg is the OTP bank at 0x1FFF7800 (facts §7.1)
+    -- bank 1 of target/stm32f4x.cfg is the OTP bank at 0x1FFF7800 (OOCD
+    -- stm32f2x.c)
     local function openocd_via(iface, env, ...)
       local parts = { "openocd " .. IFACE[iface] .. " -c 'set WORKAREASIZE 0'",
                       "-f target/stm32f4x.cfg",
@@ -139,7 +140,7 @@ describe("vprobe.peers", function()
         ok, out = run_oocd(env, "stm32f2x otp 1 enable", "flash write_bank 1 " .. in2 .. " 0")
         assert.is_true(ok, out)
         assert.same(bytes_of(fill(512, 0x55 & 0x33)), image_otp(img))
-        -- lock block 0 in the image: LOCKB0 = 0x00 (facts §6.2)
+        -- lock block 0 in the image: LOCKB0 = 0x00 (RM0090 §3.8)
         spit(img, (slurp(img):gsub("\nlock ff", "\nlock 00")))
         spit(inb, fill(32, 0x00))
         ok, out = run_oocd(env, "flash info 1", "stm32f2x otp 1 enable", "flash write_bank 1 " .. inb .. " 0")
@@ -150,7 +151,7 @@ describe("vprobe.peers", function()
       end)
     end
 
-    it("fails the write on V2 J24, which lacks 16-bit memory commands (facts §8.2)", function()
+    it("fails the write on V2 J24, which lacks 16-bit memory commands (OOCD)", function()
       local img = tmp .. "/oocd-j24.img"
       local env = { VPROBE_STATE = img, VPROBE_TARGET = "stm32f407vg", VPROBE_PROBE = "v2:J24" }
       spit(tmp .. "/in.bin", fill(32, 0x00))

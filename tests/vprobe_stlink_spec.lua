@@ -1,6 +1,6 @@
 -- The ST-Link firmware of vprobe, driven in raw USB terms (16-byte command
 -- packets, IN replies) through the test-only vprobe_board binding.
--- Expected values come from the facts file (shared/facts/stlink-otp-facts.md).
+-- Expected values come from the sources in README.md "Sources".
 local vb = require "vprobe_board"
 local raw = require "stlink_raw"
 local cmd, xfer = raw.cmd, raw.xfer
@@ -40,7 +40,8 @@ describe("vprobe.stlink", function()
   teardown(function() os.execute("rm -rf " .. tmp) end)
 
   describe("GET_VERSION", function()
-    -- word = hw<<12 | X<<6 | Y, big-endian; then VID, PID little-endian (facts §2.1)
+    -- word = hw<<12 | X<<6 | Y, big-endian; then VID, PID little-endian (OOCD
+    -- stlink_usb.c)
     local rows = {
       { probe = "v2:J37S7", pid = 0x3748, hw = 2, x = 37, y = 7 },
       { probe = "v2:J24S5", pid = 0x3748, hw = 2, x = 24, y = 5 },
@@ -104,7 +105,7 @@ describe("vprobe.stlink", function()
       local b <close> = open{ target = "stm32f767zi" }
       enter_swd(b)
       local st, id = string.unpack("<I2xxI4", xfer(b, cmd("BB", 0xF2, 0x31), 12))
-      assert.same({ 0x80, 0x5BA02477 }, { st, id })  -- facts §5.1, M7 SW-DP
+      assert.same({ 0x80, 0x5BA02477 }, { st, id })  -- STL stm32.h, M7 SW-DP
     end)
   end)
 
@@ -118,7 +119,8 @@ describe("vprobe.stlink", function()
     it("reads 16-bit memory from V2 J26 on", function()
       local b <close> = open{ probe = "v2:J26" }
       enter_swd(b)
-      -- the flash-size register of an F4 is a u16 at 0x1FFF7A22 (facts §5.1)
+      -- the flash-size register of an F4 is a u16 at 0x1FFF7A22 (CMSIS, OOCD
+      -- stm32f2x.c)
       local r = xfer(b, cmd("<BBI4I2", 0xF2, 0x47, 0x1FFF7A22, 2), 64)
       assert.same({ 2048, 3 }, { string.unpack("<I2", r) })
       assert.same(0x80, (rwstatus2(b)))
@@ -158,7 +160,7 @@ describe("vprobe.stlink", function()
   end)
 
   describe("memory command limits", function()
-    -- { what, probe, sub, addr, len, status } (facts §4)
+    -- { what, probe, sub, addr, len, status } (OOCD stlink_usb.c)
     local rows = {
       { "32-bit at an address not a multiple of 4", "v2", 0x07, 0x20000002, 4, 0x0A },
       { "32-bit of a length not a multiple of 4", "v2", 0x07, 0x20000000, 6, 0x0A },
@@ -230,9 +232,9 @@ describe("vprobe.stlink", function()
       assert.same({ 0x11, 0x20020000 }, { rwstatus2(b) })
     end)
 
-    -- facts §10.3: the firmware answers SWD_AP_WAIT after an access got a
-    -- WAIT ACK "more than 4 times in a row" (OOCD 9fce8a21c), and the write
-    -- the AP had accepted completes once the stall ends
+    -- OOCD commit 9fce8a21c: the firmware answers SWD_AP_WAIT after an access
+    -- got a WAIT ACK "more than 4 times in a row" (OOCD 9fce8a21c), and the
+    -- write the AP had accepted completes once the stall ends
     local KEYR, CR = 0x40023C04, 0x40023C10
     local function start_erase(b)
       write32(b, KEYR, string.pack("<I4", 0x45670123))
@@ -286,7 +288,8 @@ describe("vprobe.stlink", function()
       assert.same(0x80, settled())
     end)
 
-    -- facts §10.6: UNCONFIRMED whether the firmware clears STICKYERR itself
+    -- PYO stlink.py, BMP stlinkv2.c: UNCONFIRMED whether the firmware clears
+    -- STICKYERR itself
     local function fault_then_read(o)
       local b <close> = open(o)
       enter_swd(b)

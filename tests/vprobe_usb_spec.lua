@@ -1,7 +1,8 @@
--- The USB face of vprobe: identities per probe kind (facts §1.1), packet
--- framing (facts §1.2), the drop-in libusb-1.0 driven through dlopen as a
--- host would drive it, and claiming: one holder of a probe at a time,
--- across handles, contexts and processes (vprobe.h vp_board_claim).
+-- The USB face of vprobe: identities per probe kind (OOCD stlink_usb.c, PYO
+-- usb.py), packet framing (OOCD stlink_usb.c, PYO usb.py), the drop-in
+-- libusb-1.0 driven through dlopen as a host would drive it, and claiming: one
+-- holder of a probe at a time, across handles, contexts and processes (vprobe.h
+-- vp_board_claim).
 local vb = require "vprobe_board"
 local testenv = require "testenv"
 
@@ -65,7 +66,8 @@ describe("vprobe.usb", function()
   teardown(function() os.execute("rm -rf " .. tmp) end)
 
   describe("identities", function()
-    -- { probe, pid, ep_out, ep_in, ep_trace, max_packet, interfaces, product } (facts §1.1)
+    -- { probe, pid, ep_out, ep_in, ep_trace, max_packet, interfaces, product }
+    -- (OOCD stlink_usb.c, PYO usb.py)
     local rows = {
       { "v2", 0x3748, 0x02, 0x81, 0x83, 64, 1, "STM32 STLink" },
       { "v2-1", 0x374B, 0x01, 0x81, 0x82, 64, 4, "STM32 STLink" },
@@ -349,7 +351,7 @@ describe("vprobe.usb", function()
           if cap then return w:in_(u.ep_in, cap) end
         end
         x({ "BBB", 0xF2, 0x30, 0xA3 }, nil, 2)                          -- enter SWD
-        for _, v in ipairs{ 0x45670123, 0xCDEF89AB } do                  -- FLASH_KEYR (facts §5.2)
+        for _, v in ipairs{ 0x45670123, 0xCDEF89AB } do                  -- FLASH_KEYR (CMSIS)
           x({ "<BBI4I2", 0xF2, 0x08, 0x40023C04, 4 }, string.pack("<I4", v))
         end
         x({ "<BBI4I2", 0xF2, 0x08, 0x40023C10, 4 }, string.pack("<I4", 0x001)) -- CR = PG, x8
@@ -387,9 +389,9 @@ describe("vprobe.usb", function()
   end)
 end)
 
--- USB framing faults (faults.h short@N:M, late@N; facts §10.2): what a real
--- ST-Link does when a transfer fails part-way or a reply misses the host's
--- timeout. The N of both is the command packet number.
+-- USB framing faults (faults.h short@N:M, late@N; OOCD stlink_usb_usb_open):
+-- what a real ST-Link does when a transfer fails part-way or a reply misses the
+-- host's timeout. The N of both is the command packet number.
 describe("vprobe framing faults", function()
   local fdir, fimg = require("testfiles").scratch("f")
   teardown(function() os.execute("rm -rf " .. fdir) end)

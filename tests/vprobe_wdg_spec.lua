@@ -1,6 +1,6 @@
--- vprobe's watchdogs (src/vprobe/wdg.c; facts §10.1): an IWDG started by
--- the firmware or by the WDG_SW option bit, and a WWDG started by the
--- firmware, count while the core is halted unless DBGMCU_APB1_FZ freezes
+-- vprobe's watchdogs (src/vprobe/wdg.c; OOCD stm32f4x.cfg, BMP stm32f4.c): an
+-- IWDG started by the firmware or by the WDG_SW option bit, and a WWDG started
+-- by the firmware, count while the core is halted unless DBGMCU_APB1_FZ freezes
 -- them; running out resets the chip (FLASH_CR locked, core running,
 -- S_RESET_ST, RCC_CSR flag) and cuts a program operation short.
 local testfiles = require("testfiles")

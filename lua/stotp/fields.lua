@@ -44,7 +44,7 @@ function M.is_encoder(v)
 end
 
 -- Values that are bytes already: a chip UID, a key. `secret` values are
--- shown only as fingerprints (DESIGN.md "Secrets").
+-- shown only as fingerprints (README, "Keys in output").
 local Bytes = {}
 Bytes.__index = Bytes
 Bytes.__tostring = function(b)

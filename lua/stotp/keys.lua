@@ -1,7 +1,7 @@
 -- stotp.keys: random keys, per-device keys derived from a master key, and
 -- fingerprints. Key bytes leave this module only towards the OTP encoder;
 -- everything that is printed, journalled or sent as JSON is a fingerprint
--- (DESIGN.md, "Secrets (keys) never appear in output, logs or journals").
+-- (README, "Keys in output": keys never appear in output, logs or journals).
 --
 -- Crypto comes from luaossl (Debian lua-luaossl): openssl.rand, .digest,
 -- .hmac.

@@ -3,8 +3,8 @@
 -- testable without hardware:
 --   each field is "same" (already there), "write", or "impossible";
 --   any impossible field refuses the whole plan, before any write
---   (DESIGN.md OTP safety rules 1-3).
--- OTP programming only clears bits (facts §6.2: AND semantics, no erase),
+--   (README's OTP safety rules 1-3).
+-- OTP programming only clears bits (RM0090 §3.8: AND semantics, no erase),
 -- and a block whose lock byte is 0x00 takes no more writes (RM0090 §3.8).
 --
 -- Data that is neither blank nor the wanted value is never built on unless

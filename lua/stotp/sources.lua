@@ -136,7 +136,7 @@ function M.derived_key(file, label)
   }
 end
 
--- The chip's own 96-bit unique ID (RM0090 §39.1; facts §5.1).
+-- The chip's own 96-bit unique ID (RM0090 §39.1; CMSIS, OOCD stm32f2x.c).
 M.uid = source {
   kind = "uid", describe = "uid",
   check = function(_, enc)

@@ -4,9 +4,9 @@
  * (mcu.h), the persistent image, the simulated clock, stats and injected
  * faults. Implements vprobe.h.
  *
- * Framing (facts §1.2): every command is one 16-byte OUT transfer; a write
- * command's data follows as OUT transfers totalling exactly len bytes; a
- * reply is read by one IN transfer of the reply length.
+ * Framing (OOCD stlink_usb.c, PYO usb.py): every command is one 16-byte OUT
+ * transfer; a write command's data follows as OUT transfers totalling exactly
+ * len bytes; a reply is read by one IN transfer of the reply length.
  */
 #include "vprobe.h"
 
@@ -268,7 +268,7 @@ fail:
 }
 
 /* Persist burned bits at once: a host killed after this transfer must
- * find them in the image (DESIGN.md, board image). A save that fails
+ * find them in the image (README, "The board image"). A save that fails
  * kills the board: the transfer that programmed fails and so does every
  * later one, said once on stderr. A real board never silently forgets a
  * program operation; a model that did would let a host report a burn
@@ -305,7 +305,7 @@ void vp_stats_write(const vp_stats *s, const char *path)
 		(unsigned long long)s->bytes_out,
 		(unsigned long long)s->bytes_in, (unsigned long long)s->sim_us);
 	/* only when there were some: the four fields above are the fixed
-	 * format (DESIGN.md) */
+	 * format (README, VPROBE_STATS) */
 	if (s->watchdog_resets)
 		fprintf(f, ", \"watchdog_resets\": %llu",
 			(unsigned long long)s->watchdog_resets);
@@ -473,9 +473,10 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 	vp_clock_advance(&b->clock, (uint64_t)b->latency_us + wall_gap_us(b));
 	vp_mcu_tick(b->mcu);
 	/* In step, an unread reply is dropped by the next command.
-	 * UNCONFIRMED: PYO flushes the IN endpoint on open (facts §1.1, §8.9),
-	 * so a real probe keeps a stale reply at least until then; out of step
-	 * (short@, late@) it is kept, the harsher reading (facts §10.2). */
+	 * UNCONFIRMED: PYO flushes the IN endpoint on open (OOCD stlink_usb.c,
+	 * PYO usb.py), so a real probe keeps a stale reply at least until then;
+	 * out of step (short@, late@) it is kept, the harsher reading (OOCD
+	 * stlink_usb_usb_open). */
 	if (!b->out_of_step)
 		b->rq_count = 0;
 	if (b->rq_count == VP_REPLY_QUEUE) {
@@ -502,8 +503,8 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 }
 
 /* short@N:M on a write's data phase (faults.h): M bytes reach the probe,
- * the transfer fails, and the probe goes on waiting for the rest (facts
- * §10.2), so the host's next OUT transfers become data. */
+ * the transfer fails, and the probe goes on waiting for the rest (OOCD
+ * stlink_usb_usb_open), so the host's next OUT transfers become data. */
 static int short_data(vp_board *b, const uint8_t *data, size_t len)
 {
 	size_t take = len < b->short_out_left ? len : b->short_out_left;
@@ -556,7 +557,7 @@ static void reply_pop(vp_board *b)
 
 /* A reply longer than the buffer: whole packets fit and the rest stays
  * queued; a packet that does not fit is a babble, which libusb reports as
- * LIBUSB_ERROR_OVERFLOW (facts §8.4). */
+ * LIBUSB_ERROR_OVERFLOW (PRS #609). */
 int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 {
 	if (b->unplugged)
@@ -573,7 +574,8 @@ int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 	struct vp_reply *r = &b->replies[b->rq_head];
 	if (r->late) {
 		/* late@ (faults.h): this IN times out, the reply comes just
-		 * after it and waits for the next IN (facts §10.2) */
+		 * after it and waits for the next IN (OOCD
+		 * stlink_usb_usb_open) */
 		r->late = false;
 		b->out_of_step = true;
 		return VP_USB_TIMEOUT;
@@ -617,7 +619,7 @@ int vp_board_usb_reset(vp_board *b)
 		return VP_USB_NO_DEVICE;
 	vp_fw_usb_reset(b->fw);
 	/* the probe restarts: pending replies and a half-received data phase
-	 * are gone, so the host is back in step (facts §10.2, OOCD resets
+	 * are gone, so the host is back in step (OOCD resets
 	 * the device to recover, stlink_usb_usb_open) */
 	b->rq_count = b->rq_head = 0;
 	b->out_of_step = b->short_out = false;

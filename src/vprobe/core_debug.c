@@ -1,7 +1,7 @@
 /*
  * Core debug: DHCSR run/halt, DCRSR register transfers, DEMCR.
  *
- * Bit positions: facts §5.1 "Core debug registers" (STL register.h, OOCD
+ * Bit positions (STL register.h, OOCD
  * stlink_usb_run/halt). Behaviour: ARMv7-M Architecture Reference Manual
  * C1.6 (Debug system registers). The program itself is not executed: a
  * running core changes no state except S_RETIRE_ST.
@@ -69,8 +69,8 @@ void vp_core_reset(vp_core *c, uint32_t sp, uint32_t pc)
 	c->reset_st = true;
 	c->regrdy = false;
 	/* Vector catch on reset halts before the first instruction. The C_HALT
-	 * bit is shown set then, because STL tests C_HALT, not S_HALT (facts
-	 * §5.1, §8.12). */
+	 * bit is shown set then, because STL tests C_HALT, not S_HALT
+	 * (STL register.h). */
 	c->halted = (ctrl & C_DEBUGEN) && (demcr & DEMCR_VC_CORERESET);
 	c->ctrl = c->halted ? (ctrl | C_HALT) : (ctrl & ~C_HALT);
 	c->retire_st = !c->halted;

@@ -17,7 +17,7 @@ typedef struct vp_core {
 	bool reset_st;  /* S_RESET_ST: reset since DHCSR was last read */
 	bool retire_st; /* S_RETIRE_ST: instruction retired since last read */
 	bool regrdy;    /* S_REGRDY */
-	uint32_t ctrl;  /* C_* bits as last written (facts §5.1) */
+	uint32_t ctrl;  /* C_* bits as last written (STL register.h) */
 	uint32_t dcrsr, dcrdr, demcr;
 	uint32_t regs[VP_CORE_NREGS];
 } vp_core;

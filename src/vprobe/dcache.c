@@ -1,4 +1,4 @@
-/* The flash data cache (dcache.h). */
+/* The flash data cache (dcache.h). Sources: RM0090 §3.5.2, CMSIS FLASH_ACR. */
 #include "dcache.h"
 
 #include <string.h>

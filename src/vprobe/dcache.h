@@ -1,10 +1,10 @@
 /*
- * The F2/F4 flash data cache as a debugger's reads may meet it (facts
- * §10.9; RM0090 §3.5.2 "ART accelerator": 8 lines of 128 bits, DCEN bit 10
+ * The F2/F4 flash data cache as a debugger's reads may meet it (CMSIS
+ * FLASH_ACR; RM0090 §3.5.2 "ART accelerator": 8 lines of 128 bits, DCEN bit 10
  * and DCRST bit 12 of FLASH_ACR, DCRST acting only while DCEN = 0). Whether
- * debug reads of flash and OTP are served from it, and so can be stale
- * after programming, is UNCONFIRMED: quirk dcache=stale (default, the
- * harsher reading) or coherent. Internal to mcu.c.
+ * debug reads of flash and OTP are served from it, and so can be stale after
+ * programming, is UNCONFIRMED: quirk dcache=stale (default, the harsher
+ * reading) or coherent. Internal to mcu.c.
  */
 #ifndef STOTP_VPROBE_DCACHE_H
 #define STOTP_VPROBE_DCACHE_H

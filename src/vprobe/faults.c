@@ -1,5 +1,5 @@
 /*
- * VPROBE_FAULT parsing and triggering (DESIGN.md "Environment"). A bad spec
+ * VPROBE_FAULT parsing and triggering (README, vprobe variables). A bad spec
  * is refused at open with the offending item named: a fault test that
  * silently injects nothing would pass for the wrong reason.
  */

@@ -1,5 +1,5 @@
 /*
- * Fault injection (VPROBE_FAULT, DESIGN.md "Environment"): a comma-separated
+ * Fault injection (VPROBE_FAULT, README): a comma-separated
  * list of
  *   unplug@N    the Nth command packet finds the probe gone: it and every
  *               later transfer fail with LIBUSB_ERROR_NO_DEVICE
@@ -25,9 +25,9 @@
  *               success (EOP, no error flag). A MODEL FAULT, not documented
  *               silicon behaviour: a defective or worn cell, which is why the
  *               direct-programming sequence ends with "Read back and verify"
- *               (facts §6.3 step 11) and why stotp reads every written byte
- *               back (DESIGN.md safety rule 5). Several items on one byte
- *               add their masks. OFFSET and MASK: decimal or 0x-hex.
+ *               (RM0090 §3.5.4; OOCD stm32x_write) and why stotp reads every
+ *               written byte back (README safety rule 5). Several items on one
+ *               byte add their masks. OFFSET and MASK: decimal or 0x-hex.
  *   corrupt@N:OFFSET:XOR
  *               byte OFFSET (0-based) of the reply to the Nth command packet
  *               is XORed with XOR (1..0xFF) on its way to the host: one
@@ -44,26 +44,27 @@
  *               FAULT: a host must refuse such a reply, never zero-fill it.
  *               Both apply where the drop-in libusb and the in-process link
  *               read the reply (board.c), after the probe firmware built it.
- *   short@N:M   USB framing fault (facts §10.2): the data phase of command
- *               packet N delivers M bytes (0 <= M) and then the transfer
- *               fails with LIBUSB_ERROR_IO, transferred = M. The data phase
- *               is the write data (bulk OUT) of a write command, else the
+ *   short@N:M   USB framing fault (OOCD stlink_usb_usb_open): the data phase of
+ *               command packet N delivers M bytes (0 <= M) and then the
+ *               transfer fails with LIBUSB_ERROR_IO, transferred = M. The data
+ *               phase is the write data (bulk OUT) of a write command, else the
  *               reply (bulk IN) of a command that has one. OUT: the probe
  *               keeps waiting for the rest of the length its command
  *               declared, so the next bulk OUT transfers (the host's next
  *               command packets) are taken as data and written to the
- *               target, as a real ST-Link does (facts §10.2). IN: the rest
- *               of the reply stays queued and the next IN transfer gets it,
- *               so later replies are out of step. Both last until a USB
- *               reset (libusb_reset_device). If command N's data phase is
+ *               target, as a real ST-Link does (OOCD stlink_usb_usb_open). IN:
+ *               the rest of the reply stays queued and the next IN transfer
+ *               gets it, so later replies are out of step. Both last until a
+ *               USB reset (libusb_reset_device). If command N's data phase is
  *               not longer than M bytes, or it has none, nothing is
  *               injected.
  *   late@N      the reply to command packet N arrives after the host's
  *               timeout: the first IN transfer after command N fails with
  *               LIBUSB_ERROR_TIMEOUT, the reply arrives just after it, and
  *               from then on each IN transfer gets the oldest unread reply,
- *               so every later reply is shifted by one (facts §10.2), until
- *               a USB reset. Nothing is injected if command N has no reply.
+ *               so every later reply is shifted by one (OOCD
+ *               stlink_usb_usb_open), until a USB reset. Nothing is injected if
+ *               command N has no reply.
  *
  * N is 1-based and per board, counted from the board's opening (for the
  * drop-in libusb: each libusb_init opens its own boards, so each context

@@ -1,10 +1,11 @@
 /*
  * The flash interface: keys, CR/SR semantics, program checks and timing.
  *
- * Sources: facts §5.2 (registers, keys), §5.3 (PSIZE vs voltage), §5.4
- * (RM0090 §3.5.4 standard programming, §3.6 bus stall), §5.5 (what sets
- * each flag), §6.2 (OTP semantics). RM0090 = F4, RM0033 = F2, RM0385/
- * RM0410/RM0431 = F7. Where the facts say UNCONFIRMED the choice is a
+ * Sources: CMSIS, OOCD stm32f2x.c (registers, keys); HAL (PSIZE vs
+ * voltage); RM0090 §3.5.4 (standard programming), §3.6 (bus stall);
+ * RM0090 §3.5.4, PM0059 §2.6 (what sets each flag); RM0090 §3.8 (OTP
+ * semantics). RM0090 = F4, RM0033 = F2, RM0385/
+ * RM0410/RM0431 = F7. Where the sources leave it UNCONFIRMED the choice is a
  * vp_mcu_params switch and the comment says so.
  */
 #include <string.h>
@@ -12,9 +13,9 @@
 #include "flashctl.h"
 #include "wdg.h"
 
-#define KEY1     0x45670123u /* FLASH_KEYR, facts §5.2 */
+#define KEY1     0x45670123u /* FLASH_KEYR, CMSIS */
 #define KEY2     0xCDEF89ABu
-#define OPTKEY1  0x08192A3Bu /* FLASH_OPTKEYR, facts §5.2 */
+#define OPTKEY1  0x08192A3Bu /* FLASH_OPTKEYR, CMSIS */
 #define OPTKEY2  0x4C5D6E7Fu
 #define OPT_LOCK (1u << 0)
 #define OPT_STRT (1u << 1)
@@ -34,35 +35,37 @@
 
 void vp_mcu_params_default(vp_mcu_params *p)
 {
-	/* tprog: "often quoted as 16 µs typ / 100 µs max for F4" (facts §5.4,
-	 * datasheet value UNCONFIRMED). Sector erase and option writes: the
-	 * datasheet figures are UNCONFIRMED; 0.5 s and 20 ms are of the order
-	 * OOCD's timeouts allow for (facts §5.4). */
+	/* tprog: "often quoted as 16 µs typ / 100 µs max for F4" (no
+	 * source found; datasheet value UNCONFIRMED). Sector erase and option
+	 * writes: the datasheet figures are UNCONFIRMED; 0.5 s and 20 ms are of
+	 * the order OOCD's timeouts allow for (RM0090 §3.5.4). */
 	p->tprog_us = 16;
 	p->terase_us = 500000;
 	p->topt_us = 20000;
-	/* RM0444/RM0453 rule, UNCONFIRMED for F2/F4/F7 (facts §5.2); OOCD
-	 * avoids the keys when unlocked "otherwise writing on KEYR will fail",
-	 * which agrees with it. */
+	/* RM0444/RM0453 rule, UNCONFIRMED for F2/F4/F7 (RM0090 text not read);
+	 * OOCD avoids the keys when unlocked "otherwise writing on KEYR will
+	 * fail", which agrees with it. */
 	p->wrong_key_bus_error = true;
-	/* UNCONFIRMED (facts §5.5). Hosts must not rely on EOP (HAL clears it
-	 * after polling BSY), so the default sets it on every success: a host
-	 * that polls BSY works either way. */
+	/* UNCONFIRMED (no source says). Hosts must not rely on EOP (HAL clears
+	 * it after polling BSY), so the default sets it on every success: a
+	 * host that polls BSY works either way. */
 	p->eop_needs_eopie = false;
-	/* UNCONFIRMED (facts §5.5: "Set only when ERRIE = 1"). */
+	/* UNCONFIRMED (no source says whether OPERR needs ERRIE = 1). */
 	p->operr_needs_errie = true;
 	/* UNCONFIRMED: stale PGSERR/PGPERR "make the first program fail unless
-	 * they are cleared" (facts §8.6, community.st.com 20564, 351906). */
+	 * they are cleared" (ST community 20564, community.st.com 20564,
+	 * 351906). */
 	p->stale_errors_block = true;
-	/* UNCONFIRMED (facts §6.3 step 8): RM0090 §3.6 stalls the AHB for CR
-	 * writes and flash reads while BSY; the model extends the stall to
-	 * program writes, so several units back-to-back in one WRITEMEM all
-	 * program. Quirk busy_write = drop / pgserr gives the other readings. */
+	/* UNCONFIRMED (RM0090 §3.5.4; OOCD and STL poll BSY per unit): RM0090
+	 * §3.6 stalls the AHB for CR writes and flash reads while BSY; the
+	 * model extends the stall to program writes, so several units
+	 * back-to-back in one WRITEMEM all program. Quirk busy_write = drop /
+	 * pgserr gives the other readings. */
 	p->busy_write = VP_BUSY_STALL;
-	/* UNCONFIRMED (facts §6.2): no source says whether OTP reads are
+	/* UNCONFIRMED (RM0090 §3.8): no source says whether OTP reads are
 	 * blocked at RDP level 1; left readable (quirk rdp1_otp). */
 	p->rdp1_otp_fault = false;
-	/* UNCONFIRMED (facts §10.9): debug reads may meet stale data-cache
+	/* UNCONFIRMED (CMSIS FLASH_ACR): debug reads may meet stale data-cache
 	 * lines; the harsher reading is the default (quirk dcache, dcache.h). */
 	p->dcache_coherent = false;
 }
@@ -72,7 +75,7 @@ static bool is_f7(const vp_part *p)
 	return p->sr == VP_SR_F7 || p->sr == VP_SR_F7_RDERR;
 }
 
-/* Error + EOP bits that exist in SR on this part (facts §5.2 SR table):
+/* Error + EOP bits that exist in SR on this part (CMSIS FLASH_SR):
  * RDERR only on the lines that have it. */
 static uint32_t sr_bits(const vp_part *p)
 {
@@ -83,7 +86,7 @@ static uint32_t sr_bits(const vp_part *p)
 	return m;
 }
 
-/* CR bits software can write (facts §5.2 CR table). */
+/* CR bits software can write (CMSIS FLASH_CR). */
 static uint32_t cr_writable(const vp_part *p)
 {
 	bool f2 = p->dev_id == 0x411;
@@ -99,7 +102,7 @@ static uint32_t cr_writable(const vp_part *p)
 	return m;
 }
 
-/* OPTCR reset value with the image's RDP in [15:8] (facts §5.2 OPTCR;
+/* OPTCR reset value with the image's RDP in [15:8] (CMSIS FLASH_OPTCR;
  * RM0090 §3.9.10 0x0FFFAAED F2/F4, RM0385 0xC0FFAAFD F74x/F72x, RM0410
  * 0xFFFFAAFD F76x: 12 nWRP bits, nDBANK = 1 single bank by default). */
 static uint32_t optcr_reset(const vp_part *p, uint8_t rdp)
@@ -116,11 +119,12 @@ static void regs_reset(vp_flashctl *fc)
 	fc->acr = 0;
 	fc->cr = CR_LOCK; /* RM0090 §3.9.7: CR reset 0x80000000 */
 	/* RM: SR resets to 0, but some parts show PGSERR|PGPERR after reset
-	 * (facts §5.5); the image says which (sr_at_reset). */
+	 * (ST community 20564, 351906); the image says which (sr_at_reset). */
 	fc->sr = fc->img->sr_at_reset & sr_bits(p);
 	fc->optcr = optcr_reset(p, fc->img->rdp);
 	/* OPTCR bit 5 WDG_SW (IWDG_SW on F7), 0 = hardware watchdog (RM0090
-	 * §3.9.10, RM0385 §3.7.5; facts §10.1): the image's "iwdg option" */
+	 * §3.9.10, RM0385 §3.7.5; OOCD stm32f4x.cfg, BMP stm32f4.c): the
+	 * image's "iwdg option" */
 	if (fc->img->iwdg == VP_WDG_OPTION)
 		fc->optcr &= ~(1u << 5);
 	fc->optcr1 = is_f7(p) ? 0x00400080u : (p->dual_bank ? 0x0FFF0000u : 0);
@@ -187,7 +191,7 @@ static uint32_t eop_flag(const vp_flashctl *fc)
 	return (!fc->prm.eop_needs_eopie || (fc->cr & CR_EOPIE)) ? SR_EOP : 0;
 }
 
-/* Record an error: the flag, plus OPERR (facts §5.5: "set when an
+/* Record an error: the flag, plus OPERR (RM0090 §3.5.5: "set when an
  * operation request cannot run because of a parallelism, alignment or WRP
  * error", ERRIE condition UNCONFIRMED: operr_needs_errie). */
 static void error(vp_flashctl *fc, uint32_t flag)
@@ -234,7 +238,7 @@ vp_bus vp_flashctl_read(vp_flashctl *fc, uint32_t off, unsigned size,
 	return VP_BUS_OK;
 }
 
-/* A key register write. Sequence per facts §5.2; any other value, or a
+/* A key register write. Sequence per CMSIS; any other value, or a
  * key while already unlocked, locks until reset (wrong_key_bus_error). */
 static vp_bus key_write(vp_flashctl *fc, bool opt, uint32_t v)
 {
@@ -260,7 +264,7 @@ static vp_bus key_write(vp_flashctl *fc, bool opt, uint32_t v)
 	return fc->prm.wrong_key_bus_error ? VP_BUS_FAULT : VP_BUS_OK;
 }
 
-/* Sector number as written in SNB (F2 4 bits, else 5; facts §5.2). */
+/* Sector number as written in SNB (F2 4 bits, else 5; CMSIS). */
 static int cr_sector(uint32_t cr)
 {
 	return (int)((cr >> 3) & 0x1F);
@@ -341,7 +345,7 @@ vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size,
 	switch (off & ~3u) {
 	case REG_ACR: {
 		/* F2/F4: LATENCY, PRFTEN, ICEN, DCEN, ICRST, DCRST; F7: LATENCY,
-		 * PRFTEN, ARTEN, ARTRST (facts §5.2 ACR). */
+		 * PRFTEN, ARTEN, ARTRST (CMSIS FLASH_ACR). */
 		uint32_t m = (is_f7(fc->part) ? 0x0B0Fu : 0x1F0Fu) & lane;
 		fc->acr = (fc->acr & ~m) | (v & m);
 		return VP_BUS_OK;
@@ -351,7 +355,7 @@ vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size,
 	case REG_OPTKEYR:
 		return key_write(fc, true, v);
 	case REG_SR:
-		/* Error flags and EOP are write-1-to-clear (facts §5.2). */
+		/* Error flags and EOP are write-1-to-clear (CMSIS). */
 		fc->sr &= ~(v & sr_bits(fc->part));
 		return VP_BUS_OK;
 	case REG_CR:
@@ -371,13 +375,13 @@ vp_bus vp_flashctl_write(vp_flashctl *fc, uint32_t off, unsigned size,
 	}
 }
 
-/* Which bits of the unit actually clear. AND semantics (facts §5.4: bits
+/* Which bits of the unit actually clear. AND semantics (RM0090 §3.5.4: bits
  * only go 1 -> 0, no flag for 1 over 0). Two degraded cases, both
  * deterministic and both UNCONFIRMED as to the exact bits:
- *  - supply below the PSIZE's range (facts §5.3: x32 needs 2.7 V, x16
- *    2.1 V): silicon raises no flag; we model the worst documented-plausible
- *    outcome, a weak program: only the bits to clear at even positions
- *    clear, and EOP is still set;
+ *  - supply below the PSIZE's range (HAL FLASH_VOLTAGE_RANGE: x32 needs 2.7 V,
+ *    x16 2.1 V): silicon raises no flag; we model the worst
+ *    documented-plausible outcome, a weak program: only the bits to clear at
+ *    even positions clear, and EOP is still set;
  *  - supply below the part's minimum (1.8 V F2/F4, 1.7 V F7): nothing
  *    programs, no flag. */
 static uint32_t bits_to_clear(const vp_flashctl *fc, unsigned size,
@@ -407,15 +411,16 @@ static uint32_t half_of(uint32_t clear)
 	return out;
 }
 
-/* The checks of RM0090 §3.5.4 / facts §5.5, in this order (the order among
+/* The checks of RM0090 §3.5.4 / PM0059 §2.6, in this order (the order among
  * several simultaneous errors is UNCONFIRMED). Returns 0 when the write may
  * program. */
 static int program_checks(vp_flashctl *fc, const vp_flash_unit *u)
 {
 	/* PGSERR: "a write access to the Flash memory is performed by the code
-	 * while the control register has not been correctly configured" (facts
-	 * §5.5). On F7 bit 7 is ERSERR, whose RM0385 §3.7.5 description is the
-	 * same sentence; so a write without PG sets bit 7 on every family. */
+	 * while the control register has not been correctly configured" (RM0090
+	 * §3.5.4, PM0059 §2.6). On F7 bit 7 is ERSERR, whose RM0385 §3.7.5
+	 * description is the same sentence; so a write without PG sets bit 7 on
+	 * every family. */
 	if (!(fc->cr & CR_PG) || (fc->cr & CR_LOCK)
 	    || (fc->cr & (CR_SER | CR_MER | CR_MER2))) {
 		fc->sr |= SR_PGSERR;
@@ -427,14 +432,16 @@ static int program_checks(vp_flashctl *fc, const vp_flash_unit *u)
 	}
 	/* PGPERR: "The write access type ... must correspond to the type of
 	 * parallelism chosen ... If not, the write operation is not performed"
-	 * (RM0090 §3.5.4). x64 needs two successive word writes and VPP (facts
-	 * §5.3): not modelled, every access with PSIZE x64 is a PGPERR. */
+	 * (RM0090 §3.5.4). x64 needs two successive word writes and VPP (HAL
+	 * FLASH_VOLTAGE_RANGE): not modelled, every access with PSIZE x64 is a
+	 * PGPERR. */
 	unsigned psize = (fc->cr >> CR_PSIZE_SHIFT) & 3u;
 	if (psize == 3 || u->size != (1u << psize)) {
 		error(fc, SR_PGPERR);
 		return -1;
 	}
-	/* PGAERR: data "that would cross the 128-bit row boundary" (facts §5.5). */
+	/* PGAERR: data "that would cross the 128-bit row boundary" (RM0090
+	 * §3.5.4, PM0059 §2.6). */
 	if ((u->addr & 15u) + u->size > 16u) {
 		error(fc, SR_PGAERR);
 		return -1;
@@ -451,8 +458,8 @@ static int program_checks(vp_flashctl *fc, const vp_flash_unit *u)
 /* A program write while BSY, per quirk busy_write (see the default in
  * vp_mcu_params_default). pgserr: "a write access to the Flash memory is
  * performed by the code while the control register has not been correctly
- * configured" is the nearest documented flag (facts §5.5); on F7 bit 7 is
- * ERSERR with the same description (RM0385 §3.7.5). */
+ * configured" is the nearest documented flag (RM0090 §3.5.4, PM0059 §2.6); on
+ * F7 bit 7 is ERSERR with the same description (RM0385 §3.7.5). */
 static vp_bus busy_program(vp_flashctl *fc)
 {
 	switch (fc->prm.busy_write) {
@@ -464,7 +471,7 @@ static vp_bus busy_program(vp_flashctl *fc)
 	case VP_BUSY_STALL:
 		break;
 	}
-	return VP_BUS_STALL; /* RM0090 §3.6 / facts §5.4 bus stall */
+	return VP_BUS_STALL; /* RM0090 §3.6 / RM0090 §3.5.4 bus stall */
 }
 
 vp_bus vp_flashctl_program(vp_flashctl *fc, const vp_flash_unit *u,

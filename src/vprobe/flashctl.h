@@ -15,10 +15,10 @@
 #include "mcu.h"
 #include "parts.h"
 
-#define VP_FLASH_REGS      0x40023C00u /* facts §5.2 */
+#define VP_FLASH_REGS      0x40023C00u /* CMSIS */
 #define VP_FLASH_REGS_SIZE 0x400u
 
-/* FLASH_SR bits (facts §5.2 SR table). */
+/* FLASH_SR bits (CMSIS FLASH_SR). */
 #define SR_EOP    (1u << 0)
 #define SR_OPERR  (1u << 1)
 #define SR_WRPERR (1u << 4)
@@ -28,7 +28,7 @@
 #define SR_RDERR  (1u << 8)
 #define SR_BSY    (1u << 16)
 
-/* FLASH_CR bits (facts §5.2 CR table). */
+/* FLASH_CR bits (CMSIS FLASH_CR). */
 #define CR_PG          (1u << 0)
 #define CR_SER         (1u << 1)
 #define CR_MER         (1u << 2)

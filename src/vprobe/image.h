@@ -26,8 +26,8 @@ typedef struct vp_image {
 	uint8_t lock[16];     /* 0xFF unlocked, 0x00 locked */
 	bool dirty;           /* changed since load/save */
 	/* Added by the target side: FLASH_SR error bits the part shows after
-	 * power-up and reset (facts §5.5 spurious PGSERR|PGPERR = 0xC0); image
-	 * key "sr_at_reset", 0 when absent. */
+	 * power-up and reset (ST community 20564, 351906: PGSERR|PGPERR =
+	 * 0xC0); image key "sr_at_reset", 0 when absent. */
 	uint32_t sr_at_reset;
 	/* Who starts the watchdogs (enum vp_wdg_start, wdg.h): image keys
 	 * "iwdg off|firmware|option" and "wwdg off|firmware", off when

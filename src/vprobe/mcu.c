@@ -3,7 +3,8 @@
  * dispatch to the flash interface (flashctl.c), core debug (core_debug.c),
  * PPB/DBGMCU (ppb.c) and RCC/PWR (periph.c).
  *
- * Memory map (RM0090 §2.3 Table 1/5, RM0385 §2.2, facts §5.1, §6.1):
+ * Memory map (RM0090 §2.3 Table 1/5, RM0385 §2.2, CMSIS, OOCD stm32f2x.c,
+ * RM0090 §3.8, CMSIS FLASH_OTP_BASE):
  *   0x00000000  alias of main flash (BOOT0 = 0), read only here
  *   0x08000000  main flash, erased = 0xFF, programmed through flashctl
  *   0x20000000  SRAM (part->sram_kib contiguous)
@@ -28,7 +29,7 @@
 #define SRAM_BASE  0x20000000u
 #define AIRCR      0xE000ED0Cu
 #define DEBUG_REGS 0xE000EDF0u /* DHCSR..DEMCR */
-#define RDP_LEVEL0 0xAA        /* facts §5.2 OPTCR */
+#define RDP_LEVEL0 0xAA        /* CMSIS FLASH_OPTCR */
 #define RDP_LEVEL2 0xCC
 /* Below this supply the part is held in reset by its power-down reset
  * (datasheet V_PDR about 1.7 V; exact value UNCONFIRMED): the DP does not
@@ -98,7 +99,7 @@ static uint8_t sysmem_byte(const vp_part *p, uint32_t off)
 }
 
 /* The info window: UID (12 bytes), flash size (u16, KiB) and package
- * register (facts §5.1); other bytes read as erased flash. */
+ * register (CMSIS, OOCD stm32f2x.c); other bytes read as erased flash. */
 static uint8_t info_byte(const vp_mcu *m, uint32_t a)
 {
 	const vp_part *p = m->part;
@@ -146,7 +147,7 @@ static uint8_t flash_byte(vp_mcu *m, enum area k, uint32_t a)
 }
 
 /* Main flash is closed to the debugger at RDP level 1 (RM0090 §3.7.3).
- * Whether OTP reads are blocked too is UNCONFIRMED (facts §6.2): they are
+ * Whether OTP reads are blocked too is UNCONFIRMED (RM0090 §3.8): they are
  * left readable unless quirk rdp1_otp=fault, which closes the OTP data and
  * lock bytes as main flash is closed (reads and writes fault). The UID and
  * flash-size registers stay readable either way. */
@@ -178,7 +179,7 @@ static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size,
 	if (a % size != 0 || rdp_blocks(m, k))
 		return VP_BUS_FAULT;
 	/* "Reading or fetching flash during program/erase stalls the bus"
-	 * (facts §5.4, PM0059). */
+	 * (RM0090 §3.5.4, PM0059). */
 	if (vp_flashctl_busy(&m->fc))
 		return VP_BUS_STALL;
 	*v = 0;
@@ -192,7 +193,7 @@ static vp_bus flash_read(vp_mcu *m, enum area k, uint32_t a, unsigned size,
 
 /* Cells a program write would change; NULL for write-protected areas:
  * system memory, info window (PM0059 §2.6), a locked OTP block (lock byte
- * 0x00, facts §6.2). A lock byte of any other value leaves its block
+ * 0x00, RM0090 §3.8). A lock byte of any other value leaves its block
  * writable, as OOCD reads it (`is_protected = !lock`); RM0090 says values
  * other than 0x00/0xFF "might not be taken into account correctly". */
 static uint8_t *program_cells(vp_mcu *m, enum area k, uint32_t a)
@@ -217,7 +218,7 @@ static uint8_t *program_cells(vp_mcu *m, enum area k, uint32_t a)
 /* A part whose flash interface is not modelled (VP_SR_NONE: stm32l476rg)
  * answers every write into its flash areas with a bus fault. Model choice,
  * UNCONFIRMED: a real L4 without PG set flags PGSERR in its own FLASH_SR
- * (RM0351 §3.7, not in the facts); a fault is the loud reading, so a host
+ * (RM0351 §3.7); a fault is the loud reading, so a host
  * that wrongly goes ahead learns it at once instead of reading back 0xFF. */
 static vp_bus flash_write(vp_mcu *m, enum area k, uint32_t a, unsigned size,
 			  uint32_t v)
@@ -310,7 +311,7 @@ uint32_t vp_mcu_main_word(vp_mcu *m, uint32_t off)
 /* Sector layout (RM0090 §3.3 Table 6/7, RM0385 §3.3 Table 3/4,
  * RM0431 §3.3): 4 small sectors, one of 4 units, the rest of 8 units, where
  * a unit is 32 KiB on F74x-F77x and 16 KiB elsewhere. Dual-bank F42x:
- * SNB bit 4 selects bank 2 at 0x08100000 (facts §5.2 CR). */
+ * SNB bit 4 selects bank 2 at 0x08100000 (CMSIS FLASH_CR). */
 static bool sector_range(const vp_part *p, int snb, uint32_t *off,
 			 uint32_t *len)
 {
@@ -365,8 +366,8 @@ static uint32_t lane_merge(uint32_t word, uint32_t a, unsigned size, uint32_t v)
 
 /* Flash interface, RCC and PWR are those of the F2/F4/F7; on any other
  * part (VP_SR_NONE) their addresses are empty (the L47x has its flash
- * interface at 0x40022000 and RCC at 0x40021000, RM0351 §2.2.2, not in
- * the facts, neither modelled). */
+ * interface at 0x40022000 and RCC at 0x40021000, RM0351 §2.2.2, neither
+ * modelled). */
 static bool f_regs(const vp_mcu *m, uint32_t a)
 {
 	return VP_PART_HAS_FLASHCTL(m->part) && in(a, 0x40000000u, 0x20000000u);

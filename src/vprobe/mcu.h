@@ -52,8 +52,8 @@ enum vp_boot { VP_BOOT_NORMAL = 0, VP_BOOT_SWD_OFF, VP_BOOT_SLEEP };
 /* "Soon": a model choice, UNCONFIRMED (firmware-specific). */
 #define VP_BOOT_DELAY_US 1000u
 
-/* The NRST pin as the probe drives it (DRIVE_NRST, facts §2.2): low holds
- * the chip in reset: the core does not run, the debug port answers (the
+/* The NRST pin as the probe drives it (DRIVE_NRST, OOCD stlink_usb.c): low
+ * holds the chip in reset: the core does not run, the debug port answers (the
  * SWD pins have their reset function), the debug registers (0xE0000000
  * and up) are accessible and any other bus access faults (UNCONFIRMED:
  * the system bus is in reset). Releasing it is a system reset: the core
@@ -82,17 +82,19 @@ bool vp_mcu_halted(const vp_mcu *m);
 
 /* --- Added by the target side --- */
 
-/* What a flash/OTP program write does when it arrives while BSY (facts
- * §6.3 step 8, UNCONFIRMED; VPROBE_QUIRKS busy_write, quirks.h). */
+/* What a flash/OTP program write does when it arrives while BSY (RM0090 §3.5.4;
+ * OOCD and STL poll BSY per unit, UNCONFIRMED; VPROBE_QUIRKS busy_write,
+ * quirks.h). */
 enum vp_busy_write {
 	VP_BUSY_STALL,  /* the AHB access waits until BSY clears (default) */
 	VP_BUSY_DROP,   /* the write is lost, no flag */
 	VP_BUSY_PGSERR, /* not performed, SR bit 7 (PGSERR; ERSERR on F7) set */
 };
 
-/* Model switches for behaviour the sources leave UNCONFIRMED (facts §5.2,
- * §5.4, §5.5, §6.2, §6.3), so a host can be tried against either reading.
- * Those a host could depend on are also VPROBE_QUIRKS (quirks.h). */
+/* Model switches for behaviour the sources leave UNCONFIRMED (CMSIS, RM0090
+ * §3.5.4, PM0059 §2.6, RM0090 §3.8, OOCD stm32x_write), so a host can be tried
+ * against either reading. Those a host could depend on are also VPROBE_QUIRKS
+ * (quirks.h). */
 typedef struct vp_mcu_params {
 	uint32_t
 		tprog_us; /* BSY time per program unit x8/x16/x32 (16 typ, UNCONFIRMED) */

@@ -50,10 +50,10 @@ bool vp_mcu_dp_answers(const vp_mcu *m)
 	return false;
 }
 
-/* Let the watchdogs see the time that passed (facts §10.1): one that runs
- * out resets the chip as NRST would, at the time it ran out: a program
- * operation still running then is cut short, FLASH_CR locks again, the
- * core runs the firmware (or halts at the reset vector under
+/* Let the watchdogs see the time that passed (OOCD stm32f4x.cfg, BMP
+ * stm32f4.c): one that runs out resets the chip as NRST would, at the time it
+ * ran out: a program operation still running then is cut short, FLASH_CR locks
+ * again, the core runs the firmware (or halts at the reset vector under
  * DEMCR.VC_CORERESET) and DHCSR shows S_RESET_ST. A hardware watchdog
  * starts again at the reset, so a halted core can see several. */
 void vp_mcu_tick(vp_mcu *m)

@@ -1,14 +1,14 @@
 /*
  * The parts vprobe can be. Data only.
  *
- * Sources (facts = shared/facts/stlink-otp-facts.md):
- *   DEV_ID, REV_ID codes, flash-size / UID addresses: facts §5.1 table
+ * Sources:
+ *   DEV_ID, REV_ID codes, flash-size / UID addresses: CMSIS, OOCD stm32f2x.c
  *     (OOCD stm32f2x.c, STL chip files, CMSIS FLASHSIZE_BASE / UID_BASE).
- *     F401RE rev A: the observed IDCODE 0x10006433 (STL #710 log, facts
- *     §5.1); its reserved bits 15:12 are not modelled (read as 0).
- *   CPUID, DPIDR, AHB-AP IDR: facts §5.1 "Cortex-M CPUID and DP IDs".
- *   SR flavour: facts §5.2 SR table. OTP layout: facts §6.1.
- *   Package register address: facts §5.1 (CMSIS PACKAGE_BASE); the value
+ *     F401RE rev A: the observed IDCODE 0x10006433 (STL #710 log); its reserved
+ *     bits 15:12 are not modelled (read as 0).
+ *   CPUID, DPIDR, AHB-AP IDR: STL stm32.h.
+ *   SR flavour: CMSIS FLASH_SR. OTP layout: RM0090 §3.8, CMSIS FLASH_OTP_BASE.
+ *   Package register address: CMSIS PACKAGE_BASE; the value
  *     read is plausible only (UNCONFIRMED), hosts do not depend on it.
  *   SRAM: contiguous SRAM from 0x20000000 per datasheet memory maps
  *     (F40x SRAM1+SRAM2 112+16 KiB; F42x adds SRAM3 64 KiB; F74x DTCM 64 +
@@ -16,24 +16,25 @@
  *   System memory: RM0090 §2.3 Table 5 / RM0033 Table 3 (0x1FFF0000,
  *     30 KiB), RM0385 Table 3 (0x1FF00000, 60 KiB up to 0x1FF0EDBF). F72x:
  *     the OTP at 0x1FF07800 (CMSIS) bounds it to 30 KiB (inferred).
- *   Minimum programming voltage: facts §5.3 (HAL notes: byte program from
+ *   Minimum programming voltage: HAL FLASH_VOLTAGE_RANGE (HAL notes: byte
+ *   program from
  *     1.8 V on F2/F4, 1.7 V on F7).
  *
  * stm32l476rg is here only so that hosts can be shown a part that is not
  * an F2/F4/F7 (and must refuse it for OTP work). Its flash interface is not
- * modelled (VP_SR_NONE). Sources, none of them in the facts file except
+ * modelled (VP_SR_NONE). Sources, none of them about the F2/F4/F7 except
  * where said: DEV_ID 0x415 and REV_ID 0x1007 (rev 4) from OOCD
  * stm32l4x.c stm32l47_l48xx_revs; flash-size register 0x1FFF75E0 from the
  * STL chip table ("L47x/L48x", RM0351 §45.2) and OOCD stm32l4x.c;
  * UID 0x1FFF7590 from CMSIS stm32l476xx.h UID_BASE; SRAM1 96 KiB at
  * 0x20000000 (SRAM2 sits at 0x10000000, not modelled) and system memory
  * 0x1FFF0000, 28 KiB, from the STL chip table (RM0351 Tables 4-6); OTP
- * 0x1FFF7000, 1 KiB: facts §7.2 gives it for the L45x/L46x and L49x/L4Ax
+ * 0x1FFF7000, 1 KiB: STL config/chips gives it for the L45x/L46x and L49x/L4Ax
  * chip files; the L4 HAL (stm32l4xx_hal_flash.h IS_FLASH_OTP_ADDRESS,
  * 0x1FFF7000-0x1FFF73FF) gives it for every L4, the L47x included. It
  * has no lock bytes and no 16-block structure (128 double words, as L4
  * firmware uses it): stored as 16 x 64 bytes only so the image keeps it.
- * CPUID/DPIDR: the Cortex-M4 values of facts §5.1. No package register.
+ * CPUID/DPIDR: the Cortex-M4 values (STL stm32.h). No package register.
  */
 #include <stddef.h>
 #include <string.h>
@@ -41,7 +42,7 @@
 #include "parts.h"
 
 /* Per-family constants, so each row below states only what differs. */
-#define F24_OTP    0x1FFF7800u, 32u, 0x1FFF7A00u /* facts §6.1 */
+#define F24_OTP    0x1FFF7800u, 32u, 0x1FFF7A00u /* RM0090 §3.8 */
 #define F24_IDS    0x1FFF7A22u, 0x1FFF7A10u      /* flash size, UID */
 #define F24_SYSMEM 0x1FFF0000u, 30u * 1024u
 #define F7_OTP     0x1FF0F000u, 64u, 0x1FF0F400u /* F74x-F77x */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* FLASH_SR bit 7 is PGSERR on F2/F4 and ERSERR on F7; bit 8 (RDERR) exists
- * only on some lines (facts §5.2). */
+ * only on some lines (CMSIS). */
 enum vp_sr_flavour {
 	VP_SR_F2F40X,   /* EOP OPERR WRPERR PGAERR PGPERR PGSERR BSY */
 	VP_SR_F4_RDERR, /* as above + RDERR (bit 8) */

@@ -1,18 +1,20 @@
 /*
  * PPB and DBGMCU registers (see ppb.h). Values:
- *  - CPUID: per part (facts §5.1). DBGMCU_IDCODE = REV_ID << 16 | DEV_ID
- *    at 0xE0042000, CR/APB1_FZ/APB2_FZ after it (facts §5.1).
+ *  - CPUID: per part (values seen in peers' logs). DBGMCU_IDCODE = REV_ID << 16
+ *    | DEV_ID at 0xE0042000, CR/APB1_FZ/APB2_FZ after it (CMSIS, OOCD
+ *    stm32f2x.c).
  *  - FPU identity MVFR0/MVFR1 (ARMv7-M B4.6, Cortex-M4 TRM 7.3: M4F
  *    0x10110021 / 0x11000011; Cortex-M7 TRM: DP FPU 0x10110221 /
  *    0x12000011, MVFR2 0x00000040). Absent on M3 (read as zero).
  *  - FP_CTRL: NUM_CODE 6, NUM_LIT 2 on M3/M4 (Cortex-M4 TRM 8.4.1); M7
  *    REV 1, 8 comparators (Cortex-M7 TRM). DWT_CTRL NUMCOMP 4 (M4 TRM 8.3).
- *    OpenOCD counts comparators from these at examine (brief; facts §5.1).
+ *    OpenOCD counts comparators from these at examine (ARMv7-M C1.8, C1.11;
+ *    OOCD cortex_m.c).
  *  - ROM table and CoreSight IDs: ARMv7-M D1 / ADIv5 CIDR 0xB105x00D.
  *  - M7 cache identity CLIDR/CTR/CCSIDR (Cortex-M7 TRM 4.1.3): read by
  *    OpenOCD's armv7m cache code on M7.
  * Plausible values, not checked against silicon: UNCONFIRMED where the
- * facts file has no entry; hosts only count or print them.
+ * sources read have no entry; hosts only count or print them.
  */
 #include <string.h>
 

@@ -3,7 +3,8 @@
  * them at examine time: SCB identity and control registers, FPU identity,
  * DWT, FPB, ITM, TPIU, the ROM table, DBGMCU. Simple registers with
  * plausible reset values; core debug (DHCSR..DEMCR) and AIRCR's reset are
- * handled by mcu.c. Internal to mcu.c.
+ * handled by mcu.c. Internal to mcu.c. Sources: ARMv7-M, CMSIS and OOCD
+ * stm32f2x.c (see ppb.c).
  */
 #ifndef STOTP_VPROBE_PPB_H
 #define STOTP_VPROBE_PPB_H

@@ -1,7 +1,8 @@
 /*
  * ST-Link kinds: USB identities and firmware feature gates.
- * Sources: facts §1.1 (PIDs, endpoints, packet sizes, interface counts,
- * serial quirk), §2.1 (GET_VERSION / GET_VERSION_EX layouts), §2.3 (gates).
+ * Sources: OOCD stlink_usb.c, STL usb.c, PYO usb.py (PIDs, endpoints,
+ * packet sizes, interface counts, serial quirk, GET_VERSION and
+ * GET_VERSION_EX layouts); OOCD STLINK_F_* flags (gates).
  */
 #include "probe_kinds.h"
 
@@ -10,8 +11,9 @@
 #include <string.h>
 
 /* SWD_SET_FREQ (F2 43) exists from V2 J22 per OOCD STLINK_F_HAS_SWD_SET_FREQ;
- * PYO and PRS comments say "From V2J20" (facts §2.3, CONFLICT). We follow
- * OOCD, the peer that gates on it; change this switch to 20 for PYO's view. */
+ * PYO and PRS comments say "From V2J20" (OOCD STLINK_F_* flags, CONFLICT). We
+ * follow OOCD, the peer that gates on it; change this switch to 20 for PYO's
+ * view. */
 #define VP_SWD_SET_FREQ_FROM_J 22
 
 /* The V2 (PID 0x3748) serial descriptor is 12 raw bytes (bLength 26): OOCD
@@ -46,7 +48,7 @@ static const struct pid_info {
 	uint8_t interfaces;
 	const char *product;
 } pids[] = {
-	/* facts §1.1 table: V2 1 interface, EPs 02/81/83 */
+	/* OOCD stlink_usb.c, PYO usb.py: V2 1 interface, EPs 02/81/83 */
 	{ VP_HW_V2, 0x3748, 0x02, 0x81, 0x83, 1, "STM32 STLink" },
 	/* V2-1: debug, MSC, CDC x2; no-MSD variant: 3 interfaces (OOCD dump) */
 	{ VP_HW_V2_1, 0x374B, 0x01, 0x81, 0x82, 4, "STM32 STLink" },
@@ -80,7 +82,7 @@ static int parse_firmware(vp_probe_kind *k, const char *s, char *err,
 		unsigned long v = strtoul(s, &end, 10);
 		s = end;
 		if (v
-		    > 63) /* 6-bit fields of the GET_VERSION word (facts §2.1) */
+		    > 63) /* 6-bit fields of the GET_VERSION word (OOCD, PYO) */
 			goto bad;
 		switch (tag) {
 		case 'J':
@@ -113,8 +115,8 @@ bad:
 }
 
 /* OOCD stlink_usb_version reads a V2-1 word with (X <= 22 && Y == 7) or
- * (X >= 25 && 7 <= Y <= 12) as an STM8-only firmware (facts §2.1): such a
- * probe could not do SWD, so refuse to model it. */
+ * (X >= 25 && 7 <= Y <= 12) as an STM8-only firmware (OOCD stlink_usb.c): such
+ * a probe could not do SWD, so refuse to model it. */
 static bool v21_reads_as_stm8(const vp_probe_kind *k)
 {
 	unsigned x = k->jtag, y = k->msd;
@@ -179,7 +181,7 @@ int vp_probe_parse(vp_probe_kind *k, const char *spec, char *err, size_t errlen)
 		return -1;
 	}
 	if (k->hw != VP_HW_V3 && k->jtag < 11) {
-		/* API v1 (below J11, facts §1.3) is not modelled. */
+		/* API v1 (below J11, OOCD stlink_usb.c) is not modelled. */
 		snprintf(err, errlen,
 			 "VPROBE_PROBE '%s': firmware below J11 (JTAG API v1) "
 			 "is not modelled",
@@ -196,7 +198,7 @@ bool vp_probe_has(const vp_probe_kind *k, enum vp_feature f)
 		switch (f) {
 		case VP_F_SWD_FREQ:
 		case VP_F_JTAG_FREQ:
-			return false; /* V3 sets speeds with 61/62 (facts §2.2) */
+			return false; /* V3 sets speeds with 61/62 (OOCD) */
 		case VP_F_CSW:
 			return j >= 2;
 		case VP_F_RW8_512:
@@ -234,7 +236,7 @@ bool vp_probe_has(const vp_probe_kind *k, enum vp_feature f)
 
 unsigned vp_probe_rw8_max(const vp_probe_kind *k)
 {
-	/* 64 on full-speed probes; 512 on V3 from J6 (OOCD, facts §4) */
+	/* 64 on full-speed probes; 512 on V3 from J6 (OOCD stlink_usb.c) */
 	return vp_probe_has(k, VP_F_RW8_512) ? 512 : 64;
 }
 
@@ -243,7 +245,7 @@ void vp_probe_version_reply(const vp_probe_kind *k, uint8_t out[6])
 	unsigned word;
 	if (k->hw == VP_HW_V3) /* hw 3, X = Y = 0: the host must send FB */
 		word = 3u << 12;
-	else /* V2: X = JTAG, Y = SWIM; V2-1: X = JTAG, Y = MSD (facts §2.1) */
+	else /* V2: X = JTAG, Y = SWIM; V2-1: X = JTAG, Y = MSD (OOCD) */
 		word = 2u << 12 | (k->jtag & 63) << 6
 		       | ((k->hw == VP_HW_V2 ? k->swim : k->msd) & 63);
 	out[0] = (uint8_t)(word >> 8); /* the one big-endian field */

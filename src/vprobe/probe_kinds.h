@@ -1,7 +1,8 @@
 /*
  * The kinds of ST-Link vprobe can be: USB identity (PID, endpoints, packet
  * size, interfaces, serial descriptor), firmware version and the feature
- * gates that version opens (facts §1.1, §2.1, §2.3).
+ * gates that version opens (OOCD stlink_usb.c, PYO usb.py, OOCD STLINK_F_*
+ * flags).
  */
 #ifndef STOTP_VPROBE_PROBE_KINDS_H
 #define STOTP_VPROBE_PROBE_KINDS_H
@@ -27,7 +28,7 @@ typedef struct vp_probe_kind {
 	long latency_us; /* model parameter: one USB command+reply round trip */
 } vp_probe_kind;
 
-/* Feature gates of facts §2.3 (OOCD STLINK_F_* flags). */
+/* Feature gates (OOCD STLINK_F_* flags). */
 enum vp_feature {
 	VP_F_TRACE,      /* trace commands 40-42 and GET_TARGET_VOLTAGE */
 	VP_F_RWSTATUS2,  /* GETLASTRWSTATUS2 (3E) */
@@ -55,13 +56,13 @@ int vp_probe_parse(vp_probe_kind *k, const char *spec, char *err,
 
 bool vp_probe_has(const vp_probe_kind *k, enum vp_feature f);
 
-/* Largest 8-bit memory transfer in bytes (facts §4). */
+/* Largest 8-bit memory transfer in bytes (OOCD stlink_usb.c). */
 unsigned vp_probe_rw8_max(const vp_probe_kind *k);
 
-/* The 6-byte GET_VERSION reply (facts §2.1). */
+/* The 6-byte GET_VERSION reply (OOCD stlink_usb.c). */
 void vp_probe_version_reply(const vp_probe_kind *k, uint8_t out[6]);
 
-/* The 12-byte GET_VERSION_EX reply (V3 only, facts §2.1). */
+/* The 12-byte GET_VERSION_EX reply (V3 only, OOCD stlink_usb.c). */
 void vp_probe_version_ex_reply(const vp_probe_kind *k, uint8_t out[12]);
 
 /* Fill the USB identity of a probe of this kind. `uid` (the board image's

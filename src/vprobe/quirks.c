@@ -37,7 +37,7 @@ static void set_eop(vp_mcu_params *p, unsigned i)
 }
 
 /* tprog "often quoted as 16 µs typ / 100 µs max for F4", UNCONFIRMED
- * (facts §5.4). At the default 1.8 MHz SWD clock one AP write takes about
+ * (RM0090 §3.5.4). At the default 1.8 MHz SWD clock one AP write takes about
  * 25 µs (stlink_fw.c charge_swd), so only with max does a burst of units
  * in one WRITEMEM meet BSY at every SWD speed: use it with busy_write. */
 static void set_tprog(vp_mcu_params *p, unsigned i)
@@ -50,8 +50,9 @@ static void set_dcache(vp_mcu_params *p, unsigned i)
 	p->dcache_coherent = i == 1;
 }
 /* Whether the ST-Link clears the DP sticky error flags by itself before the
- * next memory command is UNCONFIRMED (facts §10.6): kept until the host
- * writes DP ABORT by default, the harsher reading (stlink_swd.c). */
+ * next memory command is UNCONFIRMED (PYO stlink.py, BMP stlinkv2.c): kept
+ * until the host writes DP ABORT by default, the harsher reading
+ * (stlink_swd.c). */
 static void set_sticky(vp_mcu_params *p, unsigned i)
 {
 	p->sticky_cleared = i == 1;

@@ -1,19 +1,22 @@
 /*
  * VPROBE_QUIRKS: the model's reading of behaviours the sources leave
- * UNCONFIRMED and hosts could depend on (DESIGN.md, "The virtual probe":
- * make them switches). Syntax: comma-separated name=value, e.g.
+ * UNCONFIRMED and hosts could depend on (README,
+ * vprobe: unconfirmed behaviours are switches). Syntax: comma-separated
+ * name=value, e.g.
  *   VPROBE_QUIRKS=busy_write=pgserr,rdp1_otp=fault
  * An absent name keeps its default (the first value listed):
  *   busy_write=stall|drop|pgserr  a flash/OTP write arriving while BSY
- *                                 (facts §6.3 step 8)
+ *                                 (RM0090 §3.5.4; OOCD and STL poll BSY per
+ *                                 unit)
  *   rdp1_otp=readable|fault       OTP data and lock bytes at RDP level 1
- *                                 (facts §6.2)
- *   eop=always|eopie              whether EOP needs CR.EOPIE (facts §5.5)
+ *                                 (unconfirmed by any source)
+ *   eop=always|eopie              whether EOP needs CR.EOPIE (no source says)
  *   tprog=typ|max                 BSY time of one program unit, 16 or
- *                                 100 µs (facts §5.4)
+ *                                 100 µs (no source; often quoted)
  *   sticky=kept|cleared           DP sticky error flags kept until the host
  *                                 writes ABORT, or cleared by the firmware
- *                                 before each memory command (facts §10.6)
+ *                                 before each memory command (PYO stlink.py,
+ *                                 BMP stlinkv2.c)
  * Each is explained where it acts (flashctl.c, mcu.c, stlink_swd.c).
  */
 #ifndef STOTP_VPROBE_QUIRKS_H

@@ -1,8 +1,8 @@
 /*
  * DP/AP register model for READ_DAP_REG/WRITE_DAP_REG (45/46) and
- * INIT_AP/CLOSE_AP_DBG (4B/4C), facts §2.2. Register layouts and bit
+ * INIT_AP/CLOSE_AP_DBG (4B/4C), OOCD stlink_usb.c. Register layouts and bit
  * positions are those of the ARM Debug Interface v5 (ADIv5) SW-DP and
- * MEM-AP, the AHB-AP of every Cortex-M3/M4/M7 (facts §5.1 lists its IDR).
+ * MEM-AP, the AHB-AP of every Cortex-M3/M4/M7 (its IDR as peers' logs show it).
  */
 #include "stlink_dap.h"
 
@@ -33,7 +33,7 @@
 #define CSW_TRINPROG (1u << 7)
 /* MEM-AP BASE: a ROM table is present (bit 0) at 0xE00FF000, the
  * Cortex-M PPB ROM table (ARMv7-M D1.4) that ppb.c models. A real F74x
- * points at an ST ROM table at 0xE00FD000 first (pyOCD log, facts §5.1):
+ * points at an ST ROM table at 0xE00FD000 first (a pyOCD log of an F746):
  * not modelled, UNCONFIRMED for the other F7 lines. */
 #define AP_BASE_VALUE 0xE00FF003u
 
@@ -66,7 +66,7 @@ void vp_dap_power_up(vp_dap *d)
 /* Under sticky=cleared memory commands start with clean sticky flags: OOCD's
  * HLA path and STL never write ABORT, yet both keep working after a
  * faulting read on real probes, which suggests the firmware clears them
- * itself (model inference, UNCONFIRMED: facts §10.6). */
+ * itself (model inference, UNCONFIRMED: PYO stlink.py, BMP stlinkv2.c). */
 void vp_dap_clear_sticky(vp_dap *d)
 {
 	d->ctrl &= ~CTRL_STICKY;
@@ -82,7 +82,7 @@ bool vp_dap_sticky(const vp_dap *d)
 
 /* The ACK bits mirror the requests one cycle later; the model answers at
  * once. An unpowered target never acknowledges (OOCD forces a reconnect
- * when the ACKs are missing, facts §3). */
+ * when the ACKs are missing, PYO constants.py). */
 static uint32_t ctrl_read(const vp_dap *d)
 {
 	uint32_t c = d->ctrl;
@@ -142,7 +142,7 @@ static uint8_t dp_banked(vp_dap *d, unsigned bank, bool write, uint32_t *v)
 /* SW-DP registers by address[3:2] (ADIv5): 0 DPIDR/ABORT, 4 CTRL/STAT,
  * 8 RESEND/SELECT, C RDBUFF. With DPBANKSEL firmware, address bits 7:4 are
  * the bank of 0x4 (OOCD sends BANK_REG(bank, reg), refuses them below J32,
- * facts §2.2); older firmware looks at bits 3:2 only (model choice). */
+ * OOCD stlink_usb.c); older firmware looks at bits 3:2 only (model choice). */
 static uint8_t dp_reg(vp_dap *d, uint16_t addr, bool write, uint32_t *v,
 		      bool dpbanksel)
 {
@@ -193,7 +193,8 @@ static uint8_t drw(vp_dap *d, uint32_t addr, bool write, uint32_t *v, bool inc)
 		return st;
 	if (!write)
 		*v = size == 4 ? x : (x & ((1u << 8 * size) - 1)) << lane;
-	/* TAR auto-increment stays within a 1 KiB block (ADIv5 minimum, facts §4) */
+	/* TAR auto-increment stays within a 1 KiB block (ADIv5 minimum, OOCD
+	 * stlink_usb.c) */
 	if (inc && ((d->csw >> 4) & 3) != 0)
 		d->tar = (d->tar & ~0x3FFu) | ((d->tar + size) & 0x3FFu);
 	return VP_ST_OK;
@@ -258,8 +259,8 @@ uint8_t vp_dap_reg(vp_dap *d, uint16_t port, uint16_t addr, bool write,
 	if (port == VP_DAP_DP_PORT)
 		return dp_reg(d, addr, write, v, caps.dpbanksel);
 	/* from J28 an AP must be opened with INIT_AP first (OOCD
-	 * STLINK_F_HAS_AP_INIT, facts §2.2); the status a real probe gives is
-	 * UNCONFIRMED: BAD_AP */
+	 * STLINK_F_HAS_AP_INIT, OOCD stlink_usb.c); the status a real probe
+	 * gives is UNCONFIRMED: BAD_AP */
 	if (need_init && !(port == 0 && d->ap0_open))
 		return VP_ST_BAD_AP;
 	if (port != 0)

@@ -14,19 +14,18 @@
 #include "mcu.h"
 #include "parts.h"
 
-/* Port number of the DP in READ_DAP_REG/WRITE_DAP_REG (facts §2.2). */
+/* Port number of the DP in READ_DAP_REG/WRITE_DAP_REG (OOCD stlink_usb.c). */
 #define VP_DAP_DP_PORT 0xFFFF
 
 /* One target access of `size` bytes; returns an ST-Link status (stlink_fw.h). */
 typedef uint8_t vp_dap_bus(void *ctx, bool write, uint32_t addr, unsigned size,
 			   uint32_t *val);
 
-/* RW_MISC_OUT (51) / RW_MISC_IN (52), V2 J32+ / V3 J2+ (facts §2.2,
- * §10.7; layout from OOCD stlink_usb_misc_rw_segment): OUT carries `items`
- * one-byte opcodes padded to 4, then one u32 operand per item; IN returns
- * one u32 value per item, then one u32 status per item. At most 64 items
- * on V2, 1227 on V3 (OOCD STLINK_V2/V3_RW_MISC_SIZE; 1227 fills the 6144-
- * byte buffer). */
+/* RW_MISC_OUT (51) / RW_MISC_IN (52), V2 J32+ / V3 J2+ (OOCD stlink_usb.c;
+ * layout from OOCD stlink_usb_misc_rw_segment): OUT carries `items` one-byte
+ * opcodes padded to 4, then one u32 operand per item; IN returns one u32 value
+ * per item, then one u32 status per item. At most 64 items on V2, 1227 on V3
+ * (OOCD STLINK_V2/V3_RW_MISC_SIZE; 1227 fills the 6144-byte buffer). */
 #define VP_MISC_OP_ADDRESS 1
 #define VP_MISC_OP_WRITE   2
 #define VP_MISC_OP_READ    3
@@ -70,7 +69,8 @@ void vp_dap_clear_sticky(vp_dap *d);
 void vp_dap_set_stickyerr(vp_dap *d);
 bool vp_dap_sticky(const vp_dap *d);
 
-/* What a firmware version handles in READ/WRITE_DAP_REG (facts §2.3). */
+/* What a firmware version handles in READ/WRITE_DAP_REG (OOCD STLINK_F_*
+ * flags). */
 typedef struct vp_dap_caps {
 	bool need_init; /* INIT_AP required before an AP is used (J28+) */
 	bool dpbanksel; /* DP address bits 7:4 select the bank (V2 J32+, V3 J2+) */
@@ -82,10 +82,11 @@ typedef struct vp_dap_caps {
 uint8_t vp_dap_reg(vp_dap *d, uint16_t port, uint16_t addr, bool write,
 		   uint32_t *v, vp_dap_caps caps);
 
-/* A memory command's CSW bits [31:8] (bytes 9-11, V2 J32+ / V3 J2+, facts
- * §2.2): the firmware programs them into the AHB-AP CSW for the transfer,
- * so READ_DAP_REG of CSW shows them afterwards. 0 keeps the firmware's own
- * (model choice, UNCONFIRMED: OOCD always sends its csw_default). */
+/* A memory command's CSW bits [31:8] (bytes 9-11, V2 J32+ / V3 J2+, OOCD
+ * stlink_usb.c): the firmware programs them into the AHB-AP CSW for the
+ * transfer, so READ_DAP_REG of CSW shows them afterwards. 0 keeps the
+ * firmware's own (model choice, UNCONFIRMED: OOCD always sends its
+ * csw_default). */
 void vp_dap_mem_csw(vp_dap *d, uint32_t csw_hi);
 
 /* RW_MISC_OUT of `items` (at most `max`): returns the length of the data

@@ -1,5 +1,5 @@
 /*
- * SWD clock settings of the ST-Link (see stlink_freq.h), facts §2.2.
+ * SWD clock settings of the ST-Link (see stlink_freq.h), OOCD stlink_usb.c.
  */
 #include "stlink_freq.h"
 
@@ -8,8 +8,8 @@
 
 #include "stlink_fw.h"
 
-/* OOCD stlink_khz_to_speed_map_swd (identical in STL inc/stlink.h, facts
- * §2.2); divisor 0 is 4000 per OOCD/STL, 4600 per PYO/PRS: CONFLICT, we
+/* OOCD stlink_khz_to_speed_map_swd (identical in STL inc/stlink.h, OOCD
+ * stlink_usb.c); divisor 0 is 4000 per OOCD/STL, 4600 per PYO/PRS: CONFLICT, we
  * follow OOCD. Other divisors: about 3600/(d+1) kHz (model choice). */
 unsigned vp_freq_swd_divisor_khz(unsigned d)
 {
@@ -27,8 +27,8 @@ unsigned vp_freq_swd_divisor_khz(unsigned d)
 }
 
 /* V3 SWD frequencies in kHz, highest first: the list GET_COM_FREQ reports
- * (at most 10 entries, facts §2.2). Values as STLINK-V3 reports them
- * (UNCONFIRMED: no dump in the facts file). */
+ * (at most 10 entries, OOCD stlink_usb.c). Values as STLINK-V3 reports them
+ * (UNCONFIRMED: no source has a dump). */
 static const unsigned v3_swd_khz[] = { 24000, 8000, 3300, 1000, 200, 50, 5 };
 #define V3_NFREQ (sizeof v3_swd_khz / sizeof v3_swd_khz[0])
 

@@ -1,7 +1,8 @@
 /*
  * ST-Link firmware model: command decoder, modes, version gates, status
  * codes, and the SWD engine that turns memory commands into target bus
- * accesses. Layouts: facts §2; statuses: §3; memory rules: §4; gates: §2.3.
+ * accesses. Layouts, statuses, memory rules, gates: OOCD stlink_usb.c, PYO
+ * constants.py and stlink.py, PRS mod.rs.
  * Every target access goes through bus_access(), which owns the mapping of
  * bus WAIT/FAULT/no-power to ST-Link statuses; the DP/AP register model for
  * READ_DAP_REG/WRITE_DAP_REG (45/46) sits on top of it (stlink_dap.c).
@@ -16,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Modes reported by GET_CURRENT_MODE (facts §2.1). */
+/* Modes reported by GET_CURRENT_MODE (OOCD stlink_usb.c). */
 enum { MODE_DFU = 0, MODE_MASS = 1, MODE_DEBUG = 2, MODE_SWIM = 3 };
 enum iface { IF_NONE, IF_SWD, IF_JTAG };
 enum width { W8 = 1, W16 = 2, W32 = 4 };
@@ -100,7 +101,8 @@ vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu,
 	fw->swd.dap = &fw->dap;
 	fw->swd.v3 = kind->hw == VP_HW_V3;
 	/* sticky flags the host cannot clear would wedge the probe: firmware
-	 * without WRITE_DAP_REG (V2 < J24, facts §2.2) must clear them */
+	 * without WRITE_DAP_REG (V2 < J24, OOCD stlink_usb.c) must clear
+	 * them */
 	fw->swd.sticky_kept =
 		fw->params.sticky_kept && vp_probe_has(kind, VP_F_DAP_REG);
 	vp_fw_usb_reset(fw);
@@ -169,7 +171,7 @@ static bool has(const vp_fw *fw, enum vp_feature f)
 	return vp_probe_has(&fw->kind, f);
 }
 
-/* ---- memory commands (07 08 0C 0D 47 48 50 54), facts §2.2 / §4 ---- */
+/* ---- memory commands (07 08 0C 0D 47 48 50 54), OOCD stlink_usb.c ---- */
 
 static unsigned max_len(const vp_fw *fw, enum width w)
 {
@@ -178,7 +180,7 @@ static unsigned max_len(const vp_fw *fw, enum width w)
 
 /* Checks a memory command can run; returns VP_ST_OK or the status it gets.
  * Refusals of alignment and length are UNCONFIRMED for real firmware
- * (facts §3 last line): modelled as JTAG_ALIGNMENT_ERROR / CMD_ERROR. */
+ * (no source gives it): modelled as JTAG_ALIGNMENT_ERROR / CMD_ERROR. */
 static uint8_t mem_check(const vp_fw *fw, uint32_t addr, size_t len,
 			 enum width w, uint8_t apsel)
 {
@@ -194,7 +196,8 @@ static uint8_t mem_check(const vp_fw *fw, uint32_t addr, size_t len,
 }
 
 /* CSW bits [31:8] in bytes 9-11: honoured from V2 J32 / V3 J2 only, with
- * APSEL (OOCD STLINK_F_HAS_CSW, facts §2.2); older firmware ignores them. */
+ * APSEL (OOCD STLINK_F_HAS_CSW, OOCD stlink_usb.c); older firmware ignores
+ * them. */
 static void mem_csw(vp_fw *fw, const uint8_t *cmd)
 {
 	if (has(fw, VP_F_CSW))
@@ -210,8 +213,8 @@ static void set_rw(vp_fw *fw, uint8_t status, uint32_t addr)
 }
 
 /* Reads run one bus access per unit of the command width. On failure the
- * reply keeps its length: what was read, then zeros (facts §1.2: the reply
- * length is fixed by the command). */
+ * reply keeps its length: what was read, then zeros (OOCD stlink_usb.c, PYO
+ * usb.py: the reply length is fixed by the command). */
 static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc,
 		     uint8_t *reply, size_t *reply_len)
 {
@@ -223,12 +226,13 @@ static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc,
 		vp_dap_clear_sticky(&fw->dap);
 	if (st == VP_ST_CMD_ERROR) {
 		/* over the buffer: nothing is sent, the host times out (real
-		 * behaviour UNCONFIRMED, facts §3 last line) */
+		 * behaviour UNCONFIRMED, no source gives it) */
 		set_rw(fw, st, addr);
 		*reply_len = 0;
 		return;
 	}
-	/* 1-byte READMEM_8BIT answers 2 bytes, one target access (facts §1.2) */
+	/* 1-byte READMEM_8BIT answers 2 bytes, one target access (OOCD
+	 * stlink_usb.c, PYO usb.py) */
 	*reply_len = (w == W8 && len == 1) ? 2 : len;
 	memset(reply, 0, *reply_len);
 	uint32_t fault = addr;
@@ -256,7 +260,8 @@ static void mem_write_begin(vp_fw *fw, const uint8_t *cmd, enum width w,
 	pw->status = mem_check(fw, pw->addr, pw->len, w, cmd[8]);
 	pw->active = pw->len > 0;
 	/* the data phase is consumed even when the command is refused: hosts
-	 * send it unconditionally after the command (facts §1.2) */
+	 * send it unconditionally after the command (OOCD stlink_usb.c, PYO
+	 * usb.py) */
 	*data_len = pw->len;
 	if (!fw->swd.sticky_kept)
 		vp_dap_clear_sticky(&fw->dap);
@@ -291,7 +296,8 @@ void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len)
 
 /* ---- debug commands (F2 xx) ---- */
 
-/* 2-byte replies: [0] status, [1] 0x00 (facts §2: PYO unpacks "<H"). */
+/* 2-byte replies: [0] status, [1] 0x00 (OOCD stlink_usb.c, PYO constants.py:
+ * PYO unpacks "<H"). */
 static void reply_status(uint8_t *reply, size_t *reply_len, uint8_t st)
 {
 	reply[0] = st;
@@ -300,7 +306,7 @@ static void reply_status(uint8_t *reply, size_t *reply_len, uint8_t st)
 }
 
 /* 8-byte replies: [0..1] status, [4..7] value (READREG, READDEBUGREG,
- * READ_DAP_REG; facts §2.2). */
+ * READ_DAP_REG; OOCD stlink_usb.c). */
 static void reply_value(uint8_t *reply, size_t *reply_len, uint8_t st,
 			uint32_t v)
 {
@@ -314,7 +320,7 @@ static uint32_t idcode(const vp_fw *fw)
 {
 	if (fw->iface == IF_SWD)
 		return fw->part->dpidr;
-	/* JTAG-DP IDCODE (facts §5.1 table): 0x5BA00477 for the M7's DPv2
+	/* JTAG-DP IDCODE (STL stm32.h): 0x5BA00477 for the M7's DPv2
 	 * (DPIDR 0x5BA02477), 0x4BA00477 for M3/M4. For the F2 the table has
 	 * a CONFLICT (0x0BA00477 per an STL comment): the F4 value is used. */
 	return (fw->part->dpidr >> 28) == 5 ? 0x5BA00477u : 0x4BA00477u;
@@ -323,7 +329,8 @@ static uint32_t idcode(const vp_fw *fw)
 static void cmd_enter(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 		      size_t *reply_len)
 {
-	/* A3 = SWD, A4 = JTAG no reset, 00 = JTAG with reset (facts §2.2) */
+	/* A3 = SWD, A4 = JTAG no reset, 00 = JTAG with reset (OOCD
+	 * stlink_usb.c) */
 	if (cmd[2] != 0xA3 && cmd[2] != 0xA4 && cmd[2] != 0x00) {
 		reply_status(reply, reply_len, VP_ST_CMD_ERROR);
 		return;
@@ -357,8 +364,9 @@ static void cmd_read_idcodes(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 }
 
 /* READDEBUGREG (36, 8-byte reply) / WRITEDEBUGREG (35, addr u32, val u32):
- * one word access on the AHB-AP (facts §2.2). An unaligned address is
- * refused like a memory command's (ALIGNMENT_ERROR, UNCONFIRMED, facts §3). */
+ * one word access on the AHB-AP (OOCD stlink_usb.c). An unaligned address is
+ * refused like a memory command's (ALIGNMENT_ERROR, UNCONFIRMED, PYO
+ * constants.py). */
 static void cmd_debugreg(vp_fw *fw, const uint8_t *cmd, bool write,
 			 uint8_t *reply, size_t *reply_len)
 {
@@ -371,7 +379,7 @@ static void cmd_debugreg(vp_fw *fw, const uint8_t *cmd, bool write,
 		reply_value(reply, reply_len, st, v);
 }
 
-/* READALLREGS (3A): 88 bytes, [0..3] status then 21 words (facts §2.2):
+/* READALLREGS (3A): 88 bytes, [0..3] status then 21 words (OOCD stlink_usb.c):
  * r0-r15, xPSR, MSP, PSP, then CONTROL/FAULTMASK/BASEPRI/PRIMASK (DCRSR
  * REGSEL 0x14, ARMv7-M C1.6.3) and a zero word; which register fills
  * words 19-20 is UNCONFIRMED. A core that is not halted cannot complete
@@ -397,7 +405,7 @@ static void cmd_readallregs(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 }
 
 /* READREG (33: index u8; 8-byte reply) / WRITEREG (34: index u8, value
- * u32 at [3..6]), facts §2.2; the index is the DCRSR REGSEL (ARMv7-M
+ * u32 at [3..6]), OOCD stlink_usb.c; the index is the DCRSR REGSEL (ARMv7-M
  * C1.6.3). Not halted: FAULT, as for READALLREGS. */
 static void cmd_reg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply,
 		    size_t *reply_len)
@@ -417,7 +425,7 @@ static void cmd_reg(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply,
 }
 
 /* GETLASTRWSTATUS (3B, 2 bytes) / GETLASTRWSTATUS2 (3E, 12 bytes with the
- * faulting address at [4..7]): facts §2.2. */
+ * faulting address at [4..7]): OOCD stlink_usb.c. */
 static void cmd_rwstatus(vp_fw *fw, bool v2, uint8_t *reply, size_t *reply_len)
 {
 	if (!v2) {
@@ -431,8 +439,9 @@ static void cmd_rwstatus(vp_fw *fw, bool v2, uint8_t *reply, size_t *reply_len)
 }
 
 /* GET_TARGET_VOLTAGE: a0 = the probe ADC's reading of its 1.2 V reference,
- * a1 = the target supply through a /2 divider, V = 2*a1*1.2/a0 (facts
- * §2.1). Modelled as a 12-bit ADC referenced to a 3.3 V probe supply. */
+ * a1 = the target supply through a /2 divider, V = 2*a1*1.2/a0 (OOCD
+ * stlink_usb.c). Modelled as a 12-bit ADC referenced to a 3.3 V probe
+ * supply. */
 static void cmd_voltage(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 {
 	double v = vp_mcu_voltage(fw->mcu);
@@ -446,7 +455,8 @@ static void cmd_voltage(vp_fw *fw, uint8_t *reply, size_t *reply_len)
 }
 
 /* APIV3_SET_COM_FREQ (61): [2] 0 SWD / 1 JTAG, [4..7] kHz wanted; replies
- * the kHz actually set (facts §2.2). JTAG speed is accepted but unused. */
+ * the kHz actually set (OOCD stlink_usb.c). JTAG speed is accepted but
+ * unused. */
 static void cmd_set_com_freq(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 			     size_t *reply_len)
 {
@@ -480,14 +490,15 @@ static void cmd_ap_init(vp_fw *fw, const uint8_t *cmd, bool open,
 {
 	uint8_t st = vp_dap_ap_init(&fw->dap, cmd[2], open);
 	/* below J29 CLOSE_AP_DBG answers a wrong status (OOCD ignores it; PYO
-	 * saw an "undocumented 0x1d"): facts §2.2, §2.3 */
+	 * saw an "undocumented 0x1d"): OOCD stlink_usb.c, STLINK_F_* flags */
 	if (st == VP_ST_OK && !open && fw->kind.hw != VP_HW_V3
 	    && fw->kind.jtag < 29)
 		st = VP_ST_BAD_AP;
 	reply_status(reply, reply_len, st);
 }
 
-/* The feature gate of each F2 subcommand (facts §2.3); -1: every firmware. */
+/* The feature gate of each F2 subcommand (OOCD STLINK_F_* flags); -1: every
+ * firmware. */
 static int sub_gate(uint8_t sub)
 {
 	switch (sub) {
@@ -563,9 +574,9 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 		      size_t *reply_len, size_t *data_len)
 {
 	int gate = sub_gate(cmd[1]);
-	/* A DFU-mode probe must be left with F3 07 first (facts §2.1 "Mode
-	 * exit"); what it answers to debug commands is UNCONFIRMED: the
-	 * unknown-command status. */
+	/* A DFU-mode probe must be left with F3 07 first (OOCD
+	 * stlink_usb_exit_mode); what it answers to debug commands is
+	 * UNCONFIRMED: the unknown-command status. */
 	if ((gate >= 0 && !has(fw, (enum vp_feature)gate))
 	    || fw->mode == MODE_DFU) {
 		reply_status(reply, reply_len, fw->params.unknown_cmd_status);
@@ -574,7 +585,7 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 	if (debug_cmd_mem(fw, cmd, reply, reply_len, data_len))
 		return;
 	switch (cmd[1]) {
-	case 0x21: /* EXIT: no reply; closes the opened APs on J28+ (facts §2.2) */
+	case 0x21: /* EXIT: no reply; closes the opened APs on J28+ (OOCD) */
 		fw->mode = MODE_MASS;
 		fw->iface = IF_NONE;
 		vp_dap_reset(&fw->dap);
@@ -585,7 +596,7 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 	case 0x31:
 		cmd_read_idcodes(fw, reply, reply_len);
 		return;
-	case 0x32: /* APIV2_RESETSYS: system reset, 2-byte status (facts §2.2) */
+	case 0x32: /* APIV2_RESETSYS: system reset, 2-byte status (OOCD) */
 		if (fw->iface == IF_NONE || !vp_mcu_powered(fw->mcu)) {
 			reply_status(reply, reply_len, VP_ST_DP_ERROR);
 			return;
@@ -615,7 +626,7 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 		cmd_rwstatus(fw, true, reply, reply_len);
 		return;
 	case 0x3C: /* DRIVE_NRST: 00 low (held until 01), 01 high, 02 pulse
-		    * (facts §2.2; mcu.h vp_mcu_set_nrst) */
+		    * (OOCD stlink_usb.c; mcu.h vp_mcu_set_nrst) */
 		if (cmd[2] <= 0x02)
 			vp_mcu_set_nrst(fw->mcu, cmd[2] != 0x01);
 		if (cmd[2] == 0x02)
@@ -624,14 +635,14 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 			     cmd[2] <= 2 ? VP_ST_OK : VP_ST_CMD_ERROR);
 		return;
 	case 0x40:
-	case 0x41: /* trace start/stop (facts §2.2): accepted, no SWO modelled */
-	case 0x44: /* JTAG_SET_FREQ (facts §2.2): accepted; JTAG timing not modelled */
+	case 0x41: /* trace start/stop (OOCD): accepted, no SWO modelled */
+	case 0x44: /* JTAG_SET_FREQ (OOCD): accepted; JTAG timing not modelled */
 		reply_status(reply, reply_len, VP_ST_OK);
 		return;
-	case 0x42: /* GET_TRACE_NB: u16 count (facts §2.2), always 0 */
+	case 0x42: /* GET_TRACE_NB: u16 count (OOCD stlink_usb.c), always 0 */
 		reply_status(reply, reply_len, 0);
 		return;
-	case 0x43: /* SWD_SET_FREQ: divisor u16 at [2..3] as OOCD sends it (facts §2.2) */
+	case 0x43: /* SWD_SET_FREQ: divisor u16 at [2..3] as OOCD sends it */
 		fw->swd.khz = vp_freq_swd_divisor_khz(le16(cmd + 2));
 		reply_status(reply, reply_len, VP_ST_OK);
 		return;
@@ -660,7 +671,7 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 	case 0x52:
 		*reply_len = vp_dap_misc_in(&fw->dap, reply);
 		return;
-	case 0x56: /* GET_BOARD_IDENTIFIERS, 128 bytes (facts §2.2): a bare
+	case 0x56: /* GET_BOARD_IDENTIFIERS, 128 bytes (OOCD): a bare
 		    * probe has no Mbed board ID, so [2..5] stay zero */
 		memset(reply, 0, 128);
 		reply[0] = VP_ST_OK;
@@ -673,14 +684,15 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 		vp_freq_v3_list_reply(fw->swd.khz, reply);
 		*reply_len = 52;
 		return;
-	case 0x63: /* SWITCH_STLINK_FREQ answers JTAG_CONF_CHANGED (PYO, facts §2.2) */
+	case 0x63: /* SWITCH_STLINK_FREQ answers JTAG_CONF_CHANGED (PYO, OOCD) */
 		memset(reply, 0, 8);
 		reply[0] = VP_ST_CONF_CHANGED;
 		*reply_len = 8;
 		return;
 	default:
-		/* API v1 commands (below J11, not modelled, facts §1.3) and
-		 * unknown ones: 0x42 by default (facts §3, UNCONFIRMED) */
+		/* API v1 commands (below J11, not modelled, OOCD stlink_usb.c)
+		 * and unknown ones: 0x42 by default (PYO constants.py,
+		 * UNCONFIRMED) */
 		reply_status(reply, reply_len, fw->params.unknown_cmd_status);
 		return;
 	}
@@ -698,34 +710,34 @@ void vp_fw_command(vp_fw *fw, const uint8_t *cmd_in, size_t len, uint8_t *reply,
 	fw->armed_waits = fw->next_waits;
 	fw->next_waits = 0;
 	switch (cmd[0]) {
-	case 0xF1: /* GET_VERSION (facts §2.1) */
+	case 0xF1: /* GET_VERSION (OOCD stlink_usb.c) */
 		vp_probe_version_reply(&fw->kind, reply);
 		*reply_len = 6;
 		return;
-	case 0xFB: /* GET_VERSION_EX: V3 only (facts §2.1) */
+	case 0xFB: /* GET_VERSION_EX: V3 only (OOCD stlink_usb.c) */
 		if (!has(fw, VP_F_VERSION_EX))
 			break;
 		vp_probe_version_ex_reply(&fw->kind, reply);
 		*reply_len = 12;
 		return;
-	case 0xF5: /* GET_CURRENT_MODE (facts §2.1) */
+	case 0xF5: /* GET_CURRENT_MODE (OOCD stlink_usb.c) */
 		reply[0] = (uint8_t)fw->mode;
 		reply[1] = 0;
 		*reply_len = 2;
 		return;
-	case 0xF3: /* DFU commands: only the exit (07) is modelled; no reply (facts §2.1) */
+	case 0xF3: /* DFU commands: only the exit (07) is modelled; no reply (OOCD) */
 		if (cmd[1] != 0x07)
 			break;
 		if (fw->mode == MODE_DFU)
 			fw->mode = MODE_MASS;
 		return;
-	case 0xF4: /* SWIM: only the exit (01) is modelled; no reply (facts §2.1) */
+	case 0xF4: /* SWIM: only the exit (01) is modelled; no reply (OOCD) */
 		if (cmd[1] != 0x01)
 			break;
 		if (fw->mode == MODE_SWIM)
 			fw->mode = MODE_MASS;
 		return;
-	case 0xF7: /* GET_TARGET_VOLTAGE: V2 >= J13, all V3, not in DFU (facts §2.1) */
+	case 0xF7: /* GET_TARGET_VOLTAGE: V2 >= J13, all V3, not in DFU (OOCD) */
 		if (!has(fw, VP_F_TRACE) || fw->mode == MODE_DFU)
 			break;
 		cmd_voltage(fw, reply, reply_len);

@@ -1,8 +1,8 @@
 /*
- * The ST-Link firmware: decodes 16-byte command packets (facts §1.2, §2),
- * keeps the probe's mode and last read/write status, and runs the SWD/DAP
- * engine over the target bus (mcu.h). It knows nothing of USB transfers:
- * board.c frames packets and replies around it.
+ * The ST-Link firmware: decodes 16-byte command packets (OOCD stlink_usb.c, PYO
+ * usb.py, constants.py), keeps the probe's mode and last read/write status, and
+ * runs the SWD/DAP engine over the target bus (mcu.h). It knows nothing of USB
+ * transfers: board.c frames packets and replies around it.
  */
 #ifndef STOTP_VPROBE_STLINK_FW_H
 #define STOTP_VPROBE_STLINK_FW_H
@@ -16,13 +16,14 @@
 #include "probe_kinds.h"
 
 /* The ST-Link's internal data buffer, the largest reply and write data
- * phase (STLINK_DATA_SIZE 6144, facts §4). GET_COM_FREQ etc. are smaller. */
+ * phase (STLINK_DATA_SIZE 6144, OOCD stlink_usb.c). GET_COM_FREQ etc. are
+ * smaller. */
 #define VP_FW_BUF_MAX 6144
 #define VP_FW_CMD_LEN 16
 /* The longest reply: RW_MISC_IN of 1227 items, 8 bytes each (stlink_dap.h). */
 #define VP_FW_REPLY_MAX (8 * 1227)
 
-/* Status bytes (facts §3). */
+/* Status bytes (PYO constants.py). */
 enum vp_fw_status {
 	VP_ST_OK = 0x80,
 	VP_ST_FAULT = 0x81,
@@ -43,11 +44,12 @@ typedef struct vp_fw_params {
 	/* VPROBE_QUIRKS sticky=kept|cleared: whether the DP sticky error
 	 * flags stay set until the host writes DP ABORT (kept, the default:
 	 * the harsher reading) or the firmware clears them before each memory
-	 * command. UNCONFIRMED (facts §10.6). Firmware without WRITE_DAP_REG
-	 * always clears them. */
+	 * command. UNCONFIRMED (PYO stlink.py, BMP stlinkv2.c). Firmware
+	 * without WRITE_DAP_REG always clears them. */
 	bool sticky_kept;
 	/* Status answered to a command this firmware lacks. UNCONFIRMED;
-	 * PYO's status list suggests JTAG_UNKNOWN_CMD 0x42 (facts §3). */
+	 * PYO's status list suggests JTAG_UNKNOWN_CMD 0x42 (PYO
+	 * constants.py). */
 	uint8_t unknown_cmd_status;
 } vp_fw_params;
 

@@ -1,9 +1,9 @@
 /*
  * The SWD engine of the ST-Link firmware model (stlink_swd.h). Sources:
  * ADIv5 (SW-DP ACKs, posted AP writes, sticky flags), OOCD commit
- * 9fce8a21c (the WAIT threshold, facts §10.3), BMP stlinkv2.c (V3's answer
- * to a busy AP, facts §10.4), PYO stlink.py and OOCD stlink_dap_run_finalize
- * (hosts clear sticky flags with DP ABORT, facts §10.6).
+ * 9fce8a21c (the WAIT threshold), BMP stlinkv2.c (V3's answer
+ * to a busy AP), PYO stlink.py and OOCD stlink_dap_run_finalize
+ * (hosts clear sticky flags with DP ABORT).
  */
 #include "stlink_swd.h"
 
@@ -58,14 +58,15 @@ uint8_t vp_swd_access(vp_swd *w, bool write, uint32_t addr, unsigned size,
 	if (w->fault_next) {
 		/* "ST-Link v3 while AP is busy answers once with ERROR_WAIT,
 		 * then with AP_FAULT and finally with ERROR_OK" (BMP
-		 * stlinkv2.c, facts §10.4): nothing is accessed */
+		 * stlinkv2.c): nothing is accessed */
 		w->fault_next = false;
 		vp_swd_charge(w);
 		return VP_ST_AP_FAULT;
 	}
 	if (w->sticky_kept && vp_dap_sticky(w->dap)) {
 		/* ADIv5: with a sticky error set, AP accesses FAULT until the
-		 * host writes DP ABORT (facts §10.6; quirk sticky=kept) */
+		 * host writes DP ABORT (PYO stlink.py, BMP stlinkv2.c; quirk
+		 * sticky=kept) */
 		vp_swd_charge(w);
 		return VP_ST_AP_FAULT;
 	}
@@ -77,7 +78,8 @@ uint8_t vp_swd_access(vp_swd *w, bool write, uint32_t addr, unsigned size,
 				  : vp_mcu_read(w->mcu, addr, size, val);
 			if (r == VP_BUS_STALL && write) {
 				/* the AP took the write (OK ACK); it completes
-				 * on the AHB once the stall ends (facts §10.3) */
+				 * on the AHB once the stall ends (OOCD commit
+				 * 9fce8a21c) */
 				w->posted.active = true;
 				w->posted.addr = addr;
 				w->posted.size = size;

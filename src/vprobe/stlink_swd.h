@@ -17,7 +17,7 @@
 
 /* WAIT ACKs the firmware retries before it answers SWD_AP_WAIT: it gives
  * up when an access got WAIT "more than 4 times in a row" (OOCD commit
- * 9fce8a21c, facts §10.3): tens of microseconds, not milliseconds. */
+ * 9fce8a21c): tens of microseconds, not milliseconds. */
 #define VP_SWD_WAIT_RETRIES 4
 
 typedef struct vp_swd {

@@ -47,7 +47,8 @@ typedef struct vp_usb_identity {
 	const char *product;      /* e.g. "STM32 STLink" */
 	/* The raw iSerial string descriptor, bLength and bDescriptorType
 	 * included. Old V2 firmware gives 12 raw bytes (bLength 26), others 24
-	 * hex characters in UTF-16 (bLength 50): facts §1.1. */
+	 * hex characters in UTF-16 (bLength 50): OOCD stlink_usb.c, PYO
+	 * usb.py. */
 	uint8_t serial_desc[64];
 	size_t serial_desc_len;
 	char serial[25]; /* the 24-hex-digit serial people see */

@@ -3,15 +3,15 @@
  *  - IWDG (RM0090 §21.3-21.4): KR 0xCCCC starts it, 0xAAAA reloads,
  *    0x5555 opens PR/RLR; PR reset 0 (/4), RLR reset 0xFFF; the counter
  *    runs on the LSI (~32 kHz), so the reset timeout is 4096 x 4 / 32 kHz
- *    = 512 ms (facts §10.1). Once started it cannot be stopped but by a
- *    reset.
+ *    = 512 ms (OOCD stm32f4x.cfg, BMP stm32f4.c). Once started it cannot be
+ *    stopped but by a reset.
  *  - WWDG (RM0090 §22.3-22.6): CR reset 0x7F, WDGA (bit 7) set by software
  *    and cleared only by reset; the 7-bit counter T counts down every
  *    4096 x 2^WDGTB PCLK1 cycles and resets the chip when it passes from
  *    0x40 to 0x3F. PCLK1 is taken as the 16 MHz HSI the part runs on after
  *    reset (RM0090 §6.2.2): the model does not follow the clock tree.
  *  - Freeze: DBGMCU_APB1_FZ DBG_IWDG_STOP / DBG_WWDG_STOP (RM0090 §38.16.4,
- *    facts §10.1).
+ *    OOCD stm32f4x.cfg, BMP stm32f4.c).
  */
 #include "wdg.h"
 

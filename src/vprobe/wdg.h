@@ -1,12 +1,12 @@
 /*
  * The independent and window watchdogs (IWDG at 0x40003000, WWDG at
  * 0x40002C00; RM0090 §21, §22, RM0385 §27, §28) in simulated time, and
- * what a debugger does to them (facts §10.1): they count while the core is
- * halted unless DBGMCU_APB1_FZ freezes them (bit 12 DBG_IWDG_STOP, bit 11
- * DBG_WWDG_STOP). The firmware is not executed: a running core is taken to
- * refresh the watchdogs it started (firmware that did not would reset-loop
- * in the field), so they only run out while the core is halted. Internal
- * to mcu.c.
+ * what a debugger does to them (OOCD stm32f4x.cfg, BMP stm32f4.c): they count
+ * while the core is halted unless DBGMCU_APB1_FZ freezes them (bit 12
+ * DBG_IWDG_STOP, bit 11 DBG_WWDG_STOP). The firmware is not executed: a running
+ * core is taken to refresh the watchdogs it started (firmware that did not
+ * would reset-loop in the field), so they only run out while the core is
+ * halted. Internal to mcu.c.
  */
 #ifndef STOTP_VPROBE_WDG_H
 #define STOTP_VPROBE_WDG_H

@@ -4,7 +4,7 @@
 -- bytes back, each as one process counted from open to close by the model
 -- (VPROBE_STATS). OpenOCD runs with `WORKAREASIZE 0` (vprobe runs no target
 -- code) and its TCP ports disabled; its `flash protect` does not lock OTP
--- blocks (facts §7.1: OOCD ticket #393), so it writes the 16 lock bytes
+-- blocks (OOCD stm32f2x.c: OOCD ticket #393), so it writes the 16 lock bytes
 -- with mww/mwb after the key sequence and PG with PSIZE x8, the workaround
 -- the facts give. Prints a markdown table for README.md's "Measured".
 local bench = dofile((arg[0]:match("^(.*/)") or "./") .. "common.lua")

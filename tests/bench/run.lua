@@ -3,11 +3,11 @@
 -- kind, counted from attach() on. Runs the in-process virtual probe. The
 -- issue's target is 30 (issue 12 item 3); tests/core_budget_spec.lua holds
 -- what each firmware reaches. Each burst run is repeated under the
--- model's other readings of the UNCONFIRMED burst behaviour (facts §6.3
--- step 8; VPROBE_QUIRKS busy_write=drop|pgserr), where stotp falls back to
--- per-unit writes for what the burst left undone; the target applies to
--- the default, busy_write=stall. Then the other sections (SECTIONS below,
--- one file each under tests/bench/) print their tables.
+-- model's other readings of the UNCONFIRMED burst behaviour (RM0090 §3.5.4;
+-- OOCD and STL poll BSY per unit; VPROBE_QUIRKS busy_write=drop|pgserr), where
+-- stotp falls back to per-unit writes for what the burst left undone; the
+-- target applies to the default, busy_write=stall. Then the other sections
+-- (SECTIONS below, one file each under tests/bench/) print their tables.
 local root = arg[0]:match("^(.*)tests/bench/run%.lua$") or "./"
 local build = os.getenv("STOTP_BUILD") or (root .. "build")
 package.path = root .. "lua/?.lua;" .. root .. "lua/?/init.lua;" .. package.path

@@ -1,7 +1,7 @@
 -- Test-only helpers shared by the stotp.core specs (tests/core_*_spec.lua):
 -- opening a virtual probe through either transport, board images, test
 -- data, and decoding the command packets probe:trace() records (ST-Link
--- framing from shared/facts/stlink-otp-facts.md §2.2, independent of the
+-- framing from OOCD stlink_usb.c and PYO constants.py, independent of the
 -- C code that builds them).
 local env = require("testenv")
 local stotp = require("stotp.core")
@@ -96,9 +96,9 @@ function M.image_locks(img)
 end
 
 -- The memory and register commands of a trace, decoded from the packet
--- layouts of facts §2.2: READ/WRITEMEM (F2 0C/47/07, F2 0D/48/08: address
--- u32 LE at [2], length u16 LE at [6]) as { op = "read"/"write", addr, n,
--- width }, WRITEDEBUGREG (F2 35: address, value) as { op = "reg", reg,
+-- layouts of OOCD stlink_usb.c: READ/WRITEMEM (F2 0C/47/07, F2 0D/48/08:
+-- address u32 LE at [2], length u16 LE at [6]) as { op = "read"/"write", addr,
+-- n, width }, WRITEDEBUGREG (F2 35: address, value) as { op = "reg", reg,
 -- value }; index = position in the trace.
 local MEM = {
   [0x0C] = { "read", 1 }, [0x47] = { "read", 2 }, [0x07] = { "read", 4 },

@@ -1,7 +1,7 @@
 -- A pure-Lua stand-in for stotp.core's probe and target, for the specs of
 -- the provisioning layer (plan, cli) that must run without the C core.
 -- It models only what that layer relies on: a UID, OTP data that programs
--- by AND (bits only go 1 -> 0, facts §6.2), lock bytes (a locked block takes
+-- by AND (bits only go 1 -> 0, RM0090 §3.8), lock bytes (a locked block takes
 -- no writes), and the API's nil, message, code failures. It is written
 -- from the API contract in issue 4, not from the C core.
 

@@ -1,10 +1,10 @@
--- The flash-controller program sequence (RM0090 §3.5.4, facts §5.2) as the
+-- The flash-controller program sequence (RM0090 §3.5.4, CMSIS) as the
 -- specs of the target model drive it over the model's bus (vprobe_model).
 local M = {}
 
 local KEYR, CR = 0x40023C04, 0x40023C10
 local PG = 0x1
--- CR[9:8] PSIZE for a width in bytes: x8 00, x16 01, x32 10 (facts §5.2)
+-- CR[9:8] PSIZE for a width in bytes: x8 00, x16 01, x32 10 (CMSIS)
 M.PSIZE = { [1] = 0, [2] = 1 << 8, [4] = 2 << 8 }
 
 --- The two-key unlock of FLASH_CR.

@@ -68,7 +68,7 @@ static int push_fail(lua_State *L, const char *msg)
 	return 2;
 }
 
-/* Strict options: a misspelt key is an error (STYLE.md point 6). */
+/* Strict options: a misspelt key is an error (as luaposix checkfieldnames). */
 static void check_keys(lua_State *L, int idx, const char *const *known)
 {
 	lua_pushnil(L);

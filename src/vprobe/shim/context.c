@@ -4,7 +4,7 @@
  * directory, so burned bits persist where the user ran the tool) and opens
  * one board per image; libusb_exit closes them and writes the summed stats
  * to VPROBE_STATS. Also the logging/option entry points that act on a
- * context.
+ * context. Sources: libusb 1.0.26 API (libusb.h).
  */
 #include "shim.h"
 

@@ -2,6 +2,7 @@
  * Control transfers of the drop-in libusb: the standard requests a host
  * sends (GET_DESCRIPTOR, GET/SET_CONFIGURATION, ...), answered from the
  * board's USB identity as the device would put them on the wire.
+ * Sources: USB 2.0 §9.4, §9.6; OOCD doc/usb_adapters/stlink dumps.
  */
 #include "shim.h"
 
@@ -152,7 +153,8 @@ int shim_control(libusb_device *dev, uint8_t type, uint8_t req, uint16_t value,
 }
 
 /* libusb 1.0.26's conversion (descriptor.c): one byte per UTF-16 unit,
- * '?' for non-ASCII. Hosts match the V2's raw serial through it (facts §1.1). */
+ * '?' for non-ASCII. Hosts match the V2's raw serial through it (OOCD
+ * stlink_usb.c, PYO usb.py). */
 API int libusb_get_string_descriptor_ascii(libusb_device_handle *h,
 					   uint8_t index, unsigned char *data,
 					   int length)

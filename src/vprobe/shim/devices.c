@@ -1,7 +1,8 @@
 /*
  * Devices of the drop-in libusb: the device list (one device per board of
  * the context), bus topology, and the device and configuration descriptors
- * built from the board's USB identity (vprobe.h, facts §1.1).
+ * built from the board's USB identity (vprobe.h, OOCD stlink_usb.c, PYO
+ * usb.py).
  */
 #include "shim.h"
 
@@ -85,9 +86,9 @@ API int libusb_get_device_descriptor(libusb_device *dev,
 	d->bLength = LIBUSB_DT_DEVICE_SIZE;
 	d->bDescriptorType = LIBUSB_DT_DEVICE;
 	d->bcdUSB = id->bcd_usb;
-	/* composite probes (V2-1, V3; facts §1.1 interface counts) use the
+	/* composite probes (V2-1, V3; OOCD doc/usb_adapters dumps) use the
 	 * IAD class triple EF/02/01 of the USB Interface Association ECN;
-	 * what the real ones report is UNCONFIRMED (not in the facts file) */
+	 * what the real ones report is UNCONFIRMED (no source says) */
 	if (id->num_interfaces > 1) {
 		d->bDeviceClass = 0xEF;
 		d->bDeviceSubClass = 0x02;
@@ -106,8 +107,8 @@ API int libusb_get_device_descriptor(libusb_device *dev,
 }
 
 /* Interface i of the probe: 0 is the vendor-class debug interface with
- * its endpoints (facts §1.1); the others (MSC, CDC, bridge) are described
- * by class only, no host here uses them. */
+ * its endpoints (OOCD stlink_usb.c, PYO usb.py); the others (MSC, CDC, bridge)
+ * are described by class only, no host here uses them. */
 static void iface_class(unsigned i, uint8_t cls[3])
 {
 	static const uint8_t classes[][3] = {

@@ -1,7 +1,7 @@
 /*
  * Device handles of the drop-in libusb: open/close, interfaces,
  * configuration, kernel drivers (never bound to a virtual probe) and
- * libusb_reset_device.
+ * libusb_reset_device. Sources: libusb 1.0.26 API (libusb.h).
  */
 #include "shim.h"
 

@@ -1,6 +1,6 @@
 /*
  * Transfers of the drop-in libusb: synchronous bulk/interrupt transfers,
- * async transfers and the event loop.
+ * async transfers and the event loop. Sources: libusb 1.0.26 API (libusb.h).
  *
  * Async transfers run in submission order inside libusb_handle_events*,
  * which also delivers their callbacks, as libusb does. Nothing waits in
