@@ -352,6 +352,7 @@ __attribute__((visibility("default"))) int luaopen_stotp_core(lua_State *L)
 	new_class(L, TARGET_MT, lstotp_target_meta, lstotp_target_methods);
 	luaL_newlib(L, fns);
 	lstotp_sandbox_register(L);
+	lstotp_proc_register(L);
 	lua_pushstring(L, STOTP_UDEV_RULE);
 	lua_setfield(L, -2, "udev_rule");
 	return 1;

@@ -55,5 +55,7 @@ extern const luaL_Reg lstotp_target_meta[], lstotp_target_methods[];
 
 /* Adds run_bounded (lstotp_sandbox.c) to the module table on the stack. */
 void lstotp_sandbox_register(lua_State *L);
+/* Adds the table proc (lstotp_proc.c) to the module table on the stack. */
+void lstotp_proc_register(lua_State *L);
 
 #endif
