@@ -102,6 +102,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	$(LUA) tests/bench/run.lua
 	$(LUA) tests/bench/provision.lua
+	$(LUA) tests/bench/station.lua
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -127,10 +128,11 @@ $(INSTALL_CORE): $(INSTALL_OBJ) $(VPROBE_OBJ)
 	$(CC) $(SHARED) -o $@ $^ $(USB_LIBS)
 
 install: all $(INSTALL_CORE)
-	install -d $(DESTDIR)$(CMOD_DIR)/stotp $(DESTDIR)$(LMOD_DIR)/stotp/cli $(DESTDIR)$(BIN_DIR)
+	install -d $(DESTDIR)$(CMOD_DIR)/stotp $(DESTDIR)$(LMOD_DIR)/stotp/cli $(DESTDIR)$(LMOD_DIR)/stotp/station $(DESTDIR)$(BIN_DIR)
 	install -m 755 $(INSTALL_CORE) $(DESTDIR)$(CMOD_DIR)/stotp/core.so
 	install -m 644 lua/stotp/*.lua $(DESTDIR)$(LMOD_DIR)/stotp/
 	install -m 644 lua/stotp/cli/*.lua $(DESTDIR)$(LMOD_DIR)/stotp/cli/
+	install -m 644 lua/stotp/station/*.lua $(DESTDIR)$(LMOD_DIR)/stotp/station/
 	$(call STOTP_SED,$(LMOD_DIR),$(CMOD_DIR)) lua/stotp/cli/stotp.in >$(DESTDIR)$(BIN_DIR)/stotp
 	chmod 755 $(DESTDIR)$(BIN_DIR)/stotp
 	install -d $(DESTDIR)$(PREFIX)/share/stotp

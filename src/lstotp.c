@@ -11,6 +11,7 @@ __attribute__((visibility("default"))) int luaopen_stotp_core(lua_State *L)
 	lstotp_open_probe(L);
 	lstotp_open_target(L);
 	lstotp_open_sandbox(L);
+	lstotp_open_proc(L);
 	lstotp_set_str(L, "udev_rule", STOTP_UDEV_RULE);
 	return 1;
 }

@@ -57,8 +57,10 @@ void lstotp_add_methods(lua_State *L, const char *name, const luaL_Reg *fns);
 void lstotp_open_probe(lua_State *L);   /* lstotp_probe.c */
 void lstotp_open_target(lua_State *L);  /* lstotp_target.c; after probe */
 void lstotp_open_sandbox(lua_State *L); /* lstotp_sandbox.c */
+void lstotp_open_proc(lua_State *L);    /* lstotp_proc.c: the table proc */
 
 /* lstotp_probe.c: the probe of the stotp.Probe at idx, NULL once closed. */
 probe *lstotp_to_probe(lua_State *L, int idx);
+
 
 #endif

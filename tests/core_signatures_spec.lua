@@ -22,6 +22,13 @@ local SIGNATURES = {
   { "run_bounded", on = "module", args = { "function", "integer", "integer" }, valid = { function() end, 1 << 20, 1000 } },
   { "file_info", on = "module", args = { "string" }, valid = { "README.md" } },
 
+  -- stotp.core.proc, the station's workers (no process with pid 2^31-1)
+  { "sleep", on = "proc", args = { "number" }, valid = { 0 } },
+  { "spawn", on = "proc", args = { "table", "string" }, valid = { { "true" }, "/dev/null" } },
+  { "wait", on = "proc", args = { "integer", "boolean?" }, valid = { 0x7FFFFFFF, false } },
+  { "kill", on = "proc", args = { "integer", "string" }, valid = { 0x7FFFFFFF, "TERM" } },
+  { "cpu", on = "proc", args = {}, valid = {} },
+
   { "close", on = "probe", args = {}, valid = {} },
   { "version", on = "probe", args = {}, valid = {} },
   { "voltage", on = "probe", args = {}, valid = {} },
@@ -46,6 +53,7 @@ local SIGNATURES = {
 -- Values of other types, none of which Lua would coerce to the wanted one.
 local WRONG = {
   integer = { "x", true, {} },
+  number = { "x", true, {} },
   string = { true, {} },
   table = { true, "x", 1 },
   boolean = { "x", 1, {} },
@@ -63,7 +71,7 @@ end
 -- The call as a user writes it (m.f(...), o:f(...)), so the message names
 -- the function and counts arguments as the user does.
 local function call(sig, obj, args)
-  local form = sig.on == "module" and "local m = ...; return m.%s(select(2, ...))"
+  local form = (sig.on == "module" or sig.on == "proc") and "local m = ...; return m.%s(select(2, ...))"
     or "local o = ...; return o:%s(select(2, ...))"
   local f = assert(load(string.format(form, sig[1]), "=call"))
   return pcall(f, obj, table.unpack(args, 1, args.n or #args))
@@ -76,7 +84,7 @@ local function run(sig, args)
   if sig.creates then os.remove(sig.creates) end
   local p = assert(stotp.open { sim = IMG })
   local t = sig.on == "target" and assert(p:attach()) or nil
-  local obj = ({ module = stotp, probe = p, target = t })[sig.on]
+  local obj = ({ module = stotp, proc = stotp.proc, probe = p, target = t })[sig.on]
   local r = table.pack(call(sig, obj, args))
   if t then t:close() end
   p:close()
@@ -105,7 +113,7 @@ describe("stotp.core signatures", function()
   end)
 
   for _, sig in ipairs(SIGNATURES) do
-    local where = sig.on == "module" and "stotp." or sig.on .. ":"
+    local where = ({ module = "stotp.", proc = "stotp.proc." })[sig.on] or sig.on .. ":"
     local n = #sig.args
 
     if not sig.variadic then

@@ -27,7 +27,7 @@ describe("the stotp command", function()
     assert.equal(2, code)
     assert.equal("", out)
     assert.equal("stotp: usage error: unknown subcommand 'provison' (did you mean 'provision'?); the subcommands are " ..
-      "provision, check, read, probes, report, journal, repl\n", err)
+      "provision, station, check, read, probes, report, journal, repl\n", err)
   end)
 
   it("suggests the option meant by a misspelt one: exit 2, no image made", function()

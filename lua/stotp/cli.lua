@@ -12,6 +12,7 @@ M.VERSION = common.VERSION
 -- name, module, one line of help. The order is the order of `stotp --help`.
 M.COMMANDS = {
   { "provision", "Provision one board from a recipe (CONFIG): plan, confirm, burn, verify, lock, record." },
+  { "station", "Provision boards on several probes at once; each probe takes the next board once the last is taken away." },
   { "check", "Run a recipe's examples (its self-tests) with no probe." },
   { "read", "Read a board back in a recipe's terms: every field decoded, the block map, the journal's record." },
   { "probes", "List the ST-Link probes connected (and the part and UID of each target that answers)." },

@@ -26,8 +26,11 @@
 #include "faults.h"
 #include "image.h"
 #include "mcu.h"
+#include "options.h"
 #include "probe_kinds.h"
 #include "quirks.h"
+#include "realtime.h"
+#include "slot.h"
 #include "stlink_fw.h"
 
 /* Model parameters, not measurements: the wire time of one byte on a
@@ -42,7 +45,13 @@
 struct vp_board {
 	char *state_path;
 	char *stats_path;
+	char *target; /* part of a new image (VPROBE_TARGET) */
 	vp_image img;
+	vp_slot slot; /* the image file last loaded or saved (slot.h) */
+	bool absent;  /* no board on the fixture: img is a stand-in */
+	double volts; /* the supply of a board on the fixture */
+	vp_mcu_params prm;
+	vp_realtime rt;
 	vp_clock clock;
 	vp_mcu *mcu;
 	vp_fw *fw;
@@ -86,38 +95,6 @@ static char *dup_or_null(const char *s)
 	return d;
 }
 
-void vp_options_from_env(vp_options *opt, const char *path, unsigned index)
-{
-	const char *v;
-	memset(opt, 0, sizeof *opt);
-	opt->state_path = path;
-	opt->target = getenv("VPROBE_TARGET");
-	opt->probe = getenv("VPROBE_PROBE");
-	opt->fault = getenv("VPROBE_FAULT");
-	opt->stats_path = getenv("VPROBE_STATS");
-	opt->quirks = getenv("VPROBE_QUIRKS");
-	opt->index = index;
-	opt->voltage = -1;
-	opt->latency_us = -1;
-	if ((v = getenv("VPROBE_VOLTAGE")) && *v) {
-		char *end;
-		double d = strtod(v, &end);
-		/* NaN tells vp_board_open the variable was malformed */
-		opt->voltage = (*end || !(d > 0) || d > 6) ? NAN : d;
-	}
-	if ((v = getenv("VPROBE_WALLCLOCK")) && *v) {
-		char *end;
-		double d = strtod(v, &end);
-		opt->wallclock = (*end || !(d > 0) || d > 1e6) ? NAN : d;
-	}
-	if ((v = getenv("VPROBE_LATENCY_US")) && *v) {
-		char *end;
-		errno = 0;
-		long l = strtol(v, &end, 10);
-		opt->latency_us = (*end || errno || l < 0) ? -2 : l;
-	}
-}
-
 static void board_free(vp_board *b)
 {
 	vp_lock_drop(b->state_path, b->lock_fd);
@@ -125,85 +102,48 @@ static void board_free(vp_board *b)
 	vp_mcu_free(b->mcu);
 	free(b->state_path);
 	free(b->stats_path);
+	free(b->target);
 	free(b);
 }
 
-/* The file the image really is: a symlinked image is followed, so saving
- * (a rename over the path) rewrites its target instead of replacing the
- * link, and the claim lock sits beside the real file, shared by every
- * name of it (issue 7 item 10). A dangling link is refused: creating a
- * fresh board there would break the link. Returns a malloc'd path. */
-static char *real_image_path(const char *path, char *err, size_t errlen)
+/* A stand-in image for a fixture with no board: never saved, and its
+ * target is unpowered (0 V, no DP answer), as a probe with nothing on its
+ * cable sees it. */
+static int stand_in(vp_board *b, char *err, size_t errlen)
 {
-	struct stat st;
-	char *real;
-
-	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
-		return dup_or_null(path);
-	real = realpath(path, NULL);
-	if (!real)
-		snprintf(err, errlen,
-			 "vprobe: the board image %s is a symlink to nothing "
-			 "usable: %s",
-			 path, strerror(errno));
-	return real;
-}
-
-/* Can the image be saved where it lives? The same temporary name
- * vp_image_save writes, created and removed. A real board never forgets a
- * program operation; a model that silently could would report a burn that
- * the next run does not see (issue 7 item 10), so such a board is refused
- * at open instead. */
-static int check_writable(const char *path, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX + 32];
-	int fd;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
-			     (long)getpid())
-	    >= sizeof tmp) {
-		snprintf(err, errlen, "vprobe: %s: path too long", path);
+	const vp_part *part = vp_part_find(b->target);
+	if (!part) {
+		snprintf(err, errlen, "vprobe: unknown target '%s' (known: %s)",
+			 b->target, vp_part_names());
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		snprintf(err, errlen,
-			 "vprobe: the board image %s cannot be saved (%s: %s): "
-			 "a board that cannot keep what it programs is refused",
-			 path, tmp, strerror(errno));
+	if (vp_image_fresh(&b->img, part, err, errlen) != 0)
 		return -1;
-	}
-	close(fd);
-	unlink(tmp);
+	b->img.dirty = false;
+	b->absent = true;
 	return 0;
 }
 
-static int check_options(const vp_options *opt, char *err, size_t errlen)
+/* The target for b->img: a new mcu with the model's switches and the
+ * board's injected faults, or NULL (message in err). */
+static vp_mcu *new_target(vp_board *b, char *err, size_t errlen)
 {
-	if (!opt->state_path || !*opt->state_path) {
-		snprintf(err, errlen,
-			 "vprobe: no board image path (VPROBE_STATE)");
-		return -1;
+	vp_mcu *m = vp_mcu_new(&b->img, b->img.part, &b->clock,
+			       b->absent ? 0 : b->volts);
+	if (!m) {
+		snprintf(err, errlen, "vprobe: out of memory");
+		return NULL;
 	}
-	if (isnan(opt->voltage)) {
-		snprintf(err, errlen,
-			 "vprobe: bad target voltage (VPROBE_VOLTAGE: volts, 0 "
-			 "< V <= 6)");
-		return -1;
+	vp_mcu_set_params(m, &b->prm);
+	if (vp_faults_apply_stuck(&b->faults, m, b->img.part, err, errlen)
+	    != 0) {
+		vp_mcu_free(m);
+		return NULL;
 	}
-	if (isnan(opt->wallclock)) {
-		snprintf(err, errlen,
-			 "vprobe: bad VPROBE_WALLCLOCK (a factor, 0 < F <= "
-			 "1000000)");
-		return -1;
-	}
-	if (opt->latency_us < -1) {
-		snprintf(err, errlen,
-			 "vprobe: bad latency (VPROBE_LATENCY_US: microseconds "
-			 ">= 0)");
-		return -1;
-	}
-	return 0;
+	unsigned powerloss_at = vp_faults_powerloss_at(&b->faults);
+	if (powerloss_at)
+		vp_mcu_arm_powerloss(m, powerloss_at);
+	return m;
 }
 
 int vp_board_open(vp_board **out, const vp_options *opt, char *err,
@@ -215,7 +155,7 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err,
 	prm.sticky_cleared =
 		false; /* the probe's quirk (stlink_fw.h), not the mcu's */
 	/* before the image is made: a bad option creates no file */
-	if (check_options(opt, err, errlen) != 0
+	if (vp_options_check(opt, err, errlen) != 0
 	    || vp_quirks_parse(opt->quirks, &prm, err, errlen) != 0)
 		return -1;
 	vp_board *b = calloc(1, sizeof *b);
@@ -224,39 +164,41 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err,
 		return -1;
 	}
 	b->lock_fd = -1;
+	b->prm = prm;
+	b->volts = opt->voltage > 0 ? opt->voltage : 3.3;
+	b->rt.on = opt->realtime;
 	snprintf(err, errlen, "vprobe: out of memory");
-	b->state_path = real_image_path(opt->state_path, err, errlen);
+	b->state_path = vp_slot_real_path(opt->state_path, err, errlen);
+	b->target = dup_or_null(opt->target ? opt->target : "stm32f429zi");
 	b->stats_path = dup_or_null(
 		opt->stats_path && *opt->stats_path ? opt->stats_path : NULL);
-	if (!b->state_path
+	if (!b->state_path || !b->target
 	    || vp_probe_parse(&b->kind, opt->probe, err, errlen) != 0
-	    || vp_faults_parse(&b->faults, opt->fault, err, errlen) != 0
-	    || vp_image_load(&b->img, b->state_path,
-			     opt->target ? opt->target : "stm32f429zi", err,
-			     errlen)
-		       != 0
-	    || check_writable(b->state_path, err, errlen) != 0)
+	    || vp_faults_parse(&b->faults, opt->fault, err, errlen) != 0)
 		goto fail;
-	double volts = opt->voltage > 0 ? opt->voltage : 3.3;
-	b->mcu = vp_mcu_new(&b->img, b->img.part, &b->clock, volts);
-	if (b->mcu)
-		vp_mcu_set_params(b->mcu, &prm);
+	/* an empty file: the fixture holds no board (slot.h); a missing one
+	 * is a new board, created on first use (DESIGN.md) */
+	if (vp_slot_empty(b->state_path) ? stand_in(b, err, errlen) != 0
+					 : vp_image_load(&b->img, b->state_path,
+							 b->target, err, errlen)
+						   != 0)
+		goto fail;
+	if (vp_slot_check_writable(b->state_path, err, errlen) != 0)
+		goto fail;
+	vp_slot_note(&b->slot, b->state_path);
+	b->mcu = new_target(b, err, errlen);
+	if (!b->mcu)
+		goto fail;
 	vp_fw_params fwp = { .unknown_cmd_status = VP_ST_UNKNOWN_CMD,
 			     .sticky_kept = !prm.sticky_cleared };
-	b->fw = b->mcu ? vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock,
-				   &fwp)
-		       : NULL;
+	b->fw = vp_fw_new(&b->kind, b->img.part, b->mcu, &b->clock, &fwp);
 	if (!b->fw) {
 		snprintf(err, errlen, "vprobe: out of memory");
 		goto fail;
 	}
-	if (vp_faults_apply_stuck(&b->faults, b->mcu, b->img.part, err, errlen)
-	    != 0)
-		goto fail;
-	unsigned powerloss_at = vp_faults_powerloss_at(&b->faults);
-	if (powerloss_at)
-		vp_mcu_arm_powerloss(b->mcu, powerloss_at);
-	vp_probe_identity(&b->kind, b->img.uid, opt->index, &b->id);
+	uint8_t seed[12];
+	vp_slot_serial_seed(opt->state_path, seed);
+	vp_probe_identity(&b->kind, seed, opt->index, &b->id);
 	b->latency_us =
 		opt->latency_us >= 0 ? opt->latency_us : b->kind.latency_us;
 	b->wallclock = opt->wallclock > 0 ? opt->wallclock : 0;
@@ -265,6 +207,23 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err,
 fail:
 	board_free(b);
 	return -1;
+}
+
+/* Has the board been taken off the fixture since it was last loaded or
+ * saved (another board, or none, at its path)? Its burned bits went with
+ * it: saving them would overwrite the board that is there now. */
+static bool board_gone(vp_board *b)
+{
+	vp_image now;
+	char err[256];
+	if (!vp_slot_changed(&b->slot, b->state_path))
+		return false;
+	enum vp_slot_holds h =
+		vp_slot_load(b->state_path, b->target, &now, err, sizeof err);
+	return h == VP_SLOT_NONE
+	       || (h == VP_SLOT_BOARD
+		   && (now.part != b->img.part
+		       || memcmp(now.uid, b->img.uid, sizeof now.uid) != 0));
 }
 
 /* Persist burned bits at once: a host killed after this transfer must
@@ -280,8 +239,14 @@ static int save_if_dirty(vp_board *b)
 		return VP_USB_IO;
 	if (!b->img.dirty)
 		return 0;
-	if (vp_image_save(&b->img, b->state_path, err, sizeof err) == 0)
+	if (b->absent || board_gone(b)) {
+		b->img.dirty = false;
 		return 0;
+	}
+	if (vp_image_save(&b->img, b->state_path, err, sizeof err) == 0) {
+		vp_slot_note(&b->slot, b->state_path);
+		return 0;
+	}
 	b->dead = true;
 	fprintf(stderr,
 		"vprobe: %s: the board is dead (what it programmed is lost), "
@@ -338,30 +303,58 @@ int vp_board_usb_open(const vp_board *b)
 	return vp_faults_open_denied(&b->faults) ? VP_USB_ACCESS : VP_USB_OK;
 }
 
-/* The persistent state another holder may have changed while this board
- * was open but unclaimed. A missing or unreadable image, or one of another
- * board (part or UID differ), leaves the board as it is (the next save
- * writes it back). */
-static void reload_image(vp_board *b)
+/* What is on the fixture now (slot.h). Called at each command packet,
+ * where the file's identity decides (one stat), and at each connect and
+ * claim, where the image is read again (identity alone could miss a save
+ * made within one tick of a coarse file clock). The same board (part and
+ * UID) saved by another holder: its persistent state is taken up, unless
+ * this board has unsaved changes. Another board, or none: the old target
+ * is gone and the probe's SWD link with it (vp_fw_retarget). An image
+ * that cannot be read leaves the board as it is. */
+static void follow_slot(vp_board *b, bool reread)
 {
-	struct stat st;
 	vp_image fresh;
 	char err[256];
-	if (b->img.dirty || stat(b->state_path, &st) != 0
-	    || vp_image_load(&fresh, b->state_path, b->img.part->name, err,
-			     sizeof err)
-		       != 0
-	    || fresh.part != b->img.part
-	    || memcmp(fresh.uid, b->img.uid, sizeof fresh.uid) != 0)
+
+	if (!reread && !vp_slot_changed(&b->slot, b->state_path))
 		return;
-	memcpy(b->img.otp, fresh.otp, sizeof fresh.otp);
-	memcpy(b->img.lock, fresh.lock, sizeof fresh.lock);
-	b->img.rdp = fresh.rdp;
-	b->img.sr_at_reset = fresh.sr_at_reset;
-	b->img.iwdg = fresh.iwdg;
-	b->img.wwdg = fresh.wwdg;
-	b->img.dcache = fresh.dcache;
-	b->img.boot = fresh.boot;
+	enum vp_slot_holds h =
+		vp_slot_load(b->state_path, b->target, &fresh, err, sizeof err);
+	if (h == VP_SLOT_BAD)
+		return;
+	if (h == VP_SLOT_BOARD && !b->absent && fresh.part == b->img.part
+	    && memcmp(fresh.uid, b->img.uid, sizeof fresh.uid) == 0) {
+		if (!b->img.dirty) {
+			memcpy(b->img.otp, fresh.otp, sizeof fresh.otp);
+			memcpy(b->img.lock, fresh.lock, sizeof fresh.lock);
+			b->img.rdp = fresh.rdp;
+			b->img.sr_at_reset = fresh.sr_at_reset;
+			b->img.iwdg = fresh.iwdg;
+			b->img.wwdg = fresh.wwdg;
+			b->img.dcache = fresh.dcache;
+			b->img.boot = fresh.boot;
+		}
+		vp_slot_note(&b->slot, b->state_path);
+		return;
+	}
+	vp_slot_note(&b->slot, b->state_path);
+	if (h == VP_SLOT_NONE && b->absent)
+		return;
+	vp_mcu *old = b->mcu;
+	if (h == VP_SLOT_BOARD) {
+		b->img = fresh;
+		b->absent = false;
+	} else if (stand_in(b, err, sizeof err) != 0) {
+		return;
+	}
+	b->mcu = new_target(b, err, sizeof err);
+	if (!b->mcu) {
+		b->mcu = old;
+		b->dead = true;
+		return;
+	}
+	vp_fw_retarget(b->fw, b->img.part, b->mcu);
+	vp_mcu_free(old);
 }
 
 int vp_board_claim(vp_board *b, char *err, size_t errlen)
@@ -385,7 +378,7 @@ int vp_board_claim(vp_board *b, char *err, size_t errlen)
 	case VP_LOCK_ERROR:
 		return VP_USB_IO;
 	}
-	reload_image(b);
+	follow_slot(b, true);
 	return VP_USB_OK;
 }
 
@@ -460,6 +453,11 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 {
 	if (len > VP_FW_CMD_LEN)
 		return VP_USB_PIPE; /* UNCONFIRMED: an over-long command packet stalls */
+	/* DEBUG_ENTER (F2 30; F2 20 on API v1: OOCD
+	 * src/jtag/drivers/stlink_usb.c STLINK_DEBUG_APIV2_ENTER) is the
+	 * connect: the image is read again */
+	follow_slot(b, len >= 2 && data[0] == 0xF2
+			       && (data[1] == 0x30 || data[1] == 0x20));
 	uint64_t n = b->stats.transactions + 1;
 	vp_fault_actions a = vp_faults_on_command(&b->faults, n);
 	if (a.unplug) {
@@ -521,7 +519,7 @@ static int short_data(vp_board *b, const uint8_t *data, size_t len)
 	return VP_USB_IO;
 }
 
-int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
+static int bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 {
 	if (b->unplugged)
 		return VP_USB_NO_DEVICE;
@@ -558,7 +556,7 @@ static void reply_pop(vp_board *b)
 /* A reply longer than the buffer: whole packets fit and the rest stays
  * queued; a packet that does not fit is a babble, which libusb reports as
  * LIBUSB_ERROR_OVERFLOW (PRS #609). */
-int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
+static int bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 {
 	if (b->unplugged)
 		return VP_USB_NO_DEVICE;
@@ -606,6 +604,22 @@ int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 		return VP_USB_IO;
 	}
 	return (int)n;
+}
+
+int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
+{
+	uint64_t t0 = b->clock.us;
+	int rc = bulk_out(b, ep, data, len);
+	vp_realtime_wait(&b->rt, b->clock.us - t0);
+	return rc;
+}
+
+int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
+{
+	uint64_t t0 = b->clock.us;
+	int rc = bulk_in(b, ep, data, cap);
+	vp_realtime_wait(&b->rt, b->clock.us - t0);
+	return rc;
 }
 
 size_t vp_board_partial(const vp_board *b)

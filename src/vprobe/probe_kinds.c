@@ -270,14 +270,15 @@ void vp_probe_version_ex_reply(const vp_probe_kind *k, uint8_t out[12])
 	out[11] = (uint8_t)(k->pid >> 8);
 }
 
-/* 12 serial bytes from the target UID: FNV-1a with a per-byte salt, so a
- * board keeps its serial across runs and two images differ. */
-static void serial_bytes(const uint8_t uid[12], uint8_t out[12])
+/* 12 serial bytes from the probe's seed (its slot, slot.h): FNV-1a with a
+ * per-byte salt, so a probe keeps its serial whatever board is on its
+ * fixture, and two probes differ. */
+static void serial_bytes(const uint8_t seed[12], uint8_t out[12])
 {
 	for (unsigned i = 0; i < 12; i++) {
 		uint32_t h = 2166136261u ^ i;
 		for (unsigned j = 0; j < 12; j++)
-			h = (h ^ uid[j]) * 16777619u;
+			h = (h ^ seed[j]) * 16777619u;
 		h = (h ^ i) * 16777619u;
 		out[i] = (uint8_t)(h ^ h >> 8 ^ h >> 16 ^ h >> 24);
 	}
@@ -295,7 +296,7 @@ static void put_string_desc(vp_usb_identity *id, const char *ascii)
 	id->serial_desc_len = 2 + 2 * n;
 }
 
-void vp_probe_identity(const vp_probe_kind *k, const uint8_t uid[12],
+void vp_probe_identity(const vp_probe_kind *k, const uint8_t seed[12],
 		       unsigned index, vp_usb_identity *id)
 {
 	const struct pid_info *p = pid_find(k->pid);
@@ -315,7 +316,7 @@ void vp_probe_identity(const vp_probe_kind *k, const uint8_t uid[12],
 	id->port = (uint8_t)(1 + index % 7);
 	id->manufacturer = "STMicroelectronics";
 	id->product = p->product;
-	serial_bytes(uid, raw);
+	serial_bytes(seed, raw);
 	for (unsigned i = 0; i < 12; i++)
 		snprintf(id->serial + 2 * i, 3, "%02X", raw[i]);
 	if (k->hw == VP_HW_V2 && k->jtag < VP_V2_TEXT_SERIAL_FROM_J) {

@@ -65,10 +65,11 @@ void vp_probe_version_reply(const vp_probe_kind *k, uint8_t out[6]);
 /* The 12-byte GET_VERSION_EX reply (V3 only, OOCD stlink_usb.c). */
 void vp_probe_version_ex_reply(const vp_probe_kind *k, uint8_t out[12]);
 
-/* Fill the USB identity of a probe of this kind. `uid` (the board image's
- * target UID) seeds the serial so it is stable per image and distinct
- * between images; `index` places the probe at its own bus address. */
-void vp_probe_identity(const vp_probe_kind *k, const uint8_t uid[12],
+/* Fill the USB identity of a probe of this kind. `seed` (the probe's own,
+ * vp_slot_serial_seed: never the target's UID) gives the serial, stable
+ * for the probe whatever board is on its fixture and distinct between
+ * probes; `index` places the probe at its own bus address. */
+void vp_probe_identity(const vp_probe_kind *k, const uint8_t seed[12],
 		       unsigned index, vp_usb_identity *id);
 
 /* "V2J37S7", "V2-1J40M27", "V3J7M3": for messages. */

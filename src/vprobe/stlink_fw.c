@@ -109,6 +109,18 @@ vp_fw *vp_fw_new(const vp_probe_kind *kind, const vp_part *part, vp_mcu *mcu,
 	return fw;
 }
 
+void vp_fw_retarget(vp_fw *fw, const vp_part *part, vp_mcu *mcu)
+{
+	fw->part = part;
+	fw->mcu = mcu;
+	fw->iface = IF_NONE;
+	fw->pw.active = false;
+	vp_dap_setup(&fw->dap, part, mcu, dap_bus, fw);
+	fw->swd.mcu = mcu;
+	fw->swd.posted.active = false; /* a write to the old board is gone */
+	fw->swd.fault_next = false;
+}
+
 void vp_fw_free(vp_fw *fw)
 {
 	free(fw);

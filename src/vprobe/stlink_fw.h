@@ -70,6 +70,12 @@ void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len);
 /* A write the AP accepted while the bus stalled lands (before a save). */
 void vp_fw_settle(vp_fw *fw);
 
+/* The SWD cable now leads to another target `mcu` of `part` (a board
+ * swapped on the fixture, slot.h). The probe keeps its mode and settings;
+ * the SWD link is lost, so every target access fails (DP_ERROR) until the
+ * host enters debug mode again (F2 30), which connects to the new target. */
+void vp_fw_retarget(vp_fw *fw, const vp_part *part, vp_mcu *mcu);
+
 /* USB reset of the probe: back to the power-on mode; the target is untouched. */
 void vp_fw_usb_reset(vp_fw *fw);
 

@@ -14,6 +14,7 @@
 #ifndef STOTP_VPROBE_H
 #define STOTP_VPROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,8 @@ typedef struct vp_options {
 	                             waiting at a prompt lets the target's
 	                             watchdogs run); 0: the clock advances by
 	                             modelled costs only (the default) */
+	bool realtime;      /* VPROBE_REALTIME=1: each transfer takes its
+	                             simulated time in wall time (realtime.h) */
 	unsigned index;     /* position among the boards of one process:
 	                             gives each a distinct bus address */
 } vp_options;
