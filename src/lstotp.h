@@ -62,5 +62,4 @@ void lstotp_open_proc(lua_State *L);    /* lstotp_proc.c: the table proc */
 /* lstotp_probe.c: the probe of the stotp.Probe at idx, NULL once closed. */
 probe *lstotp_to_probe(lua_State *L, int idx);
 
-
 #endif

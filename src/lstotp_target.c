@@ -315,6 +315,11 @@ static int push_done(lua_State *L, const otp_stats *st)
 	lstotp_set_str(L, "mode", otp_mode_names[st->mode]);
 	lua_pushboolean(L, st->fell_back);
 	lua_setfield(L, -2, "fell_back");
+	if (st->fell_back) { /* why: stotp hwtest's field report */
+		lstotp_set_str(L, "burst_error", st->burst.msg);
+		lstotp_set_str(L, "burst_code", st_code_name(st->burst.code));
+		lstotp_set_int(L, "burst_sys", st->burst.sys);
+	}
 	if (st->volts >= 0) {
 		lua_pushnumber(L, st->volts);
 		lua_setfield(L, -2, "volts");

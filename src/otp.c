@@ -543,6 +543,18 @@ static int check_read_back(target *t, const otp_plan *p, const uint8_t *now,
 	return 0;
 }
 
+/* What made a burst fall back, kept for the caller (rc as program_pass):
+ * the silicon's answer is the evidence a field report needs. */
+static void note_burst(const target *t, int rc, otp_stats *st)
+{
+	if (rc == 1)
+		st->burst = t->st->err;
+	else
+		st_fail(&st->burst, ST_OK, 0,
+			"the burst ended without error but did not read back "
+			"whole");
+}
+
 /* Program, read back, verify. Whether one memory command may carry
  * several units while BSY stalls the bus is UNCONFIRMED (RM0090 §3.5.4; OOCD
  * and STL poll BSY per unit): real silicon might stall (the burst works), drop
@@ -560,6 +572,7 @@ static int burn(target *t, const otp_plan *p, unsigned widest, int mode,
 		return -1;
 	if (rc == 0 && (mode == OTP_MODE_UNIT || in_place(p, now)))
 		return check_read_back(t, p, now, locks);
+	note_burst(t, rc, st);
 	st->fell_back = 1;
 	st->mode = OTP_MODE_UNIT;
 	if (program_pass(t, p, now, widest, OTP_MODE_UNIT, st) != 0

@@ -36,6 +36,11 @@ typedef struct otp_stats {
 	double volts;      /* < 0 when not measured */
 	int mode;          /* enum otp_mode actually used at the end */
 	int fell_back;     /* a burst reported WAIT/FAULT */
+	/* Why the burst fell back (stotp hwtest's field report): the
+	 * handle's error at that moment, code 0 when the burst ended cleanly
+	 * but did not read back whole. sys: the status byte of a WAIT/FAULT,
+	 * FLASH_SR for a flash error. */
+	st_error burst;
 } otp_stats;
 
 /* Names of enum otp_action and enum otp_mode, NULL-terminated. */

@@ -114,23 +114,16 @@ int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 	s->commands++;
 	s->writes += !is_read_only(cmd);
 	stlink_trace_add(s, cmd);
-	if (s->link->ops->bulk_out(s->link, cmd, CMD_LEN, &le) != 0
-	    || (dlen > 0
-		&& s->link->ops->bulk_out(s->link, data, dlen, &le) != 0)
-	    || (expect > 0
-		&& s->link->ops->bulk_in(s->link, reply, expect, &got, &le)
-			   != 0)) {
-		s->out_of_step = 1;
-		return st_fail(&s->err, le.code, le.sys, "%s during %s", le.msg,
-			       name);
-	}
-	if (got != expect) {
-		s->out_of_step =
-			1; /* a reply of an earlier command? (OOCD, PYO) */
-		return st_fail(&s->err, ST_EUSB, 0,
-			       "short reply to %s: %zu of %zu bytes", name, got,
-			       expect);
-	}
+	if (s->link->ops->bulk_out(s->link, cmd, CMD_LEN, &le) != 0)
+		return stlink_xfer_failed(s, name, &le, 0, expect);
+	if ((dlen > 0 && s->link->ops->bulk_out(s->link, data, dlen, &le) != 0))
+		return stlink_xfer_failed(s, name, &le, 1, expect);
+	if (expect > 0
+	    && s->link->ops->bulk_in(s->link, reply, expect, &got, &le) != 0)
+		return stlink_xfer_failed(s, name, &le, 0, expect);
+	if (got
+	    != expect) /* a reply of another command? (OOCD stlink_usb.c, PYO usb.py) */
+		return stlink_short_reply(s, name, reply, got, expect);
 	return 0;
 }
 
@@ -233,6 +226,8 @@ int stlink_debug_cmd(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 			s->wait_seen = 0;
 			return 0;
 		}
+		if (stlink_status_sane(s, name, reply[0]) != 0)
+			return -1;
 		if (!stlink_is_wait(reply[0])) {
 			int st = reply[0], again = stlink_after_fault(s, st);
 			if (again < 0)
@@ -382,7 +377,8 @@ static int leave_mode(stlink *s)
 	uint8_t cmd[CMD_LEN], r[2];
 
 	stlink_cmd_init(cmd, 0xF5, 0);
-	if (stlink_xfer(s, "GET_CURRENT_MODE", cmd, NULL, 0, r, sizeof r) != 0)
+	if (stlink_xfer(s, "GET_CURRENT_MODE", cmd, NULL, 0, r, sizeof r) != 0
+	    || stlink_mode_sane(s, r[0]) != 0)
 		return -1;
 	switch (r[0]) {
 	case 0x00:

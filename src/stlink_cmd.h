@@ -27,6 +27,20 @@ const char *stlink_status_name(int status);
  * error flags are cleared either way. -1 when clearing them failed. */
 int stlink_after_fault(stlink *s, int status);
 void stlink_wait_backoff(unsigned attempt);
+/* stlink_sane.c: replies no working probe gives. Each returns 0, or -1
+ * with the handle out of step and an error naming the probe's fault. */
+/* A status other than OK: one no firmware defines, or JTAG_UNKNOWN_CMD for
+ * a command the firmware's version has (stotp sends no other). */
+int stlink_status_sane(stlink *s, const char *name, int status);
+/* GET_CURRENT_MODE's answer. */
+int stlink_mode_sane(stlink *s, int mode);
+/* A transfer that failed (le from the link; data_phase: a write's data
+ * OUT): always -1. */
+int stlink_xfer_failed(stlink *s, const char *name, const st_error *le,
+		       int data_phase, size_t expect);
+/* A reply of got < expect bytes: always -1. */
+int stlink_short_reply(stlink *s, const char *name, const uint8_t *reply,
+		       size_t got, size_t expect);
 void stlink_trace_add(stlink *s, const uint8_t cmd[CMD_LEN]);
 
 #endif

@@ -71,7 +71,8 @@ static int mem_chunk(stlink *s, int write, uint32_t addr, uint8_t *buf,
 			rc = stlink_xfer(s, name, cmd, NULL, 0, pad, 2);
 		else
 			rc = stlink_xfer(s, name, cmd, NULL, 0, buf, n);
-		if (rc != 0 || rw_status(s, &st) != 0)
+		if (rc != 0 || rw_status(s, &st) != 0
+		    || (st != 0x80 && stlink_status_sane(s, name, st) != 0))
 			return -1;
 		if (st == 0x80) {
 			s->wait_seen = 0;

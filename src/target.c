@@ -440,6 +440,29 @@ static int attach_hint(stlink *st)
 		was);
 }
 
+/* The core the CPUID names must be the family's (CPUID PARTNO [15:4]: 0xC23
+ * Cortex-M3 on the F2, 0xC24 M4 on the F4, 0xC27 M7 on the F7; ARMv7-M
+ * B3.2.3, stlink-org src/stlink-lib/register.h): a DBGMCU_IDCODE of
+ * another family is a probe, cable or chip that does not answer straight
+ * (issue 13 item 3), and its OTP map must not be used. */
+static int check_core(target *t)
+{
+	unsigned part = (t->cpuid >> 4) & 0xFFF;
+	const char *f = t->id.family;
+	unsigned want = strcmp(f, "F2") == 0   ? 0xC23
+			: strcmp(f, "F4") == 0 ? 0xC24
+			: strcmp(f, "F7") == 0 ? 0xC27
+					       : part;
+
+	if (part == want)
+		return 0;
+	return st_fail(&t->st->err, ST_ETARGET, 0,
+		       "DBGMCU_IDCODE 0x%08X names an %s (%s) but CPUID "
+		       "0x%08X is not its core: the probe, its cable or the "
+		       "chip does not answer straight; nothing written",
+		       t->id.idcode, t->id.name, f, t->cpuid);
+}
+
 int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 {
 	target *t = calloc(1, sizeof *t);
@@ -462,6 +485,8 @@ int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 		goto fail;
 	}
 	target_decode(idcode, t->cpuid, &t->id);
+	if (t->id.supported && check_core(t) != 0)
+		goto fail;
 	/* attach_reads read DHCSR after halting, which cleared a stale
 	 * S_RESET_ST: from here on it means "reset since attach". */
 	if (t->id.supported
@@ -542,6 +567,25 @@ int target_uid_check(target *t, const uint8_t now[12], const char *before)
  *   flash-size register in one longer command): a reply corrupted once, at
  *   attach or now, makes the two differ. That read is the OTP area read
  *   that just came before (otp.c reads the UID with it), or 2 more. */
+
+/* The part attach identified still answers: a DBGMCU_IDCODE that reads
+ * differently is another chip, or a probe or cable that misbehaves (issue
+ * 13 item 3); either way nothing more is written. */
+static int guard_idcode(target *t, const char *before)
+{
+	uint32_t now;
+
+	if (stlink_read_dbg(t->st, DBGMCU_IDCODE, &now) != 0)
+		return -1;
+	if (now == t->id.idcode)
+		return 0;
+	return st_fail(&t->st->err, ST_ETARGET, 0,
+		       "DBGMCU_IDCODE reads 0x%08X now, 0x%08X at attach: "
+		       "another chip answers, or the probe or its cable "
+		       "misbehaves; nothing more written before %s",
+		       now, t->id.idcode, before);
+}
+
 int target_guard(target *t, const char *before)
 {
 	uint8_t now[12];
@@ -567,6 +611,8 @@ int target_guard(target *t, const char *before)
 			(dhcsr & DHCSR_S_RESET_ST) ? "was reset"
 						   : "is no longer halted",
 			dhcsr, before);
+	if (guard_idcode(t, before) != 0)
+		return -1;
 	if (uid_fresh)
 		return 0;
 	if (stlink_read_mem(t->st, t->id.uid_addr, now, sizeof now, 4) != 0)

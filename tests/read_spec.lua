@@ -129,6 +129,73 @@ describe("stotp read", function()
     assert.equal(before, slurp(img))
   end)
 
+  -- --after (issue 10 item 9): attach halted the core; the board is
+  -- released as asked once it has been read, whatever the result.
+  local function read_in_process(cfg, img, extra)
+    local calls = {}
+    local real = require("stotp")
+    local wrapped = setmetatable({ open = function(opts)
+      local p, e, c = real.open(opts)
+      if not p then return p, e, c end
+      return setmetatable({ attach = function()
+        local t, te, tc = p:attach()
+        if not t then return t, te, tc end
+        local proxy = setmetatable({}, { __index = function(_, k)
+          local v = t[k]
+          if type(v) ~= "function" then return v end
+          return function(_, ...)
+            local r = table.pack(v(t, ...))
+            if k == "run" or k == "reset" then
+              -- the real effect, read on the same handle: DHCSR S_HALT (bit 17)
+              calls[#calls + 1] = { k, r[1], t:read32(0xE000EDF0) & (1 << 17) == 0 }
+            end
+            return table.unpack(r, 1, r.n)
+          end
+        end })
+        return proxy
+      end }, { __index = function(_, k)
+        local v = p[k]
+        if type(v) == "function" then return function(_, ...) return v(p, ...) end end
+        return v
+      end })
+    end }, { __index = real })
+    local out, err = require("buffer")(), require("buffer")()
+    local argv = { "read", cfg, "--sim", img, "--json" }
+    for _, a in ipairs(extra or {}) do argv[#argv + 1] = a end
+    local code = require("stotp.cli").main(argv, { stotp = function() return wrapped end, out = out, err = err })
+    return code, dkjson.decode(out.text) or {}, err.text, calls
+  end
+
+  for _, row in ipairs({ { {}, "reset", { { "reset", true, true } } },
+    { { "--after", "run" }, "run", { { "run", true, true } } }, { { "--after", "halt" }, "halted", {} } }) do
+    it("leaves the board as --after " .. row[2] .. " says once it is read, image unchanged", function()
+      local cfg = station.copy_example(dir, "sensor-mac.cfg")
+      local img = dir .. "/a.img"
+      assert.equal(0, (station.provision(dir, cfg .. " --sim " .. img .. " --yes --after halt")))
+      local before = slurp(img)
+      local code, r, err, calls = read_in_process(cfg, img, row[1])
+      assert.equal(0, code, err)
+      assert.same({ "agree", row[2] }, { r.status, r.after })
+      assert.same(row[3], calls)
+      assert.equal(before, slurp(img))
+    end)
+  end
+
+  it("releases a board of another part too, and refuses an unknown --after before opening anything", function()
+    local cfg = station.copy_example(dir, "sensor-mac.cfg")
+    local img = dir .. "/f7.img"
+    station.copy_example(dir, "f7-gateway.cfg")
+    assert.equal(0, (station.provision(dir, dir .. "/f7-gateway.cfg --sim " .. img .. " --sim-part stm32f767zi --yes")))
+    local code, _, err, calls = read_in_process(cfg, img, { "--after", "run" })
+    assert.equal(2, code, err)
+    assert.same({ { "run", true, true } }, calls)
+    code, _, err, calls = read_in_process(cfg, dir .. "/none.img", { "--after", "reboot" })
+    assert.equal(2, code)
+    assert.truthy(err:find("argument for option '--after' must be one of 'reset', 'run', 'halt'", 1, true), err)
+    assert.same({}, calls)
+    assert.is_nil(io.open(dir .. "/none.img"))
+  end)
+
   local usage = {
     { "no config", "read", "usage error" },
     { "a missing --sim image", "read CFG --sim " .. "NOIMG", "no --sim image" },

@@ -13,7 +13,7 @@ describe("the stotp command", function()
   it("lists its subcommands on --help and prints one version string", function()
     local code, out = station.stotp(dir, "--help")
     assert.equal(0, code)
-    for _, c in ipairs({ "provision", "check", "read", "probes", "report", "journal", "repl" }) do
+    for _, c in ipairs({ "provision", "check", "read", "probes", "report", "journal", "repl", "hwtest" }) do
       assert.truthy(out:find("\n   " .. c .. " ", 1, true), c)
     end
     local _, v = station.stotp(dir, "--version")
@@ -27,7 +27,7 @@ describe("the stotp command", function()
     assert.equal(2, code)
     assert.equal("", out)
     assert.equal("stotp: usage error: unknown subcommand 'provison' (did you mean 'provision'?); the subcommands are " ..
-      "provision, station, check, read, probes, report, journal, repl\n", err)
+      "provision, station, check, read, probes, report, journal, repl, hwtest\n", err)
   end)
 
   it("suggests the option meant by a misspelt one: exit 2, no image made", function()

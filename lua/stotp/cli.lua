@@ -19,6 +19,7 @@ M.COMMANDS = {
   { "report", "Export a journal as CSV or JSON." },
   { "journal", "Journal tools: `stotp journal copy FROM TO`." },
   { "repl", "An interactive Lua prompt with stotp loaded." },
+  { "hwtest", "Guarded self-test for a scratch board: burns two blank OTP blocks (burst, per unit), reports as JSON." },
 }
 
 local function names()

@@ -24,6 +24,7 @@
 
 #include "claim_lock.h"
 #include "faults.h"
+#include "hostile.h"
 #include "image.h"
 #include "mcu.h"
 #include "options.h"
@@ -58,6 +59,7 @@ struct vp_board {
 	vp_probe_kind kind;
 	vp_usb_identity id;
 	vp_faults faults;
+	vp_hostile hostile;
 	vp_stats stats;
 	long latency_us;
 	uint64_t ns_debt;
@@ -174,7 +176,8 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err,
 		opt->stats_path && *opt->stats_path ? opt->stats_path : NULL);
 	if (!b->state_path || !b->target
 	    || vp_probe_parse(&b->kind, opt->probe, err, errlen) != 0
-	    || vp_faults_parse(&b->faults, opt->fault, err, errlen) != 0)
+	    || vp_faults_parse(&b->faults, opt->fault, err, errlen) != 0
+	    || vp_hostile_parse(&b->hostile, opt->hostile, err, errlen) != 0)
 		goto fail;
 	/* an empty file: the fixture holds no board (slot.h); a missing one
 	 * is a new board, created on first use (DESIGN.md) */
@@ -483,8 +486,12 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 	}
 	struct vp_reply *r =
 		&b->replies[(b->rq_head + b->rq_count) % VP_REPLY_QUEUE];
-	vp_fw_command(b->fw, data, len, r->buf, &r->len, &b->data_need);
+	if (!vp_hostile_refuse(&b->hostile, n, data, len, r->buf, &r->len))
+		vp_fw_command(b->fw, data, len, r->buf, &r->len, &b->data_need);
 	vp_faults_on_reply(&b->faults, n, r->buf, &r->len);
+	if (vp_hostile_on_reply(&b->hostile, n, data, len, r->buf, &r->len,
+				sizeof r->buf))
+		b->out_of_step = true;
 	b->data_have = 0;
 	vp_fault_framing fr = vp_faults_framing(&b->faults, n);
 	b->short_out = fr.short_armed && b->data_need > fr.short_bytes;

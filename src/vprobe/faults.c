@@ -4,6 +4,7 @@
  * silently injects nothing would pass for the wrong reason.
  */
 #include "faults.h"
+#include "speclist.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -133,34 +134,18 @@ static int parse_item(vp_fault *f, const char *s, size_t len)
 	return parse_count(at + 1, end, &f->n);
 }
 
+static int fault_item(void *ctx, size_t i, const char *s, size_t len)
+{
+	return parse_item(&((vp_faults *)ctx)->list[i], s, len);
+}
+
 int vp_faults_parse(vp_faults *f, const char *spec, char *err, size_t errlen)
 {
-	f->count = 0;
-	if (!spec)
-		return 0;
-	const char *s = spec;
-	while (*s) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : strlen(s);
-		if (f->count == VP_FAULTS_MAX) {
-			snprintf(err, errlen,
-				 "VPROBE_FAULT: more than %d faults",
-				 VP_FAULTS_MAX);
-			return -1;
-		}
-		if (parse_item(&f->list[f->count], s, len) != 0) {
-			snprintf(err, errlen,
-				 "VPROBE_FAULT: bad item '%.*s' (want " ITEMS
-				 ")",
-				 (int)len, s);
-			return -1;
-		}
-		f->count++;
-		s += len;
-		if (*s == ',')
-			s++;
-	}
-	return 0;
+	int n = vp_spec_each(spec, "VPROBE_FAULT", ITEMS, VP_FAULTS_MAX,
+			     fault_item, f, err, errlen);
+
+	f->count = n < 0 ? 0 : (size_t)n;
+	return n < 0 ? -1 : 0;
 }
 
 vp_fault_actions vp_faults_on_command(const vp_faults *f, uint64_t n)

@@ -27,6 +27,7 @@ void vp_options_from_env(vp_options *opt, const char *path, unsigned index)
 	opt->realtime = (v = getenv("VPROBE_REALTIME")) && strcmp(v, "1") == 0;
 	opt->stats_path = getenv("VPROBE_STATS");
 	opt->quirks = getenv("VPROBE_QUIRKS");
+	opt->hostile = getenv("VPROBE_HOSTILE");
 	opt->index = index;
 	opt->voltage = -1;
 	opt->latency_us = -1;

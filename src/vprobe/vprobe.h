@@ -75,21 +75,23 @@ typedef struct vp_options {
 	const char *fault; /* VPROBE_FAULT syntax, or NULL */
 	const char *
 		stats_path; /* where vp_board_close writes JSON stats, or NULL */
-	const char *quirks; /* VPROBE_QUIRKS syntax: comma-separated
+	const char *quirks;  /* VPROBE_QUIRKS syntax: comma-separated
 	                             name=value choosing the model's reading of
 	                             an UNCONFIRMED behaviour (src/vprobe/quirks.h
 	                             lists them); NULL or "": every default.
 	                             A bad name or value fails vp_board_open
 	                             with a message listing the valid ones. */
-	double wallclock;   /* VPROBE_WALLCLOCK: > 0 adds the host's wall
+	double wallclock;    /* VPROBE_WALLCLOCK: > 0 adds the host's wall
 	                             time between command packets, times this
 	                             factor, to the simulated clock (a host
 	                             waiting at a prompt lets the target's
 	                             watchdogs run); 0: the clock advances by
 	                             modelled costs only (the default) */
-	bool realtime;      /* VPROBE_REALTIME=1: each transfer takes its
+	bool realtime;       /* VPROBE_REALTIME=1: each transfer takes its
 	                             simulated time in wall time (realtime.h) */
-	unsigned index;     /* position among the boards of one process:
+	const char *hostile; /* VPROBE_HOSTILE syntax (src/vprobe/hostile.h):
+	                             a broken probe, or NULL/"" */
+	unsigned index;      /* position among the boards of one process:
 	                             gives each a distinct bus address */
 } vp_options;
 

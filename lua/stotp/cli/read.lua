@@ -14,6 +14,7 @@ local recipe_mod = require("stotp.recipe")
 local plan_mod = require("stotp.plan")
 local keys = require("stotp.keys")
 local fields = require("stotp.fields")
+local after = require("stotp.cli.after")
 
 local M = {}
 local OK, REFUSED, USAGE = common.OK, common.REFUSED, common.USAGE
@@ -26,6 +27,7 @@ local function parser(prog)
     p:option("--probe", "Use the ST-Link with this serial number, or a unique prefix of it."):argname("SERIAL"),
     p:option("--sim", "Read the virtual board kept in this image file (it must exist)."):argname("IMAGE"))
   p:option("--journal", "Journal to compare with instead of the recipe's (with --sim: IMAGE.journal.db)."):argname("PATH")
+  after.option(p)
   return common.finish_parser(p, "Exit status: 0 board and journal agree; 1 they disagree (or no board); 2 usage or " ..
     "config error.", true)
 end
@@ -153,12 +155,19 @@ local function read_board(d, args, recipe)
   return board
 end
 
-local function close(board, j)
+-- The board released as --after says (issue 10 item 9: attach halted it),
+-- then closed. Returns what the board was left doing.
+local function close(d, board, j, how)
   if j then pcall(j.close, j) end
-  if board then
+  if not board then return nil end
+  local left, warning
+  if board.target then
+    left, warning = after.release(board.target, how)
+    if warning then d.err:write(d.prog, ": ", warning, "\n") end
     pcall(board.target.close, board.target)
-    pcall(board.probe.close, board.probe)
   end
+  pcall(board.probe.close, board.probe)
+  return left
 end
 
 local function show(d, res)
@@ -204,12 +213,12 @@ local function main(d, argv, json)
   if not j then return common.early(d, json, USAGE, "journal error", jerr) end
   local board, status, why, partial = read_board(d, args, recipe)
   if not board then
-    close(partial, j)
+    close(d, partial, j, args.after)
     return common.early(d, json, status == "config error" and USAGE or REFUSED, status, why)
   end
   local t = board.target
   local rec, rerr = j:find(t.uid)
-  if rec == nil then close(board, j); return common.early(d, json, REFUSED, "journal error", rerr) end
+  if rec == nil then close(d, board, j, args.after); return common.early(d, json, REFUSED, "journal error", rerr) end
   rec = rec or nil
   local bs = t.otp.block_size
   local want = wanted(recipe, t, board.otp, board.locks, rec)
@@ -224,7 +233,7 @@ local function main(d, argv, json)
       reason = rec.reason, station = rec.station, updated_at = iso(rec.updated_at), created_at = iso(rec.created_at),
       key_fingerprints = rec.key_fingerprints } or nil },
     disagreements = setmetatable(disagreements(recipe, rows, board.locks, rec), { __jsontype = "array" }) }
-  close(board, j)
+  res.after = close(d, board, j, args.after)
   res.status = #res.disagreements == 0 and "agree" or "disagree"
   if json then common.json_line(d, res) else show(d, res) end
   return #res.disagreements == 0 and OK or REFUSED
