@@ -26,7 +26,7 @@ local CLEAN = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_VOLTAGE VPRO
 
 function M.shell(cmd, dir)
   local out, err = dir .. "/.out", dir .. "/.err"
-  local ok, how, code = os.execute(CLEAN .. cmd .. " >" .. out .. " 2>" .. err)
+  local ok, how, code = os.execute(CLEAN .. "cd " .. quote(dir) .. " && " .. cmd .. " >" .. out .. " 2>" .. err)
   if how == "signal" then code = 128 + code end
   return ok and 0 or code, slurp(out), slurp(err)
 end
@@ -44,6 +44,7 @@ function M.provision.run(ctx, job)
     if job.seam.after_writes then env[#env + 1] = "STOTP_SOAK_AFTER_WRITES=" .. job.seam.after_writes end
     if job.seam.swap then env[#env + 1] = "STOTP_SOAK_SWAP=" .. quote(job.seam.swap) end
   end
+  assert(job.image, "a soak job names its board image")
   local cmd = table.concat(env, " ") .. " lua5.4 " .. quote(launcher) .. " " .. quote(ctx.recipe) ..
     " --sim " .. quote(job.image) .. " --journal " .. quote(ctx.journal) .. " --station " .. quote(ctx.station) ..
     " --yes --json"

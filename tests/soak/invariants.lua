@@ -83,10 +83,9 @@ function M.global(images, rows, macs)
       by_serial[r.serial] = r.uid
     end
     local img = images[r.uid]
-    if img then
-      local why = M.board(img, r)
-      if why then return "UID " .. r.uid .. ": " .. why end
-    end
+    if not img then return "the journal has a record of UID " .. r.uid .. ", which is none of the soak's boards" end
+    local why = M.board(img, r)
+    if why then return "UID " .. r.uid .. ": " .. why end
   end
   for _, m in ipairs(macs) do
     if by_mac[m.mac] and by_mac[m.mac] ~= m.uid then

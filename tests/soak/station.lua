@@ -103,6 +103,7 @@ while index < first + o.boards do
   local extra = { b }
   local faults, codes = {}, {}
   for k, job in ipairs(plan_faults.plan(b)) do
+    job.image = b.path
     if job.seam and job.seam.action == "swap" then
       local swapped = { path = b.path, part = model.PARTS[math.random(#model.PARTS)], probe = b.probe }
       swapped.uid = new_uid(index, k)
@@ -133,7 +134,6 @@ while index < first + o.boards do
       end
       break
     end
-    job.image = b.path
     codes[#codes + 1] = run_and_check(board, b, job, "run " .. k .. " (" .. job.kind .. ")")
     faults[#faults + 1] = job.kind
   end
