@@ -51,4 +51,24 @@ function M.provision.run(ctx, job)
   return M.shell(cmd, ctx.dir)
 end
 
+
+
+-- "tamper": provision, then clear one bit the plan keeps (OTP byte 40, in
+-- block 1, which the recipe never writes), as a burn gone wrong would.
+-- For tests/soak_spec.lua only: it proves that the soak stops on a broken
+-- invariant and names the seed and the board.
+M.tamper = {}
+
+function M.tamper.run(ctx, job)
+  local code, out, err = M.provision.run(ctx, job)
+  local f = io.open(job.image, "rb")
+  if not f then return code, out, err end
+  local text = f:read("a")
+  f:close()
+  text = text:gsub("(otp 0020: )(%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x)ff", "%1%2fe", 1)
+  f = assert(io.open(job.image, "wb"))
+  f:write(text)
+  f:close()
+  return code, out, err
+end
 return M

@@ -101,9 +101,11 @@ function M.global(images, rows, macs)
       if on_chip_s[s] then return ("serial %d burned on two UIDs: %s and %s"):format(s, on_chip_s[s], uid) end
       if on_chip_m[mac] then return ("MAC %012X burned on two UIDs: %s and %s"):format(mac, on_chip_m[mac], uid) end
       on_chip_s[s], on_chip_m[mac] = uid, uid
-      if by_serial[s] and by_serial[s] ~= uid then
-        return ("serial %d is on chip %s but the journal gives it to %s"):format(s, uid, by_serial[s])
-      end
+    end
+  end
+  for s, uid in pairs(on_chip_s) do
+    if by_serial[s] and by_serial[s] ~= uid then
+      return ("serial %d is on chip %s but the journal gives it to %s"):format(s, uid, by_serial[s])
     end
   end
   return nil

@@ -78,7 +78,7 @@ function M.identity(img)
   local body = b:sub(1, 15)
   if b:sub(1, 4) ~= le32(0x53454E43) or b:sub(16, 19) ~= le32(crc32(body)) then return nil end
   local s = string.unpack("<I4", b, 5)
-  return s, string.unpack(">I6", b, 10)
+  return s, (string.unpack(">I6", b, 10))
 end
 
 return M

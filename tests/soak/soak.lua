@@ -20,9 +20,11 @@ local rows = require("rows")
 local faultplan = require("faultplan")
 
 local o = { SEED = "1", STATIONS = "3", BOARDS = "300", JOURNALS = "sqlite,pg", DRIVER = "provision" }
+local KNOWN = { SEED = true, STATIONS = true, BOARDS = true, DURATION = true, JOURNALS = true, DRIVER = true,
+  ONLY = true, DIR = true, SUMMARY = true }
 for _, a in ipairs(arg) do
   local k, v = a:match("^(%u+)=(.*)$")
-  if not k then
+  if not KNOWN[k] then
     io.stderr:write("soak: arguments are NAME=value (SEED, STATIONS, BOARDS, DURATION, JOURNALS, DRIVER, ONLY, DIR, SUMMARY)\n")
     os.exit(2)
   end
@@ -79,7 +81,7 @@ local function phase(kind, url, nboards, deadline)
   local dir = base .. "/" .. kind
   sh("mkdir -p '" .. dir .. "'")
   local stop = dir .. "/STOP"
-  local pids, files = {}, {}
+  local pids, files, numbers = {}, {}, {}
   local per = math.ceil(nboards / stations)
   for s = 1, stations do
     if not only_station or only_station == s then
@@ -87,6 +89,7 @@ local function phase(kind, url, nboards, deadline)
         boards = only_board and 1 or per, first_index = only_board or 0, dir = dir, stop = stop,
         results = dir .. "/results-" .. s .. ".jsonl", deadline = deadline }
       files[#files + 1] = opts.results
+      numbers[#files] = s
       local cmd = ("lua5.4 '%s/station.lua' '%s' >'%s/station-%d.log' 2>&1 & echo $!"):format(here,
         json.encode(opts):gsub("'", "'\\''"), dir, s)
       pids[#pids + 1] = io.popen(cmd):read("l")
@@ -105,11 +108,13 @@ local function phase(kind, url, nboards, deadline)
   end
   -- Aggregate what the stations reported.
   local images, violation = {}, nil
-  for _, f in ipairs(files) do
-    local h = io.open(f)
+  for i, f in ipairs(files) do
+    local h, done = io.open(f), false
     for line in (h and h:lines() or function() end) do
       local r = json.decode(line)
-      if r.violation then
+      if r.done then
+        done = true
+      elseif r.violation then
         violation = violation or r
       else
         totals.boards = totals.boards + 1
@@ -130,6 +135,13 @@ local function phase(kind, url, nboards, deadline)
       end
     end
     if h then h:close() end
+    if not done and not violation then
+      -- A station that died (a Lua error, a signal) checked nothing more.
+      local log = io.open(dir .. "/station-" .. numbers[i] .. ".log")
+      violation = { violation = "a station stopped before its end: " .. (log and log:read("a") or "?"),
+        board = "station " .. numbers[i] }
+      if log then log:close() end
+    end
   end
   if violation then return violation end
   -- The end: every board image against the whole journal.

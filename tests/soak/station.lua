@@ -145,5 +145,6 @@ while index < first + o.boards do
   end
   index = index + 1
 end
+emit({ done = true })
 results:close()
 os.exit(0)
