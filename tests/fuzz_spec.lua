@@ -1,0 +1,48 @@
+-- Bounded fuzzing (tests/fuzz/, README "Fuzzing"): a few seeded inputs of
+-- each harness, so the suite notices a harness or a parser that broke.
+-- `make fuzz` runs them at length (CI: FUZZ_RUNS=20000 per libFuzzer
+-- target).
+local testfiles = require("testfiles")
+
+local function run(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  return ok, out
+end
+
+describe("the recipe fuzz harness", function()
+  it("gets a recipe or a message naming the file for every mutated and generated recipe", function()
+    local dir = testfiles.tmpdir("stotp-fuzzspec")
+    local ok, out = run("lua5.4 tests/fuzz/recipe_fuzz.lua 60 11 " .. dir)
+    os.execute("rm -rf " .. testfiles.quote(dir))
+    assert.is_true(ok, out)
+    assert.truthy(out:find("recipe_fuzz: 60 recipes tried %(%d+ loaded%), 0 distinct finding%(s%)"), out)
+  end)
+end)
+
+describe("the journal fuzz harness", function()
+  it("reads journals with corrupted rows without a reader raising", function()
+    local dir = testfiles.tmpdir("stotp-fuzzspec")
+    local ok, out = run("lua5.4 tests/fuzz/journal_fuzz.lua 20 11 " .. dir)
+    os.execute("rm -rf " .. testfiles.quote(dir))
+    assert.is_true(ok, out)
+    assert.truthy(out:find("journal_fuzz: 20 corrupted journals read, 0 distinct finding(s)", 1, true), out)
+  end)
+end)
+
+-- The libFuzzer targets need clang's runtime: built by `make fuzz` only.
+describe("the libFuzzer targets", function()
+  for _, t in ipairs({ "image", "replies" }) do
+    local bin = testfiles.root .. "/build-fuzz/fuzz_" .. t
+    if not io.open(bin) then
+      pending("fuzz_" .. t .. " is not built (make fuzz builds it with clang)")
+    else
+      it("run every input of tests/fuzz/corpus/" .. t .. " clean under ASan and UBSan", function()
+        local ok, out = run("ASAN_OPTIONS=detect_leaks=0 " .. bin .. " -runs=0 tests/fuzz/corpus/" .. t)
+        assert.is_true(ok, out)
+        assert.truthy(out:find("Done %d+ runs") or out:find("INITED"), out)
+      end)
+    end
+  end
+end)
