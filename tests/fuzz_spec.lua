@@ -11,23 +11,25 @@ local function run(cmd)
   return ok, out
 end
 
+-- `lua5.4 tests/fuzz/NAME.lua RUNS 11 DIR`: its output, which must end in
+-- `summary` (a Lua pattern) with no finding.
+local function harness(name, runs, summary)
+  local dir = testfiles.tmpdir("stotp-fuzzspec")
+  local ok, out = run(("lua5.4 tests/fuzz/%s.lua %d 11 %s"):format(name, runs, dir))
+  os.execute("rm -rf " .. testfiles.quote(dir))
+  assert.is_true(ok, out)
+  assert.truthy(out:find(summary), out)
+end
+
 describe("the recipe fuzz harness", function()
   it("gets a recipe or a message naming the file for every mutated and generated recipe", function()
-    local dir = testfiles.tmpdir("stotp-fuzzspec")
-    local ok, out = run("lua5.4 tests/fuzz/recipe_fuzz.lua 60 11 " .. dir)
-    os.execute("rm -rf " .. testfiles.quote(dir))
-    assert.is_true(ok, out)
-    assert.truthy(out:find("recipe_fuzz: 60 recipes tried %(%d+ loaded%), 0 distinct finding%(s%)"), out)
+    harness("recipe_fuzz", 60, "recipe_fuzz: 60 recipes tried %(%d+ loaded%), 0 distinct finding%(s%)")
   end)
 end)
 
 describe("the journal fuzz harness", function()
   it("reads journals with corrupted rows without a reader raising", function()
-    local dir = testfiles.tmpdir("stotp-fuzzspec")
-    local ok, out = run("lua5.4 tests/fuzz/journal_fuzz.lua 20 11 " .. dir)
-    os.execute("rm -rf " .. testfiles.quote(dir))
-    assert.is_true(ok, out)
-    assert.truthy(out:find("journal_fuzz: 20 corrupted journals read, 0 distinct finding(s)", 1, true), out)
+    harness("journal_fuzz", 20, "journal_fuzz: 20 corrupted journals read, 0 distinct finding%(s%)")
   end)
 end)
 

@@ -87,23 +87,20 @@ local function mutate_bytes(s)
   return s:sub(1, i - 1) .. pick({ "{", "}", "(", ")", ",", '"', "=", "\n", "--", "[[", "]]", "..", "#" }) .. s:sub(i)
 end
 
+-- The kth match of `pattern` (k drawn from 1..20) replaced by one of `pool`.
+local function replace_one(s, pattern, pool)
+  local k, count = math.random(1, 20), 0
+  return (s:gsub(pattern, function(m)
+    count = count + 1
+    if count == k then return pick(pool) end
+    return m
+  end))
+end
+
 local function mutate_tokens(s)
   local r = math.random(5)
-  if r == 1 then
-    local k, count = math.random(1, 20), 0
-    return (s:gsub("%f[%w]%d+%f[^%w]", function(d)
-      count = count + 1
-      if count == k then return pick(NUMBERS) end
-      return d
-    end))
-  elseif r == 2 then
-    local k, count = math.random(1, 20), 0
-    return (s:gsub('"[^"\n]*"', function(q)
-      count = count + 1
-      if count == k then return pick(STRINGS) end
-      return q
-    end))
-  end
+  if r == 1 then return replace_one(s, "%f[%w]%d+%f[^%w]", NUMBERS) end
+  if r == 2 then return replace_one(s, '"[^"\n]*"', STRINGS) end
   local lines = {}
   for l in (s .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
   local i = math.random(#lines + 1)
