@@ -117,31 +117,56 @@ local function mutate_tokens(s)
   return table.concat(lines, "\n")
 end
 
--- A whole recipe from the vocabulary: settings, blocks, fields, locks.
-local ENCODERS = { "u8", "u16le", "u16be", "u32le", "u32be", "u64le", "u64be", "ascii(8)", "bytes(16)", "bcd(4)", "mac",
-  "uuid", "unixtime", "crc16_ccitt", "crc32" }
-local SOURCES = { "serial", "uid", "now", "random_key", 'derived_key("keys/k.key", "l")', "1", '"A1"', '"00FF"',
-  'from_serial("02:80:E1:00:00:00", 1)', "function(b) return b.serial end", "function(b) return b.uid end",
-  "function(b) return #b.uid_bytes end", "function(b) return b.fields.f0 end" }
+local SOURCES = { "serial", "uid", "now", "random_key", "1", '"A1"', '"00FF"', "function(b) return b.fields.f0 end",
+  "function(b) return b.serail end", "function(b) return nil end", "function(b) return {} end" }
+
+-- A whole recipe from the vocabulary: an encoder with a source that fits
+-- it (so most generated recipes load and the checks behind the syntax get
+-- exercised), value functions that compute inside the sandbox, CRCs over
+-- earlier fields, locks; one field in five gets a wild offset or source.
+local TYPED = {
+  { "u8", { "3", "255", "function(b) return b.serial % 256 end", "function(b) return #b.uid_bytes end" } },
+  { "u16le", { "serial", "65535", "function(b) return (b.serial * 7) % 65536 end" } },
+  { "u32be", { "serial", "now", "0xFFFFFFFF", "function(b) return b.now end" } },
+  { "u64le", { "serial", "now", "function(b) return b.serial << 40 end" } },
+  { "ascii(8)", { '"KN-200"', 'function(b) return ("SL-%05d"):format(b.serial % 100000) end',
+    'function(b) return b.uid:sub(1, 8) end', 'function(b) return b.product:upper():sub(1, 8) end',
+    'function(b) local s = "" for i = 1, 8 do s = s .. string.char(65 + (b.serial + i) % 26) end return s end' } },
+  { "bytes(16)", { "random_key", 'derived_key("keys/k.key", "lbl")', '("AB"):rep(16)',
+    'function(b) return ("%032X"):format(b.serial) end' } },
+  { "bytes(12)", { "uid", "function(b) return b.uid end" } },
+  { "bcd(5)", { "now", '"1234567890"', 'function(b) return ("%010d"):format(b.serial) end' } },
+  { "mac", { 'from_serial("02:80:E1:00:00:00", 1)', '"02:80:E1:00:00:01"' } },
+  { "uuid", { '"123e4567-e89b-12d3-a456-426614174000"' } },
+  { "unixtime", { "now", "0", "function(b) return b.now end" } },
+}
 local function generate()
   local t = { bad.HEADER }
   local nf = 0
-  for blk = 0, math.random(0, 3) do
-    local fields = {}
+  local blocks = math.random(1, 4)
+  for blk = 0, blocks - 1 do
+    local fields, used, names = {}, 0, {}
     for _ = 1, math.random(1, 4) do
-      local enc = pick(ENCODERS)
-      local val = enc:find("^crc") and ("over = { \"f0\" }") or pick(SOURCES)
-      fields[#fields + 1] = ('  field "f%d" { %s, %s%s },'):format(nf, enc, val,
-        math.random(5) == 1 and (", at = " .. pick(NUMBERS)) or "")
-      nf = nf + 1
+      local ty = pick(TYPED)
+      local enc, val = ty[1], pick(ty[2])
+      local size = ({ u8 = 1, u16le = 2, u32be = 4, u64le = 8, mac = 6, uuid = 16, unixtime = 4 })[enc] or
+        tonumber(enc:match("%((%d+)")) or 4
+      if #names > 0 and math.random(4) == 1 then enc, val, size = pick({ "crc32", "crc16_ccitt" }), nil, 4 end
+      if used + size > 32 then break end
+      local extra = ""
+      if math.random(5) == 1 then
+        if math.random(2) == 1 then extra = ", at = " .. pick(NUMBERS) else val = pick(SOURCES) end
+      end
+      local body = val and (enc .. ", " .. val) or (enc .. ', over = { "' .. pick(names) .. '" }')
+      fields[#fields + 1] = ('  field "f%d" { %s%s },'):format(nf, body, extra)
+      if val then names[#names + 1] = "f" .. nf end
+      used, nf = used + size, nf + 1
     end
-    t[#t + 1] = ("block(%d) {\n%s\n}"):format(math.random(5) == 1 and math.random(-1, 17) or blk,
-      table.concat(fields, "\n"))
+    t[#t + 1] = ("block(%d) {\n%s\n}"):format(blk, table.concat(fields, "\n"))
   end
-  if math.random(2) == 1 then t[#t + 1] = "lock { 0 }" end
+  if math.random(2) == 1 then t[#t + 1] = ("lock { %d }"):format(math.random(0, blocks - 1)) end
   return table.concat(t, "\n") .. "\n"
 end
-
 local function input()
   local r = math.random(10)
   if r <= 2 then return generate() end
