@@ -120,7 +120,7 @@ soak: deps
 # Fuzzing (tests/fuzz/, README "Fuzzing"): libFuzzer targets built by
 # clang under ASan + UBSan in build-fuzz/, then the seeded mutation
 # harnesses of the Lua parsers. FUZZ_RUNS bounds each target (CI: default).
-FUZZ_RUNS ?= 20000
+FUZZ_RUNS ?= 10000
 FUZZ_SEED ?= 1
 FUZZ_CC   ?= clang
 FUZZ_DIR   = build-fuzz

@@ -1,6 +1,6 @@
 -- Bounded fuzzing (tests/fuzz/, README "Fuzzing"): a few seeded inputs of
 -- each harness, so the suite notices a harness or a parser that broke.
--- `make fuzz` runs them at length (CI: FUZZ_RUNS=20000 per libFuzzer
+-- `make fuzz` runs them at length (CI: FUZZ_RUNS=10000 per libFuzzer
 -- target).
 local testfiles = require("testfiles")
 

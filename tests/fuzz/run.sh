@@ -10,7 +10,7 @@
 # in FUZZ_DIR/findings).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-runs=${FUZZ_RUNS:-20000}
+runs=${FUZZ_RUNS:-10000}
 seed=${FUZZ_SEED:-1}
 dir=${FUZZ_DIR:-build-fuzz}
 export TMPDIR=${TMPDIR:-/tmp}
