@@ -1,9 +1,14 @@
 -- The seeded soak (tests/soak/, README "Soak"): its invariants, one row
 -- per way a board or the journal can be wrong, and a short soak run.
 -- CI runs the longer one with `make soak`.
+-- tests/soak/ is on the path only while its modules load: busted runs
+-- every spec file in one process, and a later spec's require must not
+-- find them.
+local saved_path = package.path
 package.path = "tests/soak/?.lua;" .. package.path
 local model = require("model")
 local inv = require("invariants")
+package.path = saved_path
 local json = require("dkjson")
 local testfiles = require("testfiles")
 

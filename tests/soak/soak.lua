@@ -90,7 +90,7 @@ local function phase(kind, url, nboards, deadline)
         results = dir .. "/results-" .. s .. ".jsonl", deadline = deadline }
       files[#files + 1] = opts.results
       numbers[#files] = s
-      local cmd = ("lua5.4 '%s/station.lua' '%s' >'%s/station-%d.log' 2>&1 & echo $!"):format(here,
+      local cmd = ("lua5.4 '%s/soak_station.lua' '%s' >'%s/station-%d.log' 2>&1 & echo $!"):format(here,
         json.encode(opts):gsub("'", "'\\''"), dir, s)
       pids[#pids + 1] = io.popen(cmd):read("l")
     end

@@ -3,7 +3,7 @@
 -- closing rerun, and checks the invariants after every run. Started by
 -- tests/soak/soak.lua, one per station; writes one JSON line per board
 -- (and per violation) to its results file.
---   lua5.4 tests/soak/station.lua OPTIONS-AS-JSON
+--   lua5.4 tests/soak/soak_station.lua OPTIONS-AS-JSON
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
 package.path = here .. "/?.lua;" .. package.path
 
