@@ -5,6 +5,8 @@
 #   make check    the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    speed and round-trip targets
 #   make test-hw  read-only specs against a real probe (#hardware)
+#   make soak     seeded soak of stations under faults (SEED, STATIONS, BOARDS, DURATION)
+#   make fuzz     bounded fuzzing of every parser under ASan + UBSan
 
 LUA        ?= lua5.4
 BUSTED     ?= $(LUA) /usr/bin/busted
@@ -38,7 +40,7 @@ CORE       := $(BUILD)/stotp/core.so
 HARNESSES  := $(HARNESS_SRC:tests/support/%.c=$(BUILD)/test/%.so)
 LAUNCHER   := $(BUILD)/bin/stotp
 
-.PHONY: all deps test check bench run test-hw install clean format
+.PHONY: all deps test check bench run test-hw install clean format soak fuzz
 all: $(SHIM) $(CORE) $(HARNESSES) $(LAUNCHER)
 
 # The `stotp` command: lua/stotp/cli/stotp.in with the directories of its
@@ -104,6 +106,45 @@ bench: deps
 	$(LUA) tests/bench/provision.lua
 	$(LUA) tests/bench/station.lua
 
+# The seeded soak (tests/soak/soak.lua; README "Soak"). CI runs the short
+# default: 200 boards, 3 stations, seed 1, SQLite then PostgreSQL.
+SEED     ?= 1
+STATIONS ?= 3
+BOARDS   ?= 200
+DURATION ?=
+JOURNALS ?= sqlite,pg
+soak: deps
+	@$(MAKE) --no-print-directory all
+	$(LUA) tests/soak/soak.lua SEED=$(SEED) STATIONS=$(STATIONS) BOARDS=$(BOARDS) \
+	  DURATION=$(DURATION) JOURNALS=$(JOURNALS) $(if $(ONLY),ONLY=$(ONLY))
+
+# Fuzzing (tests/fuzz/, README "Fuzzing"): libFuzzer targets built by
+# clang under ASan + UBSan in build-fuzz/, then the seeded mutation
+# harnesses of the Lua parsers. FUZZ_RUNS bounds each target (CI: default).
+FUZZ_RUNS ?= 10000
+FUZZ_SEED ?= 1
+FUZZ_CC   ?= clang
+FUZZ_DIR   = build-fuzz
+FUZZ_SAN   = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CORE  = $(filter-out src/lstotp%,$(CORE_SRC)) $(VPROBE_SRC)
+FUZZ_OBJ   = $(FUZZ_CORE:src/%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_BINS  = $(FUZZ_DIR)/fuzz_image $(FUZZ_DIR)/fuzz_replies
+$(FUZZ_DIR)/obj/%.o: src/%.c $(wildcard src/*.h src/vprobe/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_DIR)/obj/fuzz/%.o: tests/fuzz/%.c $(wildcard tests/fuzz/*.h src/*.h src/vprobe/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Itests/fuzz -c -o $@ $<
+$(FUZZ_DIR)/fuzz_image: $(FUZZ_DIR)/obj/fuzz/fuzz_image.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(USB_LIBS)
+$(FUZZ_DIR)/fuzz_replies: $(FUZZ_DIR)/obj/fuzz/fuzz_replies.o $(FUZZ_DIR)/obj/fuzz/reply_session.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(USB_LIBS)
+$(FUZZ_DIR)/record_replies: $(FUZZ_DIR)/obj/fuzz/record_replies.o $(FUZZ_DIR)/obj/fuzz/reply_session.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -o $@ $^ $(USB_LIBS)
+fuzz: deps
+	@$(MAKE) --no-print-directory all $(FUZZ_BINS) $(FUZZ_DIR)/record_replies
+	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SEED=$(FUZZ_SEED) FUZZ_DIR=$(FUZZ_DIR) bash tests/fuzz/run.sh
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(LUA) provision.lua examples/sensor-mac.cfg --sim build/demo-board.img --yes
@@ -139,9 +180,9 @@ install: all $(INSTALL_CORE)
 	install -m 644 examples/udev/49-stotp-stlink.rules $(DESTDIR)$(PREFIX)/share/stotp/
 
 # The C sources in one layout (.clang-format); tests/lint_spec.lua checks it.
-C_SOURCES := $(wildcard src/*.c src/*.h src/vprobe/*.c src/vprobe/*.h src/vprobe/shim/*.c src/vprobe/shim/*.h tests/support/*.c)
+C_SOURCES := $(wildcard src/*.c src/*.h src/vprobe/*.c src/vprobe/*.h src/vprobe/shim/*.c src/vprobe/shim/*.h tests/support/*.c tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(C_SOURCES)
 
 clean:
-	rm -rf $(BUILD) build-san
+	rm -rf $(BUILD) build-san build-fuzz

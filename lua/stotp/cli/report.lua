@@ -46,10 +46,23 @@ function M.parse_time(s)
   return utc + (utc - os.time(back))
 end
 
-local function iso(t) return t and os.date("!%Y-%m-%dT%H:%M:%SZ", math.tointeger(tonumber(t))) or nil end
+-- A journal's time as ISO 8601 UTC. A value that is no time (a corrupted
+-- row: text, a fraction, a number no date can show) is shown as such,
+-- never as the current time and never as a raise (journal_fuzz).
+function M.iso(t)
+  if t == nil then return nil end
+  local n = math.tointeger(tonumber(t))
+  local ok, s = pcall(os.date, "!%Y-%m-%dT%H:%M:%SZ", n)
+  if n == nil or not ok then return "(not a time: " .. tostring(t) .. ")" end
+  return s
+end
+local iso = M.iso
 
-function M.mac_text(n)
-  n = math.tointeger(tonumber(n))
+-- A MAC as 02:80:E1:00:00:00; a stored value that is no 48-bit integer
+-- (a corrupted row) is shown as such (journal_fuzz).
+function M.mac_text(raw)
+  local n = math.tointeger(tonumber(raw))
+  if n == nil or n < 0 or n > 0xFFFFFFFFFFFF then return "(not a MAC: " .. tostring(raw) .. ")" end
   local b = {}
   for i = 5, 0, -1 do b[#b + 1] = string.format("%02X", (n >> (8 * i)) & 0xFF) end
   return table.concat(b, ":")

@@ -1,0 +1,72 @@
+-- The journal's rows as the soak reads them: straight SQL through LuaSQL,
+-- not stotp.journal, so the check does not share the code it checks.
+-- An SQLite reader waits for a station's commit (busy_timeout, as
+-- stotp.journal sets it): without it a read that meets the write lock in
+-- LuaSQL's fetch ends as "no rows", and a record seems to be missing.
+local M = {}
+
+local function sleep(s) os.execute("sleep " .. s) end
+
+local function connect(url)
+  if url:find("^postgres") then
+    local env = require("luasql.postgres").postgres()
+    return env, assert(env:connect(url))
+  end
+  local env = require("luasql.sqlite3").sqlite3()
+  local conn = assert(env:connect(url))
+  local cur = assert(conn:execute("PRAGMA busy_timeout = 60000"))
+  if type(cur) ~= "number" then cur:close() end
+  return env, conn
+end
+
+local function query(url, sql)
+  local last
+  for _ = 1, 50 do
+    local env, conn = connect(url)
+    local cur, err = conn:execute(sql)
+    if cur then
+      local out, row = {}, cur:fetch({}, "a")
+      while row do
+        out[#out + 1] = row
+        row = cur:fetch({}, "a")
+      end
+      cur:close()
+      conn:close()
+      env:close()
+      return out
+    end
+    conn:close()
+    env:close()
+    last = err
+    -- A journal no station has opened yet has no tables: no rows.
+    if tostring(err):find("no such table") or tostring(err):find("does not exist") then return {} end
+    sleep(0.05)
+  end
+  error("soak: cannot read the journal " .. url .. ": " .. tostring(last))
+end
+
+local function q(s) return "'" .. s:gsub("'", "''") .. "'" end
+
+--- { uid, serial (number or nil), state } of one board, or nil.
+function M.record(url, product, uid)
+  local r = query(url, "SELECT uid, serial, state FROM stotp_boards WHERE product = " .. q(product) ..
+    " AND uid = " .. q(uid))[1]
+  if r then r.serial = tonumber(r.serial) end
+  return r
+end
+
+--- Every board record of the product.
+function M.all(url, product)
+  local rows = query(url, "SELECT uid, serial, state FROM stotp_boards WHERE product = " .. q(product))
+  for _, r in ipairs(rows) do r.serial = tonumber(r.serial) end
+  return rows
+end
+
+--- Every MAC binding: { mac = number, uid }.
+function M.macs(url)
+  local rows = query(url, "SELECT mac, uid FROM stotp_macs")
+  for _, r in ipairs(rows) do r.mac = math.tointeger(tonumber(r.mac)) end
+  return rows
+end
+
+return M
