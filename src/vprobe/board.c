@@ -180,7 +180,7 @@ int vp_board_open(vp_board **out, const vp_options *opt, char *err,
 	    || vp_hostile_parse(&b->hostile, opt->hostile, err, errlen) != 0)
 		goto fail;
 	/* an empty file: the fixture holds no board (slot.h); a missing one
-	 * is a new board, created on first use (DESIGN.md) */
+	 * is a new board, created on first use (README, vprobe) */
 	if (vp_slot_empty(b->state_path) ? stand_in(b, err, errlen) != 0
 					 : vp_image_load(&b->img, b->state_path,
 							 b->target, err, errlen)

@@ -1,6 +1,6 @@
 /*
  * The VPROBE_* environment of one board (vprobe.h vp_options_from_env,
- * DESIGN.md "Environment") and the checks made before a board is opened.
+ * README, "vprobe, the virtual probe") and the checks made before a board is opened.
  */
 #include "options.h"
 

@@ -4,7 +4,7 @@
 #               tenth: each of their inputs forks a child or copies a file)
 #   FUZZ_SEED   libFuzzer's -seed and the Lua harnesses' math.randomseed
 #   FUZZ_DIR    the build-fuzz tree (binaries, working corpora, findings)
-# libFuzzer writes the inputs it finds new into FUZZ_DIR/work/NAME and
+# libFuzzer writes the inputs it finds new into FUZZ_DIR/new/NAME and
 # reads tests/fuzz/corpus/NAME without changing it. Prints one summary line
 # per target; exits 1 when any target found something (its input is kept
 # in FUZZ_DIR/findings).
@@ -26,11 +26,11 @@ status=0
 shm=$TMPDIR
 [ -d /dev/shm ] && [ -w /dev/shm ] && shm=/dev/shm
 for t in image replies; do
-  mkdir -p "$dir/work/$t"
+  mkdir -p "$dir/new/$t"
   log="$dir/fuzz_$t.log"
   if TMPDIR=$shm nice -n 19 "$dir/fuzz_$t" -runs="$runs" -seed="$seed" -max_len=8192 -timeout=20 \
-      -artifact_prefix="$dir/findings/$t-" "$dir/work/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
-    echo "fuzz_$t: $(grep -E '^Done [0-9]+ runs' "$log" | tail -1) (corpus $(ls "$dir/work/$t" | wc -l) + $(ls "tests/fuzz/corpus/$t" | wc -l) seeds), no finding"
+      -artifact_prefix="$dir/findings/$t-" "$dir/new/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
+    echo "fuzz_$t: $(grep -E '^Done [0-9]+ runs' "$log" | tail -1) (corpus $(ls "$dir/new/$t" | wc -l) + $(ls "tests/fuzz/corpus/$t" | wc -l) seeds), no finding"
   else
     echo "fuzz_$t: FOUND something: see $log and $dir/findings/"
     tail -30 "$log"

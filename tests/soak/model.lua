@@ -1,5 +1,5 @@
 -- What the soak knows about a board without asking stotp: the board image
--- read as vprobe's text file (DESIGN.md "The virtual probe"), a fresh image
+-- read as vprobe's text file (README, "vprobe, the virtual probe"), a fresh image
 -- written with a seeded UID, and the bytes examples/sensor-mac.cfg plans
 -- for a serial, computed here from the recipe's text (encoders written
 -- apart from stotp.fields, so a shared mistake cannot pass the soak).
