@@ -21,7 +21,11 @@ local PLANS = {
 -- What the error must say, per kind: the probe's misbehaviour, by name.
 local SAYS = {
   short = { "short reply to " },
-  long = { "the probe misbehaves: its reply to .* is longer than the %d+ bytes" },
+  -- A reply longer than a command that answers whole 64-byte packets (an
+  -- RW_MISC_IN of 8 items) ends that transfer on the packet boundary, and
+  -- the rest is what the next IN gets (USB 2.0 §5.8.3): the host sees the
+  -- next command's reply short.
+  long = { "the probe misbehaves: its reply to .* is longer than the %d+ bytes", "short reply to " },
   status = { "the probe misbehaves: .* answered status 0x37, which no ST%-Link firmware defines",
     "the probe misbehaves: GET_CURRENT_MODE answered status 0x37, a mode no ST%-Link firmware has" },
   refuse = { "refused a command its version has", "the probe misbehaves: it stalled the data phase of",
