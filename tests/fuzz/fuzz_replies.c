@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link_internal.h"
 #include "reply_session.h"
 
 typedef struct fuzz_link {
