@@ -1,6 +1,6 @@
 -- stotp.cli.after: `--after reset|run|halt`, what a board does once a
--- command that touched it is done (issue 10 item 9), for the commands
--- other than provision (which releases only after its journal record).
+-- command that touched it is done (issue 10 item 9); provision calls
+-- release only once its journal record is complete.
 -- reset: the firmware starts as after power-up (STM32CubeProgrammer's
 -- -rst, OpenOCD's `reset run`); run: the core resumes where attach halted
 -- it; halt: it stays halted.

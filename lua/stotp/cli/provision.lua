@@ -14,6 +14,7 @@ local argparse = require("argparse")
 local recipe_mod = require("stotp.recipe")
 local plan_mod = require("stotp.plan")
 local common = require("stotp.cli.common")
+local after = require("stotp.cli.after")
 local parts_mod = require("stotp.parts")
 local escrow_mod = require("stotp.escrow")
 
@@ -44,7 +45,7 @@ local function parser(prog)
     "soon after reset."):choices({ "normal", "under-reset" }):default("normal")
   p:flag("--dry-run", "Show the plan and stop: nothing is burned, nothing is reserved.")
   p:option("--after", "What the board does once the run is recorded: reset (starts as after power-up), run (the " ..
-    "core resumes where it was halted) or halt (stays halted)."):choices({ "reset", "run", "halt" }):default("reset")
+    "core resumes where it was halted) or halt (stays halted)."):choices(after.CHOICES):default("reset")
   p:flag("--check", "Run the recipe's examples (its self-tests) with no probe, and exit: 0 all pass, 1 one fails.")
   p:flag("--yes", "Burn without asking to type the product name.")
   p:flag("--json", "Print the result as one JSON object on stdout (the diff goes to stderr).")
@@ -232,21 +233,12 @@ function Run:check_sim_part(target)
 end
 
 -- The board released as --after says, once the journal record is complete
--- (every record is committed before finish is called): target:reset() or
--- target:run() (issue 10 item 9). A stotp.core without them (they are C
--- work still to come) leaves the core halted, and the result says so.
+-- (every record is committed before finish is called; issue 10 item 9).
 function Run:release()
-  local t, how = self.target, self.args.after or "reset"
-  if not t or how == "halt" then return t and "halted" or nil end
-  local ok, fn = pcall(function() return t[how] end)
-  if not ok or type(fn) ~= "function" then return "halted (this stotp.core has no target:" .. how .. "())" end
-  local rok, err = fn(t)
-  if not rok then
-    local msg = string.format("halted (target:%s() failed: %s)", how, tostring(err))
-    self:say("warning: the board is still %s", msg)
-    return msg
-  end
-  return how
+  if not self.target then return nil end
+  local left, warning = after.release(self.target, self.args.after or "reset")
+  if warning then self:say("%s", warning) end
+  return left
 end
 
 function Run:open_target()
