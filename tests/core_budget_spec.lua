@@ -107,8 +107,8 @@ describe("provision.lua round trips", function()
       os.remove(stats)
       os.remove(dir .. "/j.db")
       local code, _, err = station.run(string.format("VPROBE_STATE=%s VPROBE_TARGET=stm32f407vg VPROBE_PROBE=%s " ..
-        "VPROBE_STATS=%s LD_LIBRARY_PATH=%s/build/vprobe lua5.4 %s/provision.lua %s/examples/sensor-mac.cfg " ..
-        "--journal %s/j.db --yes", img, probe, stats, station.ROOT, station.ROOT, station.ROOT, dir), dir)
+        "VPROBE_STATS=%s LD_LIBRARY_PATH=%s/vprobe lua5.4 %s/provision.lua %s/examples/sensor-mac.cfg " ..
+        "--journal %s/j.db --yes", img, probe, stats, station.BUILD, station.ROOT, station.ROOT, dir), dir)
       assert.equal(0, code, err)
       local used = read_json_transactions(stats)
       assert.is_true(used <= BUDGETS[probe].provision, "used " .. used)

@@ -8,6 +8,7 @@ local slurp, write = testfiles.slurp, testfiles.spit
 local M = {}
 local ROOT, BUILD = testfiles.root, testfiles.build
 M.ROOT = ROOT
+M.BUILD = BUILD
 
 -- VPROBE_* and test switches other specs may have left in this process's
 -- environment are dropped, so each board is what its command line says.
