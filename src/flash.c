@@ -118,6 +118,8 @@ static int wait_idle(stlink *s, uint32_t *sr)
 		       *sr, BSY_POLLS);
 }
 
+static uint32_t psize_bits(unsigned width);
+
 /* The key sequence (RM0090 §3.5.1), on a CR read or known locked. */
 static int keys(stlink *s)
 {
@@ -125,6 +127,13 @@ static int keys(stlink *s)
 			       || stlink_write_dbg(s, FLASH_KEYR, KEY2) != 0
 		       ? -1
 		       : 0;
+}
+
+void flash_batch_unlock(stlink_batch *b, unsigned width)
+{
+	stlink_batch_write(b, FLASH_KEYR, KEY1);
+	stlink_batch_write(b, FLASH_KEYR, KEY2);
+	stlink_batch_write(b, FLASH_CR, CR_PG | psize_bits(width));
 }
 
 static int unlock(stlink *s)

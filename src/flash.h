@@ -37,6 +37,11 @@ int flash_read_state(stlink *s, const flash_regs *f, int *cr_locked,
  * no write since): the keys go in at once and SR is left alone. */
 int flash_begin(stlink *s, const flash_regs *f, unsigned width,
 		int known_clean);
+/* The key sequence and CR = PG | PSIZE for width appended to a batch, for
+ * a CR known locked and an SR known clean (flash_begin's known_clean): the
+ * batch must run once, never re-issued (a repeated key locks CR until
+ * reset, RM0090 §3.5.1). */
+void flash_batch_unlock(stlink_batch *b, unsigned width);
 /* CR = PG | PSIZE for width, CR already unlocked and BSY = 0: a CR write
  * while BSY stalls the bus until the operation ends (RM0090 §3.6). */
 int flash_set_width(stlink *s, unsigned width);

@@ -315,6 +315,8 @@ static int push_done(lua_State *L, const otp_stats *st)
 	lstotp_set_str(L, "mode", otp_mode_names[st->mode]);
 	lua_pushboolean(L, st->fell_back);
 	lua_setfield(L, -2, "fell_back");
+	if (st->locked > 0)
+		lstotp_set_int(L, "locked", st->locked);
 	if (st->fell_back) { /* why: stotp hwtest's field report */
 		lstotp_set_str(L, "burst_error", st->burst.msg);
 		lstotp_set_str(L, "burst_code", st_code_name(st->burst.code));
@@ -353,43 +355,54 @@ static unsigned check_width(lua_State *L, const char *fn)
 	return (unsigned)(w / 8);
 }
 
-static int target_otp_write(lua_State *L)
+/* A table of block = bytes at the top of the stack (otp_lock's expect,
+ * otp_write's lock), as otp_expect entries in a userdata left on the stack
+ * under it. Types are checked here (a mistake raises); which blocks and
+ * how many bytes are otp.c's call. The strings stay alive in the caller's
+ * table for the call. */
+static otp_expect *check_block_table(lua_State *L, const char *fn,
+				     const char *opt, size_t *n)
 {
-	static const char *const keys[] = { "mode", "width", NULL };
-	lstotp_check_nargs(L, 4);
-	TARGET_OR_CLOSED(L, t);
-	long long off = check_offset(L, 2);
-	size_t n;
-	const uint8_t *want = check_bytes(L, 3, &n);
-	int mode = OTP_MODE_BURST;
-	unsigned width = 0;
-	otp_stats st;
+	int et = lua_gettop(L);
+	otp_expect *ex;
+	size_t i = 0;
 
-	if (!lua_isnoneornil(L, 4)) {
-		luaL_checktype(L, 4, LUA_TTABLE);
-		lstotp_check_keys(L, 4, "otp_write", keys);
-		if (lua_getfield(L, 4, "mode") != LUA_TNIL)
-			mode = check_mode(L, -1);
-		if (lua_getfield(L, 4, "width") != LUA_TNIL)
-			width = check_width(L, "otp_write");
-		lua_pop(L, 2);
+	if (!lua_istable(L, et))
+		luaL_error(L,
+			   "%s: option '%s' must be a table of block = bytes, "
+			   "got %s",
+			   fn, opt, luaL_typename(L, et));
+	*n = 0;
+	for (lua_pushnil(L); lua_next(L, et) != 0; lua_pop(L, 1))
+		(*n)++;
+	ex = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof *ex, 0);
+	lua_insert(L, et);
+	et++;
+	for (lua_pushnil(L); lua_next(L, et) != 0; lua_pop(L, 1), i++) {
+		int isint;
+		ex[i].block = (long long)lua_tointegerx(L, -2, &isint);
+		if (lua_type(L, -2) != LUA_TNUMBER || !isint)
+			luaL_error(L,
+				   "%s: %s keys must be block numbers "
+				   "(integers), got %s",
+				   fn, opt, luaL_typename(L, -2));
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L,
+				   "%s: %s[%d] must be a string of the "
+				   "block's bytes, got %s",
+				   fn, opt, (int)ex[i].block,
+				   luaL_typename(L, -1));
+		ex[i].bytes = (const uint8_t *)lua_tolstring(L, -1, &ex[i].len);
 	}
-	if (otp_write(t, off, want, n, mode, width, &st) != 0)
-		return lstotp_fail(L, target_error(t));
-	return push_done(L, &st);
+	return ex;
 }
 
 /* otp_lock's options table at idx (0: none given), { expect = { [block]
- * = bytes } }. Types are checked here (a mistake raises); which blocks
- * and how many bytes are otp.c's call. The strings stay alive in the
- * caller's table for the call. */
+ * = bytes }, width = bits }. */
 static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex,
 				      unsigned *width)
 {
 	static const char *const keys[] = { "expect", "width", NULL };
-	otp_expect *ex;
-	size_t i = 0;
-	int et;
 
 	*nex = 0;
 	*width = 0;
@@ -402,33 +415,37 @@ static otp_expect *check_lock_options(lua_State *L, int idx, size_t *nex,
 	lua_pop(L, 1);
 	if (lua_getfield(L, idx, "expect") == LUA_TNIL)
 		return NULL;
-	if (!lua_istable(L, -1))
-		luaL_error(L,
-			   "otp_lock: option 'expect' must be a table of "
-			   "block = bytes, got %s",
-			   luaL_typename(L, -1));
-	et = lua_gettop(L);
-	for (lua_pushnil(L); lua_next(L, et) != 0; lua_pop(L, 1))
-		(*nex)++;
-	ex = lua_newuserdatauv(L, (*nex ? *nex : 1) * sizeof *ex, 0);
-	for (lua_pushnil(L); lua_next(L, et) != 0; lua_pop(L, 1), i++) {
-		int isint;
-		ex[i].block = (long long)lua_tointegerx(L, -2, &isint);
-		if (lua_type(L, -2) != LUA_TNUMBER || !isint)
-			luaL_error(
-				L,
-				"otp_lock: expect keys must be block numbers "
-				"(integers), got %s",
-				luaL_typename(L, -2));
-		if (lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(
-				L,
-				"otp_lock: expect[%d] must be a string of the "
-				"block's bytes, got %s",
-				(int)ex[i].block, luaL_typename(L, -1));
-		ex[i].bytes = (const uint8_t *)lua_tolstring(L, -1, &ex[i].len);
+	return check_block_table(L, "otp_lock", "expect", nex);
+}
+
+static int target_otp_write(lua_State *L)
+{
+	static const char *const keys[] = { "mode", "width", "lock", NULL };
+	lstotp_check_nargs(L, 4);
+	TARGET_OR_CLOSED(L, t);
+	long long off = check_offset(L, 2);
+	size_t n, nlock = 0;
+	const uint8_t *want = check_bytes(L, 3, &n);
+	int mode = OTP_MODE_BURST;
+	unsigned width = 0;
+	otp_expect *lock = NULL;
+	otp_stats st;
+
+	if (!lua_isnoneornil(L, 4)) {
+		luaL_checktype(L, 4, LUA_TTABLE);
+		lstotp_check_keys(L, 4, "otp_write", keys);
+		if (lua_getfield(L, 4, "mode") != LUA_TNIL)
+			mode = check_mode(L, -1);
+		if (lua_getfield(L, 4, "width") != LUA_TNIL)
+			width = check_width(L, "otp_write");
+		lua_pop(L, 2);
+		if (lua_getfield(L, 4, "lock") != LUA_TNIL)
+			lock = check_block_table(L, "otp_write", "lock",
+						 &nlock);
 	}
-	return ex;
+	if (otp_write(t, off, want, n, mode, width, lock, nlock, &st) != 0)
+		return lstotp_fail(L, target_error(t));
+	return push_done(L, &st);
 }
 
 /* Block numbers as arguments (2, 5, 7) or one table {2, 5, 7}: integers

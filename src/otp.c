@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "otp.h"
+#include "otp_internal.h"
 #include "target_internal.h"
 
 #define AREA_MAX (OTP_MAX_DATA + OTP_BLOCKS)
@@ -27,8 +27,10 @@ int otp_usable(target *t)
 }
 
 static void cache_set(target *t, const uint8_t *data, const uint8_t *locks);
-/* One read of the data area, the lock bytes and the UID (see read_area). */
-static int read_area(target *t, uint8_t *data, uint8_t *locks, uint8_t uid[12]);
+/* One read of the data area, the lock bytes, the UID and the flash size
+ * (see read_area), with the data cache off. */
+static int read_area_uncached(target *t, uint8_t *data, uint8_t *locks,
+			      uint8_t uid[12], unsigned *kib);
 
 /* Served from the handle's last read while no command went to the probe
  * since it (target.h cache_stamp); else read with the data cache off and
@@ -37,7 +39,7 @@ int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
 {
 	size_t size;
 	uint8_t uid[12];
-	int rc;
+	unsigned kib;
 
 	if (otp_usable(t) != 0)
 		return -1;
@@ -48,25 +50,15 @@ int otp_read_all(target *t, uint8_t *data, uint8_t *locks)
 		return 0;
 	}
 	t->cache_stamp = 0;
-	if (target_dcache_off(t) != 0)
+	if (read_area_uncached(t, data, locks, uid, &kib) != 0)
 		return -1;
-	rc = read_area(t, data, locks, uid);
-	if (rc == 0) {
-		if (target_dcache_restore(t) != 0)
-			return -1;
-		/* A UID that differs from attach's fails any OTP read: the
-		 * chip or the link is not what attach saw (issue 7 item 1). */
-		if (target_uid_check(t, uid, "any OTP work") != 0)
-			return -1;
-		cache_set(t, data, locks);
-		return 0;
-	}
-	/* put FLASH_ACR back even after a failed read; its error is the one
-	 * reported */
-	st_error first = t->st->err;
-	target_dcache_restore(t);
-	t->st->err = first;
-	return rc;
+	/* A UID that differs from attach's fails any OTP read: the chip or
+	 * the link is not what attach saw (issue 7 item 1). */
+	if (target_uid_check(t, uid, "any OTP work") != 0)
+		return -1;
+	cache_set(t, data, locks);
+	t->uid_stamp = t->cache_stamp;
+	return 0;
 }
 
 /* What the handle now knows the OTP holds, read with the UID that matched
@@ -79,27 +71,63 @@ static void cache_set(target *t, const uint8_t *data, const uint8_t *locks)
 	t->cache_stamp = t->st->commands;
 }
 
-/* Data, lock bytes and UID lie one after the other (lock_base == base +
- * size, UID_BASE right after the 16 lock bytes on the F2/F4/F72x, after 16
- * more reserved OTP bytes on the F74x-F77x: CMSIS FLASH_OTP_END 0x1FF0F41F,
- * UID_BASE 0x1FF0F420): one memory command, two round trips, whose UID is
- * the guard's fresh read (target_guard). */
-static int read_area(target *t, uint8_t *data, uint8_t *locks, uint8_t uid[12])
+/* Data, lock bytes, UID and flash-size register lie one after the other
+ * (lock_base == base + size, UID_BASE right after the 16 lock bytes on the
+ * F2/F4/F72x, after 16 more reserved OTP bytes on the F74x-F77x: CMSIS
+ * FLASH_OTP_END 0x1FF0F41F, UID_BASE 0x1FF0F420, FLASHSIZE_BASE 0x12 or
+ * 0x22 past it at an address 2 mod 4): one memory command, two round
+ * trips (four on the F7, whose area crosses a 1 KiB TAR block), whose UID
+ * is the guard's fresh read (target_guard). *kib: the flash-size
+ * register. */
+static int read_area(target *t, uint8_t *data, uint8_t *locks, uint8_t uid[12],
+		     unsigned *kib)
 {
 	const otp_map *m = t->id.otp;
-	size_t size = otp_map_size(m), n;
-	uint8_t buf[AREA_MAX + 32];
+	size_t size = otp_map_size(m), n, fs;
+	uint8_t buf[AREA_MAX + 64];
 
+	n = ((t->id.fsize_addr & ~3u) + 4) - m->base;
+	fs = t->id.fsize_addr - m->base;
 	if (m->lock_base != m->base + size || t->id.uid_addr < m->lock_base
-	    || t->id.uid_addr + 12 - m->base > sizeof buf)
+	    || t->id.fsize_addr < t->id.uid_addr + 12 || n > sizeof buf)
 		return st_fail(&t->st->err, ST_ETARGET, 0,
 			       "bad OTP layout"); /* no part in target.c */
-	n = t->id.uid_addr + 12 - m->base;
 	if (stlink_read_mem(t->st, m->base, buf, n, 4) != 0)
 		return target_explain_fault(t, "read", m->base);
 	memcpy(data, buf, size);
 	memcpy(locks, buf + size, m->blocks);
 	memcpy(uid, buf + (t->id.uid_addr - m->base), 12);
+	*kib = buf[fs] | (unsigned)buf[fs + 1] << 8;
+	return 0;
+}
+
+/* The read in the data cache's shadow (target.h), as otp_read_all and
+ * attach do it. */
+static int read_area_uncached(target *t, uint8_t *data, uint8_t *locks,
+			      uint8_t uid[12], unsigned *kib)
+{
+	st_error first;
+
+	if (target_dcache_off(t) != 0)
+		return -1;
+	if (read_area(t, data, locks, uid, kib) == 0)
+		return target_dcache_restore(t);
+	/* put FLASH_ACR back even after a failed read; its error is the one
+	 * reported */
+	first = t->st->err;
+	target_dcache_restore(t);
+	t->st->err = first;
+	return -1;
+}
+
+int otp_attach_read(target *t, unsigned *kib)
+{
+	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
+
+	if (read_area_uncached(t, data, locks, t->uid, kib) != 0)
+		return -1;
+	t->have_uid = 1;
+	cache_set(t, data, locks);
 	return 0;
 }
 
@@ -273,237 +301,6 @@ int otp_supply_width(target *t, otp_stats *st, unsigned cap, unsigned *width)
 	return 0;
 }
 
-/* What to program over the whole data area: val[i] the wanted byte
- * where the chip (cur) differs, chg[i] = 1 there. Returns the number of
- * bytes to change, or -1 if one would need 0 -> 1 (the chip changed under
- * us since the plan was checked). */
-static int changes(const otp_plan *p, const uint8_t *cur, uint8_t *val,
-		   uint8_t *chg, size_t size)
-{
-	size_t i;
-	int n = 0;
-
-	memset(chg, 0, size);
-	memcpy(val, cur, size);
-	for (i = 0; i < p->n; i++) {
-		size_t off = p->offset + i;
-		if (cur[off] == p->want[i])
-			continue;
-		if (p->want[i] & ~cur[off])
-			return -1;
-		val[off] = p->want[i];
-		chg[off] = 1;
-		n++;
-	}
-	return n;
-}
-
-/* Widths programming may use: the widest the supply allows, x8 always,
- * x16 only with a 16-bit memory command (V2 >= J26: a byte fallback into
- * PSIZE x16 gives PGPERR, OOCD stlink_usb_write_ap_mem). Bit w set = width w
- * usable. */
-static unsigned usable_widths(const stlink *s, unsigned widest)
-{
-	return 1u | (widest >= 2 && (s->features & STF_MEM16) ? 2u : 0u)
-	       | (widest >= 4 ? 4u : 0u);
-}
-
-/* safety rule 3: only bytes that change are written, never a neighbour
- * that already holds its value (not even as 0xFF in a wider unit). Each
- * run of changing bytes is cut into aligned pieces, each as wide as its
- * alignment, the run's end and the usable widths allow: run 0x01-0x0A ->
- * byte 1, half-word 2, word 4, half-word 8, byte 10. wid[i] = the width
- * of byte i's piece, 0 where nothing is written. */
-static void cut_pieces(const uint8_t *chg, size_t size, unsigned widths,
-		       uint8_t *wid)
-{
-	size_t i = 0, end;
-	unsigned w;
-
-	memset(wid, 0, size);
-	while (i < size) {
-		if (!chg[i]) {
-			i++;
-			continue;
-		}
-		for (end = i; end < size && chg[end]; end++)
-			;
-		while (i < end) {
-			for (w = 4; w > 1; w /= 2)
-				if ((widths & w) && i % w == 0 && i + w <= end)
-					break;
-			memset(wid + i, (int)w, w);
-			i += w;
-		}
-	}
-}
-
-static int is_retryable(const stlink *s)
-{
-	return s->err.code == ST_EWAIT || s->err.code == ST_ETARGET;
-}
-
-/* Every piece of width w (PSIZE already w). Burst: adjacent pieces are
- * one memory command, relying on the flash stalling the bus while BSY
- * (RM0090 §3.6) so back-to-back units program in order, one BSY/SR check
- * at the end. Unit: one unit, then BSY poll and SR check (OOCD/STL style,
- * RM0090 §3.5.4, OOCD stm32x_write). Returns 0, 1 when a burst reported
- * WAIT/FAULT or left an SR error flag (the caller retries per unit), -1. */
-static int write_pass(target *t, const uint8_t *val, const uint8_t *wid,
-		      size_t size, unsigned w, int mode, otp_stats *st)
-{
-	uint32_t base = t->id.otp->base;
-	int unit = mode == OTP_MODE_UNIT;
-	size_t i = 0, end;
-
-	while (i < size) {
-		if (wid[i] != w) {
-			i++;
-			continue;
-		}
-		for (end = i; end < size && wid[end] == w && !(unit && end > i);
-		     end += w)
-			;
-		if (stlink_write_mem(t->st, base + (uint32_t)i, val + i,
-				     end - i, w, unit ? 0 : STW_NO_RETRY)
-		    != 0)
-			return !unit && is_retryable(t->st) ? 1 : -1;
-		if (unit
-		    && flash_finish_op(t->st, &t->id.flash, "OTP program") != 0)
-			return -1;
-		st->units += (unsigned)((end - i) / w);
-		i = end;
-	}
-	return unit ? 0
-		    : flash_finish_burst(t->st, &t->id.flash, "OTP program");
-}
-
-/* One pass per width present, widest first, switching PSIZE between
- * passes (an access must match PSIZE or PGPERR, RM0090 §3.5.4, PM0059 §2.6).
- * *psize is the width CR holds. Returns as write_pass. */
-static int write_pieces(target *t, const uint8_t *val, const uint8_t *wid,
-			size_t size, unsigned *psize, int mode, otp_stats *st)
-{
-	unsigned w;
-	int rc;
-
-	for (w = 4; w >= 1; w /= 2) {
-		if (memchr(wid, (int)w, size) == NULL)
-			continue;
-		if (w != *psize && flash_set_width(t->st, w) != 0)
-			return -1;
-		*psize = w;
-		if ((rc = write_pass(t, val, wid, size, w, mode, st)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* Round trips a burst of the pieces wid costs (write_pieces): per width
- * a CR write (but the first, which flash_begin sets) and an SR check, and
- * per memory command its data and its status; a command ends where the
- * width changes, at the firmware's limit or at a 1 KiB TAR block (as
- * stlink_mem.c splits it). */
-static unsigned burst_cost(const stlink *s, uint32_t base, const uint8_t *wid,
-			   size_t size)
-{
-	unsigned cost = 0, w, first = 1;
-	size_t i, end, max, c;
-
-	for (w = 4; w >= 1; w /= 2) {
-		if (memchr(wid, (int)w, size) == NULL)
-			continue;
-		cost += (first ? 0 : 1) + 1;
-		first = 0;
-		max = w == 1 ? s->max_write8 : 6144;
-		for (i = 0; i < size;) {
-			if (wid[i] != w) {
-				i++;
-				continue;
-			}
-			for (end = i; end < size && wid[end] == w; end++)
-				;
-			for (; i < end; i += c, cost += 2) {
-				uint32_t a = base + (uint32_t)i;
-				c = end - i < max ? end - i : max;
-				if (c > 1024 - (a & 1023))
-					c = 1024 - (a & 1023);
-			}
-		}
-	}
-	return cost;
-}
-
-/* Pieces for a burst: the widest cut (cut_pieces), or every byte x8 in
- * one pass when that costs fewer round trips (19 bytes at offset 0 are
- * x32, x16 and x8 passes, or one x8 command). Narrower never breaks a
- * rule: x8 is allowed over the whole supply range (STM32F4 HAL
- * FLASH_VOLTAGE_RANGE_1, byte program from 1.8 V) and only
- * the changing bytes are written either way (rule 3). */
-static void cut_burst(const stlink *s, uint32_t base, const uint8_t *chg,
-		      size_t size, unsigned widths, uint8_t *wid)
-{
-	uint8_t one[OTP_MAX_DATA];
-
-	cut_pieces(chg, size, widths, wid);
-	cut_pieces(chg, size, 1, one);
-	if (burst_cost(s, base, one, size) < burst_cost(s, base, wid, size))
-		memcpy(wid, one, size);
-}
-
-/* The first width write_pieces will use, so flash_begin sets it at once. */
-static unsigned first_width(const uint8_t *wid, size_t size)
-{
-	return memchr(wid, 4, size) ? 4 : memchr(wid, 2, size) ? 2 : 1;
-}
-
-/* Plan the pieces against what the chip holds now (cur), unlock, and
- * write them in `mode`. Returns as write_pass. */
-static int program_from(target *t, const otp_plan *p, const uint8_t *cur,
-			unsigned widest, int mode, otp_stats *st)
-{
-	size_t size = otp_map_size(t->id.otp);
-	uint8_t val[OTP_MAX_DATA], chg[OTP_MAX_DATA], wid[OTP_MAX_DATA];
-	unsigned psize;
-	int n = changes(p, cur, val, chg, size);
-
-	if (n < 0)
-		return st_fail(
-			&t->st->err, ST_EVERIFY, 0,
-			"OTP holds unexpected bits (changed since checked, "
-			"or after an interrupted burst)");
-	if (st->bytes == 0)
-		st->bytes = (unsigned)n;
-	if (n == 0)
-		return 0;
-	if (mode == OTP_MODE_UNIT)
-		cut_pieces(chg, size, usable_widths(t->st, widest), wid);
-	else
-		cut_burst(t->st, t->id.otp->base, chg, size,
-			  usable_widths(t->st, widest), wid);
-	psize = first_width(wid, size);
-	if (flash_begin(t->st, &t->id.flash, psize, target_flash_known(t)) != 0)
-		return -1;
-	return write_pieces(t, val, wid, size, &psize, mode, st);
-}
-
-/* program_from, then relock whatever happened (flash_end_pass). */
-static int program_pass(target *t, const otp_plan *p, const uint8_t *cur,
-			unsigned widest, int mode, otp_stats *st)
-{
-	/* Still the chip attach identified: nothing is written otherwise. */
-	int rc;
-
-	if (target_guard(t, "an OTP program pass") != 0)
-		return -1;
-	rc = flash_end_pass(t->st, &t->id.flash,
-			    program_from(t, p, cur, widest, mode, st));
-	/* Every check of the pass found SR clean and CR was relocked. */
-	if (rc == 0)
-		target_flash_seen(t, 1, 1);
-	return rc;
-}
-
 /* 1 when every byte of the range reads back as wanted. */
 static int in_place(const otp_plan *p, const uint8_t *now)
 {
@@ -561,33 +358,110 @@ static void note_burst(const target *t, int rc, otp_stats *st)
  * the units that arrive while BSY, or flag PGSERR. So after a burst that
  * reported WAIT/ FAULT, left an SR error, or did not read back whole, every
  * byte still wrong and still programmable (only 1 -> 0 needed) is programmed
- * again one unit at a time; bytes already right are not written (rule 3). */
+ * again one unit at a time; bytes already right are not written (rule 3).
+ * lock: blocks to lock in the same session once the whole area read back
+ * as planned (rule 4: verified first); *locked = 1 when that was tried. */
 static int burn(target *t, const otp_plan *p, unsigned widest, int mode,
-		otp_stats *st)
+		uint32_t lock, int *locked, otp_stats *st)
 {
 	uint8_t now[OTP_MAX_DATA], locks[OTP_BLOCKS];
-	int rc = program_pass(t, p, p->chip, widest, mode, st);
+	unsigned psize = 0;
+	int rc = otp_program_pass(t, p, p->chip, widest, mode, lock != 0,
+				  &psize, st);
 
-	if (rc < 0 || otp_read_all(t, now, locks) != 0)
+	if (rc < 0)
+		return -1;
+	if (otp_read_all(t, now, locks) != 0)
+		return rc == 2 ? otp_pass_abort(t) : -1;
+	if (rc == 2 && in_place(p, now)) {
+		*locked = 1;
+		return check_read_back(t, p, now, locks) != 0
+			       ? otp_pass_abort(t)
+			       : otp_lock_open(t, lock, psize, now, locks, st);
+	}
+	if (rc == 2 && (rc = otp_pass_close(t, mode)) < 0)
 		return -1;
 	if (rc == 0 && (mode == OTP_MODE_UNIT || in_place(p, now)))
 		return check_read_back(t, p, now, locks);
 	note_burst(t, rc, st);
 	st->fell_back = 1;
 	st->mode = OTP_MODE_UNIT;
-	if (program_pass(t, p, now, widest, OTP_MODE_UNIT, st) != 0
+	if (otp_program_pass(t, p, now, widest, OTP_MODE_UNIT, 0, &psize, st)
+		    != 0
 	    || otp_read_all(t, now, locks) != 0)
 		return -1;
 	return check_read_back(t, p, now, locks);
 }
 
+/* Rule 1 for the locks a write asks for: each block, as the write leaves
+ * it (the chip as read with the plan's bytes in place), must be exactly
+ * the caller's statement of it; a block already locked is not written
+ * again (rule 3). Returns the blocks to lock, or fails. */
+static int lock_plan(target *t, const otp_plan *p, const otp_expect *ex,
+		     size_t nex, uint32_t *todo)
+{
+	const otp_map *m = t->id.otp;
+	uint8_t after[OTP_MAX_DATA];
+	size_t i, j;
+
+	*todo = 0;
+	memcpy(after, p->chip, otp_map_size(m));
+	memcpy(after + p->offset, p->want, p->n);
+	for (i = 0; i < nex; i++) {
+		long long b = ex[i].block;
+		const uint8_t *now;
+		if (b < 0 || b >= (long long)m->blocks
+		    || ex[i].len != m->block_size)
+			return st_fail(&t->st->err, ST_ERANGE, 0,
+				       "lock: block %lld with %zu bytes: "
+				       "blocks are 0-%u of %u bytes; "
+				       "nothing written",
+				       b, ex[i].len, m->blocks - 1,
+				       m->block_size);
+		now = after + (size_t)b * m->block_size;
+		for (j = 0; j < m->block_size; j++)
+			if (now[j] != ex[i].bytes[j])
+				return st_fail(
+					&t->st->err, ST_EVERIFY, 0,
+					"lock: block %lld would hold 0x%02X at "
+					"0x%08zX after this write, not 0x%02X "
+					"as given: nothing written",
+					b, now[j],
+					m->base + (size_t)b * m->block_size + j,
+					ex[i].bytes[j]);
+		if (p->locks[b] != 0x00)
+			*todo |= 1u << b;
+	}
+	return 0;
+}
+
+/* The locks of a write that had nothing to program, or whose burn ended
+ * its session early (a fallback): an otp_lock of their own. */
+static int lock_after(target *t, uint32_t todo, const otp_expect *ex,
+		      size_t nex, unsigned max_width, otp_stats *st)
+{
+	const uint8_t *expect[OTP_BLOCKS] = { NULL };
+	otp_stats ls;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < nex; i++)
+		expect[ex[i].block] = ex[i].bytes;
+	rc = otp_lock(t, todo, expect, max_width, &ls);
+	st->units += ls.units;
+	st->fell_back |= ls.fell_back;
+	return rc;
+}
+
 int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
-	      int mode, unsigned max_width, otp_stats *st)
+	      int mode, unsigned max_width, const otp_expect *lock,
+	      size_t nlock, otp_stats *st)
 {
 	uint64_t c0 = t->st->commands;
 	otp_plan *p = malloc(sizeof *p);
 	unsigned width = 0;
-	int rc = -1;
+	uint32_t todo = 0;
+	int rc = -1, locked = 0;
 
 	memset(st, 0, sizeof *st);
 	st->mode = mode;
@@ -595,7 +469,8 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
 	if (p == NULL)
 		return st_fail(&t->st->err, ST_ENOMEM, 0, "out of memory");
 	/* Rules 1-2: the whole plan is checked before anything is written. */
-	if (otp_plan_make(t, offset, want, n, p) != 0)
+	if (otp_plan_make(t, offset, want, n, p) != 0
+	    || lock_plan(t, p, lock, nlock, &todo) != 0)
 		goto out;
 	if (p->bits || p->locked) {
 		refuse(t, p);
@@ -606,7 +481,7 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
 	if (p->program > 0) {
 		if (otp_supply_width(t, st, max_width, &width) != 0)
 			goto out; /* nothing touched yet */
-		if (burn(t, p, width, mode, st) != 0) {
+		if (burn(t, p, width, mode, todo, &locked, st) != 0) {
 			/* Failed or partial: the range may hold anything between
 			 * old and wanted; a lock now needs `expect` (rule 4). */
 			memset(t->wstate + p->offset, OTP_W_UNVERIFIED, n);
@@ -614,9 +489,11 @@ int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
 		}
 		st->width = width;
 	}
-	rc = 0;
 	memcpy(t->written + p->offset, want, n);
 	memset(t->wstate + p->offset, OTP_W_VERIFIED, n);
+	rc = todo && !locked ? lock_after(t, todo, lock, nlock, max_width, st)
+			     : 0;
+	st->locked = rc == 0 ? (unsigned)__builtin_popcount(todo) : 0;
 out:
 	st->commands = t->st->commands - c0;
 	free(p);

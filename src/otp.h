@@ -36,6 +36,7 @@ typedef struct otp_stats {
 	double volts;      /* < 0 when not measured */
 	int mode;          /* enum otp_mode actually used at the end */
 	int fell_back;     /* a burst reported WAIT/FAULT */
+	unsigned locked;   /* blocks otp_write's lock option locked */
 	/* Why the burst fell back (stotp hwtest's field report): the
 	 * handle's error at that moment, code 0 when the burst ended cleanly
 	 * but did not read back whole. sys: the status byte of a WAIT/FAULT,
@@ -51,6 +52,10 @@ extern const char *const otp_mode_names[];
 int otp_usable(target *t);
 /* data: otp->blocks * block_size bytes; locks: otp->blocks bytes. */
 int otp_read_all(target *t, uint8_t *data, uint8_t *locks);
+/* attach's read: OTP data, lock bytes, the UID (kept as attach's) and the
+ * flash-size register (*kib, raw) in one command; the data serve the next
+ * otp_read_all while no other command goes out. */
+int otp_attach_read(target *t, unsigned *kib);
 /* locked[i] = 1 when block i's lock byte is 0x00; locks: the raw bytes
  * (otp->blocks of them). */
 int otp_read_locks(target *t, int *locked, uint8_t *locks);
@@ -64,10 +69,6 @@ static inline int otp_plan_ok(const otp_plan *p)
 {
 	return p->bits == 0 && p->locked == 0;
 }
-/* max_width: the widest program unit in bytes (1, 2, 4), 0 for what the
- * supply allows; it only narrows. */
-int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
-	      int mode, unsigned max_width, otp_stats *st);
 /* The widest program width the measured supply allows (x8 when the probe
  * cannot measure it), no wider than cap (bytes; 0: no cap), st->volts the
  * reading; refuses a low or absurd one. */
@@ -91,5 +92,15 @@ int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,
 int otp_lock_list(target *t, const long long *blocks, size_t n,
 		  const otp_expect *ex, size_t nex, unsigned max_width,
 		  otp_stats *st);
+
+/* max_width: the widest program unit in bytes (1, 2, 4), 0 for what the
+ * supply allows; it only narrows. lock (nlock entries, or none): blocks
+ * to lock once the write read back as planned, each with its whole
+ * contents as it must read then; checked with the write before anything
+ * is written, and locked in the same flash session (rule 4 holds: the
+ * data are read back and compared first). */
+int otp_write(target *t, long long offset, const uint8_t *want, size_t n,
+	      int mode, unsigned max_width, const otp_expect *lock,
+	      size_t nlock, otp_stats *st);
 
 #endif

@@ -6,7 +6,8 @@
  */
 #include <string.h>
 
-#include "otp.h"
+#include "flash.h"
+#include "otp_internal.h"
 #include "target_internal.h"
 
 /* The caller's own statement of what block b holds (otp_lock's expect):
@@ -115,12 +116,10 @@ static int lock_pass(target *t, uint32_t todo, int unit, otp_stats *st)
 	int rc;
 
 	/* Still the chip attach identified: nothing is written otherwise. */
-	if (target_guard(t, "an OTP lock") != 0)
+	if (target_unlock(t, "an OTP lock", 1) != 0)
 		return -1;
-	rc = flash_begin(t->st, &t->id.flash, 1, target_flash_known(t)) != 0
-		     ? -1
-		     : write_locks(t, todo, unit, st);
-	rc = flash_end_pass(t->st, &t->id.flash, rc);
+	rc = flash_end_pass(t->st, &t->id.flash,
+			    write_locks(t, todo, unit, st));
 	if (rc == 0) /* SR found clean, CR relocked */
 		target_flash_seen(t, 1, 1);
 	return rc;
@@ -163,16 +162,15 @@ static int check_locks(target *t, uint32_t todo, const uint8_t *data,
 	return 0;
 }
 
-/* Write the lock bytes of todo and read all back. As for data (otp.c
- * burn), a burst that reported WAIT/FAULT, left an SR error, or did not
- * read back whole is followed by each lock byte not yet 0x00 written
+/* After a first pass over todo that returned rc: read all back, and as
+ * for data (otp.c burn), after a burst that reported WAIT/FAULT, left an
+ * SR error, or did not read back whole, write each lock byte not yet 0x00
  * alone; those already 0x00 are not written again (rule 3). */
-static int lock_blocks(target *t, uint32_t todo, const uint8_t *data0,
+static int lock_finish(target *t, uint32_t todo, int rc, const uint8_t *data0,
 		       const uint8_t *locks0, otp_stats *st)
 {
 	uint8_t data[OTP_MAX_DATA], locks[OTP_BLOCKS];
 	uint32_t left;
-	int rc = lock_pass(t, todo, 0, st);
 
 	if (rc < 0 || otp_read_all(t, data, locks) != 0)
 		return -1;
@@ -185,6 +183,28 @@ static int lock_blocks(target *t, uint32_t todo, const uint8_t *data0,
 			return -1;
 	}
 	return check_locks(t, todo, data, locks, data0, locks0);
+}
+
+static int lock_blocks(target *t, uint32_t todo, const uint8_t *data0,
+		       const uint8_t *locks0, otp_stats *st)
+{
+	return lock_finish(t, todo, lock_pass(t, todo, 0, st), data0, locks0,
+			   st);
+}
+
+int otp_lock_open(target *t, uint32_t todo, unsigned psize,
+		  const uint8_t *data0, const uint8_t *locks0, otp_stats *st)
+{
+	/* lock bytes are x8 (write_locks); the data pass may have left
+	 * PSIZE wider */
+	int rc = psize != 1 && flash_set_width(t->st, 1) != 0
+			 ? -1
+			 : write_locks(t, todo, 0, st);
+
+	rc = flash_end_pass(t->st, &t->id.flash, rc);
+	if (rc == 0) /* SR found clean for the session, CR relocked */
+		target_flash_seen(t, 1, 1);
+	return lock_finish(t, todo, rc, data0, locks0, st);
 }
 
 int otp_lock(target *t, uint32_t blocks, const uint8_t *const *expect,

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "armv7m_regs.h"
+#include "otp.h"
 #include "target_internal.h"
 
-#define DBGMCU_IDCODE 0xE0042000u
-#define CPUID         0xE000ED00u
-#define FLASH_SR      0x40023C0Cu /* RM0090 §3.9 */
-#define FLASH_CR      0x40023C10u
-#define FLASH_OPTCR   0x40023C14u
+#define FLASH_SR    0x40023C0Cu /* RM0090 §3.9 */
+#define FLASH_CR    0x40023C10u
+#define FLASH_OPTCR 0x40023C14u
 /* FLASH_ACR (CMSIS, FLASH_ACR; RM0090 §3.9.1): DCEN bit 10, DCRST bit 12
  * (written only while DCEN = 0). F2/F4 only: the F7's ACR has no DCEN. */
 #define FLASH_ACR 0x40023C00u
@@ -20,12 +20,6 @@
  * DHCSR is read. DBGMCU (OOCD stm32f4x.cfg, BMP stm32f4.c, RM0090 §38.16): CR
  * bits 0-2 DBG_SLEEP/STOP/STANDBY, APB1_FZ bit 11 DBG_WWDG_STOP, bit 12
  * DBG_IWDG_STOP; same addresses on F2, F4 and F7. */
-#define DHCSR              0xE000EDF0u
-#define DHCSR_DBGKEY_HALT  0xA05F0003u /* DBGKEY | C_HALT | C_DEBUGEN */
-#define DEMCR              0xE000EDFCu
-#define DEMCR_VC_CORERESET (1u << 0)
-#define DHCSR_S_HALT       (1u << 17)
-#define DHCSR_S_RESET_ST   (1u << 25)
 #define DBGMCU_CR          0xE0042004u
 #define DBGMCU_CR_LOWPOWER 0x7u
 #define DBGMCU_APB1_FZ     0xE0042008u
@@ -189,24 +183,15 @@ void target_decode(uint32_t idcode, uint32_t cpuid, target_ident *id)
 	decode_other(id);
 }
 
-/* UID (12 bytes) and the 16-bit flash-size register in one aligned
- * 32-bit read: the register sits 0x12 (F2/F4/F72x) or 0x22 (F74x-F77x)
- * past the UID, at an address that is 2 mod 4 (CMSIS, OOCD stm32f2x.c). */
-static int read_uid_fsize(target *t)
+/* The OTP area, the UID and the flash-size register in one read, the
+ * last command of attach so that a plan's first read of the OTP is served
+ * from it (otp.c otp_attach_read). */
+static int read_ident(target *t)
 {
-	uint8_t buf[40];
-	uint32_t end = (t->id.fsize_addr & ~3u) + 4;
-	size_t n = end - t->id.uid_addr,
-	       off = t->id.fsize_addr - t->id.uid_addr;
 	unsigned kib;
 
-	if (n > sizeof buf)
-		return st_fail(&t->st->err, ST_ETARGET, 0, "bad UID layout");
-	if (stlink_read_mem(t->st, t->id.uid_addr, buf, n, 4) != 0)
+	if (otp_attach_read(t, &kib) != 0)
 		return -1;
-	memcpy(t->uid, buf, 12);
-	t->have_uid = 1;
-	kib = buf[off] | (unsigned)buf[off + 1] << 8;
 	/* 0xFFFF or 0: early silicon, use the line's maximum (OOCD). */
 	t->flash_kib = (kib == 0 || kib == 0xFFFF) ? t->id.max_flash_kib : kib;
 	return 0;
@@ -302,6 +287,8 @@ static int attach_flash(target *t, const uint32_t dbg[2])
 		stlink_batch_read(&b, FLASH_OPTCR);
 		if (!f7)
 			stlink_batch_read(&b, FLASH_ACR);
+		/* for the release (target_run.c): one round trip fewer */
+		stlink_batch_read(&b, DEMCR);
 	}
 	if (b.n > 0 && stlink_batch_run(t->st, &b, 1) != 0)
 		return -1;
@@ -312,6 +299,8 @@ static int attach_flash(target *t, const uint32_t dbg[2])
 	target_flash_seen(t, locked, clean);
 	set_rdp(t, b.item[k + 2].value);
 	t->acr = f7 ? 0 : b.item[k + 3].value;
+	t->demcr = b.item[b.n - 1].value;
+	t->demcr_known = 1;
 	return 0;
 }
 
@@ -490,8 +479,8 @@ int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 	/* attach_reads read DHCSR after halting, which cleared a stale
 	 * S_RESET_ST: from here on it means "reset since attach". */
 	if (t->id.supported
-	    && (attach_flash(t, dbg) != 0 || read_uid_fsize(t) != 0
-		|| check_uid_plausible(t) != 0 || read_volts(t) != 0))
+	    && (attach_flash(t, dbg) != 0 || read_volts(t) != 0
+		|| read_ident(t) != 0 || check_uid_plausible(t) != 0))
 		goto fail;
 	*out = t;
 	return 0;
@@ -524,7 +513,7 @@ int otp_map_touches(const otp_map *m, uint32_t addr, size_t n)
 	       && addr < (uint64_t)m->lock_base + m->blocks;
 }
 
-static void uid_hex(const uint8_t uid[12], char out[25])
+void target_uid_format(const uint8_t uid[12], char out[25])
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
@@ -541,83 +530,7 @@ void target_uid_hex(const target *t, char out[25])
 	if (!t->have_uid)
 		snprintf(out, 25, "?");
 	else
-		uid_hex(t->uid, out);
-}
-
-int target_uid_check(target *t, const uint8_t now[12], const char *before)
-{
-	char was[25], is[25];
-
-	if (memcmp(now, t->uid, 12) == 0)
-		return 0;
-	uid_hex(t->uid, was);
-	uid_hex(now, is);
-	return st_fail(&t->st->err, ST_ETARGET, 0,
-		       "the UID read differently (%s at attach, %s now): the "
-		       "chip or the link is unreliable, or another chip is "
-		       "attached; nothing more written before %s",
-		       was, is, before);
-}
-
-/* Two checks (issue 8 item 1, issue 7 item 1):
- * - DHCSR (1 round trip): the core is still halted and S_RESET_ST (sticky
- *   until read, cleared at attach) shows no reset since: a watchdog, NRST
- *   or a brown-out would have relocked FLASH_CR and let the firmware run;
- * - the UID read again in a command of its own (attach read it with the
- *   flash-size register in one longer command): a reply corrupted once, at
- *   attach or now, makes the two differ. That read is the OTP area read
- *   that just came before (otp.c reads the UID with it), or 2 more. */
-
-/* The part attach identified still answers: a DBGMCU_IDCODE that reads
- * differently is another chip, or a probe or cable that misbehaves (issue
- * 13 item 3); either way nothing more is written. */
-static int guard_idcode(target *t, const char *before)
-{
-	uint32_t now;
-
-	if (stlink_read_dbg(t->st, DBGMCU_IDCODE, &now) != 0)
-		return -1;
-	if (now == t->id.idcode)
-		return 0;
-	return st_fail(&t->st->err, ST_ETARGET, 0,
-		       "DBGMCU_IDCODE reads 0x%08X now, 0x%08X at attach: "
-		       "another chip answers, or the probe or its cable "
-		       "misbehaves; nothing more written before %s",
-		       now, t->id.idcode, before);
-}
-
-int target_guard(target *t, const char *before)
-{
-	uint8_t now[12];
-	uint32_t dhcsr;
-	/* The last command sent read the UID again with the OTP area and it
-	 * matched (otp.c): then that read is this guard's, and no command
-	 * since could have changed the chip behind it. */
-	int uid_fresh =
-		t->cache_stamp != 0 && t->cache_stamp == t->st->commands;
-
-	if (!t->have_uid)
-		return st_fail(&t->st->err, ST_ETARGET, 0,
-			       "the UID was never read: nothing done before %s",
-			       before);
-	if (stlink_read_dbg(t->st, DHCSR, &dhcsr) != 0)
-		return -1;
-	if ((dhcsr & DHCSR_S_RESET_ST) || !(dhcsr & DHCSR_S_HALT))
-		return st_fail(
-			&t->st->err, ST_ETARGET, 0,
-			"the chip %s since attach (DHCSR 0x%08X: a watchdog, "
-			"NRST or the supply?): nothing more written before "
-			"%s; attach again",
-			(dhcsr & DHCSR_S_RESET_ST) ? "was reset"
-						   : "is no longer halted",
-			dhcsr, before);
-	if (guard_idcode(t, before) != 0)
-		return -1;
-	if (uid_fresh)
-		return 0;
-	if (stlink_read_mem(t->st, t->id.uid_addr, now, sizeof now, 4) != 0)
-		return -1;
-	return target_uid_check(t, now, before);
+		target_uid_format(t->uid, out);
 }
 
 void target_describe(const target *t, char *buf, size_t len)

@@ -89,6 +89,10 @@ void target_describe(const target *t, char *buf, size_t len);
  * identified (its UID, read again). Fails with ST_ETARGET naming
  * `before` and writes nothing. */
 int target_guard(target *t, const char *before);
+/* target_guard, then FLASH_CR unlocked with PG and PSIZE for width
+ * (flash_begin), in the fewest round trips the firmware allows; relocked
+ * if a check after the keys fails. A failed guard writes nothing. */
+int target_unlock(target *t, const char *before, unsigned width);
 /* A UID read again (now) against attach's: ST_ETARGET naming `before`. */
 int target_uid_check(target *t, const uint8_t now[12], const char *before);
 /* Around every read of the OTP (otp.c): with the F2/F4 flash data cache

@@ -25,27 +25,28 @@ local function fresh(img)
 end
 
 -- The number (as VPROBE_FAULT counts, from the board's opening) of the
--- command packet whose reply carries the UID at attach.
+-- command packet whose reply carries the UID at attach, and where in that
+-- reply the UID starts (attach reads it with the OTP area, issue 12).
 local function uid_command(img)
   local p = assert(kit.open("sim", img, PART, PROBE))
   local before = p:stats().commands
   p:trace(true)
   assert(p:attach())
-  local n
+  local n, at
   for _, r in ipairs(kit.reads(p:trace(false))) do
-    if r.addr == UID_ADDR and not n then n = before + r.index end
+    if r.addr <= UID_ADDR and UID_ADDR + 12 <= r.addr + r.n and not n then n, at = before + r.index, UID_ADDR - r.addr end
   end
   p:close()
-  return assert(n, "no UID read at attach")
+  return assert(n, "no UID read at attach"), at
 end
 
 local function hexbytes(s) return (s:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end)) end
 
 describe("a misread UID", function()
-  local n_uid
+  local n_uid, at
   setup(function()
     fresh(IMG)
-    n_uid = uid_command(IMG)
+    n_uid, at = uid_command(IMG)
   end)
   teardown(function() os.remove(IMG); os.remove(IMG .. ".lock") end)
 
@@ -54,7 +55,7 @@ describe("a misread UID", function()
       it("refuses otp_write when the attach-time UID read was corrupted; nothing written", function()
         local uid = fresh(IMG)
         local before = slurp(IMG)
-        local p = assert(kit.open(transport, IMG, PART, PROBE, { fault = ("corrupt@%d:3:0x40"):format(n_uid) }))
+        local p = assert(kit.open(transport, IMG, PART, PROBE, { fault = ("corrupt@%d:%d:0x40"):format(n_uid, at + 3) }))
         local t = assert(p:attach())
         assert.are_not.equal(uid, t.uid) -- the fault did hit the UID
         local ok, msg, code = t:otp_write(0, "\x12\x34\x56\x78")
@@ -77,7 +78,7 @@ describe("a misread UID", function()
           p:close()
         end
         local before = slurp(IMG)
-        local p = assert(kit.open(transport, IMG, PART, PROBE, { fault = ("corrupt@%d:11:1"):format(n_uid) }))
+        local p = assert(kit.open(transport, IMG, PART, PROBE, { fault = ("corrupt@%d:%d:1"):format(n_uid, at + 11) }))
         local t = assert(p:attach())
         assert.are_not.equal(uid, t.uid)
         local ok, msg, code = t:otp_lock(0, { expect = { [0] = block } })
@@ -91,7 +92,7 @@ describe("a misread UID", function()
       it("refuses a short reply to the UID read at attach, never zero-filled", function()
         fresh(IMG)
         local before = slurp(IMG)
-        local p = assert(kit.open(transport, IMG, PART, PROBE, { fault = ("shortin@%d:8"):format(n_uid) }))
+        local p = assert(kit.open(transport, IMG, PART, PROBE, { fault = ("shortin@%d:%d"):format(n_uid, at + 8) }))
         local t, msg, code = p:attach()
         p:close()
         assert.same({ nil, "usb" }, { t, code })
@@ -142,7 +143,8 @@ describe("a misread UID", function()
       it("exits 1 and burns and locks nothing when the UID read at attach is corrupted (" .. how .. ")", function()
         local img = dir .. "/board-" .. how .. ".img"
         fresh(img)
-        local fault = ("corrupt@%d:0:0x80"):format(uid_command(img))
+        local n, at = uid_command(img)
+        local fault = ("corrupt@%d:%d:0x80"):format(n, at)
         local before = slurp(img)
         local env = "VPROBE_TARGET=" .. PART .. " VPROBE_PROBE=" .. PROBE .. " VPROBE_FAULT=" .. fault
         local cmd

@@ -362,14 +362,63 @@ local function one_pass(e, cap)
 end
 M.one_pass = one_pass
 
-function M.burn(target, p, step)
+-- The writes of a plan as otp_write calls: a run of fields next to each
+-- other in OTP goes out as one write (one unlock, one burst, one
+-- read-back for the whole record). A random key, or a field that is or
+-- depends on a secret, is a write of its own: one program pass at one
+-- width (one_pass), and a failure message about it alone, redacted.
+local function writes(p)
+  local out, cur = {}, nil
   for _, e in ipairs(p.fields) do
     if e.status == "write" then
-      local ok, err, code = target:otp_write(e.offset, e.new, one_pass(e, p.width))
-      if not ok and e.secret then return secret_failure(target, e, err, code) end
-      if not ok then return nil, string.format("writing field '%s': %s", e.name, err), code end
-      step("write:" .. e.name)
+      local alone = e.random or e.secret and true or false
+      if cur and not alone and not cur.alone and cur.offset + #cur.bytes == e.offset then
+        cur.bytes, cur.fields[#cur.fields + 1] = cur.bytes .. e.new, e
+      else
+        cur = { offset = e.offset, bytes = e.new, fields = { e }, alone = alone }
+        out[#out + 1] = cur
+      end
     end
+  end
+  return out
+end
+
+-- The pending locks as otp_write's `lock` option: each block as it must
+-- read back once every field is in place (rule 4: the core compares the
+-- whole area read back after the write before it writes a lock byte).
+local function lock_option(p)
+  local opt, secret = nil, false
+  for _, l in ipairs(p.locks or {}) do
+    if l.status == "lock" then
+      opt = opt or {}
+      opt[l.block], secret = l.expect, secret or l.secret
+    end
+  end
+  return opt, secret
+end
+
+-- Burn the "write" fields, then (the last write, in the same flash
+-- session) lock the blocks the plan locks. `step(name)` is called after
+-- each write for each of its fields (crash-test hook and journal
+-- progress); plan.lock then finds the blocks locked and writes nothing.
+function M.burn(target, p, step)
+  local list = writes(p)
+  for i, w in ipairs(list) do
+    local opts = one_pass(w.fields[1], p.width) or {}
+    local lock, secret_lock = nil, false
+    if i == #list then lock, secret_lock = lock_option(p) end
+    opts.lock = lock
+    local ok, err, code = target:otp_write(w.offset, w.bytes, next(opts) and opts or nil)
+    local e = w.fields[1]
+    if not ok and e.secret then return secret_failure(target, e, err, code) end
+    if not ok and secret_lock then err = M.redact(err) end
+    if not ok then
+      local names = {}
+      for k, f in ipairs(w.fields) do names[k] = f.name end
+      return nil, string.format("writing field%s '%s'%s: %s", #names > 1 and "s" or "", table.concat(names, "', '"),
+        lock and " and locking" or "", err), code
+    end
+    for _, f in ipairs(w.fields) do step("write:" .. f.name) end
   end
   return true
 end

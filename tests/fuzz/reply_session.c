@@ -37,7 +37,9 @@ int reply_session(st_link *link)
 		goto out;
 	got = 3;
 	memset(&stats, 0, sizeof stats);
-	if (otp_write(t, 0, want, sizeof want, OTP_MODE_BURST, 0, &stats) != 0)
+	if (otp_write(t, 0, want, sizeof want, OTP_MODE_BURST, 0, NULL, 0,
+		      &stats)
+	    != 0)
 		goto out;
 	got = 4;
 	memset(&stats, 0, sizeof stats);

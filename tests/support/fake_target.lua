@@ -48,9 +48,18 @@ function Target:otp_locks()
   return t
 end
 
-function Target:otp_write(offset, bytes)
+-- opts (strict) = { mode, width, lock = { [n] = the whole block's bytes
+-- after the write } }: the blocks of `lock` are locked once the write is
+-- in place and each reads back as given (stotp.core checks that before
+-- writing anything; the fake checks it before as well).
+function Target:otp_write(offset, bytes, opts)
   local b = self.b
+  for k in pairs(opts or {}) do
+    if k ~= "mode" and k ~= "width" and k ~= "lock" then error("otp_write: unknown option '" .. tostring(k) .. "'", 2) end
+  end
   if b.fail_write then return nil, b.fail_write, "flash" end
+  local lock = opts and opts.lock
+  if lock and not next(lock) then lock = nil end
   if offset < 0 or offset + #bytes > #b.otp then return nil, "outside OTP", "range" end
   for i = 1, #bytes do
     local off = offset + i - 1
@@ -60,9 +69,28 @@ function Target:otp_write(offset, bytes)
   end
   local merged = {}
   for i = 1, #bytes do merged[i] = string.char(b.otp:byte(offset + i) & bytes:byte(i)) end
+  local before = b.otp
   b.otp = b.otp:sub(1, offset) .. table.concat(merged) .. b.otp:sub(offset + #bytes + 1)
+  if lock then
+    local bs = b.p.block_size
+    for n, want in pairs(lock) do
+      if b.otp:sub(n * bs + 1, (n + 1) * bs) ~= want then
+        b.otp = before
+        return nil, string.format("lock: block %d would differ from the given bytes; nothing written", n), "verify"
+      end
+    end
+  end
   b.log[#b.log + 1] = { op = "write", offset = offset, bytes = bytes }
-  if b.corrupt_after_write then b.otp = b.otp:sub(1, offset) .. "\0" .. b.otp:sub(offset + 2) end
+  if b.corrupt_after_write then b.otp = b.otp:sub(1, offset) .. "\0" .. b.otp:sub(offset + 2); return true end
+  local blocks = {}
+  for n in pairs(lock or {}) do blocks[#blocks + 1] = n end
+  table.sort(blocks)
+  for _, n in ipairs(blocks) do
+    if not b.locks[n + 1] then
+      b.locks[n + 1] = true
+      b.log[#b.log + 1] = { op = "lock", block = n, expect = lock[n] }
+    end
+  end
   return true
 end
 

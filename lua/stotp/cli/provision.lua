@@ -106,26 +106,43 @@ end
 
 -- The target as plan.burn/plan.lock see it, keeping a log of the fields
 -- and blocks they program: what a failed run reports as burned when the
--- board can no longer be read back.
+-- board can no longer be read back. A write names the fields in its range
+-- and the blocks of its `lock` option.
 function Run:tracked()
-  local t, names = self.target, {}
-  for _, e in ipairs(self.plan.fields) do names[e.offset] = e.name end
+  local t, fields_ = self.target, self.plan.fields
   local log = { fields = {}, blocks = {} }
   self.log = log
-  local function logged(list, what, ...)
-    log.at = what
+  local function logged(names, blocks, ...)
+    log.at = { fields = names, blocks = blocks }
     local r = table.pack(...)
-    if r[1] then list[#list + 1], log.at = what, nil end
+    if r[1] then
+      table.move(names, 1, #names, #log.fields + 1, log.fields)
+      table.move(blocks, 1, #blocks, #log.blocks + 1, log.blocks)
+      log.at = nil
+    end
     return table.unpack(r, 1, r.n)
+  end
+  local function in_range(off, n)
+    local names = {}
+    for _, e in ipairs(fields_) do
+      if e.offset >= off and e.offset < off + n then names[#names + 1] = e.name end
+    end
+    return names
+  end
+  local function lock_blocks(opts)
+    local blocks = {}
+    for b in pairs(opts and opts.lock or {}) do blocks[#blocks + 1] = b end
+    table.sort(blocks)
+    return blocks
   end
   return setmetatable({
     otp_write = function(_, off, bytes, opts)
       if self.began_err then return nil, self.began_err, "journal" end
-      local r = table.pack(logged(log.fields, names[off], t:otp_write(off, bytes, opts)))
+      local r = table.pack(logged(in_range(off, #bytes), lock_blocks(opts), t:otp_write(off, bytes, opts)))
       if r[1] then self:began() end
       return table.unpack(r, 1, r.n)
     end,
-    otp_lock = function(_, blocks, opts) return logged(log.blocks, blocks[1], t:otp_lock(blocks, opts)) end,
+    otp_lock = function(_, blocks, opts) return logged({}, { blocks[1] }, t:otp_lock(blocks, opts)) end,
   }, { __index = function(_, k)
     local v = t[k]
     if type(v) == "function" then return function(_, ...) return v(t, ...) end end
@@ -133,10 +150,6 @@ function Run:tracked()
   end })
 end
 
--- What a run that did not finish had in fact burned: by reading the board
--- back (fields whose bytes changed, blocks now locked), else, when the
--- board cannot be read, by the write log (a field being written when the
--- run stopped counts as burned: it may be in part).
 function Run:burned_so_far()
   if not self.log then return {}, {}, "nothing" end
   local fields_, blocks = {}, {}
@@ -151,10 +164,9 @@ function Run:burned_so_far()
     end
     return fields_, blocks, "read-back"
   end
-  table.move(self.log.fields, 1, #self.log.fields, 1, fields_)
-  table.move(self.log.blocks, 1, #self.log.blocks, 1, blocks)
-  if type(self.log.at) == "string" then fields_[#fields_ + 1] = self.log.at
-  elseif self.log.at then blocks[#blocks + 1] = self.log.at end
+  local at = self.log.at or { fields = {}, blocks = {} }
+  for _, list in ipairs({ self.log.fields, at.fields }) do table.move(list, 1, #list, #fields_ + 1, fields_) end
+  for _, list in ipairs({ self.log.blocks, at.blocks }) do table.move(list, 1, #list, #blocks + 1, blocks) end
   return fields_, blocks, "write log"
 end
 
