@@ -54,8 +54,10 @@ static void push_probe_desc(lua_State *L, const probe_desc *d)
 	if (d->usb.serial[0])
 		lstotp_set_str(L, "serial", d->usb.serial);
 	if (d->err.code == ST_OK) {
-		lstotp_set_str(L, "kind", d->kind);
-		lstotp_set_str(L, "firmware", d->firmware);
+		if (d->kind[0])
+			lstotp_set_str(L, "kind", d->kind);
+		if (d->firmware[0])
+			lstotp_set_str(L, "firmware", d->firmware);
 		return;
 	}
 	lua_pushfstring(L, "%s: %s", st_code_name(d->err.code), d->err.msg);
@@ -63,14 +65,33 @@ static void push_probe_desc(lua_State *L, const probe_desc *d)
 	lstotp_set_str(L, "code", st_code_name(d->err.code));
 }
 
+/* stotp.probes([{open = false}]): open = false lists from the USB
+ * descriptors alone, so a station's other channels keep their probes. */
 static int l_probes(lua_State *L)
 {
-	lstotp_check_nargs(L, 0);
+	static const char *const keys[] = { "open", NULL };
+	lstotp_check_nargs(L, 1);
 	probe_desc d[PROBE_MAX_LIST];
 	st_error e = { 0 };
 	size_t n, i;
+	int open = 1;
 
-	if (probe_list(d, PROBE_MAX_LIST, &n, &e) != 0)
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		lstotp_check_keys(L, 1, "probes", keys);
+		if (lua_getfield(L, 1, "open") != LUA_TNIL) {
+			if (!lua_isboolean(L, -1))
+				luaL_argerror(
+					L, 1,
+					lua_pushfstring(L,
+							"option 'open' must be "
+							"a boolean, got %s",
+							luaL_typename(L, -1)));
+			open = lua_toboolean(L, -1);
+		}
+		lua_pop(L, 1);
+	}
+	if (probe_list(d, PROBE_MAX_LIST, &n, open, &e) != 0)
 		return lstotp_fail(L, &e);
 	lua_createtable(L, (int)n, 0);
 	for (i = 0; i < n; i++) {

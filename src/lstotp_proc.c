@@ -4,6 +4,7 @@
  * a session of its own, reap it with the CPU time it used, signal it, and
  * sleep without a subprocess. POSIX only (fork, setsid, wait4).
  */
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -148,12 +149,23 @@ static int proc_cpu(lua_State *L)
 	return 2;
 }
 
+/* stotp.proc.isatty(fd): whether the descriptor is a terminal (the
+ * station redraws its status lines in place only there). */
+static int proc_isatty(lua_State *L)
+{
+	lua_Integer fd = luaL_checkinteger(L, 1);
+	lstotp_check_nargs(L, 1);
+	lua_pushboolean(L, fd >= 0 && fd <= INT_MAX && isatty((int)fd) == 1);
+	return 1;
+}
+
 void lstotp_open_proc(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{ "sleep", proc_sleep }, { "spawn", proc_spawn },
 		{ "wait", proc_wait },   { "kill", proc_kill },
-		{ "cpu", proc_cpu },     { NULL, NULL }
+		{ "cpu", proc_cpu },     { "isatty", proc_isatty },
+		{ NULL, NULL }
 	};
 	luaL_newlib(L, fns);
 	lua_setfield(L, -2, "proc");

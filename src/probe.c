@@ -34,7 +34,7 @@ static void describe_one(probe_desc *d)
 	stlink_close(s);
 }
 
-int probe_list(probe_desc *out, size_t cap, size_t *n, st_error *e)
+int probe_list(probe_desc *out, size_t cap, size_t *n, int open, st_error *e)
 {
 	st_usb_info info[PROBE_MAX_LIST];
 	size_t i;
@@ -48,7 +48,11 @@ int probe_list(probe_desc *out, size_t cap, size_t *n, st_error *e)
 	for (i = 0; i < *n; i++) {
 		memset(&out[i], 0, sizeof out[i]);
 		out[i].usb = info[i];
-		describe_one(&out[i]);
+		out[i].err.code = info[i].open_code;
+		snprintf(out[i].err.msg, sizeof out[i].err.msg, "%s",
+			 info[i].open_error);
+		if (open)
+			describe_one(&out[i]);
 	}
 	return 0;
 }

@@ -22,8 +22,10 @@ typedef struct probe_desc {
 	st_error err; /* why it could not be opened, code ST_OK if it was */
 } probe_desc;
 
-/* Lists and opens each probe briefly to read its firmware version. */
-int probe_list(probe_desc *out, size_t cap, size_t *n, st_error *e);
+/* Lists the probes from their USB descriptors (serial included); with
+ * open, opens each briefly to read its firmware version, which a probe
+ * another process holds refuses (ST_EBUSY in its err). */
+int probe_list(probe_desc *out, size_t cap, size_t *n, int open, st_error *e);
 
 /* Everything stotp.open accepts; NULL / 0 = not given. */
 typedef struct probe_options {

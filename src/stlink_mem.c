@@ -209,8 +209,8 @@ int stlink_write32(stlink *s, uint32_t addr, uint32_t value)
 #define MISC_WRITE   2
 #define MISC_READ    3
 #define MISC_APNUM   5
-/* APNUM, then up to two items per entry */
-#define MISC_ITEMS (1 + 2 * STLINK_BATCH_MAX)
+/* APNUM, up to two items per entry, and the padding APNUM (misc_once) */
+#define MISC_ITEMS (2 + 2 * STLINK_BATCH_MAX)
 
 void stlink_batch_read(stlink_batch *b, uint32_t addr)
 {
@@ -244,12 +244,21 @@ static int misc_once(stlink *s, stlink_batch *b, int *status)
 
 	for (i = 0; i < b->n; i++)
 		items += b->item[i].write ? 2 : 1;
+	/* A reply of whole 64-byte packets (8 items) ends without a short
+	 * packet, so a probe that answers more than asked would show it only
+	 * in the next command's reply, after that command went out (USB 2.0
+	 * §5.8.3: a bulk transfer ends at a short packet or the length asked
+	 * for); one more APNUM item makes the reply end short, and an
+	 * overlong one fail at once. */
+	if (items % 8 == 0)
+		items++;
 	ops = (items + 3) / 4 * 4;
 	len = ops + 4 * items;
 	memset(out, 0, ops);
 	val = out + ops;
-	out[0] = MISC_APNUM;
+	out[0] = out[items - 1] = MISC_APNUM;
 	st_le32_put(val, 0); /* AP0, the AHB-AP of the Cortex-M */
+	st_le32_put(val + 4 * (items - 1), 0);
 	for (i = 0, k = 1; i < b->n; i++) {
 		if (b->item[i].write) {
 			out[k] = MISC_ADDRESS;

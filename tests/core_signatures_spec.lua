@@ -16,7 +16,7 @@ local NEW = kit.TMP .. "/stotp-core-signatures-new.img" -- must never be created
 -- valid: a call that is right in every other way; writes: the image must
 -- stay unchanged; variadic: takes any number of arguments (no extra row).
 local SIGNATURES = {
-  { "probes", on = "module", args = {}, valid = {} },
+  { "probes", on = "module", args = { "table?" }, valid = { { open = false } } },
   { "open", on = "module", args = { "table?" }, valid = { { sim = NEW } }, creates = NEW },
   { "identify", on = "module", args = { "integer", "integer?" }, valid = { 0x10076413, 0x410FC241 } },
   { "run_bounded", on = "module", args = { "function", "integer", "integer" }, valid = { function() end, 1 << 20, 1000 } },
@@ -28,6 +28,7 @@ local SIGNATURES = {
   { "wait", on = "proc", args = { "integer", "boolean?" }, valid = { 0x7FFFFFFF, false } },
   { "kill", on = "proc", args = { "integer", "string" }, valid = { 0x7FFFFFFF, "TERM" } },
   { "cpu", on = "proc", args = {}, valid = {} },
+  { "isatty", on = "proc", args = { "integer" }, valid = { 99 } },
 
   { "close", on = "probe", args = {}, valid = {} },
   { "version", on = "probe", args = {}, valid = {} },

@@ -61,6 +61,26 @@ describe("stotp.core usb", function()
     p:close()
   end)
 
+  it("lists probes without opening them with {open = false}: a probe in use elsewhere keeps working", function()
+    boards(A .. ":" .. B)
+    local serials = {}
+    for i, pr in ipairs(assert(stotp.probes())) do serials[i] = pr.serial end
+    local held = assert(stotp.open { serial = serials[1] })
+    local opened = assert(stotp.probes())
+    assert.equal("busy", opened[1].code) -- the brief open hits the claim
+    local list = assert(stotp.probes { open = false })
+    assert.same(serials, { list[1].serial, list[2].serial })
+    assert.same({ nil, nil, nil }, { list[1].kind, list[1].firmware, list[1].error })
+    assert.is_truthy(held:attach())
+    held:close()
+  end)
+
+  it("refuses a probes option it does not know, and a non-boolean open", function()
+    boards(A)
+    assert.has_error(function() stotp.probes { opne = false } end)
+    assert.has_error(function() stotp.probes { open = "no" } end, "bad argument #1 to 'probes' (option 'open' must be a boolean, got string)")
+  end)
+
   it("returns notfound for a serial no probe has", function()
     boards(A)
     local r = { stotp.open { serial = "000000000000000000000000" } }

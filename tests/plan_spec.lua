@@ -151,11 +151,34 @@ describe("stotp.plan", function()
     assert.same({ "lock", 0, t:otp_read():sub(1, 32) }, { last.op, last.block, last.expect })
     local _, b2, t2, _, build2 = setup()
     local p2 = build2()
-    assert.is_true(plan.burn(t2, p2, function() end))
     assert(t2:otp_write(20, "\x00")) -- a byte outside every field changes after the plan
     assert.same({ nil, "locking block 0: block 0 differs from expect; nothing locked", "verify" },
       { plan.lock(t2, p2, function() end) })
     assert.is_false(b2.locks[1])
+  end)
+
+  it("locks in the last write's flash session, and plan.lock then steps without locking again", function()
+    local _, b, t, _, build = setup()
+    local p = build()
+    local steps = {}
+    assert.is_true(plan.burn(t, p, function(s) steps[#steps + 1] = s end))
+    assert.is_true(b.locks[1])
+    local n = #b.log
+    assert.is_true(plan.lock(t, p, function(s) steps[#steps + 1] = s end))
+    assert.equal(n, #b.log)
+    assert.equal("lock:0", steps[#steps])
+  end)
+
+  it("writes nothing of the last write when a block it locks would read otherwise", function()
+    local _, b, t, _, build = setup()
+    local p = build()
+    local key = p.fields[#p.fields]
+    assert(t:otp_write(20, "\x00")) -- a byte outside every field changes after the plan
+    local ok, err, code = plan.burn(t, p, function() end)
+    assert.same({ nil, "verify" }, { ok, code })
+    assert.truthy(err:find("lock: block 0 would differ", 1, true), err)
+    assert.equal(("\xFF"):rep(key.size), t:otp_read():sub(key.offset + 1, key.offset + key.size))
+    assert.is_false(b.locks[1])
   end)
 
   it("lists the MAC addresses it derives from the serial", function()
@@ -211,6 +234,7 @@ block(0) { field "mac" { mac, from_serial("02:00:00:00:00:00", 5) } }
   it("stops and reports when the read-back differs", function()
     local _, b, t, _, build = setup()
     local p = build()
+    p.locks = {} -- nothing locked with the last write: plan.verify sees it
     b.corrupt_after_write = true
     assert.is_true(plan.burn(t, p, function() end))
     assert.same({ nil, "field 'magic' reads back different from what was burned", "verify" }, { plan.verify(t, p) })

@@ -120,6 +120,26 @@ describe("stotp station", function()
     assert.equal(3, burning, log)
   end)
 
+  it("redraws one status line per probe and the totals in place on a terminal, the log scrolling above", function()
+    local _, state = images(dir, 2)
+    -- util-linux script(1) gives the station a pseudo-terminal
+    testfiles.spit(dir .. "/answer", "sensor-mac\n")
+    local inner = string.format("env %s %s/bin/stotp station %s --boards 2 <%s", env_of(state), BUILD, quote(cfg),
+      quote(dir .. "/answer"))
+    local code, _, err = station.run(string.format("cd %s && script -qec %s %s", quote(dir), quote(inner),
+      quote(dir .. "/tty.out")), dir)
+    assert.equal(0, code, err)
+    local tty = testfiles.slurp(dir .. "/tty.out")
+    assert.truthy(tty:find("\27[3A", 1, true), "no cursor-up over the 3-line block")
+    assert.truthy(tty:find("\27[2K  totals: 2 provisioned, 0 already, 0 failed", 1, true), tty)
+    assert.is_nil(tty:find("status: ", 1, true)) -- no status line scrolls by
+    -- through a pipe, the same session prints status lines instead
+    local code2, out2 = run_station(dir, cfg, "--boards 2", env_of(select(2, images(dir, 2, "p"))))
+    assert.equal(0, code2)
+    assert.is_nil(out2:find("\27[", 1, true))
+    assert.truthy(out2:find("status: ", 1, true))
+  end)
+
   it("provisions a swapped board next, and never burns an unchanged board twice", function()
     local imgs, state = images(dir, 1)
     local pid = spawn_station(dir, cfg, "--boards 2 --json --log s.log", env_of(state), "st")

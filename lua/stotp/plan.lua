@@ -418,6 +418,7 @@ function M.burn(target, p, step)
       return nil, string.format("writing field%s '%s'%s: %s", #names > 1 and "s" or "", table.concat(names, "', '"),
         lock and " and locking" or "", err), code
     end
+    for _, l in ipairs(lock and p.locks or {}) do l.locked_by_burn = l.status == "lock" or nil end
     for _, f in ipairs(w.fields) do step("write:" .. f.name) end
   end
   return true
@@ -435,19 +436,21 @@ function M.verify(target, p)
 end
 
 -- Lock the listed blocks (their data verified before this is called), one
--- lock byte at a time (rule 4), then read all lock bytes back. Each lock
+-- lock byte at a time (rule 4), then read all lock bytes back. A block the
+-- last write of plan.burn locked in its flash session is not locked again;
+-- its step still comes here, and the read-back below still covers it. Each lock
 -- passes the whole block as it must read back (`expect`): stotp.core locks
 -- a block it did not itself write and verify in this session (a board
 -- completed after a crash) only against the caller's statement of it.
 function M.lock(target, p, step)
   for _, l in ipairs(p.locks) do
-    if l.status == "lock" then
+    if l.status == "lock" and not l.locked_by_burn then
       local ok, err, code = target:otp_lock({ l.block }, { expect = { [l.block] = l.expect }, width = p.width })
       if not ok then
         return nil, string.format("locking block %d: %s", l.block, l.secret and M.redact(err) or err), code
       end
-      step("lock:" .. l.block)
     end
+    if l.status == "lock" then step("lock:" .. l.block) end
   end
   local locks, err, code = target:otp_locks()
   if not locks then return nil, "reading lock bytes: " .. tostring(err), code end

@@ -486,6 +486,7 @@ static int command(vp_board *b, const uint8_t *data, size_t len)
 	}
 	struct vp_reply *r =
 		&b->replies[(b->rq_head + b->rq_count) % VP_REPLY_QUEUE];
+	vp_fw_hostile_idcode(b->fw, vp_hostile_idcode_armed(&b->hostile, n));
 	if (!vp_hostile_refuse(&b->hostile, n, data, len, r->buf, &r->len))
 		vp_fw_command(b->fw, data, len, r->buf, &r->len, &b->data_need);
 	vp_faults_on_reply(&b->faults, n, r->buf, &r->len);

@@ -108,14 +108,22 @@ static int has_status(const uint8_t c[16])
 	return c[0] == 0xF2 && memchr(subs, c[1], sizeof subs) != NULL;
 }
 
-/* Another part's DBGMCU_IDCODE: an F767 (DEV_ID 0x451) for any other
- * part, an F429 (0x419) for an F76x/F77x; REV_ID kept. */
-static void swap_idcode(uint8_t *p)
+uint32_t vp_hostile_other_idcode(uint32_t v)
 {
-	uint32_t v = le32(p);
 	uint32_t dev = (v & 0xFFFu) == 0x451u ? 0x419u : 0x451u;
 
-	v = (v & ~0xFFFu) | dev;
+	return (v & ~0xFFFu) | dev;
+}
+
+int vp_hostile_idcode_armed(const vp_hostile *h, uint64_t n)
+{
+	return armed(h, VP_HOSTILE_IDCODE, n);
+}
+
+static void swap_idcode(uint8_t *p)
+{
+	uint32_t v = vp_hostile_other_idcode(le32(p));
+
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> 8 * i);
 }

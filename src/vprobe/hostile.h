@@ -70,4 +70,13 @@ int vp_hostile_on_reply(const vp_hostile *h, uint64_t n, const uint8_t *cmd,
 			size_t len, uint8_t *reply, size_t *reply_len,
 			size_t cap);
 
+/* idcode@ armed for command packet n (from its N on): the firmware
+ * answers a DBGMCU_IDCODE read inside an RW_MISC batch with
+ * vp_hostile_other_idcode, as the reply layer does for READDEBUGREG and
+ * READMEM (an RW_MISC_IN reply does not say which item read what). */
+int vp_hostile_idcode_armed(const vp_hostile *h, uint64_t n);
+/* Another part's DBGMCU_IDCODE: an F767 (DEV_ID 0x451) for any other
+ * part, an F429 (0x419) for an F76x/F77x; REV_ID kept. */
+uint32_t vp_hostile_other_idcode(uint32_t v);
+
 #endif

@@ -5,10 +5,13 @@
  * MEM-AP, the AHB-AP of every Cortex-M3/M4/M7 (its IDR as peers' logs show it).
  */
 #include "stlink_dap.h"
+#include "hostile.h"
 
 #include "stlink_fw.h"
 
 #include <string.h>
+
+#define DBGMCU_IDCODE 0xE0042000u /* RM0090 §38.6.1 */
 
 /* ADIv5 DP CTRL/STAT bits. */
 #define CTRL_STICKYORUN   (1u << 1)
@@ -338,7 +341,9 @@ static uint8_t misc_item(vp_dap *d, uint8_t op, uint32_t arg, uint32_t *ap,
 		uint8_t st =
 			d->bus(d->bus_ctx, op == VP_MISC_OP_WRITE, a, 4, &v);
 		if (st == VP_ST_OK && op == VP_MISC_OP_READ)
-			*out = v;
+			*out = d->other_idcode && a == DBGMCU_IDCODE
+				       ? vp_hostile_other_idcode(v)
+				       : v;
 		return st;
 	}
 	default:

@@ -48,6 +48,9 @@ typedef struct vp_dap {
 		misc_items; /* RW_MISC_OUT announced / run, reply not yet read */
 	bool misc_done;
 	uint8_t misc_reply[VP_MISC_REPLY_MAX];
+	/* VPROBE_HOSTILE idcode@N armed for the current command (hostile.h):
+	 * an RW_MISC read of DBGMCU_IDCODE answers another part's. */
+	bool other_idcode;
 } vp_dap;
 
 /* Wire the DAP to its part, target and bus, then vp_dap_reset. */

@@ -121,6 +121,11 @@ void vp_fw_retarget(vp_fw *fw, const vp_part *part, vp_mcu *mcu)
 	fw->swd.fault_next = false;
 }
 
+void vp_fw_hostile_idcode(vp_fw *fw, bool on)
+{
+	fw->dap.other_idcode = on;
+}
+
 void vp_fw_free(vp_fw *fw)
 {
 	free(fw);

@@ -61,6 +61,9 @@ void vp_fw_free(vp_fw *fw);
  * *reply_len bytes to queue on the IN endpoint (0: the command has no
  * reply) and *data_len is the OUT data phase the command now waits for
  * (0: none). reply must hold VP_FW_REPLY_MAX bytes. */
+/* VPROBE_HOSTILE idcode@N (hostile.h) for the command about to run. */
+void vp_fw_hostile_idcode(vp_fw *fw, bool on);
+
 void vp_fw_command(vp_fw *fw, const uint8_t *cmd, size_t len, uint8_t *reply,
 		   size_t *reply_len, size_t *data_len);
 

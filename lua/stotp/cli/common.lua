@@ -155,10 +155,13 @@ end
 
 -- stotp.open, where --probe may name a unique prefix of a serial (as
 -- `pyocd list` users expect): an ambiguous prefix lists the candidates.
+-- The list comes from the USB descriptors alone: opening every probe to
+-- read its firmware would take, for a moment, the probes other processes
+-- (a station's other channels) are using.
 function M.open_probe(stotp, opts)
   local want = opts.serial
   if want and stotp.probes then
-    local list = stotp.probes() or {}
+    local list = stotp.probes({ open = false }) or {}
     local hits = {}
     for _, pr in ipairs(list) do
       if pr.serial == want then hits = { pr.serial }; break end

@@ -93,24 +93,55 @@ end
 local Station = {}
 Station.__index = Station
 
-function Station:log(fmt, ...)
+-- A line of the session log (the file, when there is one), and on the
+-- screen unless `screen` is false. On a terminal the probes' status block
+-- stays under the scrolling log: it is erased (cursor up, erase to the end
+-- of the screen: ECMA-48 CUU and ED), the line printed, the block drawn
+-- again.
+function Station:say(screen, fmt, ...)
   local line = string.format(fmt, ...)
   if self.logf then
     self.logf:write(os.date("!%Y-%m-%dT%H:%M:%SZ "), line, "\n")
     self.logf:flush()
   end
-  if not self.args.json then
-    self.d.out:write(line, "\n")
-    self.d.out:flush()
-  end
+  if self.args.json or screen == false then return end
+  local out = self.d.out
+  if self.live and self.drawn > 0 then out:write(string.format("\27[%dA\27[J", self.drawn)) end
+  out:write(line, "\n")
+  if self.live and self.drawn > 0 then self:draw(true) end
+  out:flush()
+end
+
+function Station:log(fmt, ...) return self:say(true, fmt, ...) end
+
+function Station:totals_text()
+  local t = self.totals
+  return string.format("totals: %d provisioned, %d already, %d failed", t.provisioned, t.already, t.failed)
 end
 
 function Station:status_line()
   local parts = {}
   for _, ch in ipairs(self.channels) do parts[#parts + 1] = ch.serial .. " " .. ch.state end
-  local t = self.totals
-  return string.format("status: %s | totals: %d provisioned, %d already, %d failed", table.concat(parts, " | "),
-    t.provisioned, t.already, t.failed)
+  return string.format("status: %s | %s", table.concat(parts, " | "), self:totals_text())
+end
+
+-- The status block of a terminal: one line per probe and the totals,
+-- redrawn in place (cursor up over the last drawing, each line erased
+-- first: ECMA-48 CUU, EL).
+function Station:draw(fresh)
+  local out = self.d.out
+  if not fresh and self.drawn > 0 then out:write(string.format("\27[%dA", self.drawn)) end
+  for _, ch in ipairs(self.channels) do out:write("\27[2K  ", ch.serial, "  ", ch.state, "\n") end
+  out:write("\27[2K  ", self:totals_text(), "\n")
+  self.drawn = #self.channels + 1
+  out:flush()
+end
+
+-- The channels' states changed: in the log file always; on a terminal as
+-- the block redrawn, elsewhere (a pipe, a file) as a line.
+function Station:show_status()
+  self:say(not self.live, "%s", self:status_line())
+  if self.live and not self.args.json then self:draw() end
 end
 
 function Station:spawn(ch)
@@ -162,7 +193,7 @@ function Station:event(ch, ev)
   else
     return
   end
-  self:log("%s", self:status_line())
+  self:show_status()
 end
 
 -- New whole lines of a worker's output.
@@ -273,7 +304,9 @@ local function main(d, argv, json)
     " cannot be written there") end
   if not fok then return common.early(d, json, USAGE, "config error", ferr) end
   local stotp = d.stotp()
-  local list, lerr = stotp.probes()
+  -- from the USB descriptors: opening each probe would take, for a
+  -- moment, the probes another station on this host is using
+  local list, lerr = stotp.probes({ open = false })
   if not list then return common.early(d, json, REFUSED, "failed", "listing USB devices: " .. tostring(lerr)) end
   local serials, perr = choose_probes(list, args.probes)
   if not serials then return common.early(d, json, USAGE, "usage error", perr) end
@@ -284,9 +317,11 @@ local function main(d, argv, json)
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p " .. string.format("%q", dir .. "/tickets")), "cannot make " .. dir)
+  local live = d.tty
+  if live == nil then live = d.out == io.stdout and stotp.proc.isatty ~= nil and stotp.proc.isatty(1) end
   local st = setmetatable({ d = d, args = args, recipe = recipe, proc = stotp.proc, dir = dir, channels = {},
     results = {}, totals = { provisioned = 0, already = 0, failed = 0 }, name = common.station_name(d, args),
-    lua = interpreter(), logf = io.open(args.log, "a") }, Station)
+    lua = interpreter(), logf = io.open(args.log, "a"), live = live and not args.json, drawn = 0 }, Station)
   local p = io.open("/proc/self/stat")
   st.pid = p and p:read("n")
   if p then p:close() end

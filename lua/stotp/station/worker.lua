@@ -102,9 +102,8 @@ function Worker:provision(uid)
   end
   local out, err = buffer(), buffer()
   -- The serial is exact, so provision needs no probe list to resolve a
-  -- prefix: stotp.probes() opens every probe to read its firmware version,
-  -- and on a station that claim would, for a moment, take the other
-  -- channels' probes from under their workers (LIBUSB_ERROR_BUSY).
+  -- prefix (a list opens no probe since stotp.probes{open = false}, but
+  -- none is needed at all).
   local stotp = setmetatable({ probes = false }, { __index = self.stotp })
   local code = require("stotp.cli.provision").main(argv, { out = out, err = err, prog = "stotp station",
     stotp = function() return stotp end })
