@@ -170,7 +170,7 @@ describe("error codes", function()
     end)
 
     it("has the core's code 'usb' when the probe is unplugged during the burn (exit 1)", function()
-      local code, r = result("sensor-mac.cfg --sim b.img --yes --json", "VPROBE_FAULT=unplug@60")
+      local code, r = result("sensor-mac.cfg --sim b.img --yes --json", "VPROBE_FAULT=unplug@18") -- the write
       assert.same({ 1, "failed", "usb" }, { code, r.status, r.code })
     end)
 

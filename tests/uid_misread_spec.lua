@@ -143,8 +143,8 @@ describe("a misread UID", function()
       it("exits 1 and burns and locks nothing when the UID read at attach is corrupted (" .. how .. ")", function()
         local img = dir .. "/board-" .. how .. ".img"
         fresh(img)
-        local n, at = uid_command(img)
-        local fault = ("corrupt@%d:%d:0x80"):format(n, at)
+        local n, at_uid = uid_command(img)
+        local fault = ("corrupt@%d:%d:0x80"):format(n, at_uid)
         local before = slurp(img)
         local env = "VPROBE_TARGET=" .. PART .. " VPROBE_PROBE=" .. PROBE .. " VPROBE_FAULT=" .. fault
         local cmd

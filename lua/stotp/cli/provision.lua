@@ -14,6 +14,7 @@ local argparse = require("argparse")
 local recipe_mod = require("stotp.recipe")
 local plan_mod = require("stotp.plan")
 local common = require("stotp.cli.common")
+local burnlog = require("stotp.cli.burnlog")
 local after = require("stotp.cli.after")
 local parts_mod = require("stotp.parts")
 local escrow_mod = require("stotp.escrow")
@@ -104,71 +105,18 @@ function Run:next_step()
     self.journal.where)
 end
 
--- The target as plan.burn/plan.lock see it, keeping a log of the fields
--- and blocks they program: what a failed run reports as burned when the
--- board can no longer be read back. A write names the fields in its range
--- and the blocks of its `lock` option.
+-- The target as plan.burn/plan.lock see it, and what a run that did not
+-- finish had burned (stotp.cli.burnlog).
 function Run:tracked()
-  local t, fields_ = self.target, self.plan.fields
-  local log = { fields = {}, blocks = {} }
-  self.log = log
-  local function logged(names, blocks, ...)
-    log.at = { fields = names, blocks = blocks }
-    local r = table.pack(...)
-    if r[1] then
-      table.move(names, 1, #names, #log.fields + 1, log.fields)
-      table.move(blocks, 1, #blocks, #log.blocks + 1, log.blocks)
-      log.at = nil
-    end
-    return table.unpack(r, 1, r.n)
-  end
-  local function in_range(off, n)
-    local names = {}
-    for _, e in ipairs(fields_) do
-      if e.offset >= off and e.offset < off + n then names[#names + 1] = e.name end
-    end
-    return names
-  end
-  local function lock_blocks(opts)
-    local blocks = {}
-    for b in pairs(opts and opts.lock or {}) do blocks[#blocks + 1] = b end
-    table.sort(blocks)
-    return blocks
-  end
-  return setmetatable({
-    otp_write = function(_, off, bytes, opts)
-      if self.began_err then return nil, self.began_err, "journal" end
-      local r = table.pack(logged(in_range(off, #bytes), lock_blocks(opts), t:otp_write(off, bytes, opts)))
-      if r[1] then self:began() end
-      return table.unpack(r, 1, r.n)
-    end,
-    otp_lock = function(_, blocks, opts) return logged({}, { blocks[1] }, t:otp_lock(blocks, opts)) end,
-  }, { __index = function(_, k)
-    local v = t[k]
-    if type(v) == "function" then return function(_, ...) return v(t, ...) end end
-    return v
-  end })
+  local log
+  self.log, log = burnlog.new(self.target, self.plan, {
+    before = function() return self.began_err end,
+    written = function() self:began() end,
+  })
+  return log
 end
 
-function Run:burned_so_far()
-  if not self.log then return {}, {}, "nothing" end
-  local fields_, blocks = {}, {}
-  local ok, otp = pcall(self.target.otp_read, self.target)
-  local lok, locks = pcall(self.target.otp_locks, self.target)
-  if ok and otp and lok and locks then
-    for _, e in ipairs(self.plan.fields) do
-      if e.status == "write" and otp:sub(e.offset + 1, e.offset + e.size) ~= e.old then fields_[#fields_ + 1] = e.name end
-    end
-    for _, l in ipairs(self.plan.locks) do
-      if l.status == "lock" and locks[l.block + 1] then blocks[#blocks + 1] = l.block end
-    end
-    return fields_, blocks, "read-back"
-  end
-  local at = self.log.at or { fields = {}, blocks = {} }
-  for _, list in ipairs({ self.log.fields, at.fields }) do table.move(list, 1, #list, #fields_ + 1, fields_) end
-  for _, list in ipairs({ self.log.blocks, at.blocks }) do table.move(list, 1, #list, #blocks + 1, blocks) end
-  return fields_, blocks, "write log"
-end
+function Run:burned_so_far() return burnlog.burned(self.log, self.target, self.plan) end
 
 -- Each field's value as planned, decoded as a person reads it (a key as
 -- its fingerprint; a CRC over a key not at all, plan.show), and the MACs.
