@@ -49,7 +49,10 @@ local function blank(template, k)
 end
 
 local function run(n)
-  local dir = sh("mktemp -d /tmp/stotp-bench-station.XXXXXX"):gsub("\n", "")
+  -- the virtual boards' image files on a RAM file system where there is
+  -- one: their saves are vprobe's cost, which a real probe does not have
+  local dir = sh("mktemp -d /dev/shm/stotp-bench-station.XXXXXX 2>/dev/null || " ..
+    "mktemp -d /tmp/stotp-bench-station.XXXXXX"):gsub("\n", "")
   os.execute(string.format("cp %s/examples/sensor-mac.cfg %s/ && mkdir -p %s/keys && cp %s/examples/keys/master.key " ..
     "%s/keys/ && chmod 600 %s/keys/master.key", abs_root, dir, dir, abs_root, dir, dir))
   local imgs = {}
