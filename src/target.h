@@ -84,14 +84,14 @@ void target_uid_hex(const target *t, char out[25]);
 /* "STM32F427/429/437/439 (STM32F42xxx/43xxx) rev Y, 2048 KiB flash, UID
  * ..., RDP 0" for messages and __tostring. */
 void target_describe(const target *t, char *buf, size_t len);
-/* Before each OTP program pass and each lock: the core is still halted
- * and was not reset since attach, and the chip is still the one attach
- * identified (its UID, read again). Fails with ST_ETARGET naming
- * `before` and writes nothing. */
-int target_guard(target *t, const char *before);
-/* target_guard, then FLASH_CR unlocked with PG and PSIZE for width
- * (flash_begin), in the fewest round trips the firmware allows; relocked
- * if a check after the keys fails. A failed guard writes nothing. */
+/* Before each program pass and each lock: the core is still halted and
+ * was not reset since attach, the chip is still the one attach
+ * identified (IDCODE, and its UID read again), failing with ST_ETARGET
+ * naming `before`; then FLASH_CR unlocked with PG and PSIZE for
+ * width (flash_begin), in the fewest round trips the firmware allows. A
+ * core that runs or was reset (DHCSR, always read first and alone) gets
+ * nothing written; with RW_MISC the keys ride in the batch that reads
+ * IDCODE and the UID again, and a mismatch there relocks at once. */
 int target_unlock(target *t, const char *before, unsigned width);
 /* A UID read again (now) against attach's: ST_ETARGET naming `before`. */
 int target_uid_check(target *t, const uint8_t now[12], const char *before);

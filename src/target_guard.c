@@ -117,16 +117,6 @@ static int guard_batch(target *t, stlink_batch *b, int fresh, int keys,
 	return target_uid_check(t, now, before);
 }
 
-int target_guard(target *t, const char *before)
-{
-	stlink_batch b = { 0 };
-	int fresh = uid_fresh(t);
-
-	if (guard_core(t, before) != 0)
-		return -1;
-	return guard_batch(t, &b, fresh, 0, before);
-}
-
 int target_unlock(target *t, const char *before, unsigned width)
 {
 	stlink_batch b = { 0 };
