@@ -211,6 +211,9 @@ int stlink_write32(stlink *s, uint32_t addr, uint32_t value)
 #define MISC_APNUM   5
 /* APNUM, then up to two items per entry */
 #define MISC_ITEMS (1 + 2 * STLINK_BATCH_MAX)
+/* probe:trace() keeps a full batch's data phase (stlink_trace_add) */
+_Static_assert((MISC_ITEMS + 3) / 4 * 4 + 4 * MISC_ITEMS <= STLINK_MISC_OUT_MAX,
+	       "the trace entry cannot hold an RW_MISC_OUT data phase");
 
 void stlink_batch_read(stlink_batch *b, uint32_t addr)
 {
