@@ -61,6 +61,24 @@ for _, transport in ipairs { "usb", "sim" } do
       end)
     end
 
+    it("gives stotp hwtest's report every write, a batched register write as a 32-bit write", function()
+      local hwtest = require("stotp.cli.hwtest")
+      for _, probe in ipairs { "v2:J37", "v2:J25" } do
+        local p, t, trace = traced_attach(transport, probe)
+        p:trace(true)
+        assert(t:otp_write(4, "\x12\x34\x56\x78"))
+        for _, c in ipairs(p:trace(false)) do trace[#trace + 1] = c end
+        p:close()
+        local want = {}
+        for _, w in ipairs(kit.writes(trace)) do
+          want[#want + 1] = w.op == "reg" and { addr = w.reg, n = 4, width = 4 }
+            or { addr = w.addr, n = w.n, width = w.width }
+        end
+        assert.is_true(#want > #ATTACH_WRITES, probe)
+        assert.same(want, hwtest.trace_writes(trace), probe)
+      end
+    end)
+
     it("shows a batched DBGMCU_IDCODE read as a register read, not a memory read", function()
       for _, probe in ipairs { "v2:J37", "v2:J25" } do
         local p, _, trace = traced_attach(transport, probe)
