@@ -6,7 +6,7 @@
 
 #include "lstotp.h"
 
-#define TRACE_CAP 4096 /* command packets kept by probe:trace(true) */
+#define TRACE_CAP 4096 /* commands kept by probe:trace(true) */
 
 typedef struct lprobe {
 	probe *p; /* NULL once closed */
@@ -242,25 +242,26 @@ static int probe_stats_m(lua_State *L)
 	return 1;
 }
 
-/* probe:trace([on]) -> the command packets (16-byte strings) recorded so
- * far, with .dropped when the record was full; clears the record, then
- * switches recording on or off when `on` is given. */
+/* probe:trace([on]) -> the commands recorded so far, one string each
+ * (the 16-byte packet; an RW_MISC_OUT's data phase after it), with
+ * .dropped when the record was full; clears the record, then switches
+ * recording on or off when `on` is given. */
 static int probe_trace_m(lua_State *L)
 {
 	lstotp_check_nargs(L, 2);
 	probe *p = check_probe(L);
 	int given = !lua_isnoneornil(L, 2), on;
-	const uint8_t *packets;
 	uint64_t dropped;
-	size_t i, n;
+	size_t i, n, len;
 
 	if (given)
 		luaL_checktype(L, 2, LUA_TBOOLEAN);
 	on = lua_toboolean(L, 2);
-	n = probe_trace(p, &packets, &dropped);
+	n = probe_trace_count(p, &dropped);
 	lua_createtable(L, (int)n, 1);
 	for (i = 0; i < n; i++) {
-		lua_pushlstring(L, (const char *)packets + 16 * i, 16);
+		const uint8_t *e = probe_trace_entry(p, i, &len);
+		lua_pushlstring(L, (const char *)e, len);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	if (dropped > 0)

@@ -158,11 +158,18 @@ void probe_stats(const probe *p, probe_counters *out)
 	out->has_link = l->ops->stats(l, &out->link) == 0;
 }
 
-size_t probe_trace(const probe *p, const uint8_t **packets, uint64_t *dropped)
+size_t probe_trace_count(const probe *p, uint64_t *dropped)
 {
-	*packets = p->st->trace;
 	*dropped = p->st->trace_dropped;
 	return p->st->trace_n;
+}
+
+const uint8_t *probe_trace_entry(const probe *p, size_t i, size_t *len)
+{
+	const stlink_trace_entry *e = &p->st->trace[i];
+
+	*len = e->len;
+	return e->bytes;
 }
 
 void probe_trace_clear(probe *p)

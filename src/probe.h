@@ -70,10 +70,13 @@ typedef struct probe_counters {
 } probe_counters;
 void probe_stats(const probe *p, probe_counters *out);
 
-/* The command packets (16 bytes each) recorded since the last clear, and
- * how many did not fit; probe_trace_clear empties the record. start/stop
- * switch recording on (at most cap packets) and off. */
-size_t probe_trace(const probe *p, const uint8_t **packets, uint64_t *dropped);
+/* The commands recorded since the last clear: how many entries (one per
+ * command sent), and in *dropped how many did not fit. Entry i < count is
+ * the 16-byte command packet, for an RW_MISC_OUT followed by its data
+ * phase; *len its length. probe_trace_clear empties the record. start/stop
+ * switch recording on (at most cap commands) and off. */
+size_t probe_trace_count(const probe *p, uint64_t *dropped);
+const uint8_t *probe_trace_entry(const probe *p, size_t i, size_t *len);
 void probe_trace_clear(probe *p);
 int probe_trace_start(probe *p, size_t cap);
 void probe_trace_stop(probe *p);

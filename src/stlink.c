@@ -113,7 +113,7 @@ int stlink_xfer(stlink *s, const char *name, const uint8_t cmd[CMD_LEN],
 		return -1;
 	s->commands++;
 	s->writes += !is_read_only(cmd);
-	stlink_trace_add(s, cmd);
+	stlink_trace_add(s, cmd, data, dlen);
 	if (s->link->ops->bulk_out(s->link, cmd, CMD_LEN, &le) != 0)
 		return stlink_xfer_failed(s, name, &le, 0, expect);
 	if ((dlen > 0 && s->link->ops->bulk_out(s->link, data, dlen, &le) != 0))
@@ -139,7 +139,7 @@ void stlink_cmd_init(uint8_t cmd[CMD_LEN], uint8_t b0, uint8_t b1)
 int stlink_trace_start(stlink *s, size_t cap)
 {
 	stlink_trace_stop(s);
-	s->trace = calloc(cap, CMD_LEN);
+	s->trace = calloc(cap, sizeof *s->trace);
 	if (s->trace == NULL)
 		return st_fail(&s->err, ST_ENOMEM, 0, "out of memory");
 	s->trace_cap = cap;
@@ -154,14 +154,34 @@ void stlink_trace_stop(stlink *s)
 	s->trace_dropped = 0;
 }
 
-void stlink_trace_add(stlink *s, const uint8_t cmd[CMD_LEN])
+/* RW_MISC_OUT (F2 51) carries its register reads and writes in the data
+ * phase, the command only their count (OpenOCD 0.12.0
+ * src/jtag/drivers/stlink_usb.c stlink_usb_rw_misc_out): without the data
+ * a batched FLASH_KEYR or DBGMCU write would be invisible in the trace.
+ * Other data phases are memory data whose address and length the command
+ * already names. The data is recorded as handed to the link, also when its
+ * transfer then fails: a trace errs towards what may have been written. */
+void stlink_trace_add(stlink *s, const uint8_t cmd[CMD_LEN],
+		      const uint8_t *data, size_t dlen)
 {
+	stlink_trace_entry *e;
+	size_t room = sizeof e->bytes - CMD_LEN;
+
 	if (s->trace == NULL)
 		return;
-	if (s->trace_n < s->trace_cap)
-		memcpy(s->trace + CMD_LEN * s->trace_n++, cmd, CMD_LEN);
-	else
+	if (s->trace_n >= s->trace_cap) {
 		s->trace_dropped++;
+		return;
+	}
+	e = &s->trace[s->trace_n++];
+	memcpy(e->bytes, cmd, CMD_LEN);
+	e->len = CMD_LEN;
+	if (cmd[0] != DEBUG_CMD || cmd[1] != 0x51 || data == NULL)
+		return;
+	/* stlink_mem.c asserts a full batch fits; never more than room */
+	dlen = dlen < room ? dlen : room;
+	memcpy(e->bytes + CMD_LEN, data, dlen);
+	e->len = (uint16_t)(CMD_LEN + dlen);
 }
 
 static int status_fail(stlink *s, const char *name, int st)

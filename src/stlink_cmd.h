@@ -41,6 +41,9 @@ int stlink_xfer_failed(stlink *s, const char *name, const st_error *le,
 /* A reply of got < expect bytes: always -1. */
 int stlink_short_reply(stlink *s, const char *name, const uint8_t *reply,
 		       size_t got, size_t expect);
-void stlink_trace_add(stlink *s, const uint8_t cmd[CMD_LEN]);
+/* Records a command (while the trace is on), with its data phase when it
+ * is an RW_MISC_OUT. */
+void stlink_trace_add(stlink *s, const uint8_t cmd[CMD_LEN],
+		      const uint8_t *data, size_t dlen);
 
 #endif

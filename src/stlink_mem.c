@@ -209,8 +209,9 @@ int stlink_write32(stlink *s, uint32_t addr, uint32_t value)
 #define MISC_WRITE   2
 #define MISC_READ    3
 #define MISC_APNUM   5
-/* APNUM, up to two items per entry, and the padding APNUM (misc_once) */
-#define MISC_ITEMS (2 + 2 * STLINK_BATCH_MAX)
+/* APNUM, up to two items per entry, and the padding APNUM (misc_once):
+ * stlink_internal.h, where the trace sizes its entries by it */
+#define MISC_ITEMS STLINK_MISC_ITEMS
 
 void stlink_batch_read(stlink_batch *b, uint32_t addr)
 {

@@ -40,9 +40,11 @@ local function says(kind, msg)
   return false
 end
 
--- A memory write into the OTP data or lock bytes.
+-- A write into the OTP data or lock bytes: a memory write, or a register
+-- write (WRITEDEBUGREG or an RW_MISC batch item: a 32-bit bus write).
 local function otp_write_at(w)
-  return w.op == "write" and w.addr < INFO.lock + 16 and w.addr + w.n > INFO.base
+  local addr, n = w.addr or w.reg, w.n or 4
+  return addr < INFO.lock + 16 and addr + n > INFO.base
 end
 
 -- One run: open with `hostile` set, burn and lock the plan, traced from
@@ -90,23 +92,29 @@ local function board_ok(transport, plan, what)
   return complete
 end
 
+-- A read of DBGMCU_IDCODE: READDEBUGREG or an RW_MISC batch's READ item
+-- (the batch runs at its RW_MISC_OUT, whose trace index it has), or a
+-- READMEM_32BIT that covers it.
+local function reads_idcode(r)
+  local IDCODE = 0xE0042000
+  if r.op == "regread" then return r.reg == IDCODE end
+  return r.op == "read" and r.width == 4 and r.addr <= IDCODE and r.addr + r.n > IDCODE
+end
+
 -- No OTP write went out after command n (the hostile one; for idcode, the
 -- first read of DBGMCU_IDCODE from n on).
 local function nothing_written_after(kind, trace, before, n, what)
   local from = n
   if kind == "idcode" then
     from = math.huge
-    local IDCODE = 0xE0042000
-    for i, c in ipairs(trace) do
-      local b0, b1, addr, len = string.unpack("<BBI4I2", c)
-      local reads = b0 == 0xF2 and (b1 == 0x36 and addr == IDCODE or b1 == 0x07 and addr <= IDCODE and addr + len > IDCODE)
-      if before + i >= n and reads then from = math.min(from, before + i) end
+    for _, r in ipairs(kit.decode(trace)) do
+      if before + r.index >= n and reads_idcode(r) then from = math.min(from, before + r.index) end
     end
   end
   for _, w in ipairs(kit.writes(trace)) do
     assert(not (before + w.index > from and otp_write_at(w)),
       string.format("%s: an OTP write (0x%08X) went out as command %d, after the reply of command %d", what,
-        w.addr or 0, before + w.index, from))
+        w.addr or w.reg, before + w.index, from))
   end
 end
 

@@ -95,35 +95,82 @@ function M.image_locks(img)
   return (hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
 end
 
--- The memory and register commands of a trace, decoded from the packet
+-- The memory and register accesses of a trace, decoded from the packet
 -- layouts of OOCD stlink_usb.c: READ/WRITEMEM (F2 0C/47/07, F2 0D/48/08:
--- address u32 LE at [2], length u16 LE at [6]) as { op = "read"/"write", addr,
--- n, width }, WRITEDEBUGREG (F2 35: address, value) as { op = "reg", reg,
--- value }; index = position in the trace.
+-- address u32 LE at [2], length u16 LE at [6]) as { op = "read"/"write",
+-- addr, n, width }, WRITEDEBUGREG (F2 35: address, value) as { op = "reg",
+-- reg, value }, READDEBUGREG (F2 36: address) as { op = "regread", reg };
+-- an RW_MISC_OUT (F2 51) as its items in order, a write as "reg" and a read
+-- as "regread" like the single commands (with ap when an APNUM item chose
+-- an AP other than 0). index = position of the command in the trace (an
+-- RW_MISC_OUT's items all share it).
 local MEM = {
   [0x0C] = { "read", 1 }, [0x47] = { "read", 2 }, [0x07] = { "read", 4 },
   [0x0D] = { "write", 1 }, [0x48] = { "write", 2 }, [0x08] = { "write", 4 },
 }
+-- Which of decode's filters an op passes: register writes count as writes.
+local CLASS = { read = "read", write = "write", reg = "write", regread = "regread" }
 
+-- RW_MISC_OUT (OpenOCD 0.12.0 src/jtag/drivers/stlink_usb.c
+-- stlink_usb_misc_rw_segment, RW_MISC_CMD_*): items u32 at [2], then the
+-- data phase: one op byte per item (1 ADDRESS, 2 WRITE, 3 READ, 5 APNUM),
+-- padded to 4, then one u32 LE per item (WRITE's value follows ADDRESS's
+-- address). The trace keeps the data phase after the 16-byte command.
+local function misc_items(c, i, add)
+  local items = string.unpack("<I4", c, 3)
+  local ops = (items + 3) // 4 * 4
+  assert(#c == 16 + ops + 4 * items,
+    string.format("trace entry %d: RW_MISC_OUT of %d items without its %d-byte data phase (%d bytes)", i, items,
+      ops + 4 * items, #c - 16))
+  local addr, ap
+  for k = 1, items do
+    local opc, v = c:byte(16 + k), string.unpack("<I4", c, 16 + ops + 4 * (k - 1) + 1)
+    if opc == 1 then
+      addr = v
+    elseif opc == 2 then
+      add({ op = "reg", reg = assert(addr, "RW_MISC WRITE without ADDRESS"), value = v, index = i, ap = ap })
+    elseif opc == 3 then
+      add({ op = "regread", reg = v, index = i, ap = ap })
+    else
+      assert(opc == 5, string.format("trace entry %d: RW_MISC op %d is none of OpenOCD's", i, opc))
+      ap = v ~= 0 and v or nil -- AP0, the Cortex-M's AHB-AP, left implicit
+    end
+  end
+end
+
+-- The trace's accesses, in order; op: only those of that class ("write":
+-- memory and register writes, "read": memory reads, "regread": register
+-- reads), nil: all.
 local function decode(trace, op)
   local out = {}
+  local function add(e)
+    if op == nil or CLASS[e.op] == op then out[#out + 1] = e end
+  end
   for i, c in ipairs(trace) do
     local b0, b1, addr, n = string.unpack("<BBI4I2", c)
     local mem = b0 == 0xF2 and MEM[b1]
-    if mem and (op == nil or op == mem[1]) then
-      out[#out + 1] = { op = mem[1], addr = addr, n = n, width = mem[2], index = i }
-    elseif b0 == 0xF2 and b1 == 0x35 and op ~= "read" then
+    if mem then
+      add({ op = mem[1], addr = addr, n = n, width = mem[2], index = i })
+    elseif b0 == 0xF2 and b1 == 0x35 then
       local _, _, a, v = string.unpack("<BBI4I4", c)
-      out[#out + 1] = { op = "reg", reg = a, value = v, index = i }
+      add({ op = "reg", reg = a, value = v, index = i })
+    elseif b0 == 0xF2 and b1 == 0x36 then
+      add({ op = "regread", reg = addr, index = i })
+    elseif b0 == 0xF2 and b1 == 0x51 then
+      misc_items(c, i, add)
     end
   end
   return out
 end
 
--- Memory writes and register writes, in order.
+-- Every access, in order.
+M.decode = decode
+-- Memory writes and register writes (single or batched), in order.
 function M.writes(trace) return decode(trace, "write") end
 -- Memory reads.
 function M.reads(trace) return decode(trace, "read") end
+-- Register reads (READDEBUGREG or an RW_MISC READ item), in order.
+function M.regreads(trace) return decode(trace, "regread") end
 
 -- Every address the memory writes of a trace touch inside [lo, hi), as a
 -- sorted list.

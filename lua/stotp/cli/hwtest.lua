@@ -90,19 +90,47 @@ function M.sr_flags(sr, family)
   return setmetatable(out, { __jsontype = "array" })
 end
 
--- Memory writes in a command trace (ST-Link packet layout: F2, then
+-- Writes in a command trace (ST-Link packet layout: F2, then
 -- WRITEMEM_8BIT 0D / 16BIT 48 / 32BIT 08, address u32 LE at [2], length
--- u16 LE at [6]; OpenOCD 0.12.0 src/jtag/drivers/stlink_usb.c).
+-- u16 LE at [6]; OpenOCD 0.12.0 src/jtag/drivers/stlink_usb.c). Register
+-- writes are 32-bit bus writes too and count as such wherever they land:
+-- WRITEDEBUGREG (35: address at [2], value at [6]) and each WRITE item of
+-- an RW_MISC_OUT (51: items u32 at [2]; its data phase, which the trace
+-- keeps after the command, holds one op byte per item padded to 4, then a
+-- u32 per item, a WRITE's address in the ADDRESS item before it; same
+-- file, stlink_usb_misc_rw_segment).
 local WRITES = { [0x0D] = 1, [0x48] = 2, [0x08] = 4 }
+local MISC_ADDRESS, MISC_WRITE = 1, 2
+
+local function misc_writes(c, out)
+  local items = string.unpack("<I4", c, 3)
+  local vals = 16 + (items + 3) // 4 * 4
+  local addr
+  for k = 1, math.min(items, (#c - vals) // 4) do
+    local opc = c:byte(16 + k)
+    if opc == MISC_ADDRESS then
+      addr = string.unpack("<I4", c, vals + 4 * k - 3)
+    elseif opc == MISC_WRITE and addr then
+      out[#out + 1] = { addr = addr, n = 4, width = 4 }
+    end
+  end
+end
 
 local function trace_writes(trace)
   local out = {}
   for _, c in ipairs(trace) do
     local b0, b1, addr, n = string.unpack("<BBI4I2", c)
-    if b0 == 0xF2 and WRITES[b1] then out[#out + 1] = { addr = addr, n = n, width = WRITES[b1] } end
+    if b0 == 0xF2 and WRITES[b1] then
+      out[#out + 1] = { addr = addr, n = n, width = WRITES[b1] }
+    elseif b0 == 0xF2 and b1 == 0x35 then
+      out[#out + 1] = { addr = addr, n = 4, width = 4 }
+    elseif b0 == 0xF2 and b1 == 0x51 then
+      misc_writes(c, out)
+    end
   end
   return out
 end
+M.trace_writes = trace_writes
 
 -- Offsets (in the block) that single-unit writes programmed: after a burst
 -- these are the bytes it lost (or that WAIT, FAULT or an SR error cut).
