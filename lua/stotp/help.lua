@@ -26,7 +26,7 @@ M.METHODS = {
     { "probe:voltage()", "target supply in volts" },
     { "probe:attach()", "target (SWD entered, core halted, part identified)" },
     { "probe:stats()", "USB round trips and bytes so far" },
-    { "probe:trace([on])", "the command packets sent since recording started" },
+    { "probe:trace([on])", "the commands sent since recording started (with each batch's register accesses)" },
     { "probe:close()", "idempotent; also <close> and __gc" },
     { "probe.serial", "the probe's serial number" },
   },
