@@ -5,28 +5,26 @@
 --              swap = "IMAGE:FRESH:PULLED" } or nil }
 -- and ctx is { root, recipe, journal, station, dir }.
 -- "provision": one `lua5.4 provision.lua` process per run (through the
--- soak's launcher when a seam is set). A `stotp station` driver joins here
--- as one more entry once that loop exists (issue 12 item 1): it runs the
--- same jobs through one long-lived station process per probe.
+-- soak's launcher when a seam is set).
+-- "station": the runs go through `stotp station` processes, the boards
+-- placed on and taken off their fixtures under a running station
+-- (tests/soak/station_driver.lua). A driver may have finish(ctx), called
+-- once when its soak station ends.
+-- "tamper", "tamper-station": provision or station, then one bit cleared
+-- that the plan keeps (for tests/soak_spec.lua: a violation is caught).
 local M = {}
 
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function slurp(p)
-  local f = io.open(p, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local testfiles = require("testfiles")
+local function quote(s) return testfiles.quote(tostring(s)) end
+local function slurp(p) return testfiles.slurp(p) or "" end
 
 -- The environment of one run: nothing inherited from the caller's VPROBE_*.
-local CLEAN = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_VOLTAGE VPROBE_STATS VPROBE_LATENCY_US " ..
-  "VPROBE_FAULT VPROBE_QUIRKS VPROBE_WALLCLOCK STOTP_SOAK_AT STOTP_SOAK_AFTER_WRITES STOTP_SOAK_ACTION STOTP_SOAK_SWAP; "
+M.CLEAN = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_VOLTAGE VPROBE_STATS VPROBE_LATENCY_US " ..
+  "VPROBE_FAULT VPROBE_QUIRKS VPROBE_WALLCLOCK VPROBE_REALTIME VPROBE_HOSTILE STOTP_SOAK_AT STOTP_SOAK_AFTER_WRITES STOTP_SOAK_ACTION STOTP_SOAK_SWAP; "
 
 function M.shell(cmd, dir)
   local out, err = dir .. "/.out", dir .. "/.err"
-  local ok, how, code = os.execute(CLEAN .. "cd " .. quote(dir) .. " && " .. cmd .. " >" .. out .. " 2>" .. err)
+  local ok, how, code = os.execute(M.CLEAN .. "cd " .. quote(dir) .. " && " .. cmd .. " >" .. out .. " 2>" .. err)
   if how == "signal" then code = 128 + code end
   return ok and 0 or code, slurp(out), slurp(err)
 end
@@ -52,23 +50,26 @@ function M.provision.run(ctx, job)
 end
 
 
+M.station = require("station_driver")
 
--- "tamper": provision, then clear one bit the plan keeps (OTP byte 40, in
--- block 1, which the recipe never writes), as a burn gone wrong would.
--- For tests/soak_spec.lua only: it proves that the soak stops on a broken
--- invariant and names the seed and the board.
-M.tamper = {}
-
-function M.tamper.run(ctx, job)
-  local code, out, err = M.provision.run(ctx, job)
-  local f = io.open(job.image, "rb")
-  if not f then return code, out, err end
-  local text = f:read("a")
-  f:close()
-  text = text:gsub("(otp 0020: )(%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x)ff", "%1%2fe", 1)
-  f = assert(io.open(job.image, "wb"))
-  f:write(text)
-  f:close()
-  return code, out, err
+-- The base driver, then OTP byte 40 (in block 1, which the recipe never
+-- writes) with one bit cleared, as a burn gone wrong would: proves that
+-- the soak stops on a broken invariant and names the seed and the board.
+local function tampering(base)
+  return { finish = base.finish, run = function(ctx, job)
+    local code, out, err = base.run(ctx, job)
+    local f = io.open(job.image, "rb")
+    if not f then return code, out, err end
+    local text = f:read("a")
+    f:close()
+    text = text:gsub("(otp 0020: )(%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x)ff", "%1%2fe", 1)
+    f = assert(io.open(job.image, "wb"))
+    f:write(text)
+    f:close()
+    return code, out, err
+  end }
 end
+M.tamper = tampering(M.provision)
+M["tamper-station"] = tampering(M.station)
+
 return M

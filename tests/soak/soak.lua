@@ -5,7 +5,7 @@
 -- rerun that must complete it with the same serial, and the whole journal
 -- and every board image are checked again at the end.
 --   lua5.4 tests/soak/soak.lua [SEED=1] [STATIONS=3] [BOARDS=300]
---     [DURATION=seconds] [JOURNALS=sqlite,pg] [DRIVER=provision]
+--     [DURATION=seconds] [JOURNALS=sqlite,pg] [DRIVERS=provision,station]
 --     [ONLY=STATION:BOARD] [DIR=path] [SUMMARY=file.json]
 -- Exit status 0 when no invariant broke, 1 on a violation (the seed and
 -- the board that reproduce it are printed), 2 on a usage error.
@@ -19,13 +19,13 @@ local inv = require("invariants")
 local rows = require("rows")
 local faultplan = require("faultplan")
 
-local o = { SEED = "1", STATIONS = "3", BOARDS = "300", JOURNALS = "sqlite,pg", DRIVER = "provision" }
-local KNOWN = { SEED = true, STATIONS = true, BOARDS = true, DURATION = true, JOURNALS = true, DRIVER = true,
+local o = { SEED = "1", STATIONS = "3", BOARDS = "300", JOURNALS = "sqlite,pg", DRIVERS = "provision" }
+local KNOWN = { SEED = true, STATIONS = true, BOARDS = true, DURATION = true, JOURNALS = true, DRIVERS = true,
   ONLY = true, DIR = true, SUMMARY = true }
 for _, a in ipairs(arg) do
   local k, v = a:match("^(%u+)=(.*)$")
   if not KNOWN[k] then
-    io.stderr:write("soak: arguments are NAME=value (SEED, STATIONS, BOARDS, DURATION, JOURNALS, DRIVER, ONLY, DIR, SUMMARY)\n")
+    io.stderr:write("soak: arguments are NAME=value (SEED, STATIONS, BOARDS, DURATION, JOURNALS, DRIVERS, ONLY, DIR, SUMMARY)\n")
     os.exit(2)
   end
   o[k] = v
@@ -34,6 +34,21 @@ local seed, stations, boards = math.tointeger(tonumber(o.SEED)), tonumber(o.STAT
 local duration = o.DURATION and o.DURATION ~= "" and tonumber(o.DURATION) or nil
 if not seed or not stations or stations < 1 or not boards or boards < 1 then
   io.stderr:write("soak: SEED must be an integer, STATIONS and BOARDS at least 1\n")
+  os.exit(2)
+end
+-- DRIVERS: how the stations put boards through (tests/soak/drivers.lua),
+-- dealt out in turn: station s uses the ((s - 1) mod n + 1)th.
+local driver_list = {}
+for d in o.DRIVERS:gmatch("[^,]+") do
+  if not ({ provision = true, station = true, tamper = true, ["tamper-station"] = true })[d] then
+    io.stderr:write("soak: DRIVERS lists provision, station (and tamper, tamper-station for the specs), not " .. d ..
+      "\n")
+    os.exit(2)
+  end
+  driver_list[#driver_list + 1] = d
+end
+if #driver_list == 0 then
+  io.stderr:write("soak: DRIVERS names at least one driver\n")
   os.exit(2)
 end
 local only_station, only_board
@@ -59,7 +74,7 @@ sh("cp '" .. root .. "/" .. model.RECIPE .. "' '" .. recipe .. "'")
 
 local start = os.time()
 local totals = { boards = 0, runs = 0, faults = {}, interrupted = 0, recovered = 0, violations = 0, codes = {},
-  swaps_landed = 0, journals = {} }
+  swaps_landed = 0, journals = {}, drivers = {} }
 for _, k in ipairs(faultplan.ORDER) do totals.faults[k] = 0 end
 
 local function count_lines(files)
@@ -85,7 +100,8 @@ local function phase(kind, url, nboards, deadline)
   local per = math.ceil(nboards / stations)
   for s = 1, stations do
     if not only_station or only_station == s then
-      local opts = { root = root, recipe = recipe, journal = url, station = s, seed = seed, driver = o.DRIVER,
+      local opts = { root = root, recipe = recipe, journal = url, station = s, seed = seed,
+        driver = driver_list[(s - 1) % #driver_list + 1],
         boards = only_board and 1 or per, first_index = only_board or 0, dir = dir, stop = stop,
         results = dir .. "/results-" .. s .. ".jsonl", deadline = deadline }
       files[#files + 1] = opts.results
@@ -118,6 +134,7 @@ local function phase(kind, url, nboards, deadline)
         violation = violation or r
       else
         totals.boards = totals.boards + 1
+        totals.drivers[r.driver] = (totals.drivers[r.driver] or 0) + 1
         totals.runs = totals.runs + #r.faults + 1
         for _, k in ipairs(r.faults) do
           if k == "swap_landed" then
@@ -208,8 +225,8 @@ if violation then
   local st, bd = tostring(violation.board):match("station (%d+) board (%d+)")
   say("VIOLATION at %s: %s", violation.board, violation.violation)
   if violation.detail then io.stdout:write(violation.detail, "\n") end
-  say("reproduce: make soak SEED=%d STATIONS=%d BOARDS=%d%s", seed, stations, boards,
-    st and (" ONLY=" .. st .. ":" .. bd) or "")
+  say("reproduce: make soak SEED=%d STATIONS=%d BOARDS=%d%s%s", seed, stations, boards,
+    o.DRIVERS ~= "provision" and " DRIVERS=" .. o.DRIVERS or "", st and (" ONLY=" .. st .. ":" .. bd) or "")
   os.exit(1)
 end
 say("work files in %s", base)

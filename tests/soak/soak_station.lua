@@ -8,17 +8,23 @@ local here = arg[0]:match("^(.*)/[^/]*$") or "."
 package.path = here .. "/?.lua;" .. package.path
 
 local json = require("dkjson")
+local o = assert(json.decode(arg[1]))
+-- stotp itself (the station driver's stotp.proc) from the tree under test,
+-- and the specs' file helpers
+package.path = o.root .. "/lua/?.lua;" .. o.root .. "/lua/?/init.lua;" .. o.root .. "/tests/support/?.lua;" ..
+  package.path
+package.cpath = o.root .. "/build/?.so;" .. package.cpath
 local model = require("model")
 local inv = require("invariants")
 local rows = require("rows")
 local drivers = require("drivers")
 local plan_faults = require("faultplan")
 
-local o = assert(json.decode(arg[1]))
 local driver = assert(drivers[o.driver], "no soak driver " .. tostring(o.driver))
 local dir = o.dir .. "/s" .. o.station
 os.execute("mkdir -p '" .. dir .. "/done'")
-local ctx = { root = o.root, recipe = o.recipe, journal = o.journal, station = "soak-" .. o.station, dir = dir }
+local ctx = { root = o.root, recipe = o.recipe, journal = o.journal, station = "soak-" .. o.station, dir = dir,
+  clean_env = drivers.CLEAN, station_probe = model.PROBES[(o.station - 1) % #model.PROBES + 1] }
 local results = assert(io.open(o.results, "a"))
 results:setvbuf("line")
 
@@ -39,7 +45,12 @@ local function new_uid(index, extra)
     math.random(0, 255), math.random(0, 255), o.station, index * 4 + extra, math.random(0, 255), math.random(0, 255))
 end
 
+local function finish()
+  if driver.finish then driver.finish(ctx) end
+end
+
 local function violation(board, why, detail)
+  finish()
   emit({ violation = why, board = board, detail = detail })
   write(o.stop, why .. "\n")
   results:close()
@@ -139,12 +150,13 @@ while index < first + o.boards do
   end
   for n, e in ipairs(extra) do
     local serial = close_board(board, e)
-    emit({ board = board, uid = e.uid, part = e.part, probe = e.probe, serial = serial,
+    emit({ board = board, driver = o.driver, uid = e.uid, part = e.part, probe = e.probe, serial = serial,
       faults = n == 1 and faults or {}, codes = n == 1 and codes or {},
       interrupted = n == 1 and interrupted(codes) or false, first_serial = e.first_serial })
   end
   index = index + 1
 end
+finish()
 emit({ done = true })
 results:close()
 os.exit(0)
