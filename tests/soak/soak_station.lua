@@ -83,10 +83,8 @@ local function close_board(board, b)
   local why = inv.final(img, rec, b.first_serial)
   if why then violation(board, "after the closing rerun: " .. why, tail(out) .. "\n" .. tail(err)) end
   -- No other UID holds this board's serial or MAC in the journal.
-  for _, r in ipairs(rows.all(o.journal, model.PRODUCT)) do
-    if r.serial == rec.serial and r.uid ~= b.uid then
-      violation(board, ("serial %d on two UIDs: %s and %s"):format(rec.serial, b.uid, r.uid))
-    end
+  for _, r in ipairs(rows.others_with_serial(o.journal, model.PRODUCT, rec.serial, b.uid)) do
+    violation(board, ("serial %d on two UIDs: %s and %s"):format(rec.serial, b.uid, r.uid))
   end
   os.rename(b.path, dir .. "/done/" .. b.uid .. ".img")
   return rec.serial

@@ -18,9 +18,11 @@
 local M = {}
 
 local WAIT_S = 180 -- the longest one run may take before the soak gives up on it
--- A fault can stop a probe before it ever sees the board (an unplug in the
--- worker's first look, which reopens the probe and meets it again): a
--- station that has not started burning by then is stopped.
+-- A fault can stop a probe before it ever sees the board: an unplug (or a
+-- framing fault) within the worker's first look makes it reopen the probe,
+-- and the new context meets the same fault at the same command, look after
+-- look. A station whose probe "does not answer" before it burns is
+-- stopped, and one that has not started burning after this long too.
 local BURN_WAIT_S = 15
 local TICK = 0.02 -- seconds between two reads of a station's log
 
@@ -38,38 +40,42 @@ local function empty(slot)
   assert(os.rename(slot .. ".none", slot))
 end
 
--- How many lines of the station's log match `pattern`.
-local function count(st, pattern)
-  local n = 0
-  for _ in slurp(st.log):gmatch(pattern) do n = n + 1 end
-  return n
+-- The station's session log, read on from where the last read stopped
+-- (a long-lived station's log grows by every board): st.seen counts the
+-- lines of each kind, st.result is the last result line with its exit
+-- status, 0 (provisioned, or found already provisioned) or 1 (FAILED).
+local KINDS = { waiting = "%] waiting for a board", burning = "%] burning UID", gone = "%] probe does not answer",
+  ok = "%] OK serial", already = "%] already provisioned", failed = "%] FAILED" }
+
+local function scan(st)
+  local f = io.open(st.log, "rb")
+  if not f then return st.seen end
+  f:seek("set", st.offset)
+  local data = f:read("a") or ""
+  f:close()
+  for line in data:gmatch("([^\n]*)\n") do
+    st.offset = st.offset + #line + 1
+    for kind, pattern in pairs(KINDS) do
+      if line:find(pattern) then
+        st.seen[kind] = st.seen[kind] + 1
+        if kind == "ok" or kind == "already" or kind == "failed" then
+          st.seen.results = st.seen.results + 1
+          st.result = { code = kind == "failed" and 1 or 0, line = line }
+        end
+      end
+    end
+  end
+  return st.seen
 end
 
--- The result lines of a board (README "The station"): OK, already, FAILED.
-local function results(st)
-  local n = 0
-  for line in slurp(st.log):gmatch("[^\n]+") do
-    if line:find("%] OK serial") or line:find("%] already provisioned") or line:find("%] FAILED") then n = n + 1 end
-  end
-  return n
-end
-
--- The last result line of the log: exit status 0 (provisioned, or found
--- already provisioned) or 1 (FAILED), and the line itself.
-local function last_result(st)
-  local last
-  for line in slurp(st.log):gmatch("[^\n]+") do
-    if line:find("%] OK serial") or line:find("%] already provisioned") or line:find("%] FAILED") then last = line end
-  end
-  if not last then return 1, "" end
-  return last:find("%] FAILED") and 1 or 0, last
-end
+local function count(st, kind) return scan(st)[kind] end
 
 -- Polls until cond() holds or the station `st` has ended; true when it held.
 local function wait_until(st, cond, bound)
   local t = 0
   while t < (bound or WAIT_S) do
     if cond() then return true end
+    if not st.pid then return false end
     if st.pid and proc.wait(st.pid) ~= false then
       st.pid = nil
       return cond()
@@ -92,6 +98,8 @@ local function start(ctx, st)
     (st.boards and " --boards " .. st.boards .. " --json" or "") .. " <answer"
   os.remove(st.log)
   os.remove(st.out)
+  st.offset, st.seen, st.result = 0, { results = 0 }, nil
+  for kind in pairs(KINDS) do st.seen[kind] = 0 end
   st.pid = assert(proc.spawn({ "sh", "-c", cmd }, st.out))
   return st
 end
@@ -115,7 +123,7 @@ local function clean_station(ctx)
   empty(st.slot)
   start(ctx, st)
   ctx.station_clean = st
-  if not wait_until(st, function() return count(st, "%] waiting for a board") > 0 end) then
+  if not wait_until(st, function() return count(st, "waiting") > 0 end) then
     return nil, "the station did not start: " .. slurp(st.out):sub(-600)
   end
   return st
@@ -128,15 +136,16 @@ end
 local function clean_run(ctx, job)
   local st, why = clean_station(ctx)
   if not st then return 1, "", why end
-  local before, waits = results(st), count(st, "%] waiting for a board")
+  local before, waits = count(st, "results"), count(st, "waiting")
   assert(os.rename(job.image, st.slot))
-  local done = wait_until(st, function() return results(st) > before end)
-  local code, line = last_result(st)
+  local done = wait_until(st, function() return count(st, "results") > before end)
+  local code, line = 1, ""
+  if done then code, line = st.result.code, st.result.line end
   local seen_gone = false
   if done then
     assert(os.rename(st.slot, job.image))
     empty(st.slot)
-    seen_gone = wait_until(st, function() return count(st, "%] waiting for a board") > waits end)
+    seen_gone = wait_until(st, function() return count(st, "waiting") > waits end)
   end
   if not (done and seen_gone) then
     -- the station ended or hung: the board back where the soak keeps it
@@ -165,7 +174,9 @@ local function fault_run(ctx, job)
   assert(os.rename(job.image, st.slot))
   start(ctx, st)
   local code
-  local burning = wait_until(st, function() return count(st, "%] burning UID") > 0 end, BURN_WAIT_S)
+  local burning = wait_until(st, function()
+    return count(st, "burning") > 0 or count(st, "gone") > 0
+  end, BURN_WAIT_S) and count(st, "burning") > 0
   if not burning then
     stop(st)
   elseif job.seam and st.pid then
