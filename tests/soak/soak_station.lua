@@ -101,60 +101,65 @@ end
 local deadline = o.deadline
 local first = o.first_index or 0
 local index = first
-while index < first + o.boards do
-  if stopped() or (deadline and os.time() >= deadline) then break end
-  local board = ("station %d board %d"):format(o.station, index)
-  math.randomseed(o.seed, o.station * 1000003 + index)
-  local b = { path = dir .. "/board.img", part = model.PARTS[math.random(#model.PARTS)],
-    probe = model.PROBES[math.random(#model.PROBES)] }
-  b.uid = new_uid(index, 0)
-  write(b.path, model.fresh_image(b.part, b.uid))
-  local extra = { b }
-  local faults, codes = {}, {}
-  for k, job in ipairs(plan_faults.plan(b)) do
-    job.image = b.path
-    if job.seam and job.seam.action == "swap" then
-      local swapped = { path = b.path, part = model.PARTS[math.random(#model.PARTS)], probe = b.probe }
-      swapped.uid = new_uid(index, k)
-      write(dir .. "/fresh.img", model.fresh_image(swapped.part, swapped.uid))
-      job.seam.swap = b.path .. ":" .. dir .. "/fresh.img:" .. dir .. "/pulled.img"
-      local code = run_and_check(board, b, job, "run " .. k .. " (" .. job.kind .. ")")
-      codes[#codes + 1] = code
-      faults[#faults + 1] = job.kind
-      local now = model.read_image(b.path)
-      if now.uid == swapped.uid then
-        -- The swap landed after the run's last save: the pulled board is
-        -- the old one, the fresh one is in the probe.
-        b.path = dir .. "/pulled-" .. b.uid .. ".img"
-        os.rename(dir .. "/pulled.img", b.path)
-        local img = model.read_image(b.path)
-        local why = inv.board(img, rows.record(o.journal, model.PRODUCT, b.uid))
-        if why then violation(board, "pulled board: " .. why) end
-        local fresh_img = model.read_image(swapped.path)
-        why = inv.board(fresh_img, rows.record(o.journal, model.PRODUCT, swapped.uid))
-        if why then violation(board, "swapped-in board: " .. why) end
-        extra[#extra + 1] = swapped
-        faults[#faults + 1] = "swap_landed"
-      else
-        -- The run saved the old board over the fresh one (vprobe keeps the
-        -- board it opened): the fresh board never met stotp.
-        os.remove(dir .. "/pulled.img")
-        os.remove(dir .. "/fresh.img")
+-- A Lua error here must not leave the driver's stations running (a long-
+-- lived `stotp station` waits for boards for ever): finish, then raise.
+local ok, err = xpcall(function()
+  while index < first + o.boards do
+    if stopped() or (deadline and os.time() >= deadline) then break end
+    local board = ("station %d board %d"):format(o.station, index)
+    math.randomseed(o.seed, o.station * 1000003 + index)
+    local b = { path = dir .. "/board.img", part = model.PARTS[math.random(#model.PARTS)],
+      probe = model.PROBES[math.random(#model.PROBES)] }
+    b.uid = new_uid(index, 0)
+    write(b.path, model.fresh_image(b.part, b.uid))
+    local extra = { b }
+    local faults, codes = {}, {}
+    for k, job in ipairs(plan_faults.plan(b)) do
+      job.image = b.path
+      if job.seam and job.seam.action == "swap" then
+        local swapped = { path = b.path, part = model.PARTS[math.random(#model.PARTS)], probe = b.probe }
+        swapped.uid = new_uid(index, k)
+        write(dir .. "/fresh.img", model.fresh_image(swapped.part, swapped.uid))
+        job.seam.swap = b.path .. ":" .. dir .. "/fresh.img:" .. dir .. "/pulled.img"
+        local code = run_and_check(board, b, job, "run " .. k .. " (" .. job.kind .. ")")
+        codes[#codes + 1] = code
+        faults[#faults + 1] = job.kind
+        local now = model.read_image(b.path)
+        if now.uid == swapped.uid then
+          -- The swap landed after the run's last save: the pulled board is
+          -- the old one, the fresh one is in the probe.
+          b.path = dir .. "/pulled-" .. b.uid .. ".img"
+          os.rename(dir .. "/pulled.img", b.path)
+          local img = model.read_image(b.path)
+          local why = inv.board(img, rows.record(o.journal, model.PRODUCT, b.uid))
+          if why then violation(board, "pulled board: " .. why) end
+          local fresh_img = model.read_image(swapped.path)
+          why = inv.board(fresh_img, rows.record(o.journal, model.PRODUCT, swapped.uid))
+          if why then violation(board, "swapped-in board: " .. why) end
+          extra[#extra + 1] = swapped
+          faults[#faults + 1] = "swap_landed"
+        else
+          -- The run saved the old board over the fresh one (vprobe keeps the
+          -- board it opened): the fresh board never met stotp.
+          os.remove(dir .. "/pulled.img")
+          os.remove(dir .. "/fresh.img")
+        end
+        break
       end
-      break
+      codes[#codes + 1] = run_and_check(board, b, job, "run " .. k .. " (" .. job.kind .. ")")
+      faults[#faults + 1] = job.kind
     end
-    codes[#codes + 1] = run_and_check(board, b, job, "run " .. k .. " (" .. job.kind .. ")")
-    faults[#faults + 1] = job.kind
+    for n, e in ipairs(extra) do
+      local serial = close_board(board, e)
+      emit({ board = board, driver = o.driver, uid = e.uid, part = e.part, probe = e.probe, serial = serial,
+        faults = n == 1 and faults or {}, codes = n == 1 and codes or {},
+        interrupted = n == 1 and interrupted(codes) or false, first_serial = e.first_serial })
+    end
+    index = index + 1
   end
-  for n, e in ipairs(extra) do
-    local serial = close_board(board, e)
-    emit({ board = board, driver = o.driver, uid = e.uid, part = e.part, probe = e.probe, serial = serial,
-      faults = n == 1 and faults or {}, codes = n == 1 and codes or {},
-      interrupted = n == 1 and interrupted(codes) or false, first_serial = e.first_serial })
-  end
-  index = index + 1
-end
+end, debug.traceback)
 finish()
+if not ok then error(err, 0) end
 emit({ done = true })
 results:close()
 os.exit(0)

@@ -150,7 +150,7 @@ local function clean_run(ctx, job)
   if not (done and seen_gone) then
     -- the station ended or hung: the board back where the soak keeps it
     stop(st)
-    if io.open(st.slot) and #slurp(st.slot) > 0 then os.rename(st.slot, job.image) end
+    if #slurp(st.slot) > 0 then os.rename(st.slot, job.image) end
     return 1, line, "the station did not " .. (done and "see the board go" or "report the board") .. ": " ..
       slurp(st.log):sub(-600) .. slurp(st.out):sub(-600)
   end
