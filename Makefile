@@ -113,10 +113,11 @@ STATIONS ?= 3
 BOARDS   ?= 200
 DURATION ?=
 JOURNALS ?= sqlite,pg
+DRIVERS  ?= provision
 soak: deps
 	@$(MAKE) --no-print-directory all
 	$(LUA) tests/soak/soak.lua SEED=$(SEED) STATIONS=$(STATIONS) BOARDS=$(BOARDS) \
-	  DURATION=$(DURATION) JOURNALS=$(JOURNALS) $(if $(ONLY),ONLY=$(ONLY))
+	  DURATION=$(DURATION) JOURNALS=$(JOURNALS) DRIVERS=$(DRIVERS) $(if $(ONLY),ONLY=$(ONLY))
 
 # Fuzzing (tests/fuzz/, README "Fuzzing"): libFuzzer targets built by
 # clang under ASan + UBSan in build-fuzz/, then the seeded mutation

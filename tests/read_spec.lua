@@ -104,6 +104,39 @@ describe("stotp read", function()
     assert.truthy(table.concat(r.disagreements, "\n"):find("field 'serial' differs from the journal's plan", 1, true))
   end)
 
+  -- A journal row whose time is no time (a corrupted row, as
+  -- tests/fuzz/journal_fuzz.lua makes them): shown as such, as `stotp
+  -- report` shows it, never an internal error and never the current time.
+  local bad_times = {
+    { "a time that is not a number", "created_at = 'soon', updated_at = 'later'", "(not a time: soon)",
+      "(not a time: later)" },
+    { "a time no date can show", "updated_at = -9223372036854775808", nil, "(not a time: -9223372036854775808)" },
+    { "a time that is a fraction", "updated_at = 1.5", nil, "(not a time: 1.5)" },
+  }
+  for _, row in ipairs(bad_times) do
+    it("shows " .. row[1] .. " in the journal's record as such: exit 0, nothing changed", function()
+      local cfg = station.copy_example(dir, "sensor-mac.cfg")
+      local img = dir .. "/a.img"
+      assert.equal(0, (station.provision(dir, cfg .. " --sim " .. img .. " --yes")))
+      local env = require("luasql.sqlite3").sqlite3()
+      local conn = assert(env:connect(img .. ".journal.db"))
+      assert(conn:execute("UPDATE stotp_boards SET " .. row[2]))
+      conn:close()
+      env:close()
+      local before, jbefore = slurp(img), slurp(img .. ".journal.db")
+      local code, r, err = read(cfg, img)
+      assert.equal(0, code, err)
+      assert.same({ "agree", 100000, "locked" }, { r.status, r.journal.record.serial, r.journal.record.state })
+      if row[3] then assert.equal(row[3], r.journal.record.created_at) end
+      assert.equal(row[4], r.journal.record.updated_at)
+      local tcode, out, terr = station.stotp(dir, "read " .. cfg .. " --sim " .. img)
+      assert.equal(0, tcode, terr)
+      assert.truthy(out:find("serial 100000, locked, station [^\n]*, " .. row[4]:gsub("%p", "%%%0") .. "\n"), out)
+      assert.equal(before, slurp(img))
+      assert.equal(jbefore, slurp(img .. ".journal.db"))
+    end)
+  end
+
   it("reads a blank board with no journal: exit 0, reserves no serial, creates no journal", function()
     local cfg = station.copy_example(dir, "sensor-mac.cfg")
     local img = dir .. "/b.img"

@@ -130,12 +130,47 @@ describe("make soak", function()
     assert.truthy(out:find("end check of %d+ board images against the journal: ok"), out)
   end)
 
-  it("stops at a broken invariant and names the seed and board that reproduce it", function()
-    local code, out, s = soak("SEED=4 STATIONS=1 BOARDS=3 JOURNALS=sqlite DRIVER=tamper")
-    assert.equal(1, code, out)
-    assert.equal(1, s.violations)
-    assert.truthy(out:find("VIOLATION at station 1 board 0: [^\n]*OTP byte 40 is FE", 1), out)
-    assert.truthy(out:find("reproduce: make soak SEED=4 STATIONS=1 BOARDS=3 ONLY=1:0", 1, true), out)
+  -- The processes still running whose command line names `path`.
+  local function running_in(path)
+    local p = assert(io.popen("ps -eo args"))
+    local n = 0
+    for line in p:lines() do if line:find(path, 1, true) and not line:find("^ps ") then n = n + 1 end end
+    p:close()
+    return n
+  end
+
+  it("provisions boards under faults through `stotp station` with no violation, and stops its stations", function()
+    local code, out, s = soak("SEED=7 STATIONS=2 BOARDS=10 JOURNALS=sqlite DRIVERS=provision,station")
+    assert.equal(0, code, out)
+    assert.is_true(s.drivers.station >= 5, out)
+    assert.is_true(s.drivers.provision >= 5, out)
+    assert.is_true(s.fault_runs >= 6, out)
+    assert.equal(0, s.violations)
+    assert.truthy(out:find("end check of %d+ board images against the journal: ok"), out)
+    -- every board of the station driver went through a station's log
+    local log = testfiles.slurp(dir .. "/w/sqlite/s2/clean/station.log")
+    assert.truthy(log and log:find("%] OK serial"), log)
+    assert.equal(0, running_in(dir .. "/w/"))
+  end)
+
+  -- The `tamper` drivers clear a bit the plan keeps on every board they run.
+  for _, driver in ipairs({ "tamper", "tamper-station" }) do
+    it("stops at a broken invariant (driver " .. driver .. ") and names the seed, board and drivers that reproduce " ..
+      "it, its stations stopped", function()
+      local code, out, s = soak("SEED=4 STATIONS=1 BOARDS=3 JOURNALS=sqlite DRIVERS=" .. driver)
+      assert.equal(1, code, out)
+      assert.equal(1, s.violations)
+      assert.truthy(out:find("VIOLATION at station 1 board 0: [^\n]*OTP byte 40 is FE", 1), out)
+      assert.truthy(out:find("reproduce: make soak SEED=4 STATIONS=1 BOARDS=3 DRIVERS=" .. driver .. " ONLY=1:0", 1,
+        true), out)
+      assert.equal(0, running_in(dir .. "/w/"))
+    end)
+  end
+
+  it("refuses a driver it does not know", function()
+    local code, out = soak("SEED=3 BOARDS=1 DRIVERS=provision,frob")
+    assert.equal(2, code)
+    assert.truthy(out:find("DRIVERS lists provision, station", 1, true), out)
   end)
 
   it("refuses arguments it does not know", function()

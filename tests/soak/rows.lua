@@ -7,22 +7,42 @@ local M = {}
 
 local function sleep(s) os.execute("sleep " .. s) end
 
+-- One connection per journal, kept between queries (a PostgreSQL
+-- connection is a server process started; an SQLite one opens the file and
+-- sets its busy timeout): every read is one autocommit statement whose
+-- cursor is read to its end and closed, so no read holds a lock between
+-- two queries.
+local open = {}
+
 local function connect(url)
+  if open[url] then return open[url] end
+  local env, conn
   if url:find("^postgres") then
-    local env = require("luasql.postgres").postgres()
-    return env, assert(env:connect(url))
+    env = require("luasql.postgres").postgres()
+    conn = assert(env:connect(url))
+  else
+    env = require("luasql.sqlite3").sqlite3()
+    conn = assert(env:connect(url))
+    local cur = assert(conn:execute("PRAGMA busy_timeout = 60000"))
+    if type(cur) ~= "number" then cur:close() end
   end
-  local env = require("luasql.sqlite3").sqlite3()
-  local conn = assert(env:connect(url))
-  local cur = assert(conn:execute("PRAGMA busy_timeout = 60000"))
-  if type(cur) ~= "number" then cur:close() end
-  return env, conn
+  open[url] = { env = env, conn = conn }
+  return open[url]
+end
+
+local function drop(url)
+  local c = open[url]
+  open[url] = nil
+  if c then
+    pcall(c.conn.close, c.conn)
+    pcall(c.env.close, c.env)
+  end
 end
 
 local function query(url, sql)
   local last
   for _ = 1, 50 do
-    local env, conn = connect(url)
+    local conn = connect(url).conn
     local cur, err = conn:execute(sql)
     if cur then
       local out, row = {}, cur:fetch({}, "a")
@@ -31,12 +51,9 @@ local function query(url, sql)
         row = cur:fetch({}, "a")
       end
       cur:close()
-      conn:close()
-      env:close()
       return out
     end
-    conn:close()
-    env:close()
+    drop(url)
     last = err
     -- A journal no station has opened yet has no tables: no rows.
     if tostring(err):find("no such table") or tostring(err):find("does not exist") then return {} end
@@ -44,6 +61,9 @@ local function query(url, sql)
   end
   error("soak: cannot read the journal " .. url .. ": " .. tostring(last))
 end
+
+--- The journal's connection closed (a PostgreSQL server about to stop).
+M.close = drop
 
 local function q(s) return "'" .. s:gsub("'", "''") .. "'" end
 
@@ -53,6 +73,14 @@ function M.record(url, product, uid)
     " AND uid = " .. q(uid))[1]
   if r then r.serial = tonumber(r.serial) end
   return r
+end
+
+--- The records of `product` other than `uid`'s that hold `serial`.
+function M.others_with_serial(url, product, serial, uid)
+  local rows = query(url, "SELECT uid, serial, state FROM stotp_boards WHERE product = " .. q(product) ..
+    " AND serial = " .. math.tointeger(serial) .. " AND uid <> " .. q(uid))
+  for _, r in ipairs(rows) do r.serial = tonumber(r.serial) end
+  return rows
 end
 
 --- Every board record of the product.

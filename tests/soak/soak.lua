@@ -5,7 +5,7 @@
 -- rerun that must complete it with the same serial, and the whole journal
 -- and every board image are checked again at the end.
 --   lua5.4 tests/soak/soak.lua [SEED=1] [STATIONS=3] [BOARDS=300]
---     [DURATION=seconds] [JOURNALS=sqlite,pg] [DRIVER=provision]
+--     [DURATION=seconds] [JOURNALS=sqlite,pg] [DRIVERS=provision,station]
 --     [ONLY=STATION:BOARD] [DIR=path] [SUMMARY=file.json]
 -- Exit status 0 when no invariant broke, 1 on a violation (the seed and
 -- the board that reproduce it are printed), 2 on a usage error.
@@ -19,13 +19,13 @@ local inv = require("invariants")
 local rows = require("rows")
 local faultplan = require("faultplan")
 
-local o = { SEED = "1", STATIONS = "3", BOARDS = "300", JOURNALS = "sqlite,pg", DRIVER = "provision" }
-local KNOWN = { SEED = true, STATIONS = true, BOARDS = true, DURATION = true, JOURNALS = true, DRIVER = true,
+local o = { SEED = "1", STATIONS = "3", BOARDS = "300", JOURNALS = "sqlite,pg", DRIVERS = "provision" }
+local KNOWN = { SEED = true, STATIONS = true, BOARDS = true, DURATION = true, JOURNALS = true, DRIVERS = true,
   ONLY = true, DIR = true, SUMMARY = true }
 for _, a in ipairs(arg) do
   local k, v = a:match("^(%u+)=(.*)$")
   if not KNOWN[k] then
-    io.stderr:write("soak: arguments are NAME=value (SEED, STATIONS, BOARDS, DURATION, JOURNALS, DRIVER, ONLY, DIR, SUMMARY)\n")
+    io.stderr:write("soak: arguments are NAME=value (SEED, STATIONS, BOARDS, DURATION, JOURNALS, DRIVERS, ONLY, DIR, SUMMARY)\n")
     os.exit(2)
   end
   o[k] = v
@@ -34,6 +34,21 @@ local seed, stations, boards = math.tointeger(tonumber(o.SEED)), tonumber(o.STAT
 local duration = o.DURATION and o.DURATION ~= "" and tonumber(o.DURATION) or nil
 if not seed or not stations or stations < 1 or not boards or boards < 1 then
   io.stderr:write("soak: SEED must be an integer, STATIONS and BOARDS at least 1\n")
+  os.exit(2)
+end
+-- DRIVERS: how the stations put boards through (tests/soak/drivers.lua),
+-- dealt out in turn: station s uses the ((s - 1) mod n + 1)th.
+local driver_list = {}
+for d in o.DRIVERS:gmatch("[^,]+") do
+  if not ({ provision = true, station = true, tamper = true, ["tamper-station"] = true })[d] then
+    io.stderr:write("soak: DRIVERS lists provision, station (and tamper, tamper-station for the specs), not " .. d ..
+      "\n")
+    os.exit(2)
+  end
+  driver_list[#driver_list + 1] = d
+end
+if #driver_list == 0 then
+  io.stderr:write("soak: DRIVERS names at least one driver\n")
   os.exit(2)
 end
 local only_station, only_board
@@ -52,14 +67,32 @@ local function say(fmt, ...)
   io.stdout:flush()
 end
 
-local base = o.DIR or (os.getenv("TMPDIR") or "/tmp") .. "/stotp-soak." .. seed .. "." .. os.time()
+-- The work files (board images, the SQLite journal) in memory when the
+-- machine has /dev/shm: vprobe saves an image with two fsyncs after every
+-- program operation and SQLite syncs every commit, and on a disk those
+-- waits were half of a board's wall time. What the soak checks is the
+-- same: a killed process loses nothing the page cache holds, and no
+-- invariant is about the host losing power.
+local function writable(d)
+  local probe = d .. "/.stotp-soak." .. os.time()
+  local f = io.open(probe, "w")
+  if f then
+    f:close()
+    os.remove(probe)
+  end
+  return f ~= nil
+end
+local scratch = writable("/dev/shm") and "/dev/shm" or (os.getenv("TMPDIR") or "/tmp")
+local unique = os.tmpname() -- a name no other soak started this second has
+os.remove(unique)
+local base = o.DIR or (scratch .. "/stotp-soak." .. seed .. "." .. os.time() .. "." .. unique:match("[^/]+$"))
 sh("rm -rf '" .. base .. "' && mkdir -p '" .. base .. "'")
 local recipe = base .. "/sensor-mac.cfg"
 sh("cp '" .. root .. "/" .. model.RECIPE .. "' '" .. recipe .. "'")
 
 local start = os.time()
 local totals = { boards = 0, runs = 0, faults = {}, interrupted = 0, recovered = 0, violations = 0, codes = {},
-  swaps_landed = 0, journals = {} }
+  swaps_landed = 0, journals = {}, drivers = {} }
 for _, k in ipairs(faultplan.ORDER) do totals.faults[k] = 0 end
 
 local function count_lines(files)
@@ -74,7 +107,15 @@ local function count_lines(files)
   return n
 end
 
-local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
+-- A station process still running (not gone, not a zombie), read from
+-- /proc: no process started per look.
+local function alive(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return false end
+  local stat = f:read("a") or ""
+  f:close()
+  return stat:match("^%d+ %b() (%u)") ~= "Z"
+end
 
 -- One journal: the stations in parallel, then the end-of-soak checks.
 local function phase(kind, url, nboards, deadline)
@@ -85,7 +126,8 @@ local function phase(kind, url, nboards, deadline)
   local per = math.ceil(nboards / stations)
   for s = 1, stations do
     if not only_station or only_station == s then
-      local opts = { root = root, recipe = recipe, journal = url, station = s, seed = seed, driver = o.DRIVER,
+      local opts = { root = root, recipe = recipe, journal = url, station = s, seed = seed,
+        driver = driver_list[(s - 1) % #driver_list + 1],
         boards = only_board and 1 or per, first_index = only_board or 0, dir = dir, stop = stop,
         results = dir .. "/results-" .. s .. ".jsonl", deadline = deadline }
       files[#files + 1] = opts.results
@@ -104,7 +146,7 @@ local function phase(kind, url, nboards, deadline)
       last = os.time()
       say("%s: %d board records so far, %d station(s) running", kind, count_lines(files), running)
     end
-    sh("sleep 1")
+    sh("sleep 0.2")
   end
   -- Aggregate what the stations reported.
   local images, violation = {}, nil
@@ -118,6 +160,7 @@ local function phase(kind, url, nboards, deadline)
         violation = violation or r
       else
         totals.boards = totals.boards + 1
+        totals.drivers[r.driver] = (totals.drivers[r.driver] or 0) + 1
         totals.runs = totals.runs + #r.faults + 1
         for _, k in ipairs(r.faults) do
           if k == "swap_landed" then
@@ -183,7 +226,10 @@ for i, kind in ipairs(kinds) do
   end
   say("%s: %d station(s), %d board(s), seed %d, journal %s", kind, stations, share, seed, url)
   violation = phase(kind, url, share, deadline)
-  if server then require("pg_server").stop(server) end
+  if server then
+    rows.close(url)
+    require("pg_server").stop(server)
+  end
   if violation then break end
   ::next::
 end
@@ -196,9 +242,10 @@ for _, k in ipairs(faultplan.ORDER) do fk[#fk + 1] = k .. " " .. totals.faults[k
 local nf = 0
 for _, k in ipairs(faultplan.ORDER) do nf = nf + totals.faults[k] end
 totals.fault_runs = nf
+totals.boards_per_s = totals.boards / math.max(totals.seconds, 1)
 say("soak seed %d: %d boards, %d runs, %d fault runs (%s; swaps that landed %d), %d interrupted boards " ..
-  "recovered by a rerun, violations %d, %d s", seed, totals.boards, totals.runs, nf, table.concat(fk, ", "),
-  totals.swaps_landed, totals.recovered, totals.violations, totals.seconds)
+  "recovered by a rerun, violations %d, %d s, %.2f boards/s", seed, totals.boards, totals.runs, nf,
+  table.concat(fk, ", "), totals.swaps_landed, totals.recovered, totals.violations, totals.seconds, totals.boards_per_s)
 if o.SUMMARY then
   local f = assert(io.open(o.SUMMARY, "w"))
   f:write(json.encode(totals), "\n")
@@ -208,8 +255,8 @@ if violation then
   local st, bd = tostring(violation.board):match("station (%d+) board (%d+)")
   say("VIOLATION at %s: %s", violation.board, violation.violation)
   if violation.detail then io.stdout:write(violation.detail, "\n") end
-  say("reproduce: make soak SEED=%d STATIONS=%d BOARDS=%d%s", seed, stations, boards,
-    st and (" ONLY=" .. st .. ":" .. bd) or "")
+  say("reproduce: make soak SEED=%d STATIONS=%d BOARDS=%d%s%s", seed, stations, boards,
+    o.DRIVERS ~= "provision" and " DRIVERS=" .. o.DRIVERS or "", st and (" ONLY=" .. st .. ":" .. bd) or "")
   os.exit(1)
 end
 say("work files in %s", base)

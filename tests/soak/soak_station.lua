@@ -8,17 +8,23 @@ local here = arg[0]:match("^(.*)/[^/]*$") or "."
 package.path = here .. "/?.lua;" .. package.path
 
 local json = require("dkjson")
+local o = assert(json.decode(arg[1]))
+-- stotp itself (the station driver's stotp.proc) from the tree under test,
+-- and the specs' file helpers
+package.path = o.root .. "/lua/?.lua;" .. o.root .. "/lua/?/init.lua;" .. o.root .. "/tests/support/?.lua;" ..
+  package.path
+package.cpath = o.root .. "/build/?.so;" .. package.cpath
 local model = require("model")
 local inv = require("invariants")
 local rows = require("rows")
 local drivers = require("drivers")
 local plan_faults = require("faultplan")
 
-local o = assert(json.decode(arg[1]))
 local driver = assert(drivers[o.driver], "no soak driver " .. tostring(o.driver))
 local dir = o.dir .. "/s" .. o.station
 os.execute("mkdir -p '" .. dir .. "/done'")
-local ctx = { root = o.root, recipe = o.recipe, journal = o.journal, station = "soak-" .. o.station, dir = dir }
+local ctx = { root = o.root, recipe = o.recipe, journal = o.journal, station = "soak-" .. o.station, dir = dir,
+  clean_env = drivers.CLEAN, station_probe = model.PROBES[(o.station - 1) % #model.PROBES + 1] }
 local results = assert(io.open(o.results, "a"))
 results:setvbuf("line")
 
@@ -39,7 +45,12 @@ local function new_uid(index, extra)
     math.random(0, 255), math.random(0, 255), o.station, index * 4 + extra, math.random(0, 255), math.random(0, 255))
 end
 
+local function finish()
+  if driver.finish then driver.finish(ctx) end
+end
+
 local function violation(board, why, detail)
+  finish()
   emit({ violation = why, board = board, detail = detail })
   write(o.stop, why .. "\n")
   results:close()
@@ -72,10 +83,8 @@ local function close_board(board, b)
   local why = inv.final(img, rec, b.first_serial)
   if why then violation(board, "after the closing rerun: " .. why, tail(out) .. "\n" .. tail(err)) end
   -- No other UID holds this board's serial or MAC in the journal.
-  for _, r in ipairs(rows.all(o.journal, model.PRODUCT)) do
-    if r.serial == rec.serial and r.uid ~= b.uid then
-      violation(board, ("serial %d on two UIDs: %s and %s"):format(rec.serial, b.uid, r.uid))
-    end
+  for _, r in ipairs(rows.others_with_serial(o.journal, model.PRODUCT, rec.serial, b.uid)) do
+    violation(board, ("serial %d on two UIDs: %s and %s"):format(rec.serial, b.uid, r.uid))
   end
   os.rename(b.path, dir .. "/done/" .. b.uid .. ".img")
   return rec.serial
@@ -92,59 +101,65 @@ end
 local deadline = o.deadline
 local first = o.first_index or 0
 local index = first
-while index < first + o.boards do
-  if stopped() or (deadline and os.time() >= deadline) then break end
-  local board = ("station %d board %d"):format(o.station, index)
-  math.randomseed(o.seed, o.station * 1000003 + index)
-  local b = { path = dir .. "/board.img", part = model.PARTS[math.random(#model.PARTS)],
-    probe = model.PROBES[math.random(#model.PROBES)] }
-  b.uid = new_uid(index, 0)
-  write(b.path, model.fresh_image(b.part, b.uid))
-  local extra = { b }
-  local faults, codes = {}, {}
-  for k, job in ipairs(plan_faults.plan(b)) do
-    job.image = b.path
-    if job.seam and job.seam.action == "swap" then
-      local swapped = { path = b.path, part = model.PARTS[math.random(#model.PARTS)], probe = b.probe }
-      swapped.uid = new_uid(index, k)
-      write(dir .. "/fresh.img", model.fresh_image(swapped.part, swapped.uid))
-      job.seam.swap = b.path .. ":" .. dir .. "/fresh.img:" .. dir .. "/pulled.img"
-      local code = run_and_check(board, b, job, "run " .. k .. " (" .. job.kind .. ")")
-      codes[#codes + 1] = code
-      faults[#faults + 1] = job.kind
-      local now = model.read_image(b.path)
-      if now.uid == swapped.uid then
-        -- The swap landed after the run's last save: the pulled board is
-        -- the old one, the fresh one is in the probe.
-        b.path = dir .. "/pulled-" .. b.uid .. ".img"
-        os.rename(dir .. "/pulled.img", b.path)
-        local img = model.read_image(b.path)
-        local why = inv.board(img, rows.record(o.journal, model.PRODUCT, b.uid))
-        if why then violation(board, "pulled board: " .. why) end
-        local fresh_img = model.read_image(swapped.path)
-        why = inv.board(fresh_img, rows.record(o.journal, model.PRODUCT, swapped.uid))
-        if why then violation(board, "swapped-in board: " .. why) end
-        extra[#extra + 1] = swapped
-        faults[#faults + 1] = "swap_landed"
-      else
-        -- The run saved the old board over the fresh one (vprobe keeps the
-        -- board it opened): the fresh board never met stotp.
-        os.remove(dir .. "/pulled.img")
-        os.remove(dir .. "/fresh.img")
+-- A Lua error here must not leave the driver's stations running (a long-
+-- lived `stotp station` waits for boards for ever): finish, then raise.
+local ok, err = xpcall(function()
+  while index < first + o.boards do
+    if stopped() or (deadline and os.time() >= deadline) then break end
+    local board = ("station %d board %d"):format(o.station, index)
+    math.randomseed(o.seed, o.station * 1000003 + index)
+    local b = { path = dir .. "/board.img", part = model.PARTS[math.random(#model.PARTS)],
+      probe = model.PROBES[math.random(#model.PROBES)] }
+    b.uid = new_uid(index, 0)
+    write(b.path, model.fresh_image(b.part, b.uid))
+    local extra = { b }
+    local faults, codes = {}, {}
+    for k, job in ipairs(plan_faults.plan(b)) do
+      job.image = b.path
+      if job.seam and job.seam.action == "swap" then
+        local swapped = { path = b.path, part = model.PARTS[math.random(#model.PARTS)], probe = b.probe }
+        swapped.uid = new_uid(index, k)
+        write(dir .. "/fresh.img", model.fresh_image(swapped.part, swapped.uid))
+        job.seam.swap = b.path .. ":" .. dir .. "/fresh.img:" .. dir .. "/pulled.img"
+        local code = run_and_check(board, b, job, "run " .. k .. " (" .. job.kind .. ")")
+        codes[#codes + 1] = code
+        faults[#faults + 1] = job.kind
+        local now = model.read_image(b.path)
+        if now.uid == swapped.uid then
+          -- The swap landed after the run's last save: the pulled board is
+          -- the old one, the fresh one is in the probe.
+          b.path = dir .. "/pulled-" .. b.uid .. ".img"
+          os.rename(dir .. "/pulled.img", b.path)
+          local img = model.read_image(b.path)
+          local why = inv.board(img, rows.record(o.journal, model.PRODUCT, b.uid))
+          if why then violation(board, "pulled board: " .. why) end
+          local fresh_img = model.read_image(swapped.path)
+          why = inv.board(fresh_img, rows.record(o.journal, model.PRODUCT, swapped.uid))
+          if why then violation(board, "swapped-in board: " .. why) end
+          extra[#extra + 1] = swapped
+          faults[#faults + 1] = "swap_landed"
+        else
+          -- The run saved the old board over the fresh one (vprobe keeps the
+          -- board it opened): the fresh board never met stotp.
+          os.remove(dir .. "/pulled.img")
+          os.remove(dir .. "/fresh.img")
+        end
+        break
       end
-      break
+      codes[#codes + 1] = run_and_check(board, b, job, "run " .. k .. " (" .. job.kind .. ")")
+      faults[#faults + 1] = job.kind
     end
-    codes[#codes + 1] = run_and_check(board, b, job, "run " .. k .. " (" .. job.kind .. ")")
-    faults[#faults + 1] = job.kind
+    for n, e in ipairs(extra) do
+      local serial = close_board(board, e)
+      emit({ board = board, driver = o.driver, uid = e.uid, part = e.part, probe = e.probe, serial = serial,
+        faults = n == 1 and faults or {}, codes = n == 1 and codes or {},
+        interrupted = n == 1 and interrupted(codes) or false, first_serial = e.first_serial })
+    end
+    index = index + 1
   end
-  for n, e in ipairs(extra) do
-    local serial = close_board(board, e)
-    emit({ board = board, uid = e.uid, part = e.part, probe = e.probe, serial = serial,
-      faults = n == 1 and faults or {}, codes = n == 1 and codes or {},
-      interrupted = n == 1 and interrupted(codes) or false, first_serial = e.first_serial })
-  end
-  index = index + 1
-end
+end, debug.traceback)
+finish()
+if not ok then error(err, 0) end
 emit({ done = true })
 results:close()
 os.exit(0)

@@ -15,6 +15,7 @@ local plan_mod = require("stotp.plan")
 local keys = require("stotp.keys")
 local fields = require("stotp.fields")
 local after = require("stotp.cli.after")
+local report = require("stotp.cli.report")
 
 local M = {}
 local OK, REFUSED, USAGE = common.OK, common.REFUSED, common.USAGE
@@ -34,7 +35,16 @@ end
 
 local function blank(s) return not s:find("[^\xFF]") end
 
-local function iso(t) return t and os.date("!%Y-%m-%dT%H:%M:%SZ", t) or nil end
+-- The record's times as the journal stores them, shown as `stotp report`
+-- shows them: a value that is no time (a corrupted row) as "(not a time:
+-- ...)", never a raise. stotp.journal's find reads such a value as nil, so
+-- the two columns are read again as stored.
+local function times(j, product, uid)
+  local rows = j:rows("SELECT created_at, updated_at FROM stotp_boards WHERE product = " .. j:q(product) ..
+    " AND uid = " .. j:q(uid))
+  local raw = rows and rows[1] or {}
+  return report.iso(raw.created_at), report.iso(raw.updated_at)
+end
 
 -- The recipe's wanted bytes for this board (plan.build, never burned): with
 -- the journal's serial, the keys the journal fingerprinted kept as on the
@@ -189,7 +199,7 @@ local function show(d, res)
   if j.record then
     local rcd = j.record
     o:write(string.format("journal %s: serial %s, %s%s, station %s, %s\n", j.path, tostring(rcd.serial or "none"),
-      rcd.state, rcd.reason and " (" .. rcd.reason .. ")" or "", tostring(rcd.station), rcd.updated_at))
+      rcd.state, rcd.reason and " (" .. rcd.reason .. ")" or "", tostring(rcd.station), tostring(rcd.updated_at)))
   else
     o:write(string.format("journal %s: no record of this UID\n", j.path))
   end
@@ -222,6 +232,8 @@ local function main(d, argv, json)
   rec = rec or nil
   local bs = t.otp.block_size
   local want = wanted(recipe, t, board.otp, board.locks, rec)
+  local created_at, updated_at
+  if rec then created_at, updated_at = times(j, recipe.product, t.uid) end
   local rows = {}
   for _, fd in ipairs(recipe.fields) do rows[#rows + 1] = field_row(recipe, fd, board.otp, bs, want[fd.name], rec) end
   table.sort(rows, function(a, b) return a.block * bs + a.offset < b.block * bs + b.offset end)
@@ -230,7 +242,7 @@ local function main(d, argv, json)
   local res = { product = recipe.product, part = t.name, uid = t.uid, block_size = bs, fields = rows,
     block_map = block_map(board.otp, board.locks, bs, rows), locked_blocks = setmetatable(locked, { __jsontype = "array" }),
     journal = { path = j.where, exists = not j.ephemeral, record = rec and { serial = rec.serial, state = rec.state,
-      reason = rec.reason, station = rec.station, updated_at = iso(rec.updated_at), created_at = iso(rec.created_at),
+      reason = rec.reason, station = rec.station, updated_at = updated_at, created_at = created_at,
       key_fingerprints = rec.key_fingerprints } or nil },
     disagreements = setmetatable(disagreements(recipe, rows, board.locks, rec), { __jsontype = "array" }) }
   res.after = close(d, board, j, args.after)
