@@ -38,9 +38,9 @@ int flash_read_state(stlink *s, const flash_regs *f, int *cr_locked,
 int flash_begin(stlink *s, const flash_regs *f, unsigned width,
 		int known_clean);
 /* The key sequence and CR = PG | PSIZE for width appended to a batch, for
- * a CR known locked and an SR known clean (flash_begin's known_clean): the
- * batch must run once, never re-issued (a repeated key locks CR until
- * reset, RM0090 §3.5.1). */
+ * a CR known locked and an SR known clean (flash_begin's known_clean). No
+ * key may go out twice (a repeated key locks CR until reset, RM0090
+ * §3.5.1): stlink_batch_run never runs an item twice. */
 void flash_batch_unlock(stlink_batch *b, unsigned width);
 /* CR = PG | PSIZE for width, CR already unlocked and BSY = 0: a CR write
  * while BSY stalls the bus until the operation ends (RM0090 §3.6). */

@@ -100,11 +100,11 @@ typedef struct stlink_batch {
 /* Appends an item (a batch holds at most STLINK_BATCH_MAX). */
 void stlink_batch_read(stlink_batch *b, uint32_t addr);
 void stlink_batch_write(stlink_batch *b, uint32_t addr, uint32_t value);
-/* Runs every item: 0, or -1 with s->err. repeat: the batch may run twice
- * (no item is a key or other non-repeatable write): a WAIT re-issues it
- * whole, as OOCD stlink_usb.c re-issues a command on ERROR_WAIT. Otherwise a WAIT or fault
- * stops it with ST_EWAIT/ST_ETARGET and which items ran is not known. */
-int stlink_batch_run(stlink *s, stlink_batch *b, int repeat);
+/* Runs every item in order: 0, or -1 with s->err. A WAIT goes on from
+ * the item that waited (OOCD stlink_usb.c re-issues on ERROR_WAIT; no
+ * item runs twice, so a batch may carry the key sequence); a fault stops
+ * it with ST_ETARGET, and which items ran is then not known. */
+int stlink_batch_run(stlink *s, stlink_batch *b);
 
 /* Longest read stotp does in one call (a REPL typo must not allocate GiB). */
 #define STLINK_READ_MAX (1u << 20)

@@ -231,36 +231,30 @@ void stlink_batch_write(stlink_batch *b, uint32_t addr, uint32_t value)
 	}
 }
 
-/* One RW_MISC_OUT with its items and the RW_MISC_IN of their results:
- * values, then one u32 status per item (OOCD stlink_usb_misc_rw_segment).
- * Returns 0, or -1 (transfer failed), *status the first item status that
- * is not OK (0x80 when all are). */
-static int misc_once(stlink *s, stlink_batch *b, int *status)
+/* The ops of entries [from, n) of b: the APNUM, then one op per read and
+ * two (ADDRESS, WRITE) per write, and a padding APNUM where the reply
+ * would end on a whole 64-byte packet: a reply of whole packets ends
+ * without a short one, so a probe that answers more than asked would show
+ * it only in the next command's reply, after that command went out (USB
+ * 2.0 §5.8.3: a bulk transfer ends at a short packet or the length asked
+ * for); with the pad the reply ends short, and an overlong one fails at
+ * once. Returns the number of ops; out holds ALIGN4(ops) op bytes, then a
+ * u32 operand per op. */
+static uint32_t misc_ops(const stlink_batch *b, unsigned from, uint8_t *out)
 {
-	uint8_t cmd[CMD_LEN], out[(MISC_ITEMS + 3) / 4 * 4 + 4 * MISC_ITEMS];
-	uint8_t in[8 * MISC_ITEMS];
 	uint32_t items = 1, i, k;
-	size_t ops, len;
 	uint8_t *val;
 
-	for (i = 0; i < b->n; i++)
+	for (i = from; i < b->n; i++)
 		items += b->item[i].write ? 2 : 1;
-	/* A reply of whole 64-byte packets (8 items) ends without a short
-	 * packet, so a probe that answers more than asked would show it only
-	 * in the next command's reply, after that command went out (USB 2.0
-	 * §5.8.3: a bulk transfer ends at a short packet or the length asked
-	 * for); one more APNUM item makes the reply end short, and an
-	 * overlong one fail at once. */
 	if (items % 8 == 0)
 		items++;
-	ops = (items + 3) / 4 * 4;
-	len = ops + 4 * items;
-	memset(out, 0, ops);
-	val = out + ops;
+	memset(out, 0, (items + 3) / 4 * 4);
+	val = out + (items + 3) / 4 * 4;
 	out[0] = out[items - 1] = MISC_APNUM;
 	st_le32_put(val, 0); /* AP0, the AHB-AP of the Cortex-M */
 	st_le32_put(val + 4 * (items - 1), 0);
-	for (i = 0, k = 1; i < b->n; i++) {
+	for (i = from, k = 1; i < b->n; i++) {
 		if (b->item[i].write) {
 			out[k] = MISC_ADDRESS;
 			st_le32_put(val + 4 * k++, b->item[i].addr);
@@ -271,33 +265,61 @@ static int misc_once(stlink *s, stlink_batch *b, int *status)
 			st_le32_put(val + 4 * k++, b->item[i].addr);
 		}
 	}
+	return items;
+}
+
+/* One RW_MISC_OUT with the entries [from, n) of b and the RW_MISC_IN of
+ * their results: values, then one u32 status per op (OOCD
+ * stlink_usb_misc_rw_segment). Returns 0, or -1 (transfer failed);
+ * *status the first op status that is not OK (0x80 when all are), *done
+ * the entries up to the one whose op failed (n when none did): their
+ * reads hold their values. */
+static int misc_once(stlink *s, stlink_batch *b, unsigned from, int *status,
+		     unsigned *done)
+{
+	uint8_t cmd[CMD_LEN], out[(MISC_ITEMS + 3) / 4 * 4 + 4 * MISC_ITEMS];
+	uint8_t in[8 * MISC_ITEMS];
+	uint32_t items = misc_ops(b, from, out), i, k, bad;
+
 	stlink_cmd_init(cmd, DEBUG_CMD, 0x51);
 	st_le32_put(cmd + 2, items);
-	if (stlink_xfer(s, "RW_MISC_OUT", cmd, out, len, NULL, 0) != 0)
+	if (stlink_xfer(s, "RW_MISC_OUT", cmd, out,
+			(items + 3) / 4 * 4 + 4 * items, NULL, 0)
+	    != 0)
 		return -1;
 	stlink_cmd_init(cmd, DEBUG_CMD, 0x52);
 	if (stlink_xfer(s, "RW_MISC_IN", cmd, NULL, 0, in, 8 * items) != 0)
 		return -1;
 	*status = 0x80;
-	for (k = 0; k < items && *status == 0x80; k++)
-		*status = (int)st_le32_get(in + 4 * (items + k));
-	for (i = 0, k = 1; i < b->n; i++) {
+	for (bad = 0; bad < items && *status == 0x80; bad++)
+		*status = (int)st_le32_get(in + 4 * (items + bad));
+	bad = *status == 0x80 ? items : bad - 1;
+	for (i = from, k = 1; i < b->n; i++) {
 		k += b->item[i].write ? 2 : 1;
+		if (k - 1 >= bad)
+			break;
 		if (!b->item[i].write)
 			b->item[i].value = st_le32_get(in + 4 * (k - 1));
 	}
+	*done = i;
 	return 0;
 }
 
-static int batch_misc(stlink *s, stlink_batch *b, int repeat)
+/* A WAIT (or V3's AP_FAULT after one) stops the batch at an op that was
+ * not performed; the ops after it were not run (vprobe stlink_dap.c; OOCD
+ * fails the queue on the first status that is not OK). So the batch goes
+ * on from that entry: no op ever runs twice, which a key sequence needs
+ * (a repeated key locks FLASH_CR until reset, RM0090 §3.5.1). Any other
+ * fault stops it with ST_ETARGET. */
+static int batch_misc(stlink *s, stlink_batch *b)
 {
-	unsigned attempt;
+	unsigned attempt, from = 0;
 	int st = 0;
 
 	for (attempt = 0;; attempt++) {
-		if (misc_once(s, b, &st) != 0)
+		if (misc_once(s, b, from, &st, &from) != 0)
 			return -1;
-		if (st == 0x80) {
+		if (st == 0x80 || from >= b->n) {
 			s->wait_seen = 0;
 			return 0;
 		}
@@ -305,7 +327,7 @@ static int batch_misc(stlink *s, stlink_batch *b, int repeat)
 			int again = stlink_after_fault(s, st);
 			if (again < 0)
 				return -1;
-			if (!(again && repeat && attempt < MAX_WAIT_RETRIES))
+			if (!again || attempt >= MAX_WAIT_RETRIES)
 				return st_fail(&s->err, ST_ETARGET, st,
 					       "RW_MISC item returned 0x%02X "
 					       "(%s)",
@@ -313,7 +335,7 @@ static int batch_misc(stlink *s, stlink_batch *b, int repeat)
 			continue;
 		}
 		s->wait_seen = 1;
-		if (!repeat || attempt >= MAX_WAIT_RETRIES)
+		if (attempt >= MAX_WAIT_RETRIES)
 			return st_fail(&s->err, ST_EWAIT, st,
 				       "RW_MISC item returned 0x%02X (%s)", st,
 				       stlink_status_name(st));
@@ -322,7 +344,7 @@ static int batch_misc(stlink *s, stlink_batch *b, int repeat)
 	}
 }
 
-int stlink_batch_run(stlink *s, stlink_batch *b, int repeat)
+int stlink_batch_run(stlink *s, stlink_batch *b)
 {
 	unsigned i;
 	uint64_t writes = s->writes;
@@ -334,7 +356,7 @@ int stlink_batch_run(stlink *s, stlink_batch *b, int repeat)
 	for (i = 0; i < b->n; i++)
 		any_write |= b->item[i].write;
 	if (s->features & STF_RW_MISC) {
-		rc = batch_misc(s, b, repeat);
+		rc = batch_misc(s, b);
 		/* RW_MISC_OUT counts as a write; a batch of reads is none. */
 		if (!any_write)
 			s->writes = writes;

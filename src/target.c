@@ -183,14 +183,38 @@ void target_decode(uint32_t idcode, uint32_t cpuid, target_ident *id)
 	decode_other(id);
 }
 
+/* UID (12 bytes) and the 16-bit flash-size register in one aligned
+ * 32-bit read: the register sits 0x12 (F2/F4/F72x) or 0x22 (F74x-F77x)
+ * past the UID, at an address that is 2 mod 4 (CMSIS, OOCD stm32f2x.c). */
+static int read_uid_fsize(target *t, unsigned *kib)
+{
+	uint8_t buf[40];
+	uint32_t end = (t->id.fsize_addr & ~3u) + 4;
+	size_t n = end - t->id.uid_addr,
+	       off = t->id.fsize_addr - t->id.uid_addr;
+
+	if (n > sizeof buf)
+		return st_fail(&t->st->err, ST_ETARGET, 0, "bad UID layout");
+	if (stlink_read_mem(t->st, t->id.uid_addr, buf, n, 4) != 0)
+		return -1;
+	memcpy(t->uid, buf, 12);
+	t->have_uid = 1;
+	*kib = buf[off] | (unsigned)buf[off + 1] << 8;
+	return 0;
+}
+
 /* The OTP area, the UID and the flash-size register in one read, the
  * last command of attach so that a plan's first read of the OTP is served
- * from it (otp.c otp_attach_read). */
+ * from it (otp.c otp_attach_read). At RDP level 1 an OTP read may fault
+ * (RM0090 §3.7.3; vprobe quirk rdp1_otp) while the UID still reads: there
+ * the UID and flash size alone, so the board still attaches and shows its
+ * level. */
 static int read_ident(target *t)
 {
 	unsigned kib;
 
-	if (otp_attach_read(t, &kib) != 0)
+	if (t->rdp == 0 ? otp_attach_read(t, &kib) != 0
+			: read_uid_fsize(t, &kib) != 0)
 		return -1;
 	/* 0xFFFF or 0: early silicon, use the line's maximum (OOCD). */
 	t->flash_kib = (kib == 0 || kib == 0xFFFF) ? t->id.max_flash_kib : kib;
@@ -234,7 +258,7 @@ static int attach_reads(target *t, int halt, uint32_t *idcode, uint32_t *dbg)
 	stlink_batch_read(&b, CPUID);
 	stlink_batch_read(&b, DBGMCU_CR);
 	stlink_batch_read(&b, DBGMCU_APB1_FZ);
-	if (stlink_batch_run(t->st, &b, 1) != 0)
+	if (stlink_batch_run(t->st, &b) != 0)
 		return -1;
 	/* Halted (ARMv7-M C1.6.2 DHCSR S_HALT); the read cleared a stale
 	 * S_RESET_ST. */
@@ -290,7 +314,7 @@ static int attach_flash(target *t, const uint32_t dbg[2])
 		/* for the release (target_run.c): one round trip fewer */
 		stlink_batch_read(&b, DEMCR);
 	}
-	if (b.n > 0 && stlink_batch_run(t->st, &b, 1) != 0)
+	if (b.n > 0 && stlink_batch_run(t->st, &b) != 0)
 		return -1;
 	if (!misc)
 		return read_rdp(t) != 0 || read_acr(t) != 0 ? -1 : 0;
@@ -455,7 +479,7 @@ static int check_core(target *t)
 int target_attach(target **out, stlink *st, unsigned khz, int under_reset)
 {
 	target *t = calloc(1, sizeof *t);
-	uint32_t idcode, dbg[2];
+	uint32_t idcode = 0, dbg[2] = { 0, 0 };
 
 	if (t == NULL)
 		return st_fail(&st->err, ST_ENOMEM, 0, "out of memory");

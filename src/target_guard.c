@@ -89,9 +89,10 @@ static int guard_values(target *t, const stlink_batch *b, int uid_words,
 
 /* The guard's reads after DHCSR. With RW_MISC the UID words ride in the
  * batch; without it they are one memory read (two round trips, not
- * three). keys: the batch ends with the key sequence and PG | PSIZE
- * (flash_batch_unlock), so it runs once, never re-issued. */
-static int guard_batch(target *t, stlink_batch *b, int fresh, int keys,
+ * three). b may hold items to run after them (the key sequence and PG |
+ * PSIZE, flash_batch_unlock): a WAIT goes on from the item that waited,
+ * so no key is ever written twice (stlink_batch_run). */
+static int guard_batch(target *t, stlink_batch *b, int fresh,
 		       const char *before)
 {
 	int misc = (t->st->features & STF_RW_MISC) != 0;
@@ -107,7 +108,7 @@ static int guard_batch(target *t, stlink_batch *b, int fresh, int keys,
 	for (i = 0; i < n; i++)
 		head.item[head.n++] = b->item[i];
 	*b = head;
-	if (stlink_batch_run(t->st, b, !keys) != 0
+	if (stlink_batch_run(t->st, b) != 0
 	    || guard_values(t, b, uid_words, before) != 0)
 		return -1;
 	if (misc || fresh)
@@ -127,7 +128,7 @@ int target_unlock(target *t, const char *before, unsigned width)
 	if (guard_core(t, before) != 0)
 		return -1;
 	if (!batched)
-		return guard_batch(t, &b, fresh, 0, before) != 0
+		return guard_batch(t, &b, fresh, before) != 0
 			       ? -1
 			       : flash_begin(t->st, &t->id.flash, width, known);
 	/* The flash is known locked and clean and the firmware queues
@@ -138,7 +139,7 @@ int target_unlock(target *t, const char *before, unsigned width)
 	 * reset since attach, so unlocking writes nothing to OTP, and a
 	 * failed check relocks at once. */
 	flash_batch_unlock(&b, width);
-	if (guard_batch(t, &b, fresh, 1, before) == 0)
+	if (guard_batch(t, &b, fresh, before) == 0)
 		return 0;
 	first = t->st->err;
 	flash_end(t->st);

@@ -77,7 +77,7 @@ int target_reset(target *t, int halt)
 	stlink_batch_write(&b, AIRCR, AIRCR_SYSRESETREQ);
 	if (!halt)
 		stlink_batch_read(&b, DHCSR);
-	if (stlink_batch_run(t->st, &b, 0) != 0)
+	if (stlink_batch_run(t->st, &b) != 0)
 		return -1;
 	if (!halt)
 		return check_halted(t, b.item[b.n - 1].value, 0, "reset");

@@ -178,7 +178,7 @@ describe("stotp station", function()
     -- probe 2 is unplugged in the middle of its burn; board 3 has an OTP
     -- cell that does not program (verify fails): bit 2 of the magic 0x43
     local code, out, err = run_station(dir, cfg, "--boards 3 --json --log s.log",
-      env_of(state, "VPROBE_FAULT_2=unplug@40 VPROBE_FAULT_3=stuck@0:0x04"))
+      env_of(state, "VPROBE_FAULT_2=unplug@18 VPROBE_FAULT_3=stuck@0:0x04"))
     assert.equal(1, code, err)
     local r = dkjson.decode(out)
     assert.same({ provisioned = 1, already = 0, failed = 2 }, r.totals)
