@@ -23,11 +23,12 @@ local stotp = require("stotp")
 local data = assert(io.open("%s/data.bin", "rb")):read("a")
 local p = assert(stotp.open{})
 local t = assert(p:attach())
-assert(t:otp_write(0, data))
+-- written, read back and verified, and all 16 blocks locked in the same
+-- flash session once the read-back matched (otp_write's lock option)
+local lock = {}
+for b = 0, 15 do lock[b] = data:sub(b * 32 + 1, (b + 1) * 32) end
+assert(t:otp_write(0, data, { lock = lock }))
 assert(t:otp_read() == data, "verify")
-local blocks = {}
-for b = 0, 15 do blocks[#blocks + 1] = b end
-assert(t:otp_lock(blocks))
 for _, locked in ipairs(assert(t:otp_locks())) do assert(locked, "lock") end
 p:close()
 ]]

@@ -1,13 +1,14 @@
 -- The seeded faults of one board: 0-3 runs, each under one fault, drawn
 -- with math.random (seeded by the station per board). VPROBE_FAULT's
 -- grammar and what each N counts: src/vprobe/faults.h. A provisioning run
--- of examples/sensor-mac.cfg sends about 130 command packets and makes
--- about 6 flash program operations, so N is drawn over a little more than
--- that: some faults land after the run's end and change nothing, as a
--- glitch between boards would.
+-- of examples/sensor-mac.cfg sends 28-41 command packets (README
+-- "Measured") and makes 20 flash program operations (19 bytes and a lock
+-- byte, x8), so N is drawn over a little more than that: some faults land
+-- after the run's end and change nothing, as a glitch between boards would.
 local M = {}
 
-local CMDS = 150
+local CMDS = 45
+local PROGRAMS = 22
 -- Steps of stotp.cli.provision a seam can stop at (tests/support/crash_step.lua).
 M.STEPS = { "attached", "reserved", "planned", "confirmed", "recorded", "write:magic", "write:serial",
   "write:hw_rev", "write:mac", "write:crc", "burned", "verified", "lock:0", "locked" }
@@ -17,7 +18,7 @@ local r = math.random
 M.KINDS = {
   unplug = function() return { fault = ("unplug@%d"):format(r(1, CMDS)) } end,
   reset = function() return { fault = ("reset@%d"):format(r(1, CMDS)) } end,
-  powerloss = function() return { fault = ("powerloss@%d"):format(r(1, 8)) } end,
+  powerloss = function() return { fault = ("powerloss@%d"):format(r(1, PROGRAMS)) } end,
   -- a storm: from a few WAITs (the host's retries absorb them) to hundreds
   wait = function() return { fault = ("wait@%d:%d"):format(r(1, CMDS), r(1, 4) == 1 and r(50, 400) or r(1, 12)) } end,
   short = function() return { fault = ("short@%d:%d"):format(r(1, CMDS), r(0, 40)) } end,
