@@ -352,13 +352,12 @@ end
 -- failing call's ("journal" when it was the journal's).
 function Run:failed(msg, code)
   -- A first write that failed part-way: bytes the board reads back changed
-  -- are evidence as good as a write that succeeded. A board that cannot
-  -- be read back (power lost in the write) may hold any part of it: the
-  -- note is made all the same, so a blank chip with this UID is refused as
-  -- a twin; if this chip in fact kept nothing, its rerun is refused too and
-  -- the operator sets it aside (safety over convenience, README).
-  local burned = self:burned_so_far()
-  if #burned > 0 then self:began() end
+  -- are evidence as good as a write that succeeded. A board that cannot be
+  -- read back leaves none (README: the gap of a first write cut by a power
+  -- loss); a note made on a guess would refuse the rerun of a chip the
+  -- write never reached (a swap the guard caught, a USB glitch).
+  local burned, _, by = self:burned_so_far()
+  if by == "read-back" and #burned > 0 then self:began() end
   local ok, err = self:record({ state = "failed", reason = msg })
   if not ok then msg = msg .. "; and the journal was not updated: " .. tostring(err) end
   return self:finish(REFUSED, "failed", msg, code)
