@@ -90,7 +90,8 @@ describe("stotp.core and the target's watchdogs", function()
       board("iwdg option\nwwdg firmware\n", img)
       local stats = dir .. "/stats.json"
       local cmd = "unset VPROBE_STATE VPROBE_TARGET VPROBE_PROBE VPROBE_FAULT VPROBE_QUIRKS VPROBE_VOLTAGE; cd " ..
-        ROOT .. " && (until grep -q 'Type the product name' " .. dir .. "/out 2>/dev/null; do sleep 0.02; done; " ..
+        ROOT .. " && (n=0; until grep -q 'Type the product name' " .. dir .. "/out 2>/dev/null || [ $n -ge 1500 ]; " ..
+        "do sleep 0.02; n=$((n+1)); done; " ..
         "sleep 0.1; echo sensor-mac) | VPROBE_WALLCLOCK=100 VPROBE_STATS=" .. stats ..
         " lua5.4 provision.lua examples/sensor-mac.cfg --sim " .. img .. " --journal " .. dir .. "/j.db >" ..
         dir .. "/out 2>&1"
