@@ -329,6 +329,17 @@ static int push_done(lua_State *L, const otp_stats *st)
 	return 2;
 }
 
+/* A failed otp_write or otp_lock: nil, message, code, touched (a program
+ * command went out, so the chip may hold part of it: a caller that cannot
+ * read the board back must take it as possibly burned). */
+static int push_failed(lua_State *L, target *t, const otp_stats *st)
+{
+	int n = lstotp_fail(L, target_error(t));
+
+	lua_pushboolean(L, st->touched);
+	return n + 1;
+}
+
 static int check_mode(lua_State *L, int idx)
 {
 	const char *m =
@@ -444,7 +455,7 @@ static int target_otp_write(lua_State *L)
 						 &nlock);
 	}
 	if (otp_write(t, off, want, n, mode, width, lock, nlock, &st) != 0)
-		return lstotp_fail(L, target_error(t));
+		return push_failed(L, t, &st);
 	return push_done(L, &st);
 }
 
@@ -493,7 +504,7 @@ static int target_otp_lock(lua_State *L)
 	}
 	ex = check_lock_options(L, opt, &nex, &width);
 	if (otp_lock_list(t, blocks, (size_t)n, ex, nex, width, &st) != 0)
-		return lstotp_fail(L, target_error(t));
+		return push_failed(L, t, &st);
 	return push_done(L, &st);
 }
 

@@ -450,6 +450,7 @@ static int lock_after(target *t, uint32_t todo, const otp_expect *ex,
 	rc = otp_lock(t, todo, expect, max_width, &ls);
 	st->units += ls.units;
 	st->fell_back |= ls.fell_back;
+	st->touched |= ls.touched;
 	return rc;
 }
 

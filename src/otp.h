@@ -37,6 +37,10 @@ typedef struct otp_stats {
 	int mode;          /* enum otp_mode actually used at the end */
 	int fell_back;     /* a burst reported WAIT/FAULT */
 	unsigned locked;   /* blocks otp_write's lock option locked */
+	/* A program command (data or lock bytes, PG set) went to the probe:
+	 * after a failure the chip may hold some of it, whatever a later
+	 * read says or cannot say (a journal's twin check needs to know). */
+	int touched;
 	/* Why the burst fell back (stotp hwtest's field report): the
 	 * handle's error at that moment, code 0 when the burst ended cleanly
 	 * but did not read back whole. sys: the status byte of a WAIT/FAULT,

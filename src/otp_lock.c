@@ -91,6 +91,7 @@ static int write_locks(target *t, uint32_t todo, int unit, otp_stats *st)
 		}
 		for (e = b + 1; !unit && e < m->blocks && (todo >> e & 1); e++)
 			;
+		st->touched = 1;
 		if (stlink_write_mem(t->st, m->lock_base + b, zeros, e - b, 1,
 				     unit ? 0 : STW_NO_RETRY)
 		    != 0)

@@ -103,6 +103,7 @@ static int write_pass(target *t, const uint8_t *val, const uint8_t *wid,
 		for (end = i; end < size && wid[end] == w && !(unit && end > i);
 		     end += w)
 			;
+		st->touched = 1;
 		if (stlink_write_mem(t->st, base + (uint32_t)i, val + i,
 				     end - i, w, unit ? 0 : STW_NO_RETRY)
 		    != 0)

@@ -39,8 +39,7 @@ describe("a burn cut short", function()
   -- not program, vprobe stuck@1:0x01, so the read-back differs) leaves the
   -- record `failed` only; the journal's "burning" event, committed because
   -- the board reads back changed, is the evidence that a chip with this
-  -- UID can never be blank again. (A power loss in the first write, on a
-  -- board that then cannot be read back, leaves none: README's gap.)
+  -- UID can never be blank again; --after-cut does not lift it.
   it("refuses a blank chip whose UID's burn was cut short, and completes the chip itself", function()
     local img, twin = dir .. "/a.img", dir .. "/twin.img"
     local args = " --journal " .. jpath .. " --yes"
@@ -54,10 +53,51 @@ describe("a burn cut short", function()
     assert.truthy(err:find("UID " .. uid .. " is recorded in journal " .. jpath .. " as burning (serial 100000), but " ..
       "this chip's OTP fields are all blank: a chip with that UID can never be blank again", 1, true), err)
     assert.equal(before, slurp(twin))
+    local code1, _, err1 = provision(dir, cfg .. " --sim " .. twin .. args .. " --after-cut")
+    assert.equal(1, code1)
+    assert.truthy(err1:find("as burning (serial 100000)", 1, true), err1)
+    assert.equal(before, slurp(twin))
     -- the chip cut short is no twin: its rerun completes it
     local code2, _, err2 = provision(dir, cfg .. " --sim " .. img .. args)
     assert.equal(0, code2, err2)
     assert.same({ "reserved", "burning", "failed", "burning", "burned", "verified", "locked" }, events(jpath, uid))
+  end)
+
+  -- The probe unplugged at each command of a run (vprobe unplug@N): the
+  -- board cannot be read back. Before the write's program command went
+  -- out nothing is noted and a plain rerun completes the board; from it
+  -- on the chip may hold the record or nothing, so the journal notes
+  -- "cut", and the chip, blank, is refused until the operator says with
+  -- --after-cut that it is that very board.
+  it("notes 'cut' when a write went out unread, and burns that UID blank only with --after-cut", function()
+    local args = " --journal " .. jpath .. " --yes"
+    local plain, cut = 0, 0
+    for n = 1, 40 do
+      local img = dir .. "/u" .. n .. ".img"
+      local code = provision(dir, cfg .. " --sim " .. img .. args, "VPROBE_FAULT=unplug@" .. n)
+      if code == 0 then break end
+      local b = readback(dir, img)
+      local notes = events(jpath, b.uid)
+      local blank = b.otp:sub(1, 19) == ("\xFF"):rep(19)
+      if notes[#notes] == "failed" and notes[#notes - 1] == "cut" and blank then
+        cut = cut + 1
+        local before = slurp(img)
+        local code1, _, err1 = provision(dir, cfg .. " --sim " .. img .. args)
+        assert.equal(1, code1, "unplug@" .. n)
+        assert.truthy(err1:find("UID " .. b.uid .. " is noted in journal " .. jpath .. " as cut (serial ", 1, true), err1)
+        assert.truthy(err1:find("run it again with --after-cut", 1, true), err1)
+        assert.equal(before, slurp(img))
+        local code2, _, err2 = provision(dir, cfg .. " --sim " .. img .. args .. " --after-cut")
+        assert.equal(0, code2, "unplug@" .. n .. ": " .. err2)
+      else
+        if #notes <= 2 then plain = plain + 1 end -- reserved (or not even that), failed
+        local code2, _, err2 = provision(dir, cfg .. " --sim " .. img .. args)
+        assert.equal(0, code2, "unplug@" .. n .. ": " .. err2)
+      end
+      assert.equal("1000000000000000", readback(dir, img).locks, "unplug@" .. n)
+    end
+    assert.is_true(plain >= 5, plain .. " runs failed before the write")
+    assert.is_true(cut >= 1, "no run was cut after its program command")
   end)
 end)
 

@@ -57,6 +57,7 @@ for _, impl in ipairs(implementations) do
       assert(t:otp_write(0, "\x0F"))
       local r = { t:otp_write(0, "\xF0\x00") }
       assert.same({ nil, "bits" }, { r[1], r[3] })
+      assert.is_not_true(r[4]) -- touched: no program command went out
       assert.equal("\x0F\xFF", t:otp_read():sub(1, 2))
     end)
 
@@ -77,6 +78,7 @@ for _, impl in ipairs(implementations) do
       assert(t:otp_lock({ 2 }, { expect = { [2] = BLANK } }))
       local r = { t:otp_write(64, "\x00") }
       assert.same({ nil, "locked" }, { r[1], r[3] })
+      assert.is_not_true(r[4])
       assert.equal(BLANK, t:otp_read():sub(65, 96))
     end)
 

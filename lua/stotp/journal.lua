@@ -26,7 +26,11 @@ M.STATES = { reserved = true, burned = true, verified = true, locked = true, fai
 -- of a burn is in OTP (committed after the first otp_write that succeeded,
 -- before the next one), so a burn cut short and then recorded only as
 -- "failed" still says that this UID's chip can never be blank again.
-M.NOTES = { burning = true }
+-- "cut": a write went out (a program command reached the probe) and the
+-- board could not be read back, so the chip may hold the record or
+-- nothing: a blank chip with this UID is refused unless the operator says
+-- it is that very board (provision --after-cut).
+M.NOTES = { burning = true, cut = true }
 
 -- Schema 2: serial nullable, stotp_macs. A journal of schema 1 (serial NOT
 -- NULL, no MAC table) is refused rather than half used.
@@ -281,12 +285,13 @@ Journal.peek = protect(function(self)
 end)
 
 -- The furthest a burn of this board ever got ("locked", "verified",
--- "burned", "burning": begun) by the events, which keep the history a
--- record's later "failed" hides; false when no byte of it was ever burned.
-local PROGRESS = { burning = 0, burned = 1, verified = 2, locked = 3 }
+-- "burned", "burning": begun; "cut": perhaps begun) by the events, which
+-- keep the history a record's later "failed" hides; false when no byte of
+-- it was ever burned.
+local PROGRESS = { cut = -1, burning = 0, burned = 1, verified = 2, locked = 3 }
 Journal.burned_state = protect(function(self, uid)
   local rows = try(self:rows(string.format("SELECT DISTINCT state FROM stotp_events WHERE product = %s AND " ..
-    "uid = %s AND state IN ('burning', 'burned', 'verified', 'locked')", self:q(self.product), self:q(uid))))
+    "uid = %s AND state IN ('cut', 'burning', 'burned', 'verified', 'locked')", self:q(self.product), self:q(uid))))
   local best = false
   for _, r in ipairs(rows) do
     if not best or PROGRESS[r.state] > PROGRESS[best] then best = r.state end

@@ -1,6 +1,7 @@
 -- How the soak puts a board through a station. A driver is a table with
 -- run(ctx, job) -> exit status, stdout, stderr, where job is
 --   { image = path, fault = VPROBE_FAULT text or nil, probe = VPROBE_PROBE,
+--     after_cut = true or nil (provision only),
 --     seam = { at = step | after_writes = N, action = "kill" | "swap",
 --              swap = "IMAGE:FRESH:PULLED" } or nil }
 -- and ctx is { root, recipe, journal, station, dir }.
@@ -70,6 +71,7 @@ end
 function M.provision.run(ctx, job)
   assert(job.image, "a soak job names its board image")
   local args = { ctx.recipe, "--sim", job.image, "--journal", ctx.journal, "--station", ctx.station, "--yes", "--json" }
+  if job.after_cut then args[#args + 1] = "--after-cut" end
   if not job.seam then return in_process(job, args) end
   local env = { "VPROBE_PROBE=" .. quote(job.probe), "STOTP_SOAK_ACTION=" .. job.seam.action }
   if job.fault then env[#env + 1] = "VPROBE_FAULT=" .. quote(job.fault) end

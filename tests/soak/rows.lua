@@ -83,6 +83,17 @@ function M.others_with_serial(url, product, serial, uid)
   return rows
 end
 
+--- The notes (events) of one board that say a burn began or perhaps
+--- began: { cut = n, burning = n }.
+function M.notes(url, product, uid)
+  local n = { cut = 0, burning = 0 }
+  for _, r in ipairs(query(url, "SELECT state FROM stotp_events WHERE product = " .. q(product) .. " AND uid = " ..
+      q(uid) .. " AND state IN ('cut', 'burning')")) do
+    n[r.state] = n[r.state] + 1
+  end
+  return n
+end
+
 --- Every board record of the product.
 function M.all(url, product)
   local rows = query(url, "SELECT uid, serial, state FROM stotp_boards WHERE product = " .. q(product))

@@ -92,7 +92,7 @@ sh("cp '" .. root .. "/" .. model.RECIPE .. "' '" .. recipe .. "'")
 
 local start = os.time()
 local totals = { boards = 0, runs = 0, faults = {}, interrupted = 0, recovered = 0, violations = 0, codes = {},
-  swaps_landed = 0, journals = {}, drivers = {} }
+  swaps_landed = 0, after_cut = 0, journals = {}, drivers = {} }
 for _, k in ipairs(faultplan.ORDER) do totals.faults[k] = 0 end
 
 local function count_lines(files)
@@ -171,6 +171,7 @@ local function phase(kind, url, nboards, deadline)
           end
         end
         for _, c in ipairs(r.codes) do totals.codes[tostring(c)] = (totals.codes[tostring(c)] or 0) + 1 end
+        if r.after_cut then totals.after_cut = totals.after_cut + 1 end
         if r.interrupted then
           totals.interrupted = totals.interrupted + 1
           totals.recovered = totals.recovered + 1
@@ -244,8 +245,9 @@ for _, k in ipairs(faultplan.ORDER) do nf = nf + totals.faults[k] end
 totals.fault_runs = nf
 totals.boards_per_s = totals.boards / math.max(totals.seconds, 1)
 say("soak seed %d: %d boards, %d runs, %d fault runs (%s; swaps that landed %d), %d interrupted boards " ..
-  "recovered by a rerun, violations %d, %d s, %.2f boards/s", seed, totals.boards, totals.runs, nf,
-  table.concat(fk, ", "), totals.swaps_landed, totals.recovered, totals.violations, totals.seconds, totals.boards_per_s)
+  "recovered by a rerun (%d of them blank after a cut write, rerun with --after-cut), violations %d, %d s, " ..
+  "%.2f boards/s", seed, totals.boards, totals.runs, nf, table.concat(fk, ", "), totals.swaps_landed,
+  totals.recovered, totals.after_cut, totals.violations, totals.seconds, totals.boards_per_s)
 if o.SUMMARY then
   local f = assert(io.open(o.SUMMARY, "w"))
   f:write(json.encode(totals), "\n")

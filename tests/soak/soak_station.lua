@@ -59,9 +59,10 @@ end
 
 local function tail(s) return (s or ""):sub(-600) end
 
--- The run `job` on the board, then its invariants. Returns the exit status.
-local function run_and_check(board, b, job, where)
-  local code, out, err = driver.run(ctx, job)
+-- The run `job` on the board (through `through`, default the station's
+-- driver), then its invariants. Returns the exit status.
+local function run_and_check(board, b, job, where, through)
+  local code, out, err = (through or driver).run(ctx, job)
   local img, ierr = model.read_image(b.path)
   if not img then violation(board, where .. ": " .. ierr, tail(err)) end
   if img.uid ~= b.uid then return code, img end
@@ -75,9 +76,26 @@ local function run_and_check(board, b, job, where)
   return code, img, out, err
 end
 
+-- A blank board refused because the journal noted its write "cut" (it went
+-- out and the board could not be read back): the soak kept this very board
+-- apart, so it does what the operator does, provision --after-cut. The
+-- refusal is checked first: a cut note and a blank chip, no "burning".
+local function after_cut(board, b, code, img)
+  if code ~= 1 or not img or img.otp:find("[^\xFF]") then return false end
+  local n = rows.notes(o.journal, model.PRODUCT, b.uid)
+  if n.cut == 0 then return false end
+  if n.burning > 0 then violation(board, "a blank board whose UID the journal noted burning was not refused") end
+  b.after_cut = true
+  return true
+end
+
 -- The closing rerun: no fault, and the board must end complete.
 local function close_board(board, b)
   local code, img, out, err = run_and_check(board, b, { image = b.path, probe = b.probe }, "closing rerun")
+  if after_cut(board, b, code, img) then
+    code, img, out, err = run_and_check(board, b, { image = b.path, probe = b.probe, after_cut = true },
+      "closing rerun --after-cut", drivers.provision)
+  end
   if code ~= 0 then violation(board, "closing rerun exit status " .. code, tail(out) .. "\n" .. tail(err)) end
   local rec = rows.record(o.journal, model.PRODUCT, b.uid)
   local why = inv.final(img, rec, b.first_serial)
@@ -152,7 +170,7 @@ local ok, err = xpcall(function()
     for n, e in ipairs(extra) do
       local serial = close_board(board, e)
       emit({ board = board, driver = o.driver, uid = e.uid, part = e.part, probe = e.probe, serial = serial,
-        faults = n == 1 and faults or {}, codes = n == 1 and codes or {},
+        faults = n == 1 and faults or {}, codes = n == 1 and codes or {}, after_cut = e.after_cut,
         interrupted = n == 1 and interrupted(codes) or false, first_serial = e.first_serial })
     end
     index = index + 1

@@ -40,9 +40,14 @@ end
 local Target = {}
 Target.__index = Target
 
-function Target:otp_read() return self.b.otp end
+-- board.unreadable: the board stopped answering (a power loss).
+function Target:otp_read()
+  if self.b.unreadable then return nil, "usb: the probe does not answer", "usb" end
+  return self.b.otp
+end
 
 function Target:otp_locks()
+  if self.b.unreadable then return nil, "usb: the probe does not answer", "usb" end
   local t = {}
   for i = 1, 16 do t[i] = self.b.locks[i] end
   return t
@@ -57,7 +62,11 @@ function Target:otp_write(offset, bytes, opts)
   for k in pairs(opts or {}) do
     if k ~= "mode" and k ~= "width" and k ~= "lock" then error("otp_write: unknown option '" .. tostring(k) .. "'", 2) end
   end
-  if b.fail_write then return nil, b.fail_write, "flash" end
+  -- A flash error is reported after a program command went out: touched.
+  if b.fail_write then
+    if b.unreadable_after_fail then b.unreadable = true end
+    return nil, b.fail_write, "flash", true
+  end
   local lock = opts and opts.lock
   if lock and not next(lock) then lock = nil end
   if offset < 0 or offset + #bytes > #b.otp then return nil, "outside OTP", "range" end

@@ -4,7 +4,8 @@
 -- otp_lock's block); a run that did not finish reports what it burned by
 -- reading the board back, else, when the board cannot be read, by that
 -- log (a write under way when the run stopped counts as burned: it may be
--- in part).
+-- in part). log.touched: a write or lock that failed had sent a program
+-- command (stotp.core's fourth result), so the chip may hold part of it.
 local M = {}
 
 local function in_range(fields, off, n)
@@ -34,6 +35,8 @@ function M.new(t, plan, hooks)
       table.move(names, 1, #names, #log.fields + 1, log.fields)
       table.move(blocks, 1, #blocks, #log.blocks + 1, log.blocks)
       log.at = nil
+    elseif r[4] then
+      log.touched = true
     end
     return table.unpack(r, 1, r.n)
   end

@@ -49,6 +49,8 @@ local function parser(prog)
     "core resumes where it was halted) or halt (stays halted)."):choices(after.CHOICES):default("reset")
   p:flag("--check", "Run the recipe's examples (its self-tests) with no probe, and exit: 0 all pass, 1 one fails.")
   p:flag("--yes", "Burn without asking to type the product name.")
+  p:flag("--after-cut", "Burn a blank chip whose UID the journal holds only as 'cut' (a write that went out " ..
+    "and was never read back, e.g. a power loss): only for the very board of that cut run, kept apart since.")
   p:flag("--json", "Print the result as one JSON object on stdout (the diff goes to stderr).")
   p:flag("--version", "Print the tool version and exit.")
   p:flag("-h --help", "Show this help and exit.")
@@ -97,6 +99,17 @@ function Run:began()
       "nothing more is burned without it: %s, and the rerun completes the board", board_text(self.result.serial, self.uid),
       tostring(err), self:next_step())
   end
+end
+
+-- A write went out and the board could not be read back: it may hold any
+-- part of the record. The note makes a blank chip with this UID a
+-- refusal (Run:twin) that only --after-cut lifts. Returns nil, or what
+-- the run's message adds when the journal did not take the note.
+function Run:cut()
+  local ok, err = self.journal:note(self.uid, "cut")
+  if ok then return nil end
+  return string.format("and the journal did not take the note that a write to %s went out and was not read back (%s): " ..
+    "keep this board apart", board_text(self.result.serial, self.uid), tostring(err))
 end
 
 -- Issue 13 item 4: what the operator does when the journal fails a run.
@@ -317,7 +330,14 @@ function Run:twin(p, rec)
   end
   local state, err = self.journal:burned_state(self.uid)
   if state == nil then return "reading the journal's events: " .. tostring(err) end
-  if not state then return nil end
+  if not state or (state == "cut" and self.args.after_cut) then return nil end
+  if state == "cut" then
+    return string.format("UID %s is noted in journal %s as cut (%s): a write to it went out and the board could not " ..
+      "be read back, so that chip may hold its record or nothing, and this chip's OTP fields are all blank. If this " ..
+      "is the very board of that cut run (kept apart since), run it again with --after-cut; if not, it is a second " ..
+      "chip with that UID (a counterfeit), a misread UID or the wrong journal; nothing written", self.uid,
+      self.journal.where, rec.serial and "serial " .. rec.serial or "no serial")
+  end
   return string.format("UID %s is recorded in journal %s as %s (%s), but this chip's OTP fields are all blank: a chip " ..
     "with that UID can never be blank again. Check for a counterfeit chip (a copied UID), a misread UID (probe, cable, " ..
     "reread) or the wrong journal; nothing written", self.uid, self.journal.where, state,
@@ -353,11 +373,16 @@ end
 function Run:failed(msg, code)
   -- A first write that failed part-way: bytes the board reads back changed
   -- are evidence as good as a write that succeeded. A board that cannot be
-  -- read back leaves none (README: the gap of a first write cut by a power
-  -- loss); a note made on a guess would refuse the rerun of a chip the
-  -- write never reached (a swap the guard caught, a USB glitch).
+  -- read back after a program command went out (a power loss) may hold
+  -- the record or nothing: noted "cut". A write that failed before any
+  -- program command (a swap the guard caught) leaves no note.
   local burned, _, by = self:burned_so_far()
-  if by == "read-back" and #burned > 0 then self:began() end
+  if by == "read-back" and #burned > 0 then
+    self:began()
+  elseif by == "write log" and self.log.touched and self.burning == nil then
+    local note_err = self:cut()
+    if note_err then msg = msg .. "; " .. note_err end
+  end
   local ok, err = self:record({ state = "failed", reason = msg })
   if not ok then msg = msg .. "; and the journal was not updated: " .. tostring(err) end
   return self:finish(REFUSED, "failed", msg, code)
