@@ -8,8 +8,12 @@
  * string.find takes O(n^k) steps to fail on) escapes it. So the code is
  * first run in a forked child: its Lua allocator refuses to hold more than
  * max_bytes beyond what the state held at the fork (Lua then raises "not
- * enough memory", lua_Alloc contract, Lua 5.4 manual §4.6), and the parent
- * kills it when max_ms of wall time have passed. A recipe is deterministic
+ * enough memory", lua_Alloc contract, Lua 5.4 manual §4.6), and it ends
+ * itself once it has used max_ms of CPU time (ITIMER_PROF, POSIX
+ * setitimer: process CPU time, so a loaded machine does not end a recipe
+ * that would finish; a sanitized `make check` on a busy CI host did). The
+ * parent kills a child that has not finished after BACKSTOP times max_ms of
+ * wall time (one blocked without using CPU). A recipe is deterministic
  * (no io, os, time or random in its sandbox), so once the child finishes
  * within budget the parent may run the same code itself.
  *
@@ -27,11 +31,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lstotp.h"
+
+/* The child's exit status once its CPU time is spent; the wall-time
+ * backstop as a multiple of max_ms. */
+#define CPU_SPENT 124
+#define BACKSTOP 10
 
 typedef struct budget {
 	lua_Alloc inner;
@@ -68,9 +78,30 @@ static void write_all(int fd, const char *s, size_t n)
 	}
 }
 
-/* In the child: fn under the memory budget; the verdict goes to fd as one
- * letter ('o' ok, 'm' memory, 'e' error) and the message. */
-static void child_run(lua_State *L, int fd, lua_Integer max_bytes)
+static void cpu_spent(int sig)
+{
+	(void)sig;
+	_exit(CPU_SPENT); /* async-signal-safe */
+}
+
+/* SIGPROF once the child has used max_ms of CPU time. */
+static void arm_cpu_budget(lua_Integer max_ms)
+{
+	struct sigaction sa;
+	struct itimerval it = { { 0, 0 },
+				{ (time_t)(max_ms / 1000),
+				  (suseconds_t)(max_ms % 1000) * 1000 } };
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cpu_spent;
+	sigaction(SIGPROF, &sa, NULL);
+	setitimer(ITIMER_PROF, &it, NULL);
+}
+
+/* In the child: fn under the memory and CPU budgets; the verdict goes to
+ * fd as one letter ('o' ok, 'm' memory, 'e' error) and the message. */
+static void child_run(lua_State *L, int fd, lua_Integer max_bytes,
+		      lua_Integer max_ms)
 {
 	budget b;
 	const char *msg = "";
@@ -83,6 +114,7 @@ static void child_run(lua_State *L, int fd, lua_Integer max_bytes)
 		 + (size_t)lua_gc(L, LUA_GCCOUNTB);
 	b.limit = b.used + (size_t)max_bytes;
 	lua_setallocf(L, bounded_alloc, &b);
+	arm_cpu_budget(max_ms);
 	lua_pushvalue(L, 1);
 	rc = lua_pcall(L, 0, 0, 0);
 	if (rc != LUA_OK) {
@@ -169,11 +201,12 @@ static int l_run_bounded(lua_State *L)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_run(L, fds[1], max_bytes);
+		child_run(L, fds[1], max_bytes, max_ms);
 	}
 	close(fds[1]);
 	luaL_buffinit(L, &out);
-	timed_out = read_verdict(fds[0], now_ms() + max_ms, &out) != 0;
+	timed_out = read_verdict(fds[0], now_ms() + BACKSTOP * max_ms, &out)
+		    != 0;
 	close(fds[0]);
 	if (timed_out)
 		kill(pid, SIGKILL);
@@ -181,7 +214,8 @@ static int l_run_bounded(lua_State *L)
 		;
 	luaL_pushresult(&out);
 	got = lua_tolstring(L, -1, &len);
-	if (timed_out)
+	if (timed_out || (len == 0 && WIFEXITED(status)
+			  && WEXITSTATUS(status) == CPU_SPENT))
 		return push_verdict(L, "time", "", 0);
 	if (len == 0) {
 		char why[64];

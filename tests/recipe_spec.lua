@@ -100,14 +100,15 @@ lock { 1, 0 }
       { recipe.load_file(dir .. "/bc.cfg") })
   end)
 
-  it("stops a pattern search that would run for ever, within the wall-clock budget", function()
+  it("stops a pattern search that would run for ever, within the CPU-time budget", function()
     local sandbox = require("stotp.sandbox")
     local saved = sandbox.MAX_MS
     sandbox.MAX_MS = 300
     write(dir .. "/slow.cfg", bad.HEADER .. 'local s = ("a"):rep(100000)\nlocal x = s:find(".-.-.-.-.-b")\n')
     local r, err = recipe.load_file(dir .. "/slow.cfg")
     sandbox.MAX_MS = saved
-    assert.same({ nil, dir .. "/slow.cfg: the config runs longer than 0.3 s (a pattern or string function on a huge input?)" },
+    assert.same({ nil, dir .. "/slow.cfg: the config needs more than 0.3 s of CPU time (a pattern or string function on " ..
+      "a huge input?)" },
       { r, err })
   end)
 
@@ -161,5 +162,31 @@ lock { 1, 0 }
         assert.is_nil(io.open(dir .. "/pwned"))
       end)
     end
+  end)
+end)
+
+-- The recipe's time budget is CPU time, so a loaded machine (a sanitized
+-- `make check` on a busy CI host) does not end a recipe that would finish;
+-- a child that neither finishes nor uses CPU is killed at 10 times the
+-- budget of wall time.
+describe("stotp.core.run_bounded", function()
+  local core = require("stotp.core")
+
+  it("ends a child that spends its CPU budget, with 'time'", function()
+    assert.same({ false, "time", "" }, { core.run_bounded(function() while true do end end, 1 << 20, 200) })
+  end)
+
+  it("lets a child run past its budget of wall time while it uses no CPU", function()
+    -- sleep(1) is another process: its time is not the child's CPU time
+    assert.same({ true }, { core.run_bounded(function() os.execute("sleep 0.5") end, 1 << 20, 200) })
+  end)
+
+  it("kills a child that neither finishes nor uses CPU, at 10 times the budget of wall time", function()
+    assert.same({ false, "time", "" }, { core.run_bounded(function() os.execute("sleep 30") end, 1 << 20, 100) })
+  end)
+
+  it("ends a child that asks for more memory than its budget, with 'memory'", function()
+    local ok, why = core.run_bounded(function() local t = {} for i = 1, 1e7 do t[i] = i end end, 1 << 20, 5000)
+    assert.same({ false, "memory" }, { ok, why })
   end)
 end)

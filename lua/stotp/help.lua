@@ -15,7 +15,7 @@ M.API = {
   { "stotp.locked_blocks(target)", "sorted list of locked block numbers" },
   { "stotp.udev_rule", "path of the udev rule stotp ships" },
   { "stotp.file_info(path)", "{kind, size, mode, real} of a file after links" },
-  { "stotp.run_bounded(fn, max_bytes, max_ms)", "runs fn in a child with a memory and time budget" },
+  { "stotp.run_bounded(fn, max_bytes, max_ms)", "runs fn in a child with a memory and CPU-time budget" },
   { "stotp.show(v)", "prints v as the REPL does (hex bytes, OTP maps, addresses in hex)" },
   { "stotp.help([obj])", "this list; with a probe or target, its methods" },
 }

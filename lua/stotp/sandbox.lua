@@ -5,8 +5,9 @@
 --   * counted(fn): an instruction budget (a loop, a deep recursion), with
 --     messages placed at the config's line;
 --   * bounded(fn): the whole job first runs in a forked child whose Lua
---     allocator refuses more than MAX_BYTES and which is killed after
---     MAX_MS of wall time (stotp.core.run_bounded). That catches what one
+--     allocator refuses more than MAX_BYTES and which ends after MAX_MS of
+--     CPU time (stotp.core.run_bounded; CPU, not wall time, so a loaded
+--     machine does not fail a recipe that would finish). That catches what one
 --     call into C does outside the hook's sight: ("x"):rep(2^30), a table
 --     of such strings, a pattern that string.find needs years to fail.
 -- A recipe sees no clock, no files and no random numbers, so the child and
@@ -136,8 +137,8 @@ function M.bounded(job, what)
     return nil, string.format("%s: the config needs more than %d MiB of memory (a string or table bomb?)", what,
       M.MAX_BYTES // (1024 * 1024))
   elseif why == "time" then
-    return nil, string.format("%s: the config runs longer than %g s (a pattern or string function on a huge " ..
-      "input?)", what, M.MAX_MS / 1000)
+    return nil, string.format("%s: the config needs more than %g s of CPU time (a pattern or string function on a " ..
+      "huge input?)", what, M.MAX_MS / 1000)
   end
   return nil, msg
 end
