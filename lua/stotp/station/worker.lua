@@ -107,8 +107,10 @@ function Worker:provision(uid)
   -- prefix (a list opens no probe since stotp.probes{open = false}, but
   -- none is needed at all).
   local stotp = setmetatable({ probes = false }, { __index = self.stotp })
+  -- recipes: the recipe is loaded for every board, as provision does, but
+  -- checked in the bounded child only when it changed (stotp.recipe)
   local code = require("stotp.cli.provision").main(argv, { out = out, err = err, prog = "stotp station",
-    stotp = function() return stotp end })
+    stotp = function() return stotp end, recipes = self.recipes })
   local r = dkjson.decode(out:text()) or {}
   return { ev = "result", code = code, status = r.status or "failed", uid = r.uid or uid, serial = r.serial,
     reason = r.reason or (code ~= 0 and err:text():gsub("\n+$", "") or nil), part = r.part,
@@ -145,7 +147,7 @@ end
 --- tickets (a directory), boards (or nil), parent (pid), journal (or nil).
 function M.main(o)
   local stotp = require("stotp")
-  local w = setmetatable({ o = o, stotp = stotp, proc = stotp.proc }, Worker)
+  local w = setmetatable({ o = o, stotp = stotp, proc = stotp.proc, recipes = {} }, Worker)
   return w:run()
 end
 
