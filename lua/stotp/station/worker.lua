@@ -56,12 +56,16 @@ function Worker:tickets_gone()
   return n ~= nil and exists(self.o.tickets .. "/" .. n)
 end
 
+-- A ticket is never given back, so this worker's scan goes on from the
+-- last one it tried: one mkdir per board, not one look per ticket taken
+-- so far (which grew with the batch: board 10,000 of a long one looked at
+-- 10,000 directories first).
 function Worker:take_ticket()
   local n = self.o.boards
   if not n then return true end
-  for k = 1, n do
-    local path = self.o.tickets .. "/" .. k
-    if not exists(path) and self.proc.mkdir(path) then return true end
+  for k = self.next_ticket or 1, n do
+    self.next_ticket = k + 1
+    if self.proc.mkdir(self.o.tickets .. "/" .. k) then return true end
   end
   return false
 end
