@@ -113,7 +113,7 @@ function Worker:provision(uid)
   local stotp = setmetatable({ probes = false }, { __index = self.stotp })
   -- recipes: the recipe is loaded for every board, as provision does, but
   -- checked in the bounded child only when it changed (stotp.recipe)
-  local code = require("stotp.cli.provision").main(argv, { out = out, err = err, prog = "stotp station",
+  local code = self.provision_cli.main(argv, { out = out, err = err, prog = "stotp station",
     stotp = function() return stotp end, recipes = self.recipes })
   local r = dkjson.decode(out:text()) or {}
   return { ev = "result", code = code, status = r.status or "failed", uid = r.uid or uid, serial = r.serial,
@@ -123,7 +123,9 @@ end
 
 function Worker:run()
   local handled, last = 0, nil
-  emit({ ev = "start", serial = self.o.serial })
+  -- the CPU of this worker's start (interpreter, modules): the station
+  -- reports it apart from the CPU per board
+  emit({ ev = "start", serial = self.o.serial, cpu_s = os.clock() })
   while not self:stopping() do
     local uid, why, where = self:look()
     if not uid then
@@ -151,7 +153,9 @@ end
 --- tickets (a directory), boards (or nil), parent (pid), journal (or nil).
 function M.main(o)
   local stotp = require("stotp")
-  local w = setmetatable({ o = o, stotp = stotp, proc = stotp.proc, recipes = {} }, Worker)
+  -- loaded before the start event, whose CPU time is then the whole start-up
+  local w = setmetatable({ o = o, stotp = stotp, proc = stotp.proc, recipes = {},
+    provision_cli = require("stotp.cli.provision") }, Worker)
   return w:run()
 end
 
