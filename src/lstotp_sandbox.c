@@ -41,7 +41,7 @@
 /* The child's exit status once its CPU time is spent; the wall-time
  * backstop as a multiple of max_ms. */
 #define CPU_SPENT 124
-#define BACKSTOP 10
+#define BACKSTOP  10
 
 typedef struct budget {
 	lua_Alloc inner;
@@ -205,8 +205,8 @@ static int l_run_bounded(lua_State *L)
 	}
 	close(fds[1]);
 	luaL_buffinit(L, &out);
-	timed_out = read_verdict(fds[0], now_ms() + BACKSTOP * max_ms, &out)
-		    != 0;
+	timed_out =
+		read_verdict(fds[0], now_ms() + BACKSTOP * max_ms, &out) != 0;
 	close(fds[0]);
 	if (timed_out)
 		kill(pid, SIGKILL);
@@ -214,8 +214,9 @@ static int l_run_bounded(lua_State *L)
 		;
 	luaL_pushresult(&out);
 	got = lua_tolstring(L, -1, &len);
-	if (timed_out || (len == 0 && WIFEXITED(status)
-			  && WEXITSTATUS(status) == CPU_SPENT))
+	if (timed_out
+	    || (len == 0 && WIFEXITED(status)
+		&& WEXITSTATUS(status) == CPU_SPENT))
 		return push_verdict(L, "time", "", 0);
 	if (len == 0) {
 		char why[64];

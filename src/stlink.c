@@ -130,7 +130,6 @@ void stlink_cmd_init(uint8_t cmd[CMD_LEN], uint8_t b0, uint8_t b1)
 	cmd[1] = b1;
 }
 
-
 static int status_fail(stlink *s, const char *name, int st)
 {
 	int code = stlink_is_wait(st) ? ST_EWAIT : ST_ETARGET;

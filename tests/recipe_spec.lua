@@ -186,7 +186,7 @@ describe("stotp.core.run_bounded", function()
   end)
 
   it("ends a child that asks for more memory than its budget, with 'memory'", function()
-    local ok, why = core.run_bounded(function() local t = {} for i = 1, 1e7 do t[i] = i end end, 1 << 20, 5000)
+    local ok, why = core.run_bounded(function() local t = {} for i = 1, 1e7 do t[i] = i end return t end, 1 << 20, 5000)
     assert.same({ false, "memory" }, { ok, why })
   end)
 end)
