@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -149,6 +150,31 @@ static int proc_cpu(lua_State *L)
 	return 2;
 }
 
+/* stotp.proc.mkdir(path): true when this call made the directory, false
+ * when something is there already, or nil, msg, "proc". mkdir(2) is
+ * atomic (POSIX.1-2008 mkdir: EEXIST if the path exists), so of several
+ * workers making one path exactly one gets true: a `stotp station
+ * --boards N` ticket. In-process, because `os.execute("mkdir ...")` forks
+ * a shell and mkdir(1) per board, which cost a worker more host CPU than
+ * provisioning the board itself. */
+static int proc_mkdir(lua_State *L)
+{
+	lstotp_check_nargs(L, 1);
+	const char *path = luaL_checkstring(L, 1);
+	if (mkdir(path, 0777) == 0) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	if (errno == EEXIST) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	lua_pushnil(L);
+	lua_pushfstring(L, "proc: mkdir %s: %s", path, strerror(errno));
+	lua_pushliteral(L, "proc");
+	return 3;
+}
+
 /* stotp.proc.isatty(fd): whether the descriptor is a terminal (the
  * station redraws its status lines in place only there). */
 static int proc_isatty(lua_State *L)
@@ -165,7 +191,7 @@ void lstotp_open_proc(lua_State *L)
 		{ "sleep", proc_sleep }, { "spawn", proc_spawn },
 		{ "wait", proc_wait },   { "kill", proc_kill },
 		{ "cpu", proc_cpu },     { "isatty", proc_isatty },
-		{ NULL, NULL }
+		{ "mkdir", proc_mkdir }, { NULL, NULL }
 	};
 	luaL_newlib(L, fns);
 	lua_setfield(L, -2, "proc");

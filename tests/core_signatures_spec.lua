@@ -29,6 +29,7 @@ local SIGNATURES = {
   { "kill", on = "proc", args = { "integer", "string" }, valid = { 0x7FFFFFFF, "TERM" } },
   { "cpu", on = "proc", args = {}, valid = {} },
   { "isatty", on = "proc", args = { "integer" }, valid = { 99 } },
+  { "mkdir", on = "proc", args = { "string" }, valid = { "/nonexistent-stotp-signatures/ticket" } },
 
   { "close", on = "probe", args = {}, valid = {} },
   { "version", on = "probe", args = {}, valid = {} },

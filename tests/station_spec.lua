@@ -120,6 +120,18 @@ describe("stotp station", function()
     assert.equal(3, burning, log)
   end)
 
+  it("reports the host CPU of starting up apart from the CPU per board, in the --json summary", function()
+    local _, state = images(dir, 2)
+    local code, out, err = run_station(dir, cfg, "--boards 2 --json --log " .. dir .. "/s.log", env_of(state))
+    assert.equal(0, code, err)
+    local s = dkjson.decode(out).summary
+    assert.equal(2, s.handled)
+    -- the interpreter and modules of the station and of both workers
+    assert.is_true(s.startup_cpu_s > 0 and s.startup_cpu_s < s.cpu_s, out)
+    assert.is_true(s.cpu_per_board_steady_s > 0 and s.cpu_per_board_steady_s < s.cpu_per_board_s, out)
+    assert.near(s.cpu_s, s.startup_cpu_s + 2 * s.cpu_per_board_steady_s, 1e-6)
+  end)
+
   it("redraws one status line per probe and the totals in place on a terminal, the log scrolling above", function()
     local _, state = images(dir, 2)
     -- util-linux script(1) gives the station a pseudo-terminal

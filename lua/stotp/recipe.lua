@@ -194,6 +194,7 @@ local function vocabulary(recipe)
     local f = assert(io.open(full, "rb"))
     local text = f:read("a")
     f:close()
+    recipe.inputs[#recipe.inputs + 1] = { path = full, text = text }
     local chunk, cerr = compile(text, full, recipe.env)
     if not chunk then error(cerr, 0) end
     recipe.includes:enter(full)
@@ -459,6 +460,7 @@ local function load_key_file(recipe, file, place)
   local path = file:sub(1, 1) == "/" and file or recipe.dir .. file
   local key, err = keys.load_master(path)
   if not key then fail(place .. " " .. err) end
+  recipe.inputs[#recipe.inputs + 1] = { path = path, key = key }
   if err and strict then fail(place .. " " .. err .. " (strict_key_files is set)") end
   if err then recipe.warnings[#recipe.warnings + 1] = place .. " " .. err end
   return key, path
@@ -523,7 +525,7 @@ end
 -- Load and check a config; returns the recipe or nil, message.
 local function load_checked(text, file)
   local recipe = { file = file, dir = file:match("^(.*/)") or "./", blocks = {}, fields = {}, by_name = {},
-    overrides = {}, examples = {} }
+    overrides = {}, examples = {}, inputs = {} }
   recipe.includes = includes.new(file, recipe.dir)
   recipe.env = sandbox(recipe)
   local chunk, err = compile(text, file, recipe.env)
@@ -553,18 +555,48 @@ local function load_checked(text, file)
   return recipe
 end
 
--- Load and check a config from `text` (read from `file` by load_file),
--- within the memory, time and instruction budgets of stotp.sandbox.
-function M.load_string(text, file)
-  return sandbox_mod.bounded(function() return load_checked(text, file) end, file)
+-- Whether the files a load read (recipe.inputs: included texts, master
+-- keys as loaded) still hold what it read.
+local function same_inputs(inputs)
+  for _, i in ipairs(inputs) do
+    if i.key then
+      if keys.load_master(i.path) ~= i.key then return false end
+    else
+      local f = io.open(i.path, "rb")
+      local text = f and f:read("a")
+      if f then f:close() end
+      if text ~= i.text then return false end
+    end
+  end
+  return true
 end
 
-function M.load_file(file)
+-- Load and check a config from `text` (read from `file` by load_file),
+-- within the memory, time and instruction budgets of stotp.sandbox.
+--
+-- memo (a table the caller keeps; a station worker's, one per process):
+-- when the last load of `file` through it passed with this very text and
+-- its included files and master keys are unchanged, the bounded child is
+-- skipped: recipe code sees no clock, files or randomness (stotp.sandbox),
+-- so the same inputs compute the same, and these ran to the end here
+-- already. The recipe is still loaded and checked here, afresh (a new
+-- table, key file permissions and warnings read again), under the
+-- instruction budget. A child costs a fork and 10 ms of host CPU, a
+-- station's largest cost per board after the board itself.
+function M.load_string(text, file, memo)
+  local last = memo and memo[file]
+  if last and last.text == text and same_inputs(last.inputs) then return load_checked(text, file) end
+  local r, err = sandbox_mod.bounded(function() return load_checked(text, file) end, file)
+  if memo then memo[file] = r and { text = text, inputs = r.inputs } or nil end
+  return r, err
+end
+
+function M.load_file(file, memo)
   local f, err = io.open(file, "rb")
   if not f then return nil, "cannot read config: " .. err end
   local text = f:read("a")
   f:close()
-  return M.load_string(text, file)
+  return M.load_string(text, file, memo)
 end
 
 M.setting_line = setting_line

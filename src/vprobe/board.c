@@ -285,6 +285,7 @@ void vp_board_close(vp_board *b)
 {
 	if (!b)
 		return;
+	vp_realtime_settle(&b->rt);
 	vp_fw_settle(b->fw); /* a posted write lands within microseconds */
 	save_if_dirty(b);
 	if (b->stats_path) {
@@ -387,6 +388,7 @@ int vp_board_claim(vp_board *b, char *err, size_t errlen)
 
 void vp_board_release(vp_board *b)
 {
+	vp_realtime_settle(&b->rt);
 	vp_fw_settle(b->fw);
 	save_if_dirty(
 		b); /* what this holder burned is on disk before the next */
@@ -618,7 +620,7 @@ int vp_board_bulk_out(vp_board *b, uint8_t ep, const uint8_t *data, size_t len)
 {
 	uint64_t t0 = b->clock.us;
 	int rc = bulk_out(b, ep, data, len);
-	vp_realtime_wait(&b->rt, b->clock.us - t0);
+	vp_realtime_owe(&b->rt, b->clock.us - t0); /* seen at the next IN */
 	return rc;
 }
 
@@ -626,7 +628,8 @@ int vp_board_bulk_in(vp_board *b, uint8_t ep, uint8_t *data, size_t cap)
 {
 	uint64_t t0 = b->clock.us;
 	int rc = bulk_in(b, ep, data, cap);
-	vp_realtime_wait(&b->rt, b->clock.us - t0);
+	vp_realtime_owe(&b->rt, b->clock.us - t0);
+	vp_realtime_settle(&b->rt);
 	return rc;
 }
 
@@ -639,6 +642,7 @@ int vp_board_usb_reset(vp_board *b)
 {
 	if (b->unplugged)
 		return VP_USB_NO_DEVICE;
+	vp_realtime_settle(&b->rt);
 	vp_fw_usb_reset(b->fw);
 	/* the probe restarts: pending replies and a half-received data phase
 	 * are gone, so the host is back in step (OOCD resets

@@ -17,7 +17,21 @@ typedef struct vp_realtime {
 	uint64_t free_ns; /* CLOCK_MONOTONIC time the probe is free again */
 } vp_realtime;
 
-/* The transfer just done cost `sim_us` of simulated time: wait it out. */
-void vp_realtime_wait(vp_realtime *rt, uint64_t sim_us);
+/*
+ * The transfer just done cost `sim_us` of simulated time: the probe is
+ * busy that much longer. An OUT only owes it: the host sees a probe's
+ * work when it reads the reply (a bulk OUT completes once the probe has
+ * taken the data; a busy function NAKs what follows, USB 2.0 §8.5.1), so
+ * OUTs sleep nothing and the next IN (or the end of the session) waits out
+ * everything owed, in one sleep, not one per transfer. The host then sees
+ * each reply at the same time as before; it saves the host CPU of the
+ * sleeps, which on a virtual machine cost ~0.1 ms each.
+ */
+void vp_realtime_owe(vp_realtime *rt, uint64_t sim_us);
+
+/* Waits until the probe is free: before an IN returns its reply, and when
+ * the host lets go of the probe (release, close, USB reset), so a session
+ * never takes less wall time than its simulated time. */
+void vp_realtime_settle(vp_realtime *rt);
 
 #endif

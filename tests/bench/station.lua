@@ -5,8 +5,10 @@
 -- once). Reports boards per minute (first board started to last board
 -- done), the ratio to one probe (target: 7x at 8 probes) and the host CPU
 -- time per board (station, workers and the virtual probes they run in
--- process). On a machine with fewer cores than probes the ratio is bounded
--- by CPU: the table says how many cores there were.
+-- process), also split into the start-up (interpreters and modules of the
+-- station and its workers, paid once per station) and what each board
+-- costs after it. On a machine with fewer cores than probes the ratio is
+-- bounded by CPU: the table says how many cores there were.
 local root = arg[0]:match("^(.*)tests/bench/station%.lua$") or "./"
 if root == "" then root = "./" end
 local build = os.getenv("STOTP_BUILD") or (root .. "build")
@@ -102,7 +104,8 @@ end
 -- it from the first board started to the last one done.
 print(string.format("\nstotp station, VPROBE_REALTIME=1, %d boards per probe, examples/sensor-mac.cfg, V2-1 (%d cores)",
   PER_PROBE, cores))
-print(string.format("%-7s %7s %8s %12s %8s %14s", "probes", "boards", "prod. s", "boards/min", "ratio", "CPU s/board"))
+print(string.format("%-7s %7s %8s %12s %8s %14s %15s %13s", "probes", "boards", "prod. s", "boards/min", "ratio",
+  "CPU s/board", "steady s/board", "start-up s"))
 local base
 local rows = {}
 for _, n in ipairs(os.getenv("BENCH_PROBES") and { tonumber(os.getenv("BENCH_PROBES")) } or { 1, 2, 4, 8 }) do
@@ -111,8 +114,8 @@ for _, n in ipairs(os.getenv("BENCH_PROBES") and { tonumber(os.getenv("BENCH_PRO
   local bpm = s.boards_per_minute
   base = base or bpm
   rows[#rows + 1] = { n = n, bpm = bpm, ratio = bpm / base }
-  print(string.format("%-7d %7d %8.1f %12.1f %7.2fx %14.3f", n, s.handled, s.production_s, bpm, bpm / base,
-    s.cpu_per_board_s))
+  print(string.format("%-7d %7d %8.1f %12.1f %7.2fx %14.3f %15.3f %13.3f", n, s.handled, s.production_s, bpm,
+    bpm / base, s.cpu_per_board_s, s.cpu_per_board_steady_s, s.startup_cpu_s))
 end
 local last = rows[#rows]
 print(last.ratio >= TARGET and string.format("ok: %.1fx at 8 probes (target %dx)", last.ratio, TARGET) or

@@ -7,7 +7,8 @@
  *   local b = assert(vb.open{ state = "x.img", target = "stm32f407vg",
  *                             probe = "v2:J28", voltage = 3.0,
  *                             fault = "wait@3:2", stats = "s.json",
- *                             latency = 1000, index = 0, quirks = "eop=eopie" })
+ *                             latency = 1000, index = 0, quirks = "eop=eopie",
+ *                             realtime = true })
  *   b:out(ep, bytes) -> n | nil, err, code
  *   b:in_(ep, cap)   -> bytes | nil, err, code
  *   b:usb()          -> { vid=, pid=, ep_out=, ..., serial=, serial_desc= }
@@ -90,10 +91,10 @@ static const char *opt_string(lua_State *L, const char *key)
 
 static int board_open(lua_State *L)
 {
-	static const char *const keys[] = { "state",   "target", "probe",
-					    "voltage", "fault",  "stats",
-					    "latency", "index",  "quirks",
-					    NULL };
+	static const char *const keys[] = { "state",    "target", "probe",
+					    "voltage",  "fault",  "stats",
+					    "latency",  "index",  "quirks",
+					    "realtime", NULL };
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_pushnil(L);
 	while (lua_next(L,
@@ -128,7 +129,9 @@ static int board_open(lua_State *L)
 	opt.latency_us = lua_isnil(L, -1) ? -1 : (long)luaL_checkinteger(L, -1);
 	lua_getfield(L, 1, "index");
 	opt.index = lua_isnil(L, -1) ? 0 : (unsigned)luaL_checkinteger(L, -1);
-	lua_pop(L, 3);
+	lua_getfield(L, 1, "realtime");
+	opt.realtime = lua_toboolean(L, -1);
+	lua_pop(L, 4);
 	ud_board *u = lua_newuserdatauv(L, sizeof *u, 0);
 	u->b = NULL;
 	luaL_setmetatable(L, BOARD_MT);

@@ -25,6 +25,8 @@ function M.defaults(deps)
     prog = deps.prog or "stotp",
     interactive = deps.interactive,
     clock = deps.clock or os.time,
+    -- a station worker's memo of its recipe's last load (stotp.recipe.load_string)
+    recipes = deps.recipes,
   }
 end
 

@@ -561,7 +561,7 @@ end
 -- The recipe, loaded and checked (and its warnings shown), or nil after
 -- the usage/config error is reported: nothing here opens a probe.
 function M.load_recipe(d, path, json)
-  local recipe, err = recipe_mod.load_file(path)
+  local recipe, err = recipe_mod.load_file(path, d.recipes)
   if not recipe then return nil, common.early(d, json, USAGE, "config error", err) end
   for _, w in ipairs(recipe.warnings) do d.err:write(d.prog, ": warning: ", w, "\n") end
   return recipe

@@ -163,7 +163,10 @@ local STATE_OF = { provisioned = "OK", ["already provisioned"] = "already provis
 -- One event from a worker: the channel's state, the totals, the log.
 function Station:event(ch, ev)
   local tag = "[" .. ch.serial .. "]"
-  if ev.ev == "waiting" then
+  if ev.ev == "start" then
+    self.startup_cpu = self.startup_cpu + (tonumber(ev.cpu_s) or 0)
+    return
+  elseif ev.ev == "waiting" then
     ch.state = "waiting"
     self:log("%s waiting for a board", tag)
   elseif ev.ev == "probe gone" then
@@ -264,8 +267,12 @@ function Station:run()
   -- production: from the first board started to the last one done
   local prod = self.t_first and self.t_last and self.t_last - self.t_first
   local own = self.proc.cpu()
-  self.summary = { handled = handled, wall_s = wall, production_s = prod, cpu_s = own + children,
-    cpu_per_board_s = handled > 0 and (own + children) / handled or nil,
+  -- start-up (the station's until its workers run, each worker's own):
+  -- paid once per station, so apart from what each board costs
+  local cpu = own + children
+  self.summary = { handled = handled, wall_s = wall, production_s = prod, cpu_s = cpu,
+    cpu_per_board_s = handled > 0 and cpu / handled or nil, startup_cpu_s = self.startup_cpu,
+    cpu_per_board_steady_s = handled > 0 and (cpu - self.startup_cpu) / handled or nil,
     boards_per_minute = prod and prod > 0 and handled * 60 / prod or nil }
   self:log("station done: %d board(s) handled (%d provisioned, %d already, %d failed) in %.1f s; host CPU %.2f s",
     handled, t.provisioned, t.already, t.failed, wall, own + children)
@@ -333,6 +340,8 @@ local function main(d, argv, json)
     local ok, err = st:spawn(ch)
     if not ok then st:log("[%s] worker not started: %s", s, tostring(err)) end
   end
+  local own, kids = stotp.proc.cpu()
+  st.startup_cpu = own + kids
   local ok, err = pcall(st.run, st)
   if st.logf then st.logf:close() end
   os.execute("rm -rf " .. string.format("%q", dir))
