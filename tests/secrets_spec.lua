@@ -92,6 +92,12 @@ describe("provision.lua with a key cell that will not program", function()
   it("fails without a key byte in stdout, stderr, the JSON or the journal", function()
     local cfg = station.copy_example(dir, "keyed-node.cfg")
     local img = dir .. "/k.img"
+    -- A fixed UID: the derived key's byte 5 is 0xAC for it. With a random
+    -- UID it was 0xFF one time in 256, which a cell stuck at 1 cannot spoil.
+    local lines = { "# vprobe board image", "part stm32f407vg", "uid 3a0028001951363036383438", "rdp aa" }
+    for off = 0, 511, 32 do lines[#lines + 1] = string.format("otp %04x: %s", off, ("ff"):rep(32)) end
+    lines[#lines + 1] = "lock " .. ("ff"):rep(16)
+    testfiles.spit(img, table.concat(lines, "\n") .. "\n")
     -- Byte 5 of device_key (block 1, OTP offset 37) keeps all its bits at 1.
     local code, out, err = station.provision(dir, cfg .. " --sim " .. img .. " --yes --json",
       "VPROBE_FAULT=stuck@37:0xFF")
