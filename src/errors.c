@@ -56,6 +56,7 @@ const char *st_code_name(int code)
 		[ST_ECLOSED] = "closed",
 		[ST_ENOMEM] = "nomem",
 		[ST_ESIM] = "sim",
+		[ST_EPROC] = "proc",
 		[ST_EINTERNAL] = "internal",
 	};
 

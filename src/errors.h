@@ -27,6 +27,7 @@ enum st_code {
 	ST_ECLOSED,      /* the probe behind this handle was closed */
 	ST_ENOMEM,       /* out of memory */
 	ST_ESIM,         /* the virtual board cannot be made as asked */
+	ST_EPROC,        /* a host process or file call failed (stotp.proc) */
 	ST_EINTERNAL,    /* a code stotp does not know: a bug in stotp */
 	ST_NCODES
 };

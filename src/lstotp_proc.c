@@ -23,9 +23,10 @@
 static int proc_fail(lua_State *L, const char *what)
 {
 	lua_pushnil(L);
-	lua_pushfstring(L, "proc: %s: %s", what, strerror(errno));
-	lua_pushliteral(L, "proc");
-	return 3;
+	st_error e;
+
+	st_fail(&e, ST_EPROC, errno, "%s: %s", what, strerror(errno));
+	return lstotp_fail(L, &e);
 }
 
 /* stotp.proc.sleep(seconds): true, or false when a signal cut it short
@@ -169,10 +170,10 @@ static int proc_mkdir(lua_State *L)
 		lua_pushboolean(L, 0);
 		return 1;
 	}
-	lua_pushnil(L);
-	lua_pushfstring(L, "proc: mkdir %s: %s", path, strerror(errno));
-	lua_pushliteral(L, "proc");
-	return 3;
+	int saved = errno;
+	lua_pushfstring(L, "mkdir %s", path);
+	errno = saved; /* the push may allocate */
+	return proc_fail(L, lua_tostring(L, -1));
 }
 
 /* stotp.proc.isatty(fd): whether the descriptor is a terminal (the
