@@ -464,6 +464,40 @@ lock { 0 }
     assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
   end)
 
+  -- A write that went out (touched) on a board that then cannot be read
+  -- back may hold the record or nothing: noted "cut", its blank chip is
+  -- refused until --after-cut; --after-cut is no key to anything else.
+  it("notes 'cut' for a write that went out unread, refusing the blank UID until --after-cut", function()
+    boards.b1.fail_write, boards.b1.unreadable_after_fail = "flash: power lost", true
+    assert.equal(1, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })))
+    boards.b1.fail_write, boards.b1.unreadable = nil, nil
+    local j = assert(journal.open(dir .. "/w.db", { product = "widget" }))
+    assert.equal("cut", j:burned_state(fake.uid_hex(boards.b1)))
+    j:close()
+    for _, extra in ipairs({ {}, { "--json" } }) do
+      local code, out, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes", table.unpack(extra) })
+      assert.equal(1, code)
+      local text = extra[1] and dkjson.decode(out).reason or err
+      assert.truthy(text:find("UID " .. fake.uid_hex(boards.b1) .. " is noted in journal " .. dir .. "/w.db as cut " ..
+        "(serial 500): a write to it went out and the board could not be read back", 1, true), text)
+      assert.truthy(text:find("run it again with --after-cut", 1, true), text)
+    end
+    assert.same({}, boards.b1.log)
+    assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--after-cut" })))
+    assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
+  end)
+
+  it("burns nothing more with --after-cut on a blank chip whose UID was noted burning", function()
+    crash_at = "burned"
+    run({ dir .. "/w.cfg", "--probe", "b1", "--yes" })
+    crash_at = nil
+    boards.twin = fake.board(nil, { uid_bytes = boards.b1.uid_bytes })
+    local code, _, err = run({ dir .. "/w.cfg", "--probe", "twin", "--yes", "--after-cut" })
+    assert.equal(1, code)
+    assert.truthy(err:find("as burned (serial 500), but this chip's OTP fields are all blank", 1, true), err)
+    assert.same({}, boards.twin.log)
+  end)
+
   -- Issue 7 item 3: a journal that does not persist would let two boards
   -- draw the same serial and MAC.
   local volatile = {
