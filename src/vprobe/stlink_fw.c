@@ -1,74 +1,19 @@
 /*
  * ST-Link firmware model: command decoder, modes, version gates, status
- * codes, and the SWD engine that turns memory commands into target bus
- * accesses. Layouts, statuses, memory rules, gates: OOCD stlink_usb.c, PYO
- * constants.py and stlink.py, PRS mod.rs.
- * Every target access goes through bus_access(), which owns the mapping of
- * bus WAIT/FAULT/no-power to ST-Link statuses; the DP/AP register model for
- * READ_DAP_REG/WRITE_DAP_REG (45/46) sits on top of it (stlink_dap.c).
+ * codes and the debug commands, over the SWD engine that turns accesses
+ * into target bus cycles; the memory commands are in stlink_fw_mem.c.
+ * Layouts, statuses, memory rules, gates: OOCD stlink_usb.c, PYO
+ * constants.py and stlink.py, PRS mod.rs. Every target access goes through
+ * vp_fw_bus_access(), which owns the mapping of bus WAIT/FAULT/no-power to
+ * ST-Link statuses; the DP/AP register model for READ_DAP_REG/WRITE_DAP_REG
+ * (45/46) sits on top of it (stlink_dap.c).
  */
-#include "stlink_fw.h"
-
-#include "stlink_dap.h"
 #include "stlink_freq.h"
-#include "stlink_swd.h"
+#include "stlink_fw_internal.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Modes reported by GET_CURRENT_MODE (OOCD stlink_usb.c). */
-enum { MODE_DFU = 0, MODE_MASS = 1, MODE_DEBUG = 2, MODE_SWIM = 3 };
-enum iface { IF_NONE, IF_SWD, IF_JTAG };
-enum width { W8 = 1, W16 = 2, W32 = 4 };
-
-struct pending_write {
-	bool active;
-	bool misc; /* RW_MISC_OUT items, not memory data */
-	uint32_t addr;
-	size_t len;
-	enum width width;
-	bool inc;       /* false: WRITEMEM_32BIT_NO_ADDR_INC */
-	uint8_t status; /* set when the command was refused: data is dropped */
-};
-
-struct vp_fw {
-	vp_probe_kind kind;
-	const vp_part *part;
-	vp_mcu *mcu;
-	vp_clock *clock;
-	vp_fw_params params;
-	int mode;
-	enum iface iface;
-	uint8_t last_status; /* of the last memory command (3B/3E) */
-	uint32_t last_fault_addr;
-	vp_swd swd;           /* the SWD engine: clock, WAITs, posted writes */
-	uint64_t next_waits;  /* wait@N:K armed for the command about to run */
-	uint64_t armed_waits; /* armed for the current command, not started */
-	uint64_t
-		forced_waits; /* a started run: accesses still to answer WAIT */
-	struct pending_write pw;
-	vp_dap dap;
-};
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
-	       | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 /* Power-on mode: V2 comes up in DFU mode (the reason OOCD
  * stlink_usb_init_mode and STL stlink_open_usb send F3 07 when the mode is
@@ -154,8 +99,8 @@ static void charge_swd(vp_fw *fw)
 
 /* One target bus access through the AHB-AP (stlink_swd.c), after the WAIT
  * runs that wait@N:K injects (faults.h). */
-static uint8_t bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size,
-			  uint32_t *val)
+uint8_t vp_fw_bus_access(vp_fw *fw, bool write, uint32_t addr, unsigned size,
+			 uint32_t *val)
 {
 	if (fw->iface == IF_NONE)
 		return VP_ST_DP_ERROR; /* SWD not started: no DP answers */
@@ -180,135 +125,12 @@ void vp_fw_settle(vp_fw *fw)
 static uint8_t dap_bus(void *fw, bool write, uint32_t addr, unsigned size,
 		       uint32_t *val)
 {
-	return bus_access(fw, write, addr, size, val);
+	return vp_fw_bus_access(fw, write, addr, size, val);
 }
 
-static bool has(const vp_fw *fw, enum vp_feature f)
+bool vp_fw_has(const vp_fw *fw, enum vp_feature f)
 {
 	return vp_probe_has(&fw->kind, f);
-}
-
-/* ---- memory commands (07 08 0C 0D 47 48 50 54), OOCD stlink_usb.c ---- */
-
-static unsigned max_len(const vp_fw *fw, enum width w)
-{
-	return w == W8 ? vp_probe_rw8_max(&fw->kind) : VP_FW_BUF_MAX;
-}
-
-/* Checks a memory command can run; returns VP_ST_OK or the status it gets.
- * Refusals of alignment and length are UNCONFIRMED for real firmware
- * (no source gives it): modelled as JTAG_ALIGNMENT_ERROR / CMD_ERROR. */
-static uint8_t mem_check(const vp_fw *fw, uint32_t addr, size_t len,
-			 enum width w, uint8_t apsel)
-{
-	if (w != W8 && (addr % w || len % w))
-		return VP_ST_ALIGNMENT_ERROR;
-	if (len > max_len(fw, w))
-		return VP_ST_CMD_ERROR;
-	/* APSEL is honoured only with the CSW/multi-AP firmware (J32+/V3J2+,
-	 * OOCD STLINK_F_HAS_CSW); these parts have only AP0. */
-	if (apsel != 0 && has(fw, VP_F_CSW))
-		return VP_ST_BAD_AP;
-	return VP_ST_OK;
-}
-
-/* CSW bits [31:8] in bytes 9-11: honoured from V2 J32 / V3 J2 only, with
- * APSEL (OOCD STLINK_F_HAS_CSW, OOCD stlink_usb.c); older firmware ignores
- * them. */
-static void mem_csw(vp_fw *fw, const uint8_t *cmd)
-{
-	if (has(fw, VP_F_CSW))
-		vp_dap_mem_csw(&fw->dap, (uint32_t)cmd[9]
-						 | (uint32_t)cmd[10] << 8
-						 | (uint32_t)cmd[11] << 16);
-}
-
-static void set_rw(vp_fw *fw, uint8_t status, uint32_t addr)
-{
-	fw->last_status = status;
-	fw->last_fault_addr = status == VP_ST_OK ? 0 : addr;
-}
-
-/* Reads run one bus access per unit of the command width. On failure the
- * reply keeps its length: what was read, then zeros (OOCD stlink_usb.c, PYO
- * usb.py: the reply length is fixed by the command). */
-static void mem_read(vp_fw *fw, const uint8_t *cmd, enum width w, bool inc,
-		     uint8_t *reply, size_t *reply_len)
-{
-	uint32_t addr = le32(cmd + 2);
-	size_t len = le16(cmd + 6);
-	uint8_t st = mem_check(fw, addr, len, w, cmd[8]);
-	mem_csw(fw, cmd);
-	if (!fw->swd.sticky_kept)
-		vp_dap_clear_sticky(&fw->dap);
-	if (st == VP_ST_CMD_ERROR) {
-		/* over the buffer: nothing is sent, the host times out (real
-		 * behaviour UNCONFIRMED, no source gives it) */
-		set_rw(fw, st, addr);
-		*reply_len = 0;
-		return;
-	}
-	/* 1-byte READMEM_8BIT answers 2 bytes, one target access (OOCD
-	 * stlink_usb.c, PYO usb.py) */
-	*reply_len = (w == W8 && len == 1) ? 2 : len;
-	memset(reply, 0, *reply_len);
-	uint32_t fault = addr;
-	for (size_t off = 0; st == VP_ST_OK && off < len; off += w) {
-		uint32_t a = inc ? addr + (uint32_t)off : addr, v = 0;
-		st = bus_access(fw, false, a, w, &v);
-		fault = a;
-		if (st == VP_ST_OK)
-			for (unsigned i = 0; i < (unsigned)w; i++)
-				reply[off + i] = (uint8_t)(v >> 8 * i);
-	}
-	set_rw(fw, st, fault);
-}
-
-static void mem_write_begin(vp_fw *fw, const uint8_t *cmd, enum width w,
-			    bool inc, size_t *data_len)
-{
-	struct pending_write *pw = &fw->pw;
-	pw->misc = false;
-	mem_csw(fw, cmd);
-	pw->addr = le32(cmd + 2);
-	pw->len = le16(cmd + 6);
-	pw->width = w;
-	pw->inc = inc;
-	pw->status = mem_check(fw, pw->addr, pw->len, w, cmd[8]);
-	pw->active = pw->len > 0;
-	/* the data phase is consumed even when the command is refused: hosts
-	 * send it unconditionally after the command (OOCD stlink_usb.c, PYO
-	 * usb.py) */
-	*data_len = pw->len;
-	if (!fw->swd.sticky_kept)
-		vp_dap_clear_sticky(&fw->dap);
-	if (!pw->active)
-		set_rw(fw, pw->status, pw->addr);
-}
-
-void vp_fw_data(vp_fw *fw, const uint8_t *data, size_t len)
-{
-	struct pending_write *pw = &fw->pw;
-	if (!pw->active)
-		return;
-	pw->active = false;
-	if (pw->misc) {
-		vp_dap_misc_data(&fw->dap, data, len);
-		return;
-	}
-	uint8_t st = pw->status;
-	uint32_t fault = pw->addr;
-	unsigned w = pw->width;
-	for (size_t off = 0; st == VP_ST_OK && off + w <= len && off < pw->len;
-	     off += w) {
-		uint32_t a = pw->inc ? pw->addr + (uint32_t)off : pw->addr,
-			 v = 0;
-		for (unsigned i = 0; i < w; i++)
-			v |= (uint32_t)data[off + i] << 8 * i;
-		st = bus_access(fw, true, a, w, &v);
-		fault = a;
-	}
-	set_rw(fw, st, fault);
 }
 
 /* ---- debug commands (F2 xx) ---- */
@@ -389,7 +211,7 @@ static void cmd_debugreg(vp_fw *fw, const uint8_t *cmd, bool write,
 {
 	uint32_t addr = le32(cmd + 2), v = write ? le32(cmd + 6) : 0;
 	uint8_t st = addr % 4 ? VP_ST_ALIGNMENT_ERROR
-			      : bus_access(fw, write, addr, 4, &v);
+			      : vp_fw_bus_access(fw, write, addr, 4, &v);
 	if (write)
 		reply_status(reply, reply_len, st);
 	else
@@ -493,8 +315,8 @@ static void cmd_dap(vp_fw *fw, const uint8_t *cmd, bool write, uint8_t *reply,
 		st = VP_ST_DP_ERROR;
 	else
 		st = vp_dap_reg(&fw->dap, port, addr, write, &v,
-				(vp_dap_caps){ has(fw, VP_F_AP_INIT),
-					       has(fw, VP_F_CSW) });
+				(vp_dap_caps){ vp_fw_has(fw, VP_F_AP_INIT),
+					       vp_fw_has(fw, VP_F_CSW) });
 	charge_swd(fw);
 	if (write)
 		reply_status(reply, reply_len, st);
@@ -559,28 +381,28 @@ static bool debug_cmd_mem(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 {
 	switch (cmd[1]) {
 	case 0x07:
-		mem_read(fw, cmd, W32, true, reply, reply_len);
+		vp_fw_mem_read(fw, cmd, W32, true, reply, reply_len);
 		return true;
 	case 0x47:
-		mem_read(fw, cmd, W16, true, reply, reply_len);
+		vp_fw_mem_read(fw, cmd, W16, true, reply, reply_len);
 		return true;
 	case 0x0C:
-		mem_read(fw, cmd, W8, true, reply, reply_len);
+		vp_fw_mem_read(fw, cmd, W8, true, reply, reply_len);
 		return true;
 	case 0x54:
-		mem_read(fw, cmd, W32, false, reply, reply_len);
+		vp_fw_mem_read(fw, cmd, W32, false, reply, reply_len);
 		return true;
 	case 0x08:
-		mem_write_begin(fw, cmd, W32, true, data_len);
+		vp_fw_mem_write_begin(fw, cmd, W32, true, data_len);
 		return true;
 	case 0x48:
-		mem_write_begin(fw, cmd, W16, true, data_len);
+		vp_fw_mem_write_begin(fw, cmd, W16, true, data_len);
 		return true;
 	case 0x0D:
-		mem_write_begin(fw, cmd, W8, true, data_len);
+		vp_fw_mem_write_begin(fw, cmd, W8, true, data_len);
 		return true;
 	case 0x50:
-		mem_write_begin(fw, cmd, W32, false, data_len);
+		vp_fw_mem_write_begin(fw, cmd, W32, false, data_len);
 		return true;
 	default:
 		return false;
@@ -594,7 +416,7 @@ static void debug_cmd(vp_fw *fw, const uint8_t *cmd, uint8_t *reply,
 	/* A DFU-mode probe must be left with F3 07 first (OOCD
 	 * stlink_usb_exit_mode); what it answers to debug commands is
 	 * UNCONFIRMED: the unknown-command status. */
-	if ((gate >= 0 && !has(fw, (enum vp_feature)gate))
+	if ((gate >= 0 && !vp_fw_has(fw, (enum vp_feature)gate))
 	    || fw->mode == MODE_DFU) {
 		reply_status(reply, reply_len, fw->params.unknown_cmd_status);
 		return;
@@ -732,7 +554,7 @@ void vp_fw_command(vp_fw *fw, const uint8_t *cmd_in, size_t len, uint8_t *reply,
 		*reply_len = 6;
 		return;
 	case 0xFB: /* GET_VERSION_EX: V3 only (OOCD stlink_usb.c) */
-		if (!has(fw, VP_F_VERSION_EX))
+		if (!vp_fw_has(fw, VP_F_VERSION_EX))
 			break;
 		vp_probe_version_ex_reply(&fw->kind, reply);
 		*reply_len = 12;
@@ -755,7 +577,7 @@ void vp_fw_command(vp_fw *fw, const uint8_t *cmd_in, size_t len, uint8_t *reply,
 			fw->mode = MODE_MASS;
 		return;
 	case 0xF7: /* GET_TARGET_VOLTAGE: V2 >= J13, all V3, not in DFU (OOCD) */
-		if (!has(fw, VP_F_TRACE) || fw->mode == MODE_DFU)
+		if (!vp_fw_has(fw, VP_F_TRACE) || fw->mode == MODE_DFU)
 			break;
 		cmd_voltage(fw, reply, reply_len);
 		return;
