@@ -212,15 +212,17 @@ describe("stotp.cli", function()
     assert.truthy(ev[1].reason:find("plan refused: " .. why, 1, true))
   end)
 
-  -- Review item S2: a journal that stops taking updates half-way.
-  local function failing_journal(when)
+  -- Review item S2: a journal that stops taking updates half-way (or,
+  -- with method "note", notes: when gets the note's state).
+  local function failing_journal(when, method)
+    method = method or "update"
     return { open = function(...)
       local j, e = journal.open(...)
       if not j then return nil, e end
-      local update = j.update
-      j.update = function(self, uid, t)
+      local real = j[method]
+      j[method] = function(self, uid, t, ...)
         if when(t) then return nil, "journal " .. dir .. "/w.db: disk I/O error", "journal" end
-        return update(self, uid, t)
+        return real(self, uid, t, ...)
       end
       return j
     end }
@@ -485,6 +487,17 @@ lock { 0 }
     assert.same({}, boards.b1.log)
     assert.equal(0, (run({ dir .. "/w.cfg", "--probe", "b1", "--yes", "--after-cut" })))
     assert.same({ 500, "locked" }, { records()[1].serial, records()[1].state })
+  end)
+
+  it("says to keep the board apart when the journal does not take the 'cut' note", function()
+    local jm = failing_journal(function(state) return state == "cut" end, "note")
+    boards.b1.fail_write, boards.b1.unreadable_after_fail = "flash: power lost", true
+    local code, _, err = run({ dir .. "/w.cfg", "--probe", "b1", "--yes" }, { journal = jm })
+    assert.equal(1, code)
+    assert.truthy(err:find("and the journal did not take the note that a write to serial 500 on UID " ..
+      fake.uid_hex(boards.b1) .. " went out and was not read back (journal " .. dir .. "/w.db: disk I/O error): keep " ..
+      "this board apart", 1, true), err)
+    assert.equal("failed", records()[1].state)
   end)
 
   it("burns nothing more with --after-cut on a blank chip whose UID was noted burning", function()

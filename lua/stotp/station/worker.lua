@@ -49,8 +49,6 @@ end
 
 -- --boards N: ticket k is the directory TICKETS/k, made by whichever
 -- worker takes it first (mkdir is atomic), so N boards are handled in all.
--- stotp.proc.mkdir, not os.execute("mkdir"): a shell and mkdir(1) per
--- board cost 17 ms of host CPU, more than the board's own provisioning.
 function Worker:tickets_gone()
   local n = self.o.boards
   return n ~= nil and exists(self.o.tickets .. "/" .. n)
@@ -59,7 +57,9 @@ end
 -- A ticket is never given back, so this worker's scan goes on from the
 -- last one it tried: one mkdir per board, not one look per ticket taken
 -- so far (which grew with the batch: board 10,000 of a long one looked at
--- 10,000 directories first).
+-- 10,000 directories first). stotp.proc.mkdir, not os.execute("mkdir"):
+-- a shell and mkdir(1) per board cost 17 ms of host CPU, more than the
+-- board's own provisioning.
 function Worker:take_ticket()
   local n = self.o.boards
   if not n then return true end
